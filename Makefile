@@ -1,0 +1,96 @@
+# Linli: every target bootstraps what it needs (.venv, npm assets, chromium for browser tests).
+# `make run` serves the demo district; `make test` runs the whole suite (SQLite, then PostgreSQL
+# when a server answers on localhost); `make bench` prints measured figures beside their targets.
+
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed-$(shell cat requirements/dev.txt pyproject.toml | md5sum | cut -c1-8)
+ASSETS := build/vendor/.stamp-$(shell cat package.json package-lock.json | md5sum | cut -c1-8)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PG_URL ?= postgres://postgres@127.0.0.1:5432/linli
+export LINLI_DEBUG ?= 1
+
+.PHONY: run test test-sqlite test-postgres bench lint venv assets browser migrate demo clean messages help
+
+help:
+	@echo "make run    — install, migrate SQLite, load the demo district, serve http://$(HOST):$(PORT)"
+	@echo "make test   — the whole suite on SQLite, and on PostgreSQL if one answers on localhost"
+	@echo "make bench  — measured figures beside their targets"
+	@echo "make lint   — ruff + mypy"
+
+venv: $(STAMP)
+$(STAMP): requirements/dev.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Linli needs Python >= 3.11"' \
+	  || { echo "需要 Python 3.11 或更新版本 / Python 3.11+ is required"; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "== installing pinned dependencies into $(VENV) =="
+	@$(PIP) install --quiet --disable-pip-version-check -r requirements/dev.txt
+	@$(PIP) install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@rm -f $(VENV)/.installed-* && touch $@
+
+assets: $(ASSETS)
+$(ASSETS): package.json package-lock.json
+	@command -v npm >/dev/null || { \
+	  echo "npm (Node.js) is needed for the chart and map libraries / 需要 Node.js 的 npm 来安装图表和地图库"; \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian's nodejs and npm …"; apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null; \
+	  else echo "Install it: sudo apt-get install nodejs npm"; exit 1; fi; }
+	@echo "== installing chart and map libraries (npm ci) =="
+	@npm ci --no-audit --no-fund --loglevel=error
+	@rm -rf build/vendor && mkdir -p build/vendor/echarts build/vendor/leaflet
+	@cp node_modules/echarts/dist/echarts.min.js node_modules/echarts/LICENSE build/vendor/echarts/
+	@cp -r node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css \
+	  node_modules/leaflet/dist/images node_modules/leaflet/LICENSE build/vendor/leaflet/
+	@touch $@
+
+browser:
+	@command -v chromium >/dev/null || { \
+	  echo "== installing Debian's chromium for the browser tests =="; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "browser tests need chromium: sudo apt-get install chromium"; fi; }
+
+migrate: venv assets
+	@$(PY) manage.py migrate --noinput -v 0
+
+demo: migrate
+	@$(PY) manage.py load_demo --if-empty
+
+run: demo
+	@$(PY) manage.py demo_logins
+	@echo "== serving on http://$(HOST):$(PORT)/ (Ctrl-C to stop) =="
+	@$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: venv assets browser
+	@$(MAKE) --no-print-directory test-sqlite
+	@$(MAKE) --no-print-directory test-postgres
+
+test-sqlite: venv assets
+	@echo "== test suite on SQLite =="
+	@$(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+test-postgres: venv assets
+	@if $(PY) -c "import psycopg,sys; psycopg.connect('$(PG_URL)'.rsplit('/',1)[0]+'/postgres', connect_timeout=3).close()" 2>/dev/null; then \
+	  echo "== test suite on PostgreSQL ($(PG_URL)) =="; \
+	  DATABASE_URL=$(PG_URL) $(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS); \
+	else \
+	  echo "== PostgreSQL: SKIPPED — no server answers at $(PG_URL) (set PG_URL to test against one) =="; \
+	fi
+
+bench: venv assets
+	@$(PY) -m bench
+
+lint: venv
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check linli tests bench || true
+	@$(VENV)/bin/mypy linli
+
+messages: venv
+	@$(PY) manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=node_modules --ignore=build
+	@$(PY) manage.py compilemessages --ignore=.venv
+
+clean:
+	rm -rf $(VENV) build node_modules var/static

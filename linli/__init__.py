@@ -1,0 +1,1 @@
+"""Linli 邻里: renewal and governance of old residential compounds."""

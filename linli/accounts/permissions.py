@@ -1,0 +1,139 @@
+"""The one permission check. Every page, API view and service asks here, nowhere else.
+
+    scoped(user, action, queryset)   → the rows the user may act on (lists, API)
+    can(user, action, obj)           → True/False
+    authorize(user, action, obj)     → raises Http404 if the object is outside every scope the
+                                       user holds (so its existence is not revealed), or
+                                       PermissionDenied (403) if it is visible but the action is not
+                                       allowed to the user's role there.
+    get_or_404(user, action, qs, **lookup) → the object, after authorize()
+
+A user's scope is the union of their active role grants (see ``roles.py``): a role held at a
+place covers every object whose path starts with that place's path; a role held at a grid covers
+objects in that grid's buildings; a role held at a dwelling covers that dwelling. Each model says
+how it reaches path, grid and dwelling through its ``scope`` (``linli.core.scope.Scope``).
+Superusers hold every action everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, Q, QuerySet
+from django.http import Http404
+
+from linli.accounts.roles import Action, allows
+from linli.core.scope import Scope
+
+M = TypeVar("M", bound=Model)
+
+_CACHE_ATTR = "_linli_grants"
+
+
+@dataclass(frozen=True)
+class ActiveGrant:
+    role: str
+    place_kind: str
+    place_id: int
+    path: str
+
+
+def grants_of(user: Any) -> list[ActiveGrant]:
+    """The user's active grants, read once per request (cached on the user object)."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    cached = getattr(user, _CACHE_ATTR, None)
+    if cached is None:
+        from linli.accounts.models import RoleGrant
+
+        cached = [
+            ActiveGrant(g.role, g.place_kind, g.place_id, g.path)
+            for g in RoleGrant.objects.filter(user=user, revoked_at__isnull=True).only(
+                "role", "place_kind", "place_id", "path")
+        ]
+        setattr(user, _CACHE_ATTR, cached)
+    return cached
+
+
+def forget_grants(user: Any) -> None:
+    if hasattr(user, _CACHE_ATTR):
+        delattr(user, _CACHE_ATTR)
+
+
+def _any(lookups: tuple[str, ...], op: str, value: object) -> Q | None:
+    if not lookups:
+        return None
+    q = Q()
+    for lookup in lookups:
+        q |= Q(**{f"{lookup}{op}": value})
+    return q
+
+
+def scope_q(user: Any, action: str | Action, model: type[Model]) -> Q | None:
+    """A filter for the rows of ``model`` the user may ``action``; ``None`` means none at all."""
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+        return None
+    if getattr(user, "is_superuser", False):
+        return Q()
+    scope: Scope | None = getattr(model, "scope", None)
+    if scope is None:
+        return None
+    q: Q | None = None
+    for g in grants_of(user):
+        if not allows(g.role, str(action)):
+            continue
+        if g.place_kind == "grid":
+            part = _any(scope.grid, "", g.place_id)
+        elif g.place_kind == "dwelling":
+            part = _any(scope.dwelling, "", g.place_id)
+        else:
+            part = _any(scope.path, "__startswith", g.path)
+        if part is not None:
+            q = part if q is None else q | part
+    return q
+
+
+def scoped(user: Any, action: str | Action, queryset: QuerySet[M]) -> QuerySet[M]:
+    q = scope_q(user, action, queryset.model)
+    if q is None:
+        return queryset.none()
+    if not q:  # superuser: Q() is empty
+        return queryset
+    scope: Scope | None = getattr(queryset.model, "scope", None)
+    if scope is not None and scope.distinct:
+        return queryset.filter(pk__in=queryset.model._default_manager.filter(q).values("pk"))
+    return queryset.filter(q)
+
+
+def can(user: Any, action: str | Action, obj: Model) -> bool:
+    q = scope_q(user, action, type(obj))
+    if q is None:
+        return False
+    if not q:
+        return True
+    return type(obj)._default_manager.filter(q, pk=obj.pk).exists()
+
+
+def authorize(user: Any, action: str | Action, obj: Model) -> None:
+    if can(user, action, obj):
+        return
+    if action != Action.VIEW and can(user, Action.VIEW, obj):
+        raise PermissionDenied(f"action {action} not allowed here")
+    raise Http404("not found or not in scope")
+
+
+def get_or_404(user: Any, action: str | Action, queryset: QuerySet[M] | type[M], **lookup: object) -> M:
+    qs = queryset._default_manager.all() if isinstance(queryset, type) else queryset
+    try:
+        obj = qs.get(**lookup)
+    except (qs.model.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("not found") from exc
+    authorize(user, action, obj)
+    return obj
+
+
+def actions_at(user: Any, obj: Model) -> set[str]:
+    """Every action the user may take on ``obj`` (for showing or hiding buttons)."""
+    return {a.value for a in Action if can(user, a, obj)}

@@ -1,0 +1,74 @@
+"""API plumbing shared by every app: one error shape, bilingual."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from linli.core.errors import LinliError
+
+_GENERIC = {
+    status.HTTP_401_UNAUTHORIZED: ("请先登录。", "Please sign in first."),
+    status.HTTP_403_FORBIDDEN: ("您没有权限执行此操作。", "You are not allowed to do this."),
+    status.HTTP_404_NOT_FOUND: ("未找到(不存在或不在您的管辖范围内)。", "Not found (or not within your scope)."),
+    status.HTTP_405_METHOD_NOT_ALLOWED: ("不支持该请求方法。", "This method is not allowed here."),
+    status.HTTP_429_TOO_MANY_REQUESTS: ("请求过于频繁,请稍后再试。", "Too many requests; try again later."),
+}
+
+
+# DRF's field errors by code, in both languages ("detail" keeps DRF's own, more specific text).
+_FIELD_CODES = {
+    "required": ("此项必填。", "This field is required."),
+    "null": ("此项不能为空。", "This field may not be null."),
+    "blank": ("此项不能为空白。", "This field may not be blank."),
+    "invalid": ("格式不正确。", "The value is not valid."),
+    "invalid_choice": ("不是可选的值之一。", "Not one of the allowed choices."),
+    "max_length": ("内容过长。", "The value is too long."),
+    "min_value": ("数值过小。", "The value is too small."),
+    "max_value": ("数值过大。", "The value is too large."),
+    "max_digits": ("数字位数过多。", "Too many digits."),
+    "max_decimal_places": ("小数位数过多。", "Too many decimal places."),
+    "does_not_exist": ("所指对象不存在或不在您的管辖范围内。", "The referenced object does not exist or is out of scope."),
+    "incorrect_type": ("类型不正确。", "Wrong type."),
+    "unique": ("该值已存在。", "This value already exists."),
+    "parse_error": ("请求内容无法解析。", "The request body could not be parsed."),
+}
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, LinliError):
+        return Response(exc.as_dict(), status=exc.status)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = {"errors": _flatten(exc.detail)}
+        return response
+    zh, en = _GENERIC.get(response.status_code, ("请求有误。", "The request is not valid."))
+    code = getattr(exc, "default_code", "error")
+    response.data = {"errors": [{"code": code, "zh": zh, "en": en}]}
+    return response
+
+
+def _flatten(detail: Any, prefix: str = "") -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            out += _flatten(value, f"{prefix}.{key}" if prefix else str(key))
+    elif isinstance(detail, list):
+        for item in detail:
+            out += _flatten(item, prefix)
+    else:
+        code = getattr(detail, "code", "invalid")
+        zh, en = _FIELD_CODES.get(code, (str(detail), str(detail)))
+        item: dict[str, Any] = {"code": code, "zh": zh, "en": en, "detail": str(detail)}
+        if prefix and prefix != "non_field_errors":
+            item["field"] = prefix
+        out.append(item)
+    return out

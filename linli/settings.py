@@ -1,0 +1,232 @@
+"""Linli's one settings module.
+
+Every knob is an environment variable with a safe default (see docs/operations.md for the list).
+Secrets are never in the repository: in development (LINLI_DEBUG=1, the default for `make run`)
+missing secrets are generated once into ``var/`` (git-ignored); in production they must be set.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from cryptography.fernet import Fernet
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("LINLI_VAR_DIR", BASE_DIR / "var"))
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+DEBUG = env_bool("LINLI_DEBUG", False)
+
+
+def _secret(name: str, make: object) -> str:
+    """Read a secret from the environment, or (development only) from var/<name>, creating it once."""
+    value = os.environ.get(name.upper())
+    if value:
+        return value
+    if not DEBUG and not env_bool("LINLI_DEV_SECRETS", False):
+        raise ImproperlyConfigured(
+            f"{name.upper()} is not set. 生产环境必须设置该环境变量 / set it in production (docs/operations.md)."
+        )
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    path = VAR_DIR / name.lower()
+    if not path.exists():
+        assert callable(make)
+        path.write_text(make())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret("LINLI_SECRET_KEY", lambda: secrets.token_urlsafe(50))
+# Key(s) for personal data encrypted at rest (ID numbers, phones). Comma-separated Fernet keys:
+# the first encrypts, all decrypt, so keys can be rotated (docs/operations.md).
+FIELD_ENCRYPTION_KEYS = _secret("LINLI_FIELD_KEYS", lambda: Fernet.generate_key().decode()).split(",")
+
+ALLOWED_HOSTS = env_list("LINLI_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+CSRF_TRUSTED_ORIGINS = env_list("LINLI_CSRF_TRUSTED_ORIGINS", "")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_htmx",
+    "linli.core",
+    "linli.accounts",
+    "linli.places",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "linli.core.middleware.BodySizeErrorMiddleware",
+]
+
+ROOT_URLCONF = "linli.urls"
+WSGI_APPLICATION = "linli.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "linli" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "linli.core.context.site",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------------
+# SQLite (embedded, the default) or PostgreSQL: DATABASE_URL=postgres://user:pass@host:5432/linli
+DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'linli.sqlite3'}"
+if DATABASE_URL.startswith("sqlite"):
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=int(os.environ.get("LINLI_DB_CONN_MAX_AGE", "60")))}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets readers go on while one writer writes; IMMEDIATE makes a writing transaction take
+    # the write lock at BEGIN, so two writers queue (busy timeout) instead of failing mid-way.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Accounts -------------------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "places:home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+SESSION_COOKIE_AGE = int(os.environ.get("LINLI_SESSION_SECONDS", str(8 * 3600)))
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+if not DEBUG:
+    SESSION_COOKIE_SECURE = env_bool("LINLI_SECURE_COOKIES", True)
+    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Language and time ----------------------------------------------------------------------------
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "linli" / "locale"]
+USE_I18N = True
+TIME_ZONE = os.environ.get("LINLI_TIME_ZONE", "Asia/Shanghai")
+USE_TZ = True
+
+# --- Static files (vendor assets come from npm, see Makefile `assets`) ----------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(os.environ.get("LINLI_STATIC_ROOT", BASE_DIR / "var" / "static"))
+STATICFILES_DIRS = [BASE_DIR / "linli" / "static", ("vendor", BASE_DIR / "build" / "vendor")]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG
+MEDIA_ROOT = Path(os.environ.get("LINLI_MEDIA_ROOT", VAR_DIR / "media"))
+MEDIA_URL = "/media/"
+
+# --- Uploads --------------------------------------------------------------------------------------
+# Imports of a whole street's roster are large; anything above this is refused with a clear 413.
+LINLI_MAX_UPLOAD_BYTES = int(os.environ.get("LINLI_MAX_UPLOAD_BYTES", str(50 * 1024 * 1024)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = LINLI_MAX_UPLOAD_BYTES
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
+
+# --- Maps -----------------------------------------------------------------------------------------
+# Empty = no tiles: maps draw GeoJSON outlines on a blank background (works offline). A tile URL in
+# GCJ-02 (e.g. a Chinese provider) needs LINLI_MAP_TILE_CRS=gcj02 so WGS-84 outlines are shifted.
+LINLI_MAP_TILE_URL = os.environ.get("LINLI_MAP_TILE_URL", "")
+LINLI_MAP_TILE_ATTRIBUTION = os.environ.get("LINLI_MAP_TILE_ATTRIBUTION", "")
+LINLI_MAP_TILE_CRS = os.environ.get("LINLI_MAP_TILE_CRS", "wgs84")
+
+# --- API ------------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.BasicAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["linli.core.drf.SignedIn"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "linli.core.api.exception_handler",
+    "DEFAULT_THROTTLE_RATES": {"anon": "60/minute", "user": "6000/minute"},
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Linli 邻里 API",
+    "DESCRIPTION": "Place tree, rosters and roles of a district. 区—街道—社区—小区—楼栋—单元—房屋。",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {},
+}
+
+# --- Logging --------------------------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LINLI_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# --- Domain defaults (configurable per deployment; see ../shared/design/rules.md) ----------------
+# Grid size band (rules.md §4: 300–500 households, from the seed article, not a standard).
+LINLI_GRID_MIN_HOUSEHOLDS = int(os.environ.get("LINLI_GRID_MIN_HOUSEHOLDS", "300"))
+LINLI_GRID_MAX_HOUSEHOLDS = int(os.environ.get("LINLI_GRID_MAX_HOUSEHOLDS", "500"))
+# Renovation eligibility, 国办发〔2020〕23号: built before the end of 2000.
+LINLI_RENOVATION_BUILT_BEFORE_YEAR = int(os.environ.get("LINLI_RENOVATION_BUILT_BEFORE_YEAR", "2001"))
+
+SITE_NAME = _("Linli")

@@ -1,0 +1,129 @@
+"""Shared fixtures: a small world with two streets, communities A and B, and a user per role.
+
+    world.district                          九龙坡区 500107
+    world.street1 ─ world.comm_a ─ world.compound_a ─ world.building_a (2 units × 6 floors × 2)
+                  │                 grid world.grid_a holds building_a
+                  └ world.comm_b ─ world.compound_b ─ world.building_b, grid world.grid_b
+    world.street2 ─ world.comm_c ─ world.compound_c ─ world.building_c
+
+    world.users[role]  a user holding ``role`` inside community A (or its street/district/grid);
+    world.outsider     a community worker of community B.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from linli.accounts.models import User
+from linli.accounts.roles import Role
+from linli.accounts.services import grant_role
+from linli.places import models as m
+from tests import factories as f
+
+
+@dataclass
+class World:
+    district: m.District
+    street1: m.Street
+    street2: m.Street
+    comm_a: m.Community
+    comm_b: m.Community
+    comm_c: m.Community
+    compound_a: m.Compound
+    compound_b: m.Compound
+    compound_c: m.Compound
+    building_a: m.Building
+    building_b: m.Building
+    building_c: m.Building
+    grid_a: m.Grid
+    grid_b: m.Grid
+    dwelling_a: m.Dwelling
+    dwelling_b: m.Dwelling
+    owner_a: m.Person
+    owner_b: m.Person
+    users: dict[str, User] = field(default_factory=dict)
+    outsider: Any = None
+    admin: Any = None
+
+
+def _fill_building(building: m.Building, units: int = 2, floors: int = 6, per_floor: int = 2) -> list[m.Dwelling]:
+    out = []
+    for u in range(1, units + 1):
+        unit = m.Unit.objects.create(building=building, number=str(u))
+        for fl in range(1, floors + 1):
+            for k in range(1, per_floor + 1):
+                out.append(m.Dwelling.objects.create(unit=unit, floor=fl, number=f"{fl}{k:02d}",
+                                                     area=Decimal("60.00") + fl + k))
+    return out
+
+
+def _owner(dwelling: m.Dwelling, name: str, id_number: str, phone: str) -> m.Person:
+    p = m.Person(name=name)
+    p.set_id_number(id_number)
+    p.set_phone(phone)
+    p.save()
+    m.Ownership.objects.create(dwelling=dwelling, person=p)
+    hh = m.Household.objects.create(dwelling=dwelling)
+    m.Resident.objects.create(household=hh, person=p)
+    return p
+
+
+def make_world() -> World:
+    district = f.DistrictFactory()
+    street1 = f.StreetFactory(district=district, code="001", name="谢家湾街道")
+    street2 = f.StreetFactory(district=district, code="002", name="杨家坪街道")
+    comm_a = f.CommunityFactory(street=street1, code="001", name="劳动三村社区")
+    comm_b = f.CommunityFactory(street=street1, code="002", name="民主村社区")
+    comm_c = f.CommunityFactory(street=street2, code="001", name="西郊社区")
+    compound_a = f.CompoundFactory(community=comm_a, code="0001", name="劳动三村小区", build_year=1958)
+    compound_b = f.CompoundFactory(community=comm_b, code="0001", name="民主村小区", build_year=1956)
+    compound_c = f.CompoundFactory(community=comm_c, code="0001", name="西郊小区", build_year=1995)
+    grid_a = m.Grid.objects.create(community=comm_a, seq=1, code="500107001001001", name="劳动三村第1网格")
+    grid_b = m.Grid.objects.create(community=comm_b, seq=1, code="500107001002001", name="民主村第1网格")
+    building_a = f.BuildingFactory(compound=compound_a, code="01", name="1栋", grid=grid_a)
+    building_b = f.BuildingFactory(compound=compound_b, code="01", name="1栋", grid=grid_b)
+    building_c = f.BuildingFactory(compound=compound_c, code="01", name="1栋")
+    da = _fill_building(building_a)
+    db = _fill_building(building_b)
+    _fill_building(building_c, units=1, floors=3, per_floor=1)
+    owner_a = _owner(da[0], "张三", "110101199003070015", "13800138000")
+    owner_b = _owner(db[0], "李四", "110101199003072916", "13900139000")
+    w = World(district, street1, street2, comm_a, comm_b, comm_c, compound_a, compound_b, compound_c,
+              building_a, building_b, building_c, grid_a, grid_b, da[0], db[0], owner_a, owner_b)
+    root = User.objects.create_superuser("root", password="a-long-test-password")
+    w.admin = root
+    at: dict[Role, Any] = {
+        Role.DISTRICT_ADMIN: district, Role.STREET_COMMAND: street1, Role.COMMUNITY_WORKER: comm_a,
+        Role.GRID_LEADER: grid_a, Role.GRID_FULLTIME: grid_a, Role.GRID_PARTTIME: grid_a,
+        Role.GRID_INSTRUCTOR: grid_a, Role.GRID_FORCE: grid_a, Role.DEPARTMENT_STAFF: street1,
+        Role.RESIDENT: da[0], Role.OPERATOR: compound_a,
+    }
+    for role, place in at.items():
+        user = f.UserFactory(username=role.value)
+        grant_role(root, user, role.value, place)
+        w.users[role.value] = user
+    w.outsider = f.UserFactory(username="outsider_b")
+    grant_role(root, w.outsider, Role.COMMUNITY_WORKER.value, comm_b)
+    return w
+
+
+@pytest.fixture
+def world(db: Any) -> World:
+    return make_world()
+
+
+@pytest.fixture
+def client_for(client: Any) -> Any:
+    """client_for(user) → a test client signed in as ``user``."""
+    from django.test import Client
+
+    def make(user: User) -> Client:
+        c = Client()
+        c.force_login(user)
+        return c
+
+    return make
