@@ -4,7 +4,7 @@ import os
 
 os.environ.setdefault("LINLI_DEV_SECRETS", "1")
 
-from linli.settings import *  # noqa: E402,F403
+from linli.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405

@@ -83,3 +83,6 @@ class AccessLog(models.Model):
         verbose_name = _("access log entry")
         verbose_name_plural = _("access log")
         ordering: ClassVar = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.what} {self.object_type}#{self.object_id}"

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
@@ -128,7 +128,7 @@ def get_or_404(user: Any, action: str | Action, queryset: QuerySet[M] | type[M],
     qs = queryset._default_manager.all() if isinstance(queryset, type) else queryset
     try:
         obj = qs.get(**lookup)
-    except (qs.model.DoesNotExist, ValueError, TypeError) as exc:
+    except (ObjectDoesNotExist, ValueError, TypeError) as exc:
         raise Http404("not found") from exc
     authorize(user, action, obj)
     return obj

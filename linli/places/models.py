@@ -44,12 +44,12 @@ class Place(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def parent_path(self) -> str:
-        raise NotImplementedError
-
     def save(self, *args: object, **kwargs: object) -> None:
         self.path = child_path(self.parent_path(), self.code)
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def parent_path(self) -> str:
+        raise NotImplementedError
 
 
 class District(Place):
@@ -160,12 +160,12 @@ class Building(Place):
         constraints: ClassVar = [models.UniqueConstraint(fields=["compound", "code"], name="building_code_unique")]
         indexes: ClassVar = [models.Index(fields=["community", "grid"])]
 
-    def parent_path(self) -> str:
-        return self.compound.path
-
     def save(self, *args: object, **kwargs: object) -> None:
         self.community_id = self.compound.community_id
         super().save(*args, **kwargs)
+
+    def parent_path(self) -> str:
+        return self.compound.path
 
     @property
     def effective_build_year(self) -> int | None:
@@ -305,6 +305,9 @@ class Ownership(models.Model):
         verbose_name_plural = _("ownerships")
         constraints: ClassVar = [models.UniqueConstraint(fields=["dwelling", "person"], name="ownership_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.person} · {self.dwelling}"
+
 
 class Household(models.Model):
     """A household 住户 living in a dwelling (owner-occupied or renting)."""
@@ -345,6 +348,9 @@ class Resident(models.Model):
         verbose_name_plural = _("residents")
         constraints: ClassVar = [models.UniqueConstraint(fields=["household", "person"], name="resident_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.person} · {self.household}"
+
 
 class GridMember(models.Model):
     """The 1+3+N roster: grid leader, full- and part-time grid workers, instructor, N forces."""
@@ -371,6 +377,9 @@ class GridMember(models.Model):
         verbose_name = _("grid member")
         verbose_name_plural = _("grid members")
         ordering: ClassVar = ["grid", "role", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()} {self.name}"
 
 
 PLACE_MODELS: dict[str, type[models.Model]] = {

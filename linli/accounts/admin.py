@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+
+from linli.accounts.models import AccessLog, RoleGrant, User
+
+
+@admin.register(User)
+class LinliUserAdmin(UserAdmin):
+    list_display = ("username", "display_name", "is_active", "is_staff", "last_login")
+    fieldsets = (*(UserAdmin.fieldsets or ()), ("Linli", {"fields": ("display_name", "preferred_language")}))
+
+
+@admin.register(RoleGrant)
+class RoleGrantAdmin(admin.ModelAdmin):
+    list_display = ("user", "role", "place_kind", "label", "granted_at", "revoked_at")
+    list_filter = ("role", "place_kind")
+    search_fields = ("user__username", "label", "path")
+    readonly_fields = ("path", "label", "granted_by", "granted_at")
+
+    def has_add_permission(self, request: object) -> bool:
+        return False  # grants go through linli.accounts.services.grant_role (API or command)
+
+
+@admin.register(AccessLog)
+class AccessLogAdmin(admin.ModelAdmin):
+    """Append-only: nobody edits or deletes the access log from the admin."""
+
+    list_display = ("at", "user", "what", "object_type", "object_id", "reason", "ip")
+    list_filter = ("what",)
+    search_fields = ("user__username", "path", "reason")
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: object, obj: object = None) -> bool:
+        return False
