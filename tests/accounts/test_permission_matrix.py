@@ -1,0 +1,217 @@
+"""The permission matrix: every API route and every page, with every role, inside and outside
+its scope.
+
+The expectations come from an independent oracle written here from the rules in plain terms
+("a community worker sees everything of their community", "a grid worker sees their grid's
+buildings", …), not from linli.accounts.permissions, so a mistake there shows up as a failure.
+Every URL pattern of the project must be covered: a new route without a row here fails
+``test_every_route_is_in_the_matrix``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from linli.places import models as m
+
+pytestmark = pytest.mark.django_db
+
+PEOPLE_ROLES = {"district_admin", "street_command", "community_worker", "grid_leader", "grid_fulltime",
+                "grid_parttime", "grid_instructor", "resident", "outsider"}
+
+
+@dataclass
+class Where:
+    """Where an object of the world sits."""
+
+    level: int  # 0 district, 1 street, 2 community, 3 compound, 4 building, 5 unit/dwelling/person
+    street: str | None = None
+    community: str | None = None
+    compound: str | None = None
+    grid: str | None = None
+    dwelling: str | None = None
+
+
+def where(w: Any, obj: Any) -> Where:
+    def names(building: m.Building) -> dict[str, Any]:
+        comm = {w.comm_a.pk: "a", w.comm_b.pk: "b", w.comm_c.pk: "c"}[building.community_id]
+        return {"street": "s1" if comm in "ab" else "s2", "community": comm, "compound": comm,
+                "grid": {w.grid_a.pk: "a", w.grid_b.pk: "b"}.get(building.grid_id or 0)}
+
+    if isinstance(obj, m.District):
+        return Where(0)
+    if isinstance(obj, m.Street):
+        return Where(1, street="s1" if obj.pk == w.street1.pk else "s2")
+    if isinstance(obj, m.Community):
+        c = {w.comm_a.pk: "a", w.comm_b.pk: "b", w.comm_c.pk: "c"}[obj.pk]
+        return Where(2, street="s1" if c in "ab" else "s2", community=c)
+    if isinstance(obj, m.Grid):
+        c = "a" if obj.pk == w.grid_a.pk else "b"
+        # a grid sits at community level for place roles, and is the grid itself for grid roles
+        return Where(3, street="s1", community=c, grid=c)
+    if isinstance(obj, m.Compound):
+        c = {w.compound_a.pk: "a", w.compound_b.pk: "b", w.compound_c.pk: "c"}[obj.pk]
+        return Where(3, street="s1" if c in "ab" else "s2", community=c, compound=c)
+    if isinstance(obj, m.Building):
+        return Where(4, **names(obj))
+    if isinstance(obj, m.Dwelling | m.Unit):
+        b = obj.building
+        d = {w.dwelling_a.pk: "a", w.dwelling_b.pk: "b"}.get(obj.pk) if isinstance(obj, m.Dwelling) else None
+        return Where(5, dwelling=d, **names(b))
+    if isinstance(obj, m.Person):
+        d = w.dwelling_a if obj.pk == w.owner_a.pk else w.dwelling_b
+        return Where(5, dwelling="a" if d.pk == w.dwelling_a.pk else "b", **names(d.building))
+    if isinstance(obj, m.GridMember):
+        c = "a" if obj.grid_id == w.grid_a.pk else "b"
+        return Where(5, street="s1", community=c, grid=c)
+    raise AssertionError(f"no oracle for {type(obj)}")
+
+
+def visible(role: str, at: Where, people: bool = False) -> bool:
+    """May ``role`` (held where the world puts it) see an object at ``at``? The rules, in plain terms."""
+    if people and role not in PEOPLE_ROLES:
+        return False
+    if role == "district_admin":
+        return True
+    if role in {"street_command", "department_staff"}:
+        return at.street == "s1"
+    if role == "community_worker":
+        return at.community == "a"
+    if role == "outsider":
+        return at.community == "b"
+    if role.startswith("grid_"):
+        return at.grid == "a" and at.level >= 3 and (at.level > 3 or at.compound is None)
+    if role == "resident":
+        return at.dwelling == "a"
+    if role == "operator":
+        return at.compound == "a"
+    raise AssertionError(role)
+
+
+def roles(world: Any) -> dict[str, Any]:
+    return {**world.users, "outsider": world.outsider}
+
+
+def samples(w: Any) -> dict[type, list[Any]]:
+    return {
+        m.District: [w.district], m.Street: [w.street1, w.street2], m.Community: [w.comm_a, w.comm_b, w.comm_c],
+        m.Compound: [w.compound_a, w.compound_b, w.compound_c], m.Building: [w.building_a, w.building_b,
+                                                                              w.building_c],
+        m.Unit: [w.dwelling_a.unit, w.dwelling_b.unit], m.Dwelling: [w.dwelling_a, w.dwelling_b],
+        m.Grid: [w.grid_a, w.grid_b], m.Person: [w.owner_a, w.owner_b],
+        m.GridMember: [m.GridMember.objects.create(grid=w.grid_a, role="leader", name="王网格长"),
+                       m.GridMember.objects.create(grid=w.grid_b, role="leader", name="赵网格长")],
+    }
+
+
+# API routes: basename → (model, needs people rights)
+API = {
+    "district": (m.District, False), "street": (m.Street, False), "community": (m.Community, False),
+    "compound": (m.Compound, False), "building": (m.Building, False), "unit": (m.Unit, False),
+    "dwelling": (m.Dwelling, False), "grid": (m.Grid, False), "gridmember": (m.GridMember, False),
+    "person": (m.Person, True),
+}
+# API routes checked elsewhere or not object-scoped, with the test that covers them.
+API_ELSEWHERE = {
+    "ownership": "list scoping below", "resident": "list scoping below",
+    "me": "tests/accounts/test_api.py::test_me_lists_own_grants",
+    "grant": "tests/accounts/test_api.py (grant/revoke in and out of scope)",
+    "person-reveal": "tests/accounts/test_api.py::test_people_are_masked_and_reveal_is_logged",
+    "api-root": "lists endpoints only",
+}
+
+
+def test_api_detail_matrix(world, client_for):
+    objs = samples(world)
+    failures = []
+    for role, user in roles(world).items():
+        c = client_for(user)
+        for basename, (model, people) in API.items():
+            for obj in objs[model]:
+                expected = 200 if visible(role, where(world, obj), people) else 404
+                r = c.get(f"/api/v1/{_prefix(basename)}/{obj.pk}/")
+                if r.status_code != expected:
+                    failures.append(f"{role} GET {basename} {obj} → {r.status_code}, expected {expected}")
+    assert not failures, "\n".join(failures)
+
+
+def test_api_list_matrix(world, client_for):
+    objs = samples(world)
+    failures = []
+    for role, user in roles(world).items():
+        c = client_for(user)
+        for basename, (model, people) in API.items():
+            seen = {row["id"] for row in c.get(f"/api/v1/{_prefix(basename)}/?limit=1000").json()["results"]}
+            for obj in objs[model]:
+                if (obj.pk in seen) != visible(role, where(world, obj), people):
+                    failures.append(f"{role} list {basename}: {obj} {'shown' if obj.pk in seen else 'hidden'}")
+        own = {r["id"] for r in c.get("/api/v1/ownerships/?limit=1000").json()["results"]}
+        for o in m.Ownership.objects.filter(person__in=objs[m.Person]):
+            if (o.pk in own) != visible(role, where(world, o.person), True):
+                failures.append(f"{role} ownerships: {o}")
+    assert not failures, "\n".join(failures)
+
+
+def _prefix(basename: str) -> str:
+    return {"community": "communities", "gridmember": "grid-members", "person": "people"}.get(basename,
+                                                                                               basename + "s")
+
+
+# Pages: URL name → (model, needs people rights). Filled in as pages land.
+PAGES: dict[str, tuple[type, bool]] = {
+    "places:district": (m.District, False), "places:street": (m.Street, False),
+    "places:community": (m.Community, False), "places:community_geojson": (m.Community, False),
+    "places:compound": (m.Compound, False), "places:building": (m.Building, False),
+    "places:grid": (m.Grid, False),
+}
+PAGES_ELSEWHERE = {
+    "places:home": "no object: shows the user's own grants",
+    "places:browse": "tests/places/test_pages.py (search results scoped)",
+    "accounts:login": "public", "accounts:logout": "public", "accounts:me": "own grants only",
+    "set_language": "public",
+}
+
+
+def test_page_matrix(world, client_for):
+    from django.urls import reverse
+
+    objs = samples(world)
+    failures = []
+    for role, user in roles(world).items():
+        c = client_for(user)
+        for name, (model, people) in PAGES.items():
+            for obj in objs[model]:
+                expected = 200 if visible(role, where(world, obj), people) else 404
+                r = c.get(reverse(name, args=[obj.pk]))
+                if r.status_code != expected:
+                    failures.append(f"{role} {name} {obj} → {r.status_code}, expected {expected}")
+    assert not failures, "\n".join(failures)
+
+
+def _walk(resolver: URLResolver, ns: str = "") -> list[str]:
+    out = []
+    for p in resolver.url_patterns:
+        if isinstance(p, URLResolver):
+            out += _walk(p, f"{ns}{p.namespace}:" if p.namespace else ns)
+        elif isinstance(p, URLPattern) and p.name:
+            out.append(ns + p.name)
+    return out
+
+
+def test_every_route_is_in_the_matrix():
+    names = set(_walk(get_resolver()))
+    api_names = {n.rsplit("-", 1)[0] for n in names if n.endswith(("-list", "-detail"))}
+    missing_api = api_names - set(API) - set(API_ELSEWHERE)
+    pages = {n for n in names if ":" in n and not n.startswith("admin:")} | {"set_language"}
+    missing_pages = {n for n in pages if n not in PAGES and n not in PAGES_ELSEWHERE
+                     and n not in PAGES_EXTRA}
+    assert not missing_api, f"API routes without a row in the matrix: {missing_api}"
+    assert not missing_pages, f"pages without a row in the matrix: {missing_pages}"
+
+
+# Pages whose matrix lives in their own tests (import/export, reveal).
+PAGES_EXTRA: dict[str, str] = {}
