@@ -90,8 +90,8 @@ def make_world() -> World:
     da = _fill_building(building_a)
     db = _fill_building(building_b)
     _fill_building(building_c, units=1, floors=3, per_floor=1)
-    owner_a = _owner(da[0], "张三", "110101199003070015", "13800138000")
-    owner_b = _owner(db[0], "李四", "110101199003072916", "13900139000")
+    owner_a = _owner(da[0], "张三", "110101199003070011", "13800138000")
+    owner_b = _owner(db[0], "李四", "110101199003072914", "13900139000")
     w = World(district, street1, street2, comm_a, comm_b, comm_c, compound_a, compound_b, compound_c,
               building_a, building_b, building_c, grid_a, grid_b, da[0], db[0], owner_a, owner_b)
     root = User.objects.create_superuser("root", password="a-long-test-password")

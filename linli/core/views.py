@@ -27,3 +27,9 @@ def server_error(request: HttpRequest) -> HttpResponse:
     return HttpResponse(
         "<!doctype html><meta charset=utf-8><title>500</title><h1>系统出错 / Server error</h1>"
         "<p>已记录,请稍后再试。The error was logged; please try again later.</p>", status=500)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    return error_response(request, LinliError.one(
+        "csrf", "页面已过期或来源不可信,请刷新页面后重试。",
+        "The page has expired or the request did not come from this site; reload the page and try again.", 403))
