@@ -13,4 +13,6 @@ urlpatterns = [
     path("places/compound/<int:pk>/", views.compound, name="compound"),
     path("places/building/<int:pk>/", views.building, name="building"),
     path("places/grid/<int:pk>/", views.grid, name="grid"),
+    path("places/person/<int:pk>/reveal/", views.reveal, name="reveal"),
+    # path("", include("linli.places.urls_io")),
 ]
