@@ -29,7 +29,6 @@ $(STAMP): requirements/dev.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "== installing pinned dependencies into $(VENV) =="
 	@$(PIP) install --quiet --disable-pip-version-check -r requirements/dev.txt
-	@$(PIP) install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@rm -f $(VENV)/.installed-* && touch $@
 
 assets: $(ASSETS)
@@ -60,7 +59,7 @@ demo: migrate
 	@$(PY) manage.py load_demo --if-empty
 
 run: demo
-	@$(PY) manage.py demo_logins
+	@$(PY) manage.py demo_logins --url http://$(HOST):$(PORT)/
 	@echo "== serving on http://$(HOST):$(PORT)/ (Ctrl-C to stop) =="
 	@$(PY) manage.py runserver $(HOST):$(PORT)
 
@@ -89,8 +88,9 @@ lint: venv
 	@$(VENV)/bin/mypy linli
 
 messages: venv
-	@$(PY) manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=node_modules --ignore=build
-	@$(PY) manage.py compilemessages --ignore=.venv
+	@command -v xgettext >/dev/null || { echo "makemessages needs GNU gettext: apt-get install gettext"; exit 1; }
+	@$(PY) manage.py makemessages -l zh_Hans --no-location --ignore=.venv --ignore=node_modules --ignore=build --ignore=tests --ignore=bench
+	@$(PY) manage.py translations
 
 clean:
 	rm -rf $(VENV) build node_modules var/static

@@ -1,0 +1,89 @@
+"""The demo district: ``load_demo`` (generate + load ≈68k households, ≈150k people) on a fresh SQLite
+database, target ≤ 60 s; and generation alone (pure Python, in-process), for reference.
+
+Each run is a subprocess on its own migrated database (``migrate`` not timed). The database of the
+last run is kept under /tmp, keyed by git HEAD and the files that shape the data, so that
+``bench_pages`` can reuse it (``demo_db()``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import tempfile
+from pathlib import Path
+
+from bench.common import ROOT, Result, fresh_sqlite_env, manage, timed
+
+CACHE_DIR = Path(tempfile.gettempdir()) / "linli-bench-demo-cache"
+TARGET_S = 60.0
+
+
+def _data_key() -> str:
+    """git HEAD plus the working-tree content of everything that decides the demo database."""
+    h = hashlib.sha256()
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False)
+    h.update(head.stdout.strip().encode())
+    files = [ROOT / "linli/places/demo.py", ROOT / "linli/places/management/commands/load_demo.py",
+             *sorted(ROOT.glob("linli/*/migrations/0*.py")), ROOT / "var/linli_field_keys"]
+    for f in files:
+        if f.exists():
+            h.update(f.name.encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _copy_sqlite(src: Path, dst: Path) -> None:
+    """A consistent copy (WAL included) through SQLite's backup API."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_suffix(".part")
+    tmp.unlink(missing_ok=True)
+    with sqlite3.connect(src) as a, sqlite3.connect(tmp) as b:
+        a.backup(b)
+    a.close()
+    b.close()
+    tmp.replace(dst)
+
+
+def _load_once(keep: bool) -> float:
+    tmp = tempfile.mkdtemp(prefix="linli-bench-demo-")
+    try:
+        env = fresh_sqlite_env(tmp)
+        manage(["migrate", "--noinput", "-v", "0"], env)
+        proc: list[subprocess.CompletedProcess[str]] = []
+        seconds = timed(lambda: proc.append(manage(["load_demo"], env, check=False)))
+        if proc[0].returncode != 0:
+            raise RuntimeError(f"load_demo failed:\n{proc[0].stdout[-2000:]}\n{proc[0].stderr[-2000:]}")
+        if keep:
+            _copy_sqlite(Path(tmp) / "bench.sqlite3", CACHE_DIR / f"{_data_key()}.sqlite3")
+        return seconds
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def demo_db() -> Path:
+    """A migrated SQLite database holding the scale-1.0 demo district (cached; built if missing)."""
+    path = CACHE_DIR / f"{_data_key()}.sqlite3"
+    if not path.exists():
+        _load_once(keep=True)
+    return path
+
+
+def run(quick: bool) -> list[Result]:
+    runs = 1 if quick else 3
+    loads = [_load_once(keep=(i == runs - 1)) for i in range(runs)]
+
+    from linli.places import demo  # pure Python: no Django settings needed
+
+    gens = [timed(demo.generate) for _ in range(runs)]
+    counts = demo.generate().counts()
+    return [
+        Result("demo district generate+load (≈68k households), SQLite", statistics.median(loads), "s",
+               target=TARGET_S, runs=loads,
+               note=f"{counts['households']:,} households, {counts['people']:,} people, `manage.py load_demo`"),
+        Result("demo district generation alone (pure Python)", statistics.median(gens), "s", runs=gens,
+               note="part of the row above; no target"),
+    ]
