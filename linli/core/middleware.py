@@ -4,6 +4,8 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.locale import LocaleMiddleware
+from django.utils import translation
 
 from linli.core.errors import LinliError
 
@@ -44,3 +46,22 @@ def error_response(request: HttpRequest, error: LinliError) -> HttpResponse:
 
     html = render_to_string("core/error.html", {"error": error}, request=request)
     return HttpResponse(html, status=error.status)
+
+
+class ChineseFirstLocaleMiddleware(LocaleMiddleware):
+    """Pages are Chinese unless the person chose English (the language switch sets a cookie).
+
+    Django's LocaleMiddleware would follow the browser's Accept-Language, so a district office
+    PC with an English browser would open in English; Linli is Chinese first. API clients may
+    still ask for English with Accept-Language (error messages always carry both languages).
+    """
+
+    def process_request(self, request: HttpRequest) -> None:
+        languages = dict(settings.LANGUAGES)
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        if chosen not in languages:
+            chosen = None
+            if request.path.startswith("/api/"):
+                chosen = translation.get_language_from_request(request)
+        translation.activate(chosen or settings.LANGUAGE_CODE)
+        request.LANGUAGE_CODE = translation.get_language()

@@ -53,13 +53,18 @@ class Command(BaseCommand):
                 known = {(e.msgctxt, e.msgid): e for e in po}
                 for part in parts:
                     for entry in polib.pofile(str(part)):
-                        if not entry.msgstr:
-                            continue
                         target = known.get((entry.msgctxt, entry.msgid))
-                        if target is not None and (not target.msgstr or target.fuzzy):
+                        if target is None or (target.translated() and not target.fuzzy):
+                            continue
+                        if target.msgid_plural and (entry.msgstr_plural or entry.msgstr):
+                            # Chinese has one plural form (nplurals=1)
+                            target.msgstr_plural = {0: entry.msgstr_plural.get(0) or entry.msgstr}
+                        elif entry.msgstr:
                             target.msgstr = entry.msgstr
-                            if target.fuzzy:
-                                target.flags.remove("fuzzy")
+                        else:
+                            continue
+                        if target.fuzzy:
+                            target.flags.remove("fuzzy")
                 po.save()
                 po.save_as_mofile(str(po_path.with_suffix(".mo")))
             found = problems(po_path)
