@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from linli.places import views
 
@@ -14,5 +14,5 @@ urlpatterns = [
     path("places/building/<int:pk>/", views.building, name="building"),
     path("places/grid/<int:pk>/", views.grid, name="grid"),
     path("places/person/<int:pk>/reveal/", views.reveal, name="reveal"),
-    # path("", include("linli.places.urls_io")),
+    path("", include("linli.places.urls_io")),
 ]

@@ -54,6 +54,21 @@ def _legend(*kinds: str) -> list[tuple[str, str]]:
     return [(k, labels[k]) for k in kinds]
 
 
+def _io(user: Any, obj: Model, kind: str) -> dict[str, Any]:
+    """Import and export links the user's role allows here (one permission check each)."""
+    labels = {"buildings": _("Export buildings"), "dwellings": _("Export dwellings"),
+              "residents": _("Export residents"), "grids": _("Export grids")}
+    exports: list[tuple[str, str]] = []
+    if can(user, Action.EXPORT, obj):
+        whats = ["buildings", "dwellings", "grids"]
+        if can(user, Action.VIEW_PEOPLE, obj):
+            whats.insert(2, "residents")
+        exports = [(labels[w], reverse("places:io_export", args=[kind, obj.pk, w])) for w in whats]
+    import_url = (reverse("places:io_import", args=[obj.pk])
+                  if kind == "community" and can(user, Action.EDIT, obj) else None)
+    return {"exports": exports, "import_url": import_url}
+
+
 def _ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
@@ -93,6 +108,7 @@ def district(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "places/parent.html", {
         "place": obj, "kind_label": _("District"), "child_label": _("Streets"), "children_label": _("Communities"),
         "data": data, "legend": _legend("street"), "crumbs": _crumbs(request.user, [], obj.name),
+        "io": _io(request.user, obj, "district"),
     })
 
 
@@ -103,7 +119,7 @@ def street(request: HttpRequest, pk: int) -> HttpResponse:
     data = q.children_of(request.user, obj)
     return render(request, "places/parent.html", {
         "place": obj, "kind_label": _("Street"), "child_label": _("Communities"), "children_label": _("Compounds"),
-        "data": data, "legend": _legend("community"),
+        "data": data, "legend": _legend("community"), "io": _io(request.user, obj, "street"),
         "crumbs": _crumbs(request.user, [(obj.district, "district")], obj.name),
     })
 
@@ -115,6 +131,7 @@ def community(request: HttpRequest, pk: int) -> HttpResponse:
     summary = q.community_summary(request.user, obj)
     return render(request, "places/community.html", {
         "place": obj, "s": summary, "legend": _legend("compound", "grid", "building"),
+        "io": _io(request.user, obj, "community"),
         "built_before": settings.LINLI_RENOVATION_BUILT_BEFORE_YEAR,
         "crumbs": _crumbs(request.user, [(obj.street.district, "district"), (obj.street, "street")], obj.name),
     })
@@ -146,6 +163,7 @@ def compound(request: HttpRequest, pk: int) -> HttpResponse:
     c = obj.community
     return render(request, "places/compound.html", {
         "place": obj, "rows": rows, "eligible": obj.renovation_eligible_by_age(),
+        "io": _io(request.user, obj, "compound"),
         "legend": _legend("compound", "building"),
         "built_before": settings.LINLI_RENOVATION_BUILT_BEFORE_YEAR,
         "figures": {"buildings": len(rows), "dwellings": sum(r["dwellings"] for r in rows),
@@ -178,7 +196,7 @@ def building(request: HttpRequest, pk: int) -> HttpResponse:
     ancestors: list[tuple[Model, str]] = [(c.street.district, "district"), (c.street, "street"), (c, "community"),
                                           (obj.compound, "compound")]
     return render(request, "places/building.html", {
-        "place": obj, "stack": stack, "with_people": with_people,
+        "place": obj, "stack": stack, "with_people": with_people, "io": _io(user, obj, "building"),
         "can_reveal": with_people and can(user, Action.REVEAL, obj),
         "grid_url": reverse("places:grid", args=[obj.grid_id]) if obj.grid and can(user, Action.VIEW, obj.grid)
         else None,
@@ -208,6 +226,7 @@ def grid(request: HttpRequest, pk: int) -> HttpResponse:
     c = obj.community
     return render(request, "places/grid.html", {
         "place": obj, "rows": rows, "members": members, "area": area, "legend": _legend("grid", "building"),
+        "io": _io(user, obj, "grid"),
         "figures": {"buildings": len(rows), "households": sum(hh.values()),
                     "dwellings": sum(r["dwellings"] for r in rows)},
         "community_url": reverse("places:community", args=[c.pk]) if can(user, Action.VIEW, c) else None,

@@ -218,5 +218,40 @@ def test_every_route_is_in_the_matrix():
     assert not missing_pages, f"pages without a row in the matrix: {missing_pages}"
 
 
-# Pages whose matrix lives in their own tests (import/export, reveal).
-PAGES_EXTRA: dict[str, str] = {}
+# Pages checked by test_io_matrix below.
+PAGES_EXTRA: dict[str, str] = {
+    "places:io_import": "test_io_matrix", "places:io_export": "test_io_matrix",
+    "places:io_template": "test_io_matrix (any signed-in user: an empty template)",
+}
+EDIT_ROLES = {"district_admin", "community_worker", "outsider"}
+EXPORT_ROLES = {"district_admin", "street_command", "community_worker", "grid_leader", "outsider"}
+
+
+def test_io_matrix(world, client_for):
+    """Import needs `edit` on the community, export `export` on the place (and `view_people` for
+    residents): outside the scope 404, inside without the right 403."""
+    from django.urls import reverse
+
+    objs = samples(world)
+    failures = []
+    for role, user in roles(world).items():
+        c = client_for(user)
+        for comm in objs[m.Community]:
+            seen = visible(role, where(world, comm))
+            expected = 404 if not seen else 200 if role in EDIT_ROLES else 403
+            r = c.get(reverse("places:io_import", args=[comm.pk]))
+            if r.status_code != expected:
+                failures.append(f"{role} import {comm} → {r.status_code}, expected {expected}")
+        for kind, model in [("community", m.Community), ("building", m.Building), ("grid", m.Grid),
+                            ("street", m.Street), ("compound", m.Compound), ("district", m.District)]:
+            for obj in objs[model]:
+                seen = visible(role, where(world, obj))
+                for what in ("buildings", "residents"):
+                    allowed = role in EXPORT_ROLES and (what != "residents" or role in PEOPLE_ROLES)
+                    expected = 404 if not seen else 200 if allowed else 403
+                    r = c.get(reverse("places:io_export", args=[kind, obj.pk, what]))
+                    if r.status_code != expected:
+                        failures.append(f"{role} export {kind} {obj} {what} → {r.status_code}, expected {expected}")
+        if c.get(reverse("places:io_template")).status_code != 200:
+            failures.append(f"{role} template")
+    assert not failures, "\n".join(failures)

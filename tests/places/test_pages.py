@@ -365,16 +365,16 @@ def test_query_counts_do_not_grow_with_size(world, client_for, django_assert_max
     building = m.Building.objects.filter(community=comm).first()
     assert building is not None
     c = client_for(world.users["street_command"])
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(19):
         r = c.get(reverse("places:community", args=[comm.pk]))
     assert r.context["s"]["figures"]["buildings"] == 120
     with django_assert_max_num_queries(12):
         r = c.get(reverse("places:community_geojson", args=[comm.pk]))
     assert len(json.loads(r.content)["features"]) == 12 + 10 + 120
-    with django_assert_max_num_queries(18):
+    with django_assert_max_num_queries(21):
         r = c.get(reverse("places:building", args=[building.pk]))
     assert r.context["stack"]["figures"]["dwellings"] == 36 and r.context["stack"]["owners_shown"]
     for name in ["street", "compound", "grid"]:
         obj = {"street": world.street1, "compound": building.compound, "grid": building.grid}[name]
-        with django_assert_max_num_queries(16):
+        with django_assert_max_num_queries(19):
             assert c.get(reverse(f"places:{name}", args=[obj.pk])).status_code == 200

@@ -1,0 +1,199 @@
+"""The import page and the .xlsx exports: permission, bilingual problems, masked personal data."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+from typing import Any
+
+import openpyxl
+import pytest
+from django.urls import reverse
+
+from linli.accounts.models import AccessLog
+from linli.core.exports import write_xlsx
+from linli.places import models as m
+from tests.places.test_import_service import building, counts, dwelling, make_xlsx, tree, valid_id
+
+
+def _upload(buf: io.BytesIO, name: str) -> Any:
+    buf.name = name
+    buf.seek(0)
+    return buf
+
+
+def test_import_page_get_and_good_post(world: Any, client_for: Any) -> None:
+    c = client_for(world.users["community_worker"])
+    url = reverse("places:io_import", args=[world.comm_a.pk])
+    page = c.get(url)
+    assert page.status_code == 200
+    assert reverse("places:io_template").encode() in page.content
+    bs, ds = tree()
+    r = c.post(url, {"what": "roster", "file": _upload(make_xlsx(bs, ds), "roster.xlsx")})
+    assert r.status_code == 200
+    assert b'data-testid="import-result"' in r.content
+    assert m.Dwelling.objects.filter(building__compound__code="0002", building__community=world.comm_a).count() == 4
+
+
+def test_import_page_bad_file_lists_problems_in_both_languages(world: Any, client_for: Any) -> None:
+    c = client_for(world.users["community_worker"])
+    bs, ds = tree()
+    ds[2]["area"] = "62.345"
+    before = counts()
+    r = c.post(reverse("places:io_import", args=[world.comm_a.pk]),
+               {"file": _upload(make_xlsx(bs, ds), "roster.xlsx")})
+    assert r.status_code == 400
+    html = r.content.decode()
+    assert "小数位数过多" in html and "too many decimal places" in html
+    assert '<td class="num">4</td>' in html
+    assert counts() == before
+
+
+def test_import_page_other_community_rows_refused(world: Any, client_for: Any) -> None:
+    c = client_for(world.admin)
+    r = c.post(reverse("places:io_import", args=[world.comm_b.pk]),
+               {"file": _upload(make_xlsx([building()], [dwelling()]), "roster.xlsx")})
+    assert r.status_code == 400 and "不是本页的社区" in r.content.decode()
+
+
+def test_outsider_gets_404_on_import_and_export(world: Any, client_for: Any) -> None:
+    c = client_for(world.outsider)
+    assert c.get(reverse("places:io_import", args=[world.comm_a.pk])).status_code == 404
+    assert c.post(reverse("places:io_import", args=[world.comm_a.pk]),
+                  {"file": _upload(make_xlsx(*tree()), "r.xlsx")}).status_code == 404
+    for what in ("buildings", "dwellings", "residents", "grids"):
+        assert c.get(reverse("places:io_export", args=["community", world.comm_a.pk, what])).status_code == 404
+    assert c.get(reverse("places:io_export", args=["community", world.comm_b.pk, "buildings"])).status_code == 200
+
+
+def test_roles_without_edit_or_export(world: Any, client_for: Any) -> None:
+    force = client_for(world.users["grid_force"])
+    assert force.get(reverse("places:io_export", args=["grid", world.grid_a.pk, "residents"])).status_code in {403, 404}
+    assert force.get(reverse("places:io_export", args=["grid", world.grid_a.pk, "buildings"])).status_code in {403, 404}
+    street = client_for(world.users["street_command"])
+    assert street.get(reverse("places:io_import", args=[world.comm_a.pk])).status_code == 403
+    assert client_for(world.users["community_worker"]).get(
+        reverse("places:io_export", args=["dwelling", world.dwelling_a.pk, "residents"])).status_code == 404
+    assert client_for(world.users["community_worker"]).get(
+        reverse("places:io_export", args=["community", world.comm_a.pk, "secrets"])).status_code == 404
+
+
+def _sheet(response: Any) -> list[tuple[Any, ...]]:
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    wb = openpyxl.load_workbook(io.BytesIO(response.content), read_only=True)
+    return list(wb.worksheets[0].iter_rows(values_only=True))
+
+
+def test_residents_export_is_masked_and_logged(world: Any, client_for: Any) -> None:
+    c = client_for(world.users["grid_leader"])
+    before = AccessLog.objects.filter(what="export").count()
+    rows = _sheet(c.get(reverse("places:io_export", args=["grid", world.grid_a.pk, "residents"])))
+    header, data = rows[0], rows[1:]
+    assert "证件号(打码) ID number (masked)" in header
+    text = repr(data)
+    assert "张三" in text and "李四" not in text  # grid A only
+    assert world.owner_a.id_number_masked in text and world.owner_a._id_number() not in text
+    assert world.owner_a._phone() not in text and world.owner_a.phone_masked in text
+    log = AccessLog.objects.filter(what="export").latest("at")
+    assert AccessLog.objects.filter(what="export").count() == before + 1
+    assert log.user == world.users["grid_leader"] and log.object_type == "places.Grid"
+
+
+def test_dwellings_export_round_trips_through_import(world: Any, client_for: Any) -> None:
+    c = client_for(world.users["community_worker"])
+    rows = _sheet(c.get(reverse("places:io_export", args=["community", world.comm_a.pk, "dwellings"])))
+    assert rows[0][0] == "社区编码 community_code" and len(rows) == 1 + 24
+    assert rows[1][0] == "500107001001"
+    assert isinstance(rows[1][6], int | float) and Decimal(str(rows[1][6])) == world.dwelling_a.area
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "房屋 dwellings"
+    for r in rows:
+        ws.append(list(r))
+    buf = io.BytesIO()
+    wb.save(buf)
+    before = counts()
+    r = c.post(reverse("places:io_import", args=[world.comm_a.pk]), {"file": _upload(buf, "back.xlsx")})
+    assert r.status_code == 200, r.content.decode()[-2000:]
+    assert {k: v for k, v in counts().items() if k != "log"} == {k: v for k, v in before.items() if k != "log"}
+
+
+def test_buildings_and_grids_exports(world: Any, client_for: Any) -> None:
+    c = client_for(world.users["district_admin"])
+    rows = _sheet(c.get(reverse("places:io_export", args=["district", world.district.pk, "buildings"])))
+    assert len(rows) == 1 + 3 and rows[1][6] == 6
+    grids = _sheet(c.get(reverse("places:io_export", args=["street", world.street1.pk, "grids"])))
+    assert [g[0] for g in grids[1:]] == [world.grid_a.code, world.grid_b.code]
+    assert grids[1][4] == 24  # dwellings in grid A
+
+
+def test_template_download(world: Any, client_for: Any) -> None:
+    r = client_for(world.users["community_worker"]).get(reverse("places:io_template"))
+    wb = openpyxl.load_workbook(io.BytesIO(r.content))
+    assert wb.sheetnames[:2] == ["楼栋 buildings", "房屋 dwellings"]
+
+
+def test_upload_above_the_limit_gets_413(world: Any, client_for: Any, settings: Any) -> None:
+    settings.LINLI_MAX_UPLOAD_BYTES = 1024 * 1024
+    before = counts()
+    big = io.BytesIO(b"x" * (1024 * 1024 + 10))
+    r = client_for(world.users["community_worker"]).post(
+        reverse("places:io_import", args=[world.comm_a.pk]), {"file": _upload(big, "big.csv")})
+    assert r.status_code == 413
+    html = r.content.decode()
+    assert "上传内容过大" in html and "too large" in html
+    assert counts() == before
+
+
+def test_boundaries_through_the_page(world: Any, client_for: Any) -> None:
+    import json
+
+    ring = [[106.5, 29.5], [106.501, 29.5], [106.501, 29.501], [106.5, 29.501], [106.5, 29.5]]
+    doc = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"path": world.building_a.path},
+         "geometry": {"type": "Polygon", "coordinates": [ring]}}]}
+    c = client_for(world.users["community_worker"])
+    url = reverse("places:io_import", args=[world.comm_a.pk])
+    r = c.post(url, {"what": "boundaries", "file": _upload(io.BytesIO(json.dumps(doc).encode()), "b.geojson")})
+    assert r.status_code == 200 and b"boundaries-result" in r.content
+    r = c.post(url, {"what": "boundaries", "file": _upload(io.BytesIO(b"{oops"), "b.geojson")})
+    assert r.status_code == 400 and "JSON" in r.content.decode()
+
+
+def test_write_xlsx_types_and_formula_safety(tmp_path: Any) -> None:
+    out = tmp_path / "x.xlsx"
+    rows = [{"a": "=cmd|' /C calc'!A0", "b": Decimal("62.35"), "c": 3, "d": None, "e": "中文\x07"}]
+    cols = [(f"{zh} {k}", lambda r, k=k: r[k]) for zh, k in zip("甲乙丙丁戊", "abcde", strict=True)]
+    write_xlsx(str(out), "表 sheet", cols, rows)
+    wb = openpyxl.load_workbook(out)
+    ws = wb.active
+    assert ws.freeze_panes == "A2" and ws["A1"].font.b
+    assert ws["A2"].data_type == "s" and ws["A2"].value.startswith("=cmd")
+    assert ws["B2"].value == 62.35 and ws["B2"].number_format == "0.00"
+    assert ws["C2"].value == 3 and ws["D2"].value is None and ws["E2"].value == "中文"
+    assert ws.column_dimensions["A"].width > 8
+
+
+def test_import_command(world: Any, tmp_path: Any) -> None:
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    good = tmp_path / "good.xlsx"
+    good.write_bytes(make_xlsx(*tree()).getvalue())
+    out = io.StringIO()
+    call_command("import_roster", str(good), user="community_worker", quiet=True, stdout=out)
+    assert "dwellings" in out.getvalue() and "+4" in out.getvalue()
+    bs, ds = tree()
+    ds[0].update(owner_name="王五", owner_id_number=valid_id(1)[:-1] + "X" if valid_id(1)[-1] != "X" else "0")
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(make_xlsx(bs, ds).getvalue())
+    err = io.StringIO()
+    before = counts()
+    with pytest.raises(CommandError):
+        call_command("import_roster", str(bad), user="community_worker", quiet=True, stderr=err)
+    assert "第 2 行" in err.getvalue() and "Row 2" in err.getvalue()
+    assert counts() == before
+    tpl = tmp_path / "t.xlsx"
+    call_command("roster_template", str(tpl), stdout=io.StringIO())
+    assert openpyxl.load_workbook(tpl).sheetnames[-1] == "说明 instructions"

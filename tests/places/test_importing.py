@@ -1,0 +1,164 @@
+"""The pure roster reader: headers, values, duplicates, encodings, the template, GeoJSON checks."""
+
+from __future__ import annotations
+
+import io
+import json
+from decimal import Decimal
+
+import openpyxl
+import pytest
+
+from linli.places import importing as im
+
+HEADER = ("社区编码 community_code,小区编码 compound_code,楼栋编码 building_code,单元 unit,房号 number,"
+          "楼层 floor,面积 area")
+
+
+def read_csv(text: str, encoding: str = "utf-8", **kw: object) -> im.Roster:
+    return im.read_roster(io.BytesIO(text.encode(encoding)), "r.csv", **kw)  # type: ignore[arg-type]
+
+
+def test_csv_with_bom_and_typed_values() -> None:
+    r = read_csv(HEADER + "\n500107001001,0001,01,1,101,1,62.30\n", encoding="utf-8-sig")
+    assert r.problems == []
+    d = r.dwellings[0]
+    assert (d.row, d.community_code, d.unit, d.number, d.floor, d.area) == (2, "500107001001", "1", "101", 1,
+                                                                            Decimal("62.30"))
+    assert (d.area_source, d.use, d.share, d.owner_kind) == ("register", "residential", Decimal(1), "")
+
+
+@pytest.mark.parametrize(("cell", "value"), [("登记", "register"), ("实测", "survey"), ("合同", "contract"),
+                                             ("Survey", "survey")])
+def test_area_source_in_either_language(cell: str, value: str) -> None:
+    r = read_csv("社区编码,小区编码,楼栋编码,单元,房号,楼层,面积,面积来源\n"
+                 f"500107001001,0001,01,1,101,1,62,{cell}\n")
+    assert r.problems == [] and r.dwellings[0].area_source == value
+
+
+@pytest.mark.parametrize(("cell", "column", "fragment"), [
+    ("0.5", "面积 area", "out of range"),
+    ("5000.01", "面积 area", "out of range"),
+    ("62.345", "面积 area", "decimal places"),
+    ("abc", "面积 area", "not a number"),
+])
+def test_bad_area(cell: str, column: str, fragment: str) -> None:
+    r = read_csv(HEADER + f"\n500107001001,0001,01,1,101,1,{cell}\n")
+    assert [(p.row, p.column) for p in r.problems] == [(2, column)]
+    assert fragment in r.problems[0].en
+
+
+def test_required_value_and_unknown_choice() -> None:
+    r = read_csv(HEADER + ",用途 use\n500107001001,0001,01,,101,1.5,60,仓库\n")
+    where = {(p.row, p.column): p for p in r.problems}
+    assert "Required" in where[(2, "单元 unit")].en
+    assert "whole number" in where[(2, "楼层 floor")].en
+    assert "住宅" in where[(2, "用途 use")].zh
+
+
+def test_id_number_and_phone_checks() -> None:
+    head = HEADER + ",产权人 owner_name,产权人身份证号 owner_id_number,产权人电话 owner_phone\n"
+    ok = read_csv(head + "500107001001,0001,01,1,101,1,60,张三,11010119900307002x,023-68812345\n")
+    assert ok.problems == [] and ok.dwellings[0].owner_id_number == "11010119900307002X"
+    bad = read_csv(head + "500107001001,0001,01,1,101,1,60,张三,110101199003070012,1380013800\n")
+    assert {p.column for p in bad.problems} == {"产权人身份证号 owner_id_number", "产权人电话 owner_phone"}
+    excel_float = read_csv(head + "500107001001,0001,01,1,101,1,60,张三,1.10101E+17,\n")
+    assert "text" in excel_float.problems[0].en
+
+
+def test_owner_details_need_a_name() -> None:
+    head = HEADER + ",产权人身份证号 owner_id_number\n"
+    r = read_csv(head + "500107001001,0001,01,1,101,1,60,11010119900307002X\n")
+    assert r.problems[0].code == "value" and "owner name" in r.problems[0].en
+
+
+def test_duplicate_columns_and_unknown_columns_in_one_problem() -> None:
+    r = read_csv("社区编码,community_code,小区编码,楼栋编码,单元,房号,楼层,面积,备注\n")
+    assert len(r.problems) == 1
+    p = r.problems[0]
+    assert p.row == 1 and "Duplicated: community_code" in p.en and "备注" in p.en
+
+
+def test_missing_columns_listed() -> None:
+    r = read_csv("社区编码,小区编码,楼栋编码,房号,面积\n500107001001,0001,01,101,60\n")
+    assert "单元 unit" in r.problems[0].zh and "楼层 floor" in r.problems[0].zh
+
+
+def test_neither_kind() -> None:
+    r = read_csv("姓名,年龄\n张三,30\n")
+    assert r.problems[0].code == "columns" and "Buildings need" in r.problems[0].en
+
+
+def test_blank_rows_keep_spreadsheet_numbering() -> None:
+    r = read_csv(HEADER + "\n,,,,,,\n500107001001,0001,01,1,101,1,60\n\n500107001001,0001,01,1,101,1,60\n")
+    assert r.dwellings[0].row == 3
+    assert [(p.code, p.row) for p in r.problems] == [("duplicate", 5)]
+    assert "3" in r.problems[0].zh
+
+
+def test_same_id_different_names() -> None:
+    head = HEADER + ",产权人 owner_name,产权人身份证号 owner_id_number\n"
+    r = read_csv(head + "500107001001,0001,01,1,101,1,60,张三,11010119900307002X\n"
+                        "500107001001,0001,01,1,102,1,60,李四,11010119900307002X\n")
+    assert [(p.code, p.row) for p in r.problems] == [("conflict", 3)]
+
+
+def test_encodings() -> None:
+    text = HEADER + "\n500107001001,0001,01,一,101,1,60\n"
+    assert read_csv(text, encoding="gb18030").problems[0].code == "not_utf8"
+    r = im.read_roster(io.BytesIO(text.encode("gb18030")), "r.csv", encoding="gb18030")
+    assert r.problems == [] and r.dwellings[0].unit == "一"
+    assert im.read_roster(io.BytesIO(b"x"), "r.csv", encoding="latin-1").problems[0].code == "bad_file"
+
+
+def test_files_that_are_not_tables() -> None:
+    assert im.read_roster(io.BytesIO(b""), "r.csv").problems[0].code == "empty"
+    assert im.read_roster(io.BytesIO(b"\n\n"), "r.csv").problems[0].code == "empty"
+    assert im.read_roster(io.BytesIO(HEADER.encode()), "r.csv").problems[0].code == "empty"
+    assert im.read_roster(io.BytesIO(b"hello"), "r.xlsx").problems[0].code == "bad_file"
+    assert im.read_roster(io.BytesIO(b"hello"), "r.xls").problems[0].code == "bad_file"
+    assert im.read_roster(io.BytesIO(b"hello"), "r.pdf").problems[0].code == "bad_file"
+
+
+def test_row_limit() -> None:
+    rows = "".join(f"500107001001,0001,01,1,{n},1,60\n" for n in range(101, 111))
+    r = im.read_roster(io.BytesIO((HEADER + "\n" + rows).encode()), "r.csv", max_rows=5)
+    assert r.problems[0].code == "too_many_rows" and r.problems[0].row == 7
+
+
+def test_template_round_trip(tmp_path: object) -> None:
+    buf = io.BytesIO()
+    im.write_template(buf)
+    buf.seek(0)
+    wb = openpyxl.load_workbook(buf)
+    assert wb.sheetnames == ["楼栋 buildings", "房屋 dwellings", "说明 instructions"]
+    assert wb["房屋 dwellings"]["A1"].value == "社区编码 community_code"
+    assert wb["楼栋 buildings"]["A1"].font.b
+    instructions = " ".join(str(c.value) for row in wb["说明 instructions"].iter_rows() for c in row if c.value)
+    assert "CSV UTF-8" in instructions and "整份" in instructions
+    buf.seek(0)
+    r = im.read_roster(buf, "template.xlsx")
+    assert r.problems == []
+    assert len(r.buildings) == 1 and len(r.dwellings) == 1
+    assert r.dwellings[0].owner_occupied is True and r.buildings[0].lat == pytest.approx(29.5012)
+
+
+def test_geojson_checks() -> None:
+    ring = [[106.5, 29.5], [106.51, 29.5], [106.51, 29.51], [106.5, 29.51], [106.5, 29.5]]
+
+    def doc(geom: dict[str, object], props: dict[str, object] | None = None) -> bytes:
+        return json.dumps({"type": "FeatureCollection", "features": [
+            {"type": "Feature", "properties": props or {"path": "500107/001/001"}, "geometry": geom}]}).encode()
+
+    feats, problems = im.parse_boundaries(doc({"type": "Polygon", "coordinates": [ring]}))
+    assert problems == [] and feats[0].centroid == pytest.approx((29.505, 106.505))
+    _, problems = im.parse_boundaries(b'{"type": ')
+    assert problems[0].code == "bad_json" and "line 1" in problems[0].en
+    _, problems = im.parse_boundaries(doc({"type": "Polygon", "coordinates": [ring[:-1]]}))
+    assert "closed" in problems[0].en or "at least 4" in problems[0].en
+    _, problems = im.parse_boundaries(doc({"type": "Polygon", "coordinates": [[[x, y] for y, x in ring]]}))
+    assert "out of range" in problems[0].en
+    _, problems = im.parse_boundaries(doc({"type": "Polygon", "coordinates": [ring]}, {"kind": "street", "code": "1"}))
+    assert "kind" in problems[0].en
+    _, problems = im.parse_boundaries(doc({"type": "LineString", "coordinates": ring}))
+    assert "Polygon" in problems[0].en
