@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import IO, Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, OperationalError, models, transaction
 from django.http import Http404
 from django.utils import timezone
 
@@ -533,6 +533,17 @@ def import_roster(user: Any, fileobj: IO[bytes], filename: str, *, encoding: str
     problems = Problems()
     roster = importing.read_roster(fileobj, filename, encoding=encoding,
                                    progress=lambda n: report("read", n, None), problems=problems)
+    try:
+        result = _write_roster(user, roster, problems, community, filename, report)
+    except OperationalError as exc:  # the database stayed locked by another writer past its timeout
+        raise LinliError.one("busy", "另一项导入正在进行,数据库繁忙;未写入任何数据,请稍后重试。",
+                             "Another import is running and the database is busy; nothing was written. "
+                             "Try again in a minute.", status=503) from exc
+    return result
+
+
+def _write_roster(user: Any, roster: importing.Roster, problems: Problems, community: Community | None, filename: str,
+                  report: Progress) -> ImportResult:
     with transaction.atomic():
         plan = _Plan(user, roster, problems, community)
         if roster.buildings or roster.dwellings:
