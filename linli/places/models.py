@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import ClassVar
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -161,8 +162,15 @@ class Building(Place):
         indexes: ClassVar = [models.Index(fields=["community", "grid"])]
 
     def save(self, *args: object, **kwargs: object) -> None:
-        self.community_id = self.compound.community_id
+        # Grids never cross communities (rules.md §4); bulk loaders check it themselves.
+        self.clean()
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        self.community_id = self.compound.community_id
+        if self.grid_id is not None and Grid.objects.filter(pk=self.grid_id).values_list(
+                "community_id", flat=True).first() != self.community_id:
+            raise ValidationError({"grid": _("A grid holds buildings of its own community only.")})
 
     def parent_path(self) -> str:
         return self.compound.path

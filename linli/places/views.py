@@ -56,11 +56,12 @@ def _legend(*kinds: str) -> list[tuple[str, str]]:
 
 def _io(user: Any, obj: Model, kind: str) -> dict[str, Any]:
     """Import and export links the user's role allows here (one permission check each)."""
-    labels = {"buildings": _("Export buildings"), "dwellings": _("Export dwellings"),
+    labels = {"compounds": _("Export compounds"),
+              "buildings": _("Export buildings"), "dwellings": _("Export dwellings"),
               "residents": _("Export residents"), "grids": _("Export grids")}
     exports: list[tuple[str, str]] = []
     if can(user, Action.EXPORT, obj):
-        whats = ["buildings", "dwellings", "grids"]
+        whats = ["compounds", "buildings", "dwellings", "grids"]
         if can(user, Action.VIEW_PEOPLE, obj):
             whats.insert(2, "residents")
         exports = [(labels[w], reverse("places:io_export", args=[kind, obj.pk, w])) for w in whats]

@@ -36,7 +36,7 @@ EXPORT_KINDS: dict[str, type[Model]] = {
     "district": m.District, "street": m.Street, "community": m.Community, "compound": m.Compound,
     "building": m.Building, "grid": m.Grid,
 }
-EXPORTS = ("buildings", "dwellings", "residents", "grids")
+EXPORTS = ("compounds", "buildings", "dwellings", "residents", "grids")
 
 
 def _too_large() -> LinliError:
@@ -203,9 +203,38 @@ def _grids(user: Any, obj: Model) -> tuple[list[tuple[str, Callable[[Any], Any]]
     return cols, qs.iterator(chunk_size=2000)
 
 
-_EXPORTERS = {"buildings": _buildings, "dwellings": _dwellings, "residents": _residents, "grids": _grids}
-_TITLES = {"buildings": "楼栋 buildings", "dwellings": "房屋 dwellings", "residents": "人员 people",
-           "grids": "网格 grids"}
+def _compounds(user: Any, obj: Model) -> tuple[list[tuple[str, Callable[[Any], Any]]], Iterable[Any]]:
+    qs = m.Compound.objects.all()
+    if isinstance(obj, m.Grid):
+        qs = qs.filter(pk__in=m.Building.objects.filter(grid=obj).values("compound_id"))
+    elif isinstance(obj, m.Building):
+        qs = qs.filter(pk=obj.compound_id)
+    else:
+        qs = qs.filter(path__startswith=obj.path)  # type: ignore[attr-defined]
+    qs = scoped(user, Action.EXPORT, qs).select_related("community").annotate(
+        n_buildings=Count("buildings", distinct=True), n_dwellings=Count("buildings__dwellings", distinct=True),
+        n_households=Count("buildings__dwellings__households", distinct=True),
+    ).order_by("path")
+    cols: list[tuple[str, Callable[[Any], Any]]] = [
+        ("社区编码 community_code", lambda c: _community_code(c.path)),
+        ("社区 community", lambda c: c.community.name),
+        ("小区编码 compound_code", lambda c: c.code),
+        ("小区名称 compound_name", lambda c: c.name),
+        ("地址 address", lambda c: c.address),
+        ("建成年份 build_year", lambda c: c.build_year),
+        ("历史建筑 historic", lambda c: _yes(c.is_historic)),
+        ("按年代可改造 eligible by age", lambda c: {True: "是", False: "否", None: ""}[c.renovation_eligible_by_age()]),
+        ("楼栋数 buildings", lambda c: c.n_buildings),
+        ("房屋数 dwellings", lambda c: c.n_dwellings),
+        ("住户数 households", lambda c: c.n_households),
+    ]
+    return cols, qs.iterator(chunk_size=2000)
+
+
+_EXPORTERS = {"compounds": _compounds, "buildings": _buildings, "dwellings": _dwellings, "residents": _residents,
+              "grids": _grids}
+_TITLES = {"compounds": "小区 compounds", "buildings": "楼栋 buildings", "dwellings": "房屋 dwellings",
+           "residents": "人员 people", "grids": "网格 grids"}
 
 
 @login_required

@@ -197,3 +197,21 @@ def test_import_command(world: Any, tmp_path: Any) -> None:
     tpl = tmp_path / "t.xlsx"
     call_command("roster_template", str(tpl), stdout=io.StringIO())
     assert openpyxl.load_workbook(tpl).sheetnames[-1] == "说明 instructions"
+
+
+def test_compounds_export_is_scoped_and_counts(world: Any, client_for: Any) -> None:
+    c = client_for(world.users["street_command"])
+    r = c.get(reverse("places:io_export", args=["street", world.street1.pk, "compounds"]))
+    assert r.status_code == 200
+    wb = openpyxl.load_workbook(io.BytesIO(b"".join(r.streaming_content) if r.streaming else r.content))
+    rows = list(wb.active.iter_rows(values_only=True))
+    header, body = rows[0], rows[1:]
+    assert "小区名称 compound_name" in header
+    names = {row[header.index("小区名称 compound_name")] for row in body}
+    assert names == {world.compound_a.name, world.compound_b.name}  # street 2's compound is not there
+    a = next(row for row in body if row[header.index("小区名称 compound_name")] == world.compound_a.name)
+    assert a[header.index("房屋数 dwellings")] == world.building_a.dwellings.count()
+    assert a[header.index("按年代可改造 eligible by age")] == "是"
+    # the community worker of B exports only B's compound, even asked for the whole street
+    r = client_for(world.outsider).get(reverse("places:io_export", args=["street", world.street1.pk, "compounds"]))
+    assert r.status_code == 404
