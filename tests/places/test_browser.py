@@ -99,3 +99,51 @@ def test_community_page_draws_map_and_charts_and_switches_language(live_server, 
             assert errors == []
         finally:
             browser.close()
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Debian's chromium is not installed at {CHROMIUM}")
+def test_import_page_shows_row_numbered_problems_then_imports(live_server, transactional_db, tmp_path):
+    """A bad roster through the page (htmx upload): the problems table with row numbers, nothing
+    written; the corrected file: the counts."""
+    from playwright.sync_api import sync_playwright
+
+    from linli.places import models as m
+    from tests.places.test_import_service import building, dwelling, make_xlsx
+
+    w = make_world()
+    user = f.UserFactory(username="browser_importer")
+    user.set_password(PASSWORD)
+    user.save()
+    grant_role(w.admin, user, Role.COMMUNITY_WORKER.value, w.comm_a)
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(make_xlsx([building()], [dwelling(), dwelling(number="102", area="abc")]).getvalue())
+    good = tmp_path / "good.xlsx"
+    good.write_bytes(make_xlsx([building()], [dwelling(), dwelling(number="102")]).getvalue())
+    before = m.Dwelling.objects.count()
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 390, "height": 844})
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(f"{live_server.url}/accounts/login/?next=/places/community/{w.comm_a.pk}/import/")
+            page.fill("#id_username", "browser_importer")
+            page.fill("#id_password", PASSWORD)
+            page.click("main button[type=submit]")
+            page.wait_for_selector("[data-testid=import-form]")
+            page.evaluate("window.__samePage = true")
+            page.set_input_files("#id_file", str(bad))
+            page.click("[data-testid=import-form] button[type=submit]")
+            page.wait_for_selector("[data-testid=import-problems]", timeout=15_000)
+            assert page.evaluate("window.__samePage === true"), "htmx swapped the page in place (progress shown)"
+            table = page.inner_text("[data-testid=import-problems] table")
+            assert "3" in table and "area" in table  # the bad area is on spreadsheet row 3
+            assert m.Dwelling.objects.count() == before
+            page.set_input_files("#id_file", str(good))
+            page.click("[data-testid=import-form] button[type=submit]")
+            page.wait_for_selector("[data-testid=import-result]", timeout=15_000)
+            assert m.Dwelling.objects.count() == before + 2
+            assert errors == []
+        finally:
+            browser.close()
