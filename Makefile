@@ -84,7 +84,7 @@ bench: venv assets
 
 lint: venv
 	@$(VENV)/bin/ruff check .
-	@$(VENV)/bin/ruff format --check linli tests bench || true
+	@$(VENV)/bin/ruff format --check linli tests bench
 	@$(VENV)/bin/mypy linli
 
 messages: venv

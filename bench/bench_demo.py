@@ -27,8 +27,12 @@ def _data_key() -> str:
     h = hashlib.sha256()
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False)
     h.update(head.stdout.strip().encode())
-    files = [ROOT / "linli/places/demo.py", ROOT / "linli/places/management/commands/load_demo.py",
-             *sorted(ROOT.glob("linli/*/migrations/0*.py")), ROOT / "var/linli_field_keys"]
+    files = [
+        ROOT / "linli/places/demo.py",
+        ROOT / "linli/places/management/commands/load_demo.py",
+        *sorted(ROOT.glob("linli/*/migrations/0*.py")),
+        ROOT / "var/linli_field_keys",
+    ]
     for f in files:
         if f.exists():
             h.update(f.name.encode())
@@ -81,9 +85,19 @@ def run(quick: bool) -> list[Result]:
     gens = [timed(demo.generate) for _ in range(runs)]
     counts = demo.generate().counts()
     return [
-        Result("demo district generate+load (≈68k households), SQLite", statistics.median(loads), "s",
-               target=TARGET_S, runs=loads,
-               note=f"{counts['households']:,} households, {counts['people']:,} people, `manage.py load_demo`"),
-        Result("demo district generation alone (pure Python)", statistics.median(gens), "s", runs=gens,
-               note="part of the row above; no target"),
+        Result(
+            "demo district generate+load (≈68k households), SQLite",
+            statistics.median(loads),
+            "s",
+            target=TARGET_S,
+            runs=loads,
+            note=f"{counts['households']:,} households, {counts['people']:,} people, `manage.py load_demo`",
+        ),
+        Result(
+            "demo district generation alone (pure Python)",
+            statistics.median(gens),
+            "s",
+            runs=gens,
+            note="part of the row above; no target",
+        ),
     ]

@@ -74,8 +74,22 @@ def build_file(path: Path = CACHE) -> Path:
             for b in range(1, BUILDINGS + 1):
                 lat = 29.50 + c * 0.01 + b * 0.0002
                 lon = 106.50 + cp * 0.01 + b * 0.0002
-                wsb.append([comm, f"{cp:04d}", f"第{c}社区{cp}号小区", year, f"{b:02d}", f"{b}栋", 5, "步梯", "否",
-                            year, round(lat, 6), round(lon, 6)])
+                wsb.append(
+                    [
+                        comm,
+                        f"{cp:04d}",
+                        f"第{c}社区{cp}号小区",
+                        year,
+                        f"{b:02d}",
+                        f"{b}栋",
+                        5,
+                        "步梯",
+                        "否",
+                        year,
+                        round(lat, 6),
+                        round(lon, 6),
+                    ]
+                )
                 for u in (1, 2):
                     for fl in range(1, 6):
                         for k in range(1, 6):
@@ -86,9 +100,26 @@ def build_file(path: Path = CACHE) -> Path:
                             else:
                                 who = n - 1 if n % 10 == 1 and n > 1 else n  # some buy two dwellings
                                 owner = [f"业主{who}", "个人", _id_number(who), f"139{who % 100000000:08d}"]
-                            wsd.append([comm, f"{cp:04d}", f"{b:02d}", str(u), f"{fl}{k:02d}", fl, area, "登记",
-                                        "住宅", owner[0], owner[1], owner[2], owner[3], None, "是",
-                                        "是" if n % 3 else "否"])
+                            wsd.append(
+                                [
+                                    comm,
+                                    f"{cp:04d}",
+                                    f"{b:02d}",
+                                    str(u),
+                                    f"{fl}{k:02d}",
+                                    fl,
+                                    area,
+                                    "登记",
+                                    "住宅",
+                                    owner[0],
+                                    owner[1],
+                                    owner[2],
+                                    owner[3],
+                                    None,
+                                    "是",
+                                    "是" if n % 3 else "否",
+                                ]
+                            )
     assert n == DWELLINGS, n
     tmp = path.with_suffix(".tmp")
     wb.save(tmp)
@@ -109,8 +140,13 @@ def _run_in(tmp: str, path: Path) -> tuple[float, float]:
     manage(["migrate", "--no-input"], env)
     manage(["shell", "-c", SETUP], env)
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "import_roster", str(path), "--user", "bench",
-                             "--quiet"], env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "manage.py"), "import_roster", str(path), "--user", "bench", "--quiet"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - t0
     out = proc.stdout.read().decode() if proc.stdout else ""

@@ -63,8 +63,9 @@ def run(quick: bool) -> list[Result]:
         env["LINLI_DEMO_PASSWORD"] = "bench-only-" + os.urandom(6).hex()
         manage(["demo_logins"], env)
         env["DJANGO_SETTINGS_MODULE"] = "linli.settings"
-        proc = subprocess.run([sys.executable, "-c", SCRIPT, str(n)], env=env, cwd=ROOT, capture_output=True,
-                              text=True, check=False)
+        proc = subprocess.run(
+            [sys.executable, "-c", SCRIPT, str(n)], env=env, cwd=ROOT, capture_output=True, text=True, check=False
+        )
         if proc.returncode != 0:
             raise RuntimeError(f"page bench failed:\n{proc.stderr[-3000:]}")
         data = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -74,6 +75,5 @@ def run(quick: bool) -> list[Result]:
     for name, label in (("community", "community page 劳动三村"), ("building", "building page")):
         ms = data[name]["ms"]
         note = f"{data[name]['url']}, median {percentile(ms, 50):.1f} ms, {n} requests, {data[name]['bytes']:,} bytes"
-        results.append(Result(f"{label} server time p95", percentile(ms, 95), "ms", target=TARGET_MS,
-                              note=note))
+        results.append(Result(f"{label} server time p95", percentile(ms, 95), "ms", target=TARGET_MS, note=note))
     return results

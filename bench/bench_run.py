@@ -36,9 +36,12 @@ def _free_port() -> int:
 
 
 def _clean_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"VIRTUAL_ENV", "DATABASE_URL", "PYTHONPATH", "DJANGO_SETTINGS_MODULE", "PYTHONHOME"}
-           and not k.startswith("LINLI_")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"VIRTUAL_ENV", "DATABASE_URL", "PYTHONPATH", "DJANGO_SETTINGS_MODULE", "PYTHONHOME"}
+        and not k.startswith("LINLI_")
+    }
     venv_bin = str(ROOT / ".venv" / "bin")
     env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if p and p != venv_bin)
     return env
@@ -79,11 +82,17 @@ def measure(source: Path = ROOT) -> tuple[float, str]:
     env = _clean_env()
     t0 = time.perf_counter()
     try:
-        subprocess.run(["git", "clone", "--quiet", str(source), str(clone)], env=env, check=True,
-                       capture_output=True)
+        subprocess.run(["git", "clone", "--quiet", str(source), str(clone)], env=env, check=True, capture_output=True)
         with log_path.open("wb") as log:
-            proc = subprocess.Popen(["make", "run", f"PORT={port}"], cwd=clone, env=env, stdout=log,
-                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+            proc = subprocess.Popen(
+                ["make", "run", f"PORT={port}"],
+                cwd=clone,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
             try:
                 while time.perf_counter() - t0 < TIMEOUT_S:
                     if proc.poll() is not None:
@@ -103,5 +112,13 @@ def run(quick: bool) -> list[Result]:
     if quick:
         return [Result(NAME, math.nan, "s", note="skipped in --quick (one run takes minutes)")]
     seconds, note = measure()
-    return [Result(NAME, seconds, "s", target=TARGET_S, runs=[] if math.isnan(seconds) else [seconds],
-                   note=f"1 run, committed HEAD only; {note}")]
+    return [
+        Result(
+            NAME,
+            seconds,
+            "s",
+            target=TARGET_S,
+            runs=[] if math.isnan(seconds) else [seconds],
+            note=f"1 run, committed HEAD only; {note}",
+        )
+    ]

@@ -59,14 +59,16 @@ def fresh_sqlite_env(tmp: str | None = None) -> dict[str, str]:
     """Environment for a Django subprocess on its own empty SQLite database."""
     tmp = tmp or tempfile.mkdtemp(prefix="linli-bench-")
     env = dict(os.environ)
-    env.update({"DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3", "LINLI_DEBUG": "1",
-                "LINLI_VAR_DIR": str(ROOT / "var")})
+    env.update(
+        {"DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3", "LINLI_DEBUG": "1", "LINLI_VAR_DIR": str(ROOT / "var")}
+    )
     return env
 
 
 def manage(args: list[str], env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], env=env, cwd=ROOT,
-                          capture_output=True, text=True, check=check)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), *args], env=env, cwd=ROOT, capture_output=True, text=True, check=check
+    )
 
 
 def print_table(results: list[Result]) -> None:

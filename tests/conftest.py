@@ -1,13 +1,13 @@
 """Shared fixtures: a small world with two streets, communities A and B, and a user per role.
 
-    world.district                          九龙坡区 500107
-    world.street1 ─ world.comm_a ─ world.compound_a ─ world.building_a (2 units × 6 floors × 2)
-                  │                 grid world.grid_a holds building_a
-                  └ world.comm_b ─ world.compound_b ─ world.building_b, grid world.grid_b
-    world.street2 ─ world.comm_c ─ world.compound_c ─ world.building_c
+world.district                          九龙坡区 500107
+world.street1 ─ world.comm_a ─ world.compound_a ─ world.building_a (2 units × 6 floors × 2)
+              │                 grid world.grid_a holds building_a
+              └ world.comm_b ─ world.compound_b ─ world.building_b, grid world.grid_b
+world.street2 ─ world.comm_c ─ world.compound_c ─ world.building_c
 
-    world.users[role]  a user holding ``role`` inside community A (or its street/district/grid);
-    world.outsider     a community worker of community B.
+world.users[role]  a user holding ``role`` inside community A (or its street/district/grid);
+world.outsider     a community worker of community B.
 """
 
 from __future__ import annotations
@@ -56,8 +56,11 @@ def _fill_building(building: m.Building, units: int = 2, floors: int = 6, per_fl
         unit = m.Unit.objects.create(building=building, number=str(u))
         for fl in range(1, floors + 1):
             for k in range(1, per_floor + 1):
-                out.append(m.Dwelling.objects.create(unit=unit, floor=fl, number=f"{fl}{k:02d}",
-                                                     area=Decimal("60.00") + fl + k))
+                out.append(
+                    m.Dwelling.objects.create(
+                        unit=unit, floor=fl, number=f"{fl}{k:02d}", area=Decimal("60.00") + fl + k
+                    )
+                )
     return out
 
 
@@ -92,15 +95,40 @@ def make_world() -> World:
     _fill_building(building_c, units=1, floors=3, per_floor=1)
     owner_a = _owner(da[0], "张三", "110101199003070011", "13800138000")
     owner_b = _owner(db[0], "李四", "110101199003072914", "13900139000")
-    w = World(district, street1, street2, comm_a, comm_b, comm_c, compound_a, compound_b, compound_c,
-              building_a, building_b, building_c, grid_a, grid_b, da[0], db[0], owner_a, owner_b)
+    w = World(
+        district,
+        street1,
+        street2,
+        comm_a,
+        comm_b,
+        comm_c,
+        compound_a,
+        compound_b,
+        compound_c,
+        building_a,
+        building_b,
+        building_c,
+        grid_a,
+        grid_b,
+        da[0],
+        db[0],
+        owner_a,
+        owner_b,
+    )
     root = User.objects.create_superuser("root", password="a-long-test-password")
     w.admin = root
     at: dict[Role, Any] = {
-        Role.DISTRICT_ADMIN: district, Role.STREET_COMMAND: street1, Role.COMMUNITY_WORKER: comm_a,
-        Role.GRID_LEADER: grid_a, Role.GRID_FULLTIME: grid_a, Role.GRID_PARTTIME: grid_a,
-        Role.GRID_INSTRUCTOR: grid_a, Role.GRID_FORCE: grid_a, Role.DEPARTMENT_STAFF: street1,
-        Role.RESIDENT: da[0], Role.OPERATOR: compound_a,
+        Role.DISTRICT_ADMIN: district,
+        Role.STREET_COMMAND: street1,
+        Role.COMMUNITY_WORKER: comm_a,
+        Role.GRID_LEADER: grid_a,
+        Role.GRID_FULLTIME: grid_a,
+        Role.GRID_PARTTIME: grid_a,
+        Role.GRID_INSTRUCTOR: grid_a,
+        Role.GRID_FORCE: grid_a,
+        Role.DEPARTMENT_STAFF: street1,
+        Role.RESIDENT: da[0],
+        Role.OPERATOR: compound_a,
     }
     for role, place in at.items():
         user = f.UserFactory(username=role.value)

@@ -26,8 +26,19 @@ class GrantSerializer(serializers.ModelSerializer[RoleGrant]):
 
     class Meta:
         model = RoleGrant
-        fields: ClassVar = ["id", "username", "role", "role_zh", "role_en", "place_kind", "place_id", "path",
-                            "label", "granted_at", "revoked_at"]
+        fields: ClassVar = [
+            "id",
+            "username",
+            "role",
+            "role_zh",
+            "role_en",
+            "place_kind",
+            "place_id",
+            "path",
+            "label",
+            "granted_at",
+            "revoked_at",
+        ]
         read_only_fields: ClassVar = ["path", "label", "granted_at", "revoked_at"]
 
     def get_role_zh(self, obj: RoleGrant) -> str:
@@ -56,12 +67,25 @@ class MeViewSet(viewsets.ViewSet):
     def list(self, request: Request) -> Response:
         user: Any = request.user
         grants = RoleGrant.objects.filter(user=user, revoked_at__isnull=True).select_related("user")
-        return Response(MeSerializer({"username": user.username, "display_name": user.display_name,
-                                      "is_superuser": user.is_superuser, "grants": grants}).data)
+        return Response(
+            MeSerializer(
+                {
+                    "username": user.username,
+                    "display_name": user.display_name,
+                    "is_superuser": user.is_superuser,
+                    "grants": grants,
+                }
+            ).data
+        )
 
 
-class GrantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                   mixins.DestroyModelMixin, viewsets.GenericViewSet):
+class GrantViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
     """Grants below the places where the caller may manage roles. DELETE revokes (kept on record)."""
 
     serializer_class = GrantSerializer

@@ -15,8 +15,7 @@ class User(AbstractUser):
     """A person who signs in. Display name in Chinese; phone kept masked in lists."""
 
     display_name = models.CharField(_("display name"), max_length=100, blank=True)
-    preferred_language = models.CharField(_("language"), max_length=8, blank=True,
-                                          choices=settings.LANGUAGES)
+    preferred_language = models.CharField(_("language"), max_length=8, blank=True, choices=settings.LANGUAGES)
 
     def __str__(self) -> str:
         return self.display_name or self.username
@@ -42,8 +41,9 @@ class RoleGrant(models.Model):
     # its building's path. Used for display and for the scope of place-held roles.
     path = models.CharField(max_length=120, db_index=True)
     label = models.CharField(_("place"), max_length=200, blank=True)
-    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+")
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     granted_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 

@@ -51,7 +51,8 @@ def grants_of(user: Any) -> list[ActiveGrant]:
         cached = [
             ActiveGrant(g.role, g.place_kind, g.place_id, g.path)
             for g in RoleGrant.objects.filter(user=user, revoked_at__isnull=True).only(
-                "role", "place_kind", "place_id", "path")
+                "role", "place_kind", "place_id", "path"
+            )
         ]
         setattr(user, _CACHE_ATTR, cached)
     return cached

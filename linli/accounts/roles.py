@@ -52,28 +52,39 @@ _ADMIN_PLACES = frozenset({"district", "street", "community", "compound", "build
 ROLES: dict[Role, RoleSpec] = {
     Role.DISTRICT_ADMIN: RoleSpec("区级管理员(住建委)", "District administrator", _ALL, frozenset({"district"}), 0),
     Role.STREET_COMMAND: RoleSpec(
-        "街道指挥中心", "Street command centre",
-        frozenset({A.VIEW, A.VIEW_PEOPLE, A.REVEAL, A.EXPORT, A.MANAGE_ROLES}), frozenset({"street"}), 1,
+        "街道指挥中心",
+        "Street command centre",
+        frozenset({A.VIEW, A.VIEW_PEOPLE, A.REVEAL, A.EXPORT, A.MANAGE_ROLES}),
+        frozenset({"street"}),
+        1,
     ),
     Role.COMMUNITY_WORKER: RoleSpec(
-        "社区工作者", "Community worker",
+        "社区工作者",
+        "Community worker",
         frozenset({A.VIEW, A.VIEW_PEOPLE, A.REVEAL, A.EDIT, A.EXPORT, A.MANAGE_ROLES}),
-        frozenset({"community", "compound"}), 2,
+        frozenset({"community", "compound"}),
+        2,
     ),
-    Role.GRID_LEADER: RoleSpec("网格长", "Grid leader", frozenset({A.VIEW, A.VIEW_PEOPLE, A.REVEAL, A.EXPORT}),
-                               frozenset({"grid"})),
-    Role.GRID_FULLTIME: RoleSpec("专职网格员", "Full-time grid worker", frozenset({A.VIEW, A.VIEW_PEOPLE, A.REVEAL}),
-                                 frozenset({"grid"})),
-    Role.GRID_PARTTIME: RoleSpec("兼职网格员", "Part-time grid worker", frozenset({A.VIEW, A.VIEW_PEOPLE}),
-                                 frozenset({"grid"})),
-    Role.GRID_INSTRUCTOR: RoleSpec("网格指导员", "Grid instructor", frozenset({A.VIEW, A.VIEW_PEOPLE}),
-                                   frozenset({"grid"})),
+    Role.GRID_LEADER: RoleSpec(
+        "网格长", "Grid leader", frozenset({A.VIEW, A.VIEW_PEOPLE, A.REVEAL, A.EXPORT}), frozenset({"grid"})
+    ),
+    Role.GRID_FULLTIME: RoleSpec(
+        "专职网格员", "Full-time grid worker", frozenset({A.VIEW, A.VIEW_PEOPLE, A.REVEAL}), frozenset({"grid"})
+    ),
+    Role.GRID_PARTTIME: RoleSpec(
+        "兼职网格员", "Part-time grid worker", frozenset({A.VIEW, A.VIEW_PEOPLE}), frozenset({"grid"})
+    ),
+    Role.GRID_INSTRUCTOR: RoleSpec(
+        "网格指导员", "Grid instructor", frozenset({A.VIEW, A.VIEW_PEOPLE}), frozenset({"grid"})
+    ),
     # Volunteers (party members, shopkeepers, couriers …) see the grid, never the roster.
     Role.GRID_FORCE: RoleSpec("N力量(志愿者)", "N force (volunteer)", frozenset({A.VIEW}), frozenset({"grid"})),
-    Role.DEPARTMENT_STAFF: RoleSpec("部门工作人员", "Department staff", frozenset({A.VIEW}),
-                                    frozenset({"district", "street"})),
-    Role.RESIDENT: RoleSpec("居民/业主", "Resident / owner", frozenset({A.VIEW, A.VIEW_PEOPLE}),
-                            frozenset({"dwelling"})),
+    Role.DEPARTMENT_STAFF: RoleSpec(
+        "部门工作人员", "Department staff", frozenset({A.VIEW}), frozenset({"district", "street"})
+    ),
+    Role.RESIDENT: RoleSpec(
+        "居民/业主", "Resident / owner", frozenset({A.VIEW, A.VIEW_PEOPLE}), frozenset({"dwelling"})
+    ),
     Role.OPERATOR: RoleSpec("市场主体(运营方)", "Market operator", frozenset({A.VIEW}), _ADMIN_PLACES),
 }
 

@@ -50,21 +50,33 @@ def grant_role(granter: Any, user: User, role: str, place: Model) -> RoleGrant:
         spec = ROLES[Role(role)]
         raise LinliError.one(
             "role_place_mismatch",
-            f"“{spec.zh}”不能设在{kind}一级。", f"The role “{spec.en}” cannot be held at a {kind}.",
+            f"“{spec.zh}”不能设在{kind}一级。",
+            f"The role “{spec.en}” cannot be held at a {kind}.",
         )
     if not granter.is_superuser:
         authorize(granter, Action.MANAGE_ROLES, place)
         held = {g.role for g in grants_of(granter)}
         if Role(role) not in grantable_by(held):
-            raise LinliError.one("role_too_strong", "不能授予比自己权限更大的角色。",
-                                 "You cannot grant a role stronger than your own.", status=403)
-    existing = RoleGrant.objects.filter(user=user, role=role, place_kind=kind, place_id=place.pk,
-                                        revoked_at__isnull=True).first()
+            raise LinliError.one(
+                "role_too_strong",
+                "不能授予比自己权限更大的角色。",
+                "You cannot grant a role stronger than your own.",
+                status=403,
+            )
+    existing = RoleGrant.objects.filter(
+        user=user, role=role, place_kind=kind, place_id=place.pk, revoked_at__isnull=True
+    ).first()
     if existing:
         return existing
-    grant = RoleGrant.objects.create(user=user, role=role, place_kind=kind, place_id=place.pk,
-                                     path=place_path(place), label=place_label(place),
-                                     granted_by=granter if granter.is_authenticated else None)
+    grant = RoleGrant.objects.create(
+        user=user,
+        role=role,
+        place_kind=kind,
+        place_id=place.pk,
+        path=place_path(place),
+        label=place_label(place),
+        granted_by=granter if granter.is_authenticated else None,
+    )
     forget_grants(user)
     return grant
 
@@ -79,16 +91,24 @@ def revoke_role(granter: Any, grant: RoleGrant) -> None:
 
 
 def _person_path(person: Person) -> str:
-    building = (Building.objects.filter(dwellings__ownerships__person=person).only("path").first()
-                or Building.objects.filter(dwellings__households__residents__person=person).only("path").first())
+    building = (
+        Building.objects.filter(dwellings__ownerships__person=person).only("path").first()
+        or Building.objects.filter(dwellings__households__residents__person=person).only("path").first()
+    )
     return building.path if building else ""
 
 
-def log_access(user: Any, what: str, obj: Model | None, path: str = "", reason: str = "",
-               ip: str | None = None) -> AccessLog:
+def log_access(
+    user: Any, what: str, obj: Model | None, path: str = "", reason: str = "", ip: str | None = None
+) -> AccessLog:
     return AccessLog.objects.create(
-        user=user, what=what, object_type=obj._meta.label if obj is not None else "",
-        object_id=str(obj.pk) if obj is not None else "", path=path, reason=reason[:200], ip=ip,
+        user=user,
+        what=what,
+        object_type=obj._meta.label if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        path=path,
+        reason=reason[:200],
+        ip=ip,
     )
 
 
@@ -102,8 +122,9 @@ def reveal(user: Any, person: Person, field: str, reason: str, ip: str | None = 
         raise LinliError.one("unknown_field", "只能查看证件号或电话。", "Only id_number or phone can be revealed.")
     reason = (reason or "").strip()
     if len(reason) < 2:
-        raise LinliError.one("reason_required", "查看完整信息须填写事由。",
-                             "A reason is required to see the full value.")
+        raise LinliError.one(
+            "reason_required", "查看完整信息须填写事由。", "A reason is required to see the full value."
+        )
     authorize(user, Action.REVEAL, person)
     value = person._id_number() if field == "id_number" else person._phone()
     what = AccessLog.What.REVEAL_ID if field == "id_number" else AccessLog.What.REVEAL_PHONE

@@ -9,7 +9,11 @@ from linli.accounts import queries
 
 @login_required
 def me(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/me.html", {
-        "grants": queries.grants_with_places(request.user),
-        "crumbs": [{"name": str(request.user)}],
-    })
+    return render(
+        request,
+        "accounts/me.html",
+        {
+            "grants": queries.grants_with_places(request.user),
+            "crumbs": [{"name": str(request.user)}],
+        },
+    )

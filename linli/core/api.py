@@ -32,8 +32,10 @@ _FIELD_CODES = {
     "max_value": ("数值过大。", "The value is too large."),
     "max_digits": ("数字位数过多。", "Too many digits."),
     "max_decimal_places": ("小数位数过多。", "Too many decimal places."),
-    "does_not_exist": ("所指对象不存在或不在您的管辖范围内。",
-                       "The referenced object does not exist or is out of scope."),
+    "does_not_exist": (
+        "所指对象不存在或不在您的管辖范围内。",
+        "The referenced object does not exist or is out of scope.",
+    ),
     "incorrect_type": ("类型不正确。", "Wrong type."),
     "unique": ("该值已存在。", "This value already exists."),
     "parse_error": ("请求内容无法解析。", "The request body could not be parsed."),

@@ -23,8 +23,9 @@ class Scope:
     distinct: bool = False
 
     @classmethod
-    def of(cls, path: str | Lookups = (), grid: str | Lookups = (), dwelling: str | Lookups = (),
-           distinct: bool = False) -> Scope:
+    def of(
+        cls, path: str | Lookups = (), grid: str | Lookups = (), dwelling: str | Lookups = (), distinct: bool = False
+    ) -> Scope:
         def tup(v: str | Lookups) -> Lookups:
             return (v,) if isinstance(v, str) else tuple(v)
 

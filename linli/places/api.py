@@ -47,8 +47,19 @@ class CompoundSerializer(serializers.ModelSerializer[m.Compound]):
 
     class Meta:
         model = m.Compound
-        fields: ClassVar = ["id", "community", "code", "name", "address", "build_year", "is_historic", "path",
-                            "lat", "lon", "renovation_eligible_by_age"]
+        fields: ClassVar = [
+            "id",
+            "community",
+            "code",
+            "name",
+            "address",
+            "build_year",
+            "is_historic",
+            "path",
+            "lat",
+            "lon",
+            "renovation_eligible_by_age",
+        ]
 
     def get_renovation_eligible_by_age(self, obj: m.Compound) -> bool | None:
         return obj.renovation_eligible_by_age()
@@ -57,8 +68,21 @@ class CompoundSerializer(serializers.ModelSerializer[m.Compound]):
 class BuildingSerializer(serializers.ModelSerializer[m.Building]):
     class Meta:
         model = m.Building
-        fields: ClassVar = ["id", "compound", "community", "grid", "code", "name", "storeys", "building_kind",
-                            "build_year", "has_lift", "path", "lat", "lon"]
+        fields: ClassVar = [
+            "id",
+            "compound",
+            "community",
+            "grid",
+            "code",
+            "name",
+            "storeys",
+            "building_kind",
+            "build_year",
+            "has_lift",
+            "path",
+            "lat",
+            "lon",
+        ]
 
 
 class UnitSerializer(serializers.ModelSerializer[m.Unit]):
@@ -119,6 +143,7 @@ class RevealSerializer(serializers.Serializer[Any]):
 
 # --- viewsets -------------------------------------------------------------------------------------
 
+
 def _int_param(request: Request, name: str) -> int | None:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
@@ -126,8 +151,9 @@ def _int_param(request: Request, name: str) -> int | None:
     try:
         return int(raw)
     except ValueError as exc:
-        raise LinliError.one("bad_parameter", f"参数 {name} 须为整数。",
-                             f"Parameter {name} must be an integer.") from exc
+        raise LinliError.one(
+            "bad_parameter", f"参数 {name} 须为整数。", f"Parameter {name} must be an integer."
+        ) from exc
 
 
 class ScopedViewSet(viewsets.ReadOnlyModelViewSet):
@@ -154,8 +180,10 @@ class ScopedViewSet(viewsets.ReadOnlyModelViewSet):
         return qs
 
 
-_PARENT_PARAMS = [OpenApiParameter(p, int, description=f"only rows of this {p}") for p in
-                  ("district", "street", "community", "compound", "building", "unit", "grid", "dwelling")]
+_PARENT_PARAMS = [
+    OpenApiParameter(p, int, description=f"only rows of this {p}")
+    for p in ("district", "street", "community", "compound", "building", "unit", "grid", "dwelling")
+]
 _SEARCH = OpenApiParameter("q", str, description="name or code contains")
 
 
@@ -240,8 +268,7 @@ class ResidentViewSet(ScopedViewSet):
     action_required = Action.VIEW_PEOPLE
     base_queryset = m.Resident.objects.select_related("person", "household").order_by("household_id", "id")
     serializer_class = ResidentSerializer
-    parent_filters: ClassVar = {"dwelling": "household__dwelling_id",
-                                "building": "household__dwelling__building_id"}
+    parent_filters: ClassVar = {"dwelling": "household__dwelling_id", "building": "household__dwelling__building_id"}
 
 
 @extend_schema(parameters=[_SEARCH])
@@ -251,9 +278,10 @@ class PersonViewSet(ScopedViewSet):
     serializer_class = PersonSerializer
     search_fields = ("name",)
 
-    @extend_schema(request=RevealSerializer,
-                   responses=inline_serializer("Revealed", {"field": serializers.CharField(),
-                                                            "value": serializers.CharField()}))
+    @extend_schema(
+        request=RevealSerializer,
+        responses=inline_serializer("Revealed", {"field": serializers.CharField(), "value": serializers.CharField()}),
+    )
     @action(detail=True, methods=["post"])
     def reveal(self, request: Request, pk: str | None = None) -> Response:
         """The full ID number or phone of one person, with a reason; the read is logged."""
@@ -261,8 +289,13 @@ class PersonViewSet(ScopedViewSet):
         data.is_valid(raise_exception=True)
         # Object lookup by the VIEW scope so an out-of-scope id is a 404, then the service checks REVEAL.
         person = self.get_object()
-        value = reveal(request.user, person, data.validated_data["field"], data.validated_data["reason"],
-                       ip=request.META.get("REMOTE_ADDR"))
+        value = reveal(
+            request.user,
+            person,
+            data.validated_data["field"],
+            data.validated_data["reason"],
+            ip=request.META.get("REMOTE_ADDR"),
+        )
         return Response({"field": data.validated_data["field"], "value": value})
 
 

@@ -37,48 +37,155 @@ MINZHU = "民主村社区"
 
 # (code, name, English, centre lat, lon, [(community, English, households at scale 1.0)])
 STREETS: list[tuple[str, str, str, float, float, list[tuple[str, str, int]]]] = [
-    ("001", "谢家湾街道", "Xiejiawan Subdistrict", 29.5230, 106.5240, [
-        (LAODONG, "Laodong Sancun Community", 4600),
-        (MINZHU, "Minzhucun Community", 4100),
-        ("谢家湾正街社区", "Xiejiawan Zhengjie Community", 5200),
-        ("华岩新城社区", "Huayan Xincheng Community", 5600),
-        ("鹅公岩社区", "Egongyan Community", 3900),
-        ("建设村社区", "Jianshecun Community", 4400),
-        ("黄杨路社区", "Huangyanglu Community", 4000),
-        ("朝田村社区", "Chaotiancun Community", 3700),
-        ("文化七村社区", "Wenhua Qicun Community", 4300),
-        ("红育坡社区", "Hongyupo Community", 3500),
-        ("华福路社区", "Huafulu Community", 4200),
-        ("袁家岗社区", "Yuanjiagang Community", 4500),
-        ("金象社区", "Jinxiang Community", 3800),
-        ("大公馆社区", "Dagongguan Community", 4200),
-    ]),
-    ("002", "杨家坪街道", "Yangjiaping Subdistrict", 29.5060, 106.5105, [
-        ("西郊社区", "Xijiao Community", 2300),
-        ("直港大道社区", "Zhigang Dadao Community", 1900),
-        ("团结路社区", "Tuanjielu Community", 2100),
-        ("兴胜路社区", "Xingshenglu Community", 1700),
-    ]),
+    (
+        "001",
+        "谢家湾街道",
+        "Xiejiawan Subdistrict",
+        29.5230,
+        106.5240,
+        [
+            (LAODONG, "Laodong Sancun Community", 4600),
+            (MINZHU, "Minzhucun Community", 4100),
+            ("谢家湾正街社区", "Xiejiawan Zhengjie Community", 5200),
+            ("华岩新城社区", "Huayan Xincheng Community", 5600),
+            ("鹅公岩社区", "Egongyan Community", 3900),
+            ("建设村社区", "Jianshecun Community", 4400),
+            ("黄杨路社区", "Huangyanglu Community", 4000),
+            ("朝田村社区", "Chaotiancun Community", 3700),
+            ("文化七村社区", "Wenhua Qicun Community", 4300),
+            ("红育坡社区", "Hongyupo Community", 3500),
+            ("华福路社区", "Huafulu Community", 4200),
+            ("袁家岗社区", "Yuanjiagang Community", 4500),
+            ("金象社区", "Jinxiang Community", 3800),
+            ("大公馆社区", "Dagongguan Community", 4200),
+        ],
+    ),
+    (
+        "002",
+        "杨家坪街道",
+        "Yangjiaping Subdistrict",
+        29.5060,
+        106.5105,
+        [
+            ("西郊社区", "Xijiao Community", 2300),
+            ("直港大道社区", "Zhigang Dadao Community", 1900),
+            ("团结路社区", "Tuanjielu Community", 2100),
+            ("兴胜路社区", "Xingshenglu Community", 1700),
+        ],
+    ),
 ]
 
 # Residence-registration prefixes of Chongqing's central districts (GB/T 2260, 5001xx).
 ID_REGIONS = ["500107"] * 10 + ["500103", "500104", "500105", "500106", "500108", "500109", "500112", "500113"]
-SURNAMES = ("陈李王张刘杨黄周何罗谭唐吴赵徐胡郭邓冉向彭曾谢肖蒋熊袁余邹杜田"
-            "廖程付朱马梁林韩秦龙冯夏游蔡魏任钟秦汪石叶卢苏雷姚文江")
+SURNAMES = (
+    "陈李王张刘杨黄周何罗谭唐吴赵徐胡郭邓冉向彭曾谢肖蒋熊袁余邹杜田"
+    "廖程付朱马梁林韩秦龙冯夏游蔡魏任钟秦汪石叶卢苏雷姚文江"
+)
 GIVEN_M = "建国志强伟军勇明华平刚德林成国庆明亮宏俊杰涛斌鹏飞浩宇轩晨阳文博子豪天佑家兴永福"
 GIVEN_F = "秀英桂兰玉珍淑芬丽娟敏静霞艳红燕梅琳婷雪颖欣怡雨涵思佳梓萱可馨诗琪晓丽春兰小琴"
-PHONE_PREFIX = ("130", "131", "132", "133", "135", "136", "137", "138", "139", "150", "151", "152", "155",
-                "157", "158", "159", "166", "173", "175", "177", "180", "181", "183", "186", "187", "188",
-                "189", "191", "198", "199")
-ROADS = ("谢家湾正街", "黄杨路", "劳动路", "民主村路", "鹅公岩路", "建设路", "朝田村路", "华福路", "袁家岗路",
-         "红育坡路", "文化七村路", "杨家坪正街", "西郊路", "直港大道", "团结路", "兴胜路", "珠江路", "谢家湾支路")
-WORK_UNITS = ("建设厂", "重庆钢铁厂", "空压厂", "铁路局", "市政二公司", "西南铝", "重庆电机厂", "长安厂",
-              "机床厂", "第二棉纺厂", "轮船公司", "邮电局", "建工三公司", "自来水公司")
-ESTATE_WORDS = ("和平", "幸福", "阳光", "锦绣", "康乐", "华庭", "金色", "翠湖", "滨江", "鹏程", "新华", "东升",
-                "嘉园", "怡景", "丽景", "瑞丰", "祥和", "富华", "龙腾", "九龙")
+PHONE_PREFIX = (
+    "130",
+    "131",
+    "132",
+    "133",
+    "135",
+    "136",
+    "137",
+    "138",
+    "139",
+    "150",
+    "151",
+    "152",
+    "155",
+    "157",
+    "158",
+    "159",
+    "166",
+    "173",
+    "175",
+    "177",
+    "180",
+    "181",
+    "183",
+    "186",
+    "187",
+    "188",
+    "189",
+    "191",
+    "198",
+    "199",
+)
+ROADS = (
+    "谢家湾正街",
+    "黄杨路",
+    "劳动路",
+    "民主村路",
+    "鹅公岩路",
+    "建设路",
+    "朝田村路",
+    "华福路",
+    "袁家岗路",
+    "红育坡路",
+    "文化七村路",
+    "杨家坪正街",
+    "西郊路",
+    "直港大道",
+    "团结路",
+    "兴胜路",
+    "珠江路",
+    "谢家湾支路",
+)
+WORK_UNITS = (
+    "建设厂",
+    "重庆钢铁厂",
+    "空压厂",
+    "铁路局",
+    "市政二公司",
+    "西南铝",
+    "重庆电机厂",
+    "长安厂",
+    "机床厂",
+    "第二棉纺厂",
+    "轮船公司",
+    "邮电局",
+    "建工三公司",
+    "自来水公司",
+)
+ESTATE_WORDS = (
+    "和平",
+    "幸福",
+    "阳光",
+    "锦绣",
+    "康乐",
+    "华庭",
+    "金色",
+    "翠湖",
+    "滨江",
+    "鹏程",
+    "新华",
+    "东升",
+    "嘉园",
+    "怡景",
+    "丽景",
+    "瑞丰",
+    "祥和",
+    "富华",
+    "龙腾",
+    "九龙",
+)
 DEVELOPERS = ("华宇", "龙湖", "协信", "隆鑫", "金科", "渝开发", "九龙", "巴渝", "融汇", "中渝")
-FORCE_AFFILIATIONS = ("党员", "党员", "楼栋长", "楼栋长", "快递小哥", "商户", "城管队员", "志愿者", "物业管家",
-                      "退休教师")
+FORCE_AFFILIATIONS = (
+    "党员",
+    "党员",
+    "楼栋长",
+    "楼栋长",
+    "快递小哥",
+    "商户",
+    "城管队员",
+    "志愿者",
+    "物业管家",
+    "退休教师",
+)
 INSTRUCTOR_UNITS = ("街道办事处", "派出所", "社区卫生服务中心", "司法所")
 
 
@@ -297,8 +404,9 @@ def band_order(points: list[tuple[float, float]], band_deg: float = 0.0015) -> l
     return sorted(range(len(points)), key=key)
 
 
-def cut_into_grids(weights: list[int], lo: int = GRID_MIN, hi: int = GRID_MAX,
-                   mean: int = GRID_MEAN) -> list[list[int]]:
+def cut_into_grids(
+    weights: list[int], lo: int = GRID_MIN, hi: int = GRID_MAX, mean: int = GRID_MEAN
+) -> list[list[int]]:
     """Cut a sequence (buildings in ``band_order``) into consecutive groups whose weights
     (households) each lie in [lo, hi], as close to ``mean`` as possible.
 
@@ -405,10 +513,14 @@ class _People:
         if male is None:
             male = self.rng.random() < 0.5
         age = REFERENCE_YEAR - birth_year
-        self.people.append(DemoPerson(
-            name=self.name(male), id_number=self.id_number(birth_year, male),
-            phone=self.phone() if age >= 14 else "", birth_year=birth_year,
-        ))
+        self.people.append(
+            DemoPerson(
+                name=self.name(male),
+                id_number=self.id_number(birth_year, male),
+                phone=self.phone() if age >= 14 else "",
+                birth_year=birth_year,
+            )
+        )
         return len(self.people) - 1
 
     def add_developer(self, name: str) -> int:
@@ -464,13 +576,27 @@ def _building(r: random.Random, code: int, lat: float, lon: float, year: int) ->
                 else:
                     area = min(140.0, max(40.0, bases[k - 1] + (r.uniform(-1.5, 1.5) if r.random() < 0.2 else 0)))
                 source = r.choices(("register", "survey", "contract"), weights=(90, 7, 3))[0]
-                dwellings.append(DemoDwelling(
-                    number=f"{fl:02d}{k:02d}", floor=fl, area=Decimal(f"{area:.2f}"), area_source=source,
-                    use="commercial" if commercial else "residential",
-                ))
+                dwellings.append(
+                    DemoDwelling(
+                        number=f"{fl:02d}{k:02d}",
+                        floor=fl,
+                        area=Decimal(f"{area:.2f}"),
+                        area_source=source,
+                        use="commercial" if commercial else "residential",
+                    )
+                )
         units_out.append(DemoUnit(str(u), dwellings))
-    return DemoBuilding(code=f"{code:02d}", name=f"{code}栋", lat=round(lat, 6), lon=round(lon, 6),
-                        storeys=storeys, building_kind=kind, build_year=year, has_lift=lift, units=units_out)
+    return DemoBuilding(
+        code=f"{code:02d}",
+        name=f"{code}栋",
+        lat=round(lat, 6),
+        lon=round(lon, 6),
+        storeys=storeys,
+        building_kind=kind,
+        build_year=year,
+        has_lift=lift,
+        units=units_out,
+    )
 
 
 def _compound_name(r: random.Random, community: str, year: int, n: int, used: set[str]) -> str:
@@ -500,15 +626,18 @@ def _roster(r: random.Random, people: _People, street: str, community: str) -> l
         return DemoGridMember(role=role, name=people.name(r.random() < 0.5), affiliation=aff, phone=people.phone())
 
     short = community.removesuffix("社区")
-    members = [m("leader", f"{short}社区党委"), m("fulltime", f"{short}社区"),
-               m("parttime", f"{short}社区"), m("parttime", f"{short}社区"),
-               m("instructor", f"{street.removesuffix('街道')}{r.choice(INSTRUCTOR_UNITS)}")]
+    members = [
+        m("leader", f"{short}社区党委"),
+        m("fulltime", f"{short}社区"),
+        m("parttime", f"{short}社区"),
+        m("parttime", f"{short}社区"),
+        m("instructor", f"{street.removesuffix('街道')}{r.choice(INSTRUCTOR_UNITS)}"),
+    ]
     members += [m("force", r.choice(FORCE_AFFILIATIONS)) for _ in range(r.randint(3, 6))]
     return members
 
 
-def _occupy(r: random.Random, people: _People, dw: DemoDwelling, year: int,
-            owners_here: list[int]) -> None:
+def _occupy(r: random.Random, people: _People, dw: DemoDwelling, year: int, owners_here: list[int]) -> None:
     """Owner(s) and, for ~93% of residential dwellings, a household of 1–4 residents."""
     occupied = r.random() < OCCUPANCY
     owner_occupied = occupied and r.random() < 0.82
@@ -534,8 +663,9 @@ def _occupy(r: random.Random, people: _People, dw: DemoDwelling, year: int,
         else:
             dw.owners = [(head, Decimal(1))]
         owners_here.append(head)
-        moved = date(r.randint(min(earliest, REFERENCE_YEAR - 1), REFERENCE_YEAR - 1), r.randint(1, 12),
-                     r.randint(1, 28))
+        moved = date(
+            r.randint(min(earliest, REFERENCE_YEAR - 1), REFERENCE_YEAR - 1), r.randint(1, 12), r.randint(1, 28)
+        )
         dw.household = DemoHousehold(True, moved, residents)
         return
     # Rented out or empty: the owner lives elsewhere, sometimes an owner of another dwelling here.
@@ -578,18 +708,32 @@ def generate(seed: int = 2024, scale: float = 1.0) -> DemoDistrict:
             north = (side - 1) / 2 * spacing - row * spacing + r.uniform(-200, 200)
             east = col * spacing - (side - 1) / 2 * spacing + r.uniform(-200, 200)
             c_lat, c_lon = _offset(s_lat, s_lon, north, east)
-            communities.append(_community(r, people, s_name, f"{ci + 1:03d}", c_name, c_en,
-                                          c_lat, c_lon, c_households * scale, d_code, s_code))
+            communities.append(
+                _community(
+                    r, people, s_name, f"{ci + 1:03d}", c_name, c_en, c_lat, c_lon, c_households * scale, d_code, s_code
+                )
+            )
         pts = [p for c in communities for p in _ring_latlons(c.boundary)]
-        streets.append(DemoStreet(s_code, s_name, s_en, round(s_lat, 6), round(s_lon, 6),
-                                  hull_polygon(pts, 60), communities))
+        streets.append(
+            DemoStreet(s_code, s_name, s_en, round(s_lat, 6), round(s_lon, 6), hull_polygon(pts, 60), communities)
+        )
     pts = [p for s in streets for p in _ring_latlons(s.boundary)]
-    return DemoDistrict(d_code, d_name, d_en, d_lat, d_lon, hull_polygon(pts, 400), streets, people.people,
-                        seed, scale)
+    return DemoDistrict(d_code, d_name, d_en, d_lat, d_lon, hull_polygon(pts, 400), streets, people.people, seed, scale)
 
 
-def _community(r: random.Random, people: _People, street: str, code: str, name: str, name_en: str,
-               lat: float, lon: float, households: float, d_code: str, s_code: str) -> DemoCommunity:
+def _community(
+    r: random.Random,
+    people: _People,
+    street: str,
+    code: str,
+    name: str,
+    name_en: str,
+    lat: float,
+    lon: float,
+    households: float,
+    d_code: str,
+    s_code: str,
+) -> DemoCommunity:
     target_dwellings = max(1, round(households / OCCUPANCY))
     compounds: list[DemoCompound] = []
     used_names: set[str] = set()
@@ -628,9 +772,15 @@ def _community(r: random.Random, people: _People, street: str, code: str, name: 
             cp_made += sum(len(u.dwellings) for u in b.units)
         road = r.choice(ROADS)
         cp = DemoCompound(
-            code=f"{n:04d}", name=cp_name, address=f"九龙坡区{street}{road}{r.randint(1, 300)}号",
-            build_year=year, is_historic=historic, lat=round(cp_lat, 6), lon=round(cp_lon, 6),
-            boundary=hull_polygon([(b.lat, b.lon) for b in buildings], 22), buildings=buildings,
+            code=f"{n:04d}",
+            name=cp_name,
+            address=f"九龙坡区{street}{road}{r.randint(1, 300)}号",
+            build_year=year,
+            is_historic=historic,
+            lat=round(cp_lat, 6),
+            lon=round(cp_lon, 6),
+            boundary=hull_polygon([(b.lat, b.lon) for b in buildings], 22),
+            buildings=buildings,
         )
         _people_of_compound(r, people, cp, n)
         compounds.append(cp)
@@ -663,8 +813,16 @@ def _people_of_compound(r: random.Random, people: _People, cp: DemoCompound, n: 
                     dw.owners = [(people.add(r.randint(1955, 1995)), Decimal(1))]
 
 
-def _grids(r: random.Random, people: _People, street: str, community: str, compounds: list[DemoCompound],
-           d_code: str, s_code: str, c_code: str) -> list[DemoGrid]:
+def _grids(
+    r: random.Random,
+    people: _People,
+    street: str,
+    community: str,
+    compounds: list[DemoCompound],
+    d_code: str,
+    s_code: str,
+    c_code: str,
+) -> list[DemoGrid]:
     buildings = [b for cp in compounds for b in cp.buildings]
     order = band_order([(b.lat, b.lon) for b in buildings])
     ordered = [buildings[i] for i in order]
@@ -676,9 +834,14 @@ def _grids(r: random.Random, people: _People, street: str, community: str, compo
     for seq, g in sorted(zip(seqs, members, strict=True), key=lambda t: t[0]):
         for b in g:
             b.grid_seq = seq
-        grids.append(DemoGrid(
-            seq=seq, code=grid_code(d_code, s_code, c_code, seq), name=f"{community}第{seq}网格",
-            boundary=hull_polygon([(b.lat, b.lon) for b in g], 18), households=sum(b.households for b in g),
-            members=_roster(r, people, street, community),
-        ))
+        grids.append(
+            DemoGrid(
+                seq=seq,
+                code=grid_code(d_code, s_code, c_code, seq),
+                name=f"{community}第{seq}网格",
+                boundary=hull_polygon([(b.lat, b.lon) for b in g], 18),
+                households=sum(b.households for b in g),
+                members=_roster(r, people, street, community),
+            )
+        )
     return grids

@@ -65,37 +65,67 @@ class Column:
         return f"{self.zh} {self.key}"
 
     def choice_text(self) -> str:
-        return " / ".join(f"{value}({spellings[1]})" if len(spellings) > 1 else value
-                          for value, spellings in self.choices)
+        return " / ".join(
+            f"{value}({spellings[1]})" if len(spellings) > 1 else value for value, spellings in self.choices
+        )
 
 
 def _choices(*items: tuple[str, tuple[str, ...]]) -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple((value, (value, *spellings)) for value, spellings in items)
 
 
-AREA_SOURCES = _choices(("register", ("登记", "不动产登记", "产权登记", "登记面积", "产权面积")),
-                        ("survey", ("实测", "测绘", "实测面积")),
-                        ("contract", ("合同", "合同面积", "预售")))
-USES = _choices(("residential", ("住宅", "居住")), ("commercial", ("商业", "商铺", "门面", "商服")),
-                ("other", ("其他", "其它")))
-OWNER_KINDS = _choices(("person", ("个人", "自然人")), ("developer", ("开发商", "开发商未售", "未售")),
-                       ("organisation", ("单位", "机构", "organization", "公房")))
-BUILDING_KINDS = _choices(("walkup", ("步梯", "步梯楼", "walk-up", "多层")),
-                          ("midrise", ("中高层", "小高层", "mid-rise")),
-                          ("tower", ("高层",)), ("other", ("其他", "其它")))
+AREA_SOURCES = _choices(
+    ("register", ("登记", "不动产登记", "产权登记", "登记面积", "产权面积")),
+    ("survey", ("实测", "测绘", "实测面积")),
+    ("contract", ("合同", "合同面积", "预售")),
+)
+USES = _choices(
+    ("residential", ("住宅", "居住")), ("commercial", ("商业", "商铺", "门面", "商服")), ("other", ("其他", "其它"))
+)
+OWNER_KINDS = _choices(
+    ("person", ("个人", "自然人")),
+    ("developer", ("开发商", "开发商未售", "未售")),
+    ("organisation", ("单位", "机构", "organization", "公房")),
+)
+BUILDING_KINDS = _choices(
+    ("walkup", ("步梯", "步梯楼", "walk-up", "多层")),
+    ("midrise", ("中高层", "小高层", "mid-rise")),
+    ("tower", ("高层",)),
+    ("other", ("其他", "其它")),
+)
 _YES = {"是", "有", "y", "yes", "true", "1", "√", "✓", "t"}
 _NO = {"否", "无", "没有", "n", "no", "false", "0", "×", "f"}
 
-_COMMUNITY = Column("community_code", "社区编码", "community", True, aliases=("社区代码",), example="500107001001",
-                    note_zh="12 位统计区划代码(区县 6 位 + 街道 3 位 + 社区 3 位),或路径 500107/001/001",
-                    note_en="12-digit statistical code (district 6 + street 3 + community 3), or the path "
-                            "500107/001/001")
-_COMPOUND = Column("compound_code", "小区编码", "code", True, aliases=("小区代码",), example="0001",
-                   note_zh="社区内唯一,1–20 位字母、数字或 -;请设为文本格式以保留前导 0",
-                   note_en="unique in the community; 1-20 letters, digits or '-'; keep the cell as text "
-                           "so leading zeros survive")
-_BUILDING = Column("building_code", "楼栋编码", "code", True, aliases=("楼栋代码", "楼号"), example="01",
-                   note_zh="小区内唯一,设为文本格式", note_en="unique in the compound; keep as text")
+_COMMUNITY = Column(
+    "community_code",
+    "社区编码",
+    "community",
+    True,
+    aliases=("社区代码",),
+    example="500107001001",
+    note_zh="12 位统计区划代码(区县 6 位 + 街道 3 位 + 社区 3 位),或路径 500107/001/001",
+    note_en="12-digit statistical code (district 6 + street 3 + community 3), or the path 500107/001/001",
+)
+_COMPOUND = Column(
+    "compound_code",
+    "小区编码",
+    "code",
+    True,
+    aliases=("小区代码",),
+    example="0001",
+    note_zh="社区内唯一,1–20 位字母、数字或 -;请设为文本格式以保留前导 0",
+    note_en="unique in the community; 1-20 letters, digits or '-'; keep the cell as text so leading zeros survive",
+)
+_BUILDING = Column(
+    "building_code",
+    "楼栋编码",
+    "code",
+    True,
+    aliases=("楼栋代码", "楼号"),
+    example="01",
+    note_zh="小区内唯一,设为文本格式",
+    note_en="unique in the compound; keep as text",
+)
 
 BUILDING_COLUMNS: tuple[Column, ...] = (
     _COMMUNITY,
@@ -105,12 +135,28 @@ BUILDING_COLUMNS: tuple[Column, ...] = (
     _BUILDING,
     Column("building_name", "楼栋名称", "text", True, aliases=("楼栋",), example="1栋"),
     Column("storeys", "层数", "int", True, lo=1, hi=120, aliases=("楼层数", "总层数"), example=6),
-    Column("building_kind", "楼栋类型", "choice", choices=BUILDING_KINDS, example="步梯",
-           note_zh="空白为步梯", note_en="blank = walkup"),
+    Column(
+        "building_kind",
+        "楼栋类型",
+        "choice",
+        choices=BUILDING_KINDS,
+        example="步梯",
+        note_zh="空白为步梯",
+        note_en="blank = walkup",
+    ),
     Column("has_lift", "有无电梯", "bool", aliases=("电梯",), example="否", note_zh="是/否", note_en="yes/no"),
     Column("build_year", "楼栋建成年份", "int", lo=1900, hi=2100, aliases=("建成年份",), example=1958),
-    Column("lat", "纬度", "float", lo=LAT_RANGE[0], hi=LAT_RANGE[1], aliases=("latitude",), example=29.5012,
-           note_zh="WGS-84 十进制度,与经度同填或同空", note_en="WGS-84 decimal degrees; give both or neither"),
+    Column(
+        "lat",
+        "纬度",
+        "float",
+        lo=LAT_RANGE[0],
+        hi=LAT_RANGE[1],
+        aliases=("latitude",),
+        example=29.5012,
+        note_zh="WGS-84 十进制度,与经度同填或同空",
+        note_en="WGS-84 decimal degrees; give both or neither",
+    ),
     Column("lon", "经度", "float", lo=LON_RANGE[0], hi=LON_RANGE[1], aliases=("longitude",), example=106.5012),
 )
 
@@ -119,33 +165,100 @@ DWELLING_COLUMNS: tuple[Column, ...] = (
     _COMPOUND,
     _BUILDING,
     Column("unit", "单元", "text", True, max_len=10, aliases=("单元号",), example="1"),
-    Column("number", "房号", "text", True, max_len=12, aliases=("门牌号", "户号"), example="101",
-           note_zh="单元内唯一", note_en="unique in the unit"),
+    Column(
+        "number",
+        "房号",
+        "text",
+        True,
+        max_len=12,
+        aliases=("门牌号", "户号"),
+        example="101",
+        note_zh="单元内唯一",
+        note_en="unique in the unit",
+    ),
     Column("floor", "楼层", "int", True, lo=-10, hi=120, aliases=("所在楼层",), example=1),
-    Column("area", "面积", "decimal", True, lo=Decimal(1), hi=Decimal(5000), places=2,
-           aliases=("建筑面积", "登记面积", "面积m2", "面积(m²)"), example="62.35",
-           note_zh="专有部分建筑面积,平方米,1–5000,最多 2 位小数",
-           note_en="exclusive floor area in m², 1-5000, at most 2 decimal places"),
-    Column("area_source", "面积来源", "choice", choices=AREA_SOURCES, example="登记",
-           note_zh="登记(不动产登记)优先,无则实测,再无则合同;空白为登记",
-           note_en="register first, else survey, else contract (rules §1); blank = register"),
-    Column("use", "用途", "choice", choices=USES, aliases=("房屋用途",), example="住宅", note_zh="空白为住宅",
-           note_en="blank = residential"),
+    Column(
+        "area",
+        "面积",
+        "decimal",
+        True,
+        lo=Decimal(1),
+        hi=Decimal(5000),
+        places=2,
+        aliases=("建筑面积", "登记面积", "面积m2", "面积(m²)"),
+        example="62.35",
+        note_zh="专有部分建筑面积,平方米,1–5000,最多 2 位小数",
+        note_en="exclusive floor area in m², 1-5000, at most 2 decimal places",
+    ),
+    Column(
+        "area_source",
+        "面积来源",
+        "choice",
+        choices=AREA_SOURCES,
+        example="登记",
+        note_zh="登记(不动产登记)优先,无则实测,再无则合同;空白为登记",
+        note_en="register first, else survey, else contract (rules §1); blank = register",
+    ),
+    Column(
+        "use",
+        "用途",
+        "choice",
+        choices=USES,
+        aliases=("房屋用途",),
+        example="住宅",
+        note_zh="空白为住宅",
+        note_en="blank = residential",
+    ),
     Column("owner_name", "产权人", "text", aliases=("产权人姓名", "业主", "业主姓名"), example="张三"),
-    Column("owner_kind", "产权人类型", "choice", choices=OWNER_KINDS, example="个人",
-           note_zh="开发商未售房屋填“开发商”,同一小区合并为一个产权人",
-           note_en="unsold dwellings: developer; one developer owner per compound"),
-    Column("owner_id_number", "产权人身份证号", "id_number", aliases=("身份证号", "证件号", "身份证号码"),
-           example="110101199003070011",
-           note_zh="18 位,校验位按 GB 11643;设为文本格式;同一证件号为同一人",
-           note_en="18 characters, GB 11643 checksum; keep as text; one ID number = one person"),
+    Column(
+        "owner_kind",
+        "产权人类型",
+        "choice",
+        choices=OWNER_KINDS,
+        example="个人",
+        note_zh="开发商未售房屋填“开发商”,同一小区合并为一个产权人",
+        note_en="unsold dwellings: developer; one developer owner per compound",
+    ),
+    Column(
+        "owner_id_number",
+        "产权人身份证号",
+        "id_number",
+        aliases=("身份证号", "证件号", "身份证号码"),
+        example="110101199003070011",
+        note_zh="18 位,校验位按 GB 11643;设为文本格式;同一证件号为同一人",
+        note_en="18 characters, GB 11643 checksum; keep as text; one ID number = one person",
+    ),
     Column("owner_phone", "产权人电话", "phone", aliases=("联系电话", "电话", "手机"), example="13800138000"),
-    Column("share", "产权份额", "decimal", lo=Decimal("0.0001"), hi=Decimal(1), places=4, aliases=("份额",),
-           example="1", note_zh="0–1,空白为 1", note_en="0-1, blank = 1"),
-    Column("occupied", "是否有人居住", "bool", aliases=("有人居住",), example="是",
-           note_zh="是/否;空白为不变", note_en="yes/no; blank = leave as is"),
-    Column("owner_occupied", "业主自住", "bool", aliases=("自住",), example="是",
-           note_zh="是/否;自住时产权人登记为户主", note_en="yes/no; if yes the owner is the head of household"),
+    Column(
+        "share",
+        "产权份额",
+        "decimal",
+        lo=Decimal("0.0001"),
+        hi=Decimal(1),
+        places=4,
+        aliases=("份额",),
+        example="1",
+        note_zh="0–1,空白为 1",
+        note_en="0-1, blank = 1",
+    ),
+    Column(
+        "occupied",
+        "是否有人居住",
+        "bool",
+        aliases=("有人居住",),
+        example="是",
+        note_zh="是/否;空白为不变",
+        note_en="yes/no; blank = leave as is",
+    ),
+    Column(
+        "owner_occupied",
+        "业主自住",
+        "bool",
+        aliases=("自住",),
+        example="是",
+        note_zh="是/否;自住时产权人登记为户主",
+        note_en="yes/no; if yes the owner is the head of household",
+    ),
 )
 
 
@@ -272,8 +385,14 @@ class Problems:
     def final(self) -> list[Problem]:
         if not self.more:
             return list(self.items)
-        return [*self.items, Problem("too_many_problems", f"……另有 {self.more} 个问题未列出,请先改正以上问题。",
-                                     f"… and {self.more} more problems not listed; fix the ones above first.")]
+        return [
+            *self.items,
+            Problem(
+                "too_many_problems",
+                f"……另有 {self.more} 个问题未列出,请先改正以上问题。",
+                f"… and {self.more} more problems not listed; fix the ones above first.",
+            ),
+        ]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -311,8 +430,10 @@ def parse_cell(col: Column, value: object) -> Any:
         return text
     if t == "code":
         if not _CODE_RE.match(text):
-            raise CellError(f"编码“{text}”无效:须为 1–20 位字母、数字或 -。",
-                            f"Code {text!r} is not valid: use 1-20 letters, digits or '-'.")
+            raise CellError(
+                f"编码“{text}”无效:须为 1–20 位字母、数字或 -。",
+                f"Code {text!r} is not valid: use 1-20 letters, digits or '-'.",
+            )
         return text
     if t == "community":
         text = text.strip("/")
@@ -335,8 +456,9 @@ def parse_cell(col: Column, value: object) -> Any:
             raise CellError(f"“{text}”不是数字。", f"{text!r} is not a number.")
         places = col.places or 0
         if d != d.quantize(Decimal(1).scaleb(-places)):
-            raise CellError(f"{text} 小数位数过多(最多 {places} 位)。",
-                            f"{text} has too many decimal places (at most {places}).")
+            raise CellError(
+                f"{text} 小数位数过多(最多 {places} 位)。", f"{text} has too many decimal places (at most {places})."
+            )
         if col.lo is not None and col.hi is not None and not (Decimal(col.lo) <= d <= Decimal(col.hi)):
             raise CellError(f"{text} 超出范围({col.lo}–{col.hi})。", f"{text} is out of range ({col.lo}-{col.hi}).")
         return d.quantize(Decimal(1).scaleb(-places))
@@ -346,16 +468,17 @@ def parse_cell(col: Column, value: object) -> Any:
         except ValueError:
             raise CellError(f"“{text}”不是数字。", f"{text!r} is not a number.") from None
         if not math.isfinite(x) or (col.lo is not None and col.hi is not None and not (col.lo <= x <= col.hi)):
-            raise CellError(f"{text} 超出范围({col.lo}–{col.hi}),经纬度是否填反?",
-                            f"{text} is out of range ({col.lo}-{col.hi}); are latitude and longitude swapped?")
+            raise CellError(
+                f"{text} 超出范围({col.lo}–{col.hi}),经纬度是否填反?",
+                f"{text} is out of range ({col.lo}-{col.hi}); are latitude and longitude swapped?",
+            )
         return x
     if t == "choice":
         low = text.lower()
         for choice, spellings in col.choices:
             if low in spellings:
                 return choice
-        raise CellError(f"“{text}”不是可选值:{col.choice_text()}。",
-                        f"{text!r} is not one of: {col.choice_text()}.")
+        raise CellError(f"“{text}”不是可选值:{col.choice_text()}。", f"{text!r} is not one of: {col.choice_text()}.")
     if t == "bool":
         low = text.lower()
         if low in _YES:
@@ -368,14 +491,18 @@ def parse_cell(col: Column, value: object) -> Any:
         if not is_valid_id_number(number):
             hint_zh = ";该单元格可能被 Excel 转成了数字,请设为文本" if re.search(r"[eE]\+|\.", text) else ""
             hint_en = "; Excel may have turned the cell into a number, keep it as text" if hint_zh else ""
-            raise CellError(f"身份证号无效(18 位,校验位不符 GB 11643){hint_zh}。",
-                            f"Not a valid ID number (18 characters, GB 11643 checksum){hint_en}.")
+            raise CellError(
+                f"身份证号无效(18 位,校验位不符 GB 11643){hint_zh}。",
+                f"Not a valid ID number (18 characters, GB 11643 checksum){hint_en}.",
+            )
         return number
     if t == "phone":
         phone = text.replace(" ", "")
         if not (is_valid_phone(phone) or _LANDLINE_RE.match(phone)):
-            raise CellError(f"电话“{text}”无效(11 位手机号或 023-12345678)。",
-                            f"Phone {text!r} is not valid (11-digit mobile or 023-12345678).")
+            raise CellError(
+                f"电话“{text}”无效(11 位手机号或 023-12345678)。",
+                f"Phone {text!r} is not valid (11-digit mobile or 023-12345678).",
+            )
         return phone
     raise AssertionError(t)
 
@@ -401,18 +528,23 @@ def _read_bytes(stream: BinaryIO | IO[bytes]) -> bytes:
     return data if isinstance(data, bytes) else bytes(data)
 
 
-NOT_UTF8 = ("文件不是 UTF-8 编码。请在 Excel 中“另存为”选择“CSV UTF-8(逗号分隔)”后重新上传,"
-            "或选择 GB18030 编码导入。",
-            'The file is not UTF-8. In Excel use "Save As" → "CSV UTF-8 (Comma delimited)" and upload again, '
-            "or choose the GB18030 encoding.")
+NOT_UTF8 = (
+    "文件不是 UTF-8 编码。请在 Excel 中“另存为”选择“CSV UTF-8(逗号分隔)”后重新上传,或选择 GB18030 编码导入。",
+    'The file is not UTF-8. In Excel use "Save As" → "CSV UTF-8 (Comma delimited)" and upload again, '
+    "or choose the GB18030 encoding.",
+)
 
 
 def open_sheets(stream: BinaryIO | IO[bytes], filename: str, encoding: str | None = None) -> list[Sheet]:
     """The sheets of an .xlsx or the one table of a .csv; raises ValueError(Problem) if unreadable."""
     name = filename.lower()
     if name.endswith(".xls") or name.endswith(".et"):
-        raise FileProblem(_bad_file("不支持旧版 .xls 文件,请在 Excel 中另存为 .xlsx 后上传。",
-                                    "Old .xls files are not supported; save it as .xlsx in Excel and upload again."))
+        raise FileProblem(
+            _bad_file(
+                "不支持旧版 .xls 文件,请在 Excel 中另存为 .xlsx 后上传。",
+                "Old .xls files are not supported; save it as .xlsx in Excel and upload again.",
+            )
+        )
     if name.endswith(".csv") or name.endswith(".txt"):
         return [_csv_sheet(_read_bytes(stream), filename, encoding)]
     if not name.endswith((".xlsx", ".xlsm")):
@@ -423,15 +555,23 @@ def open_sheets(stream: BinaryIO | IO[bytes], filename: str, encoding: str | Non
     if hasattr(stream, "seek"):
         stream.seek(0)
     if head != b"PK\x03\x04":
-        raise FileProblem(_bad_file("文件不是有效的 .xlsx 表格(可能已损坏,或只是改了扩展名)。",
-                                    "The file is not a valid .xlsx spreadsheet (damaged, or only renamed)."))
+        raise FileProblem(
+            _bad_file(
+                "文件不是有效的 .xlsx 表格(可能已损坏,或只是改了扩展名)。",
+                "The file is not a valid .xlsx spreadsheet (damaged, or only renamed).",
+            )
+        )
     import openpyxl  # imported here: the module stays cheap for callers that only check values
 
     try:
         wb = openpyxl.load_workbook(stream, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
-        raise FileProblem(_bad_file("文件不是有效的 .xlsx 表格(无法打开)。",
-                                    f"The file is not a valid .xlsx spreadsheet ({type(exc).__name__}).")) from None
+        raise FileProblem(
+            _bad_file(
+                "文件不是有效的 .xlsx 表格(无法打开)。",
+                f"The file is not a valid .xlsx spreadsheet ({type(exc).__name__}).",
+            )
+        ) from None
     sheets = []
     for ws in wb.worksheets:
         if hasattr(ws, "reset_dimensions"):
@@ -453,11 +593,19 @@ def _csv_sheet(data: bytes, filename: str, encoding: str | None) -> Sheet:
     elif enc in {"utf-8", "utf8", "utf-8-sig"}:
         enc = "utf-8-sig"
     else:
-        raise FileProblem(_bad_file(f"不支持的编码“{encoding}”(可选 UTF-8 或 GB18030)。",
-                                    f"Unsupported encoding {encoding!r} (UTF-8 or GB18030)."))
+        raise FileProblem(
+            _bad_file(
+                f"不支持的编码“{encoding}”(可选 UTF-8 或 GB18030)。",
+                f"Unsupported encoding {encoding!r} (UTF-8 or GB18030).",
+            )
+        )
     if b"\x00" in data[:4096]:
-        raise FileProblem(_bad_file("文件不是文本格式的 CSV(可能是 UTF-16 或二进制文件)。",
-                                    "The file is not a text CSV (UTF-16 or binary?)."))
+        raise FileProblem(
+            _bad_file(
+                "文件不是文本格式的 CSV(可能是 UTF-16 或二进制文件)。",
+                "The file is not a text CSV (UTF-16 or binary?).",
+            )
+        )
     try:
         text = data.decode(enc)
     except UnicodeDecodeError:
@@ -540,9 +688,15 @@ def _map_header(spec: SheetSpec, header: list[Any], where: str) -> tuple[list[tu
     return positions, [Problem("columns", "".join(zh), " ".join(en), row=1)]
 
 
-def read_roster(stream: BinaryIO | IO[bytes], filename: str, *, encoding: str | None = None,
-                max_rows: int = MAX_ROWS, progress: Callable[[int], None] | None = None,
-                problems: Problems | None = None) -> Roster:
+def read_roster(
+    stream: BinaryIO | IO[bytes],
+    filename: str,
+    *,
+    encoding: str | None = None,
+    max_rows: int = MAX_ROWS,
+    progress: Callable[[int], None] | None = None,
+    problems: Problems | None = None,
+) -> Roster:
     """Read and check a roster file. ``progress(rows_read)`` is called every 1000 rows.
 
     Problems go to ``roster.problems`` (capped, with "and N more"); pass ``problems`` to keep
@@ -562,14 +716,24 @@ def read_roster(stream: BinaryIO | IO[bytes], filename: str, *, encoding: str | 
         except FileProblem as exc:
             problems.add(exc.problem)
         except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, csv.Error) as exc:
-            problems.add(_bad_file(f"读取“{sheet.title}”时出错,文件可能已损坏。",
-                                   f"Could not read {sheet.title!r} ({type(exc).__name__}); the file may be damaged."))
+            problems.add(
+                _bad_file(
+                    f"读取“{sheet.title}”时出错,文件可能已损坏。",
+                    f"Could not read {sheet.title!r} ({type(exc).__name__}); the file may be damaged.",
+                )
+            )
     if not problems and not roster.labels:
         req_b, _ = _expected(BUILDINGS)
         req_d, _ = _expected(DWELLINGS)
-        problems.add(Problem("columns", f"文件中找不到楼栋或房屋表。楼栋表须有列:{req_b};房屋表须有列:{req_d}。",
-                             f"No buildings or dwellings table found. Buildings need: {_expected(BUILDINGS, ', ')[0]}. "
-                             f"Dwellings need: {_expected(DWELLINGS, ', ')[0]}.", row=1))
+        problems.add(
+            Problem(
+                "columns",
+                f"文件中找不到楼栋或房屋表。楼栋表须有列:{req_b};房屋表须有列:{req_d}。",
+                f"No buildings or dwellings table found. Buildings need: {_expected(BUILDINGS, ', ')[0]}. "
+                f"Dwellings need: {_expected(DWELLINGS, ', ')[0]}.",
+                row=1,
+            )
+        )
     elif not problems and not roster.buildings and not roster.dwellings:
         problems.add(Problem("empty", "文件只有表头,没有数据行。", "The file has a header but no data rows."))
     _check_duplicates(roster, problems)
@@ -577,8 +741,9 @@ def read_roster(stream: BinaryIO | IO[bytes], filename: str, *, encoding: str | 
     return roster
 
 
-def _read_sheet(sheet: Sheet, roster: Roster, problems: Problems, multi: bool, max_rows: int,
-                progress: Callable[[int], None] | None) -> None:
+def _read_sheet(
+    sheet: Sheet, roster: Roster, problems: Problems, multi: bool, max_rows: int, progress: Callable[[int], None] | None
+) -> None:
     header: list[Any] | None = None
     header_row = 0
     rows = enumerate(sheet.rows, start=1)
@@ -596,15 +761,24 @@ def _read_sheet(sheet: Sheet, roster: Roster, problems: Problems, multi: bool, m
             return  # instructions, or a sheet of the person's own (notes, lookups): not ours to judge
         req_b, _ = _expected(BUILDINGS)
         req_d, _ = _expected(DWELLINGS)
-        problems.add(Problem("columns",
-                             f"无法识别表头,既不是楼栋表也不是房屋表。楼栋表须有列:{req_b};房屋表须有列:{req_d}。",
-                             "The header is neither a buildings nor a dwellings table. Buildings need: "
-                             f"{_expected(BUILDINGS, ', ')[0]}. Dwellings need: {_expected(DWELLINGS, ', ')[0]}.",
-                             row=header_row))
+        problems.add(
+            Problem(
+                "columns",
+                f"无法识别表头,既不是楼栋表也不是房屋表。楼栋表须有列:{req_b};房屋表须有列:{req_d}。",
+                "The header is neither a buildings nor a dwellings table. Buildings need: "
+                f"{_expected(BUILDINGS, ', ')[0]}. Dwellings need: {_expected(DWELLINGS, ', ')[0]}.",
+                row=header_row,
+            )
+        )
         return
     if spec.kind in roster.labels:
-        problems.add(Problem("duplicate_sheet", f"有两个{spec.title}表:“{roster.labels[spec.kind]}”和“{sheet.title}”。",
-                             f"Two {spec.kind} sheets: {roster.labels[spec.kind]!r} and {sheet.title!r}."))
+        problems.add(
+            Problem(
+                "duplicate_sheet",
+                f"有两个{spec.title}表:“{roster.labels[spec.kind]}”和“{sheet.title}”。",
+                f"Two {spec.kind} sheets: {roster.labels[spec.kind]!r} and {sheet.title!r}.",
+            )
+        )
         return
     roster.labels[spec.kind] = sheet.title if multi else spec.title
     where = f"“{sheet.title}”表:" if multi else ""
@@ -624,9 +798,14 @@ def _read_sheet(sheet: Sheet, roster: Roster, problems: Problems, multi: bool, m
             continue
         count += 1
         if count > max_rows:
-            problems.add(Problem("too_many_rows", f"{where}超过 {max_rows} 行,请按社区拆分文件后分别导入。",
-                                 f"{where}More than {max_rows} rows; split the file by community and import each.",
-                                 row=n))
+            problems.add(
+                Problem(
+                    "too_many_rows",
+                    f"{where}超过 {max_rows} 行,请按社区拆分文件后分别导入。",
+                    f"{where}More than {max_rows} rows; split the file by community and import each.",
+                    row=n,
+                )
+            )
             return
         values: dict[str, Any] = {c.key: None for c in absent}
         bad = False
@@ -650,13 +829,29 @@ def _read_sheet(sheet: Sheet, roster: Roster, problems: Problems, multi: bool, m
 def _make_building(n: int, v: dict[str, Any], labels: dict[str, str]) -> tuple[BuildingRow, list[Problem]]:
     problems = []
     if (v["lat"] is None) != (v["lon"] is None):
-        problems.append(Problem("value", "纬度和经度须同时填写或同时留空。",
-                                "Give both latitude and longitude, or neither.",
-                                row=n, column=labels.get("lat") or labels.get("lon")))
+        problems.append(
+            Problem(
+                "value",
+                "纬度和经度须同时填写或同时留空。",
+                "Give both latitude and longitude, or neither.",
+                row=n,
+                column=labels.get("lat") or labels.get("lon"),
+            )
+        )
     return BuildingRow(
-        n, v["community_code"], v["compound_code"], v["compound_name"], v["compound_build_year"],
-        v["building_code"], v["building_name"], v["storeys"], v["building_kind"] or "walkup",
-        bool(v["has_lift"]), v["build_year"], v["lat"], v["lon"],
+        n,
+        v["community_code"],
+        v["compound_code"],
+        v["compound_name"],
+        v["compound_build_year"],
+        v["building_code"],
+        v["building_name"],
+        v["storeys"],
+        v["building_kind"] or "walkup",
+        bool(v["has_lift"]),
+        v["build_year"],
+        v["lat"],
+        v["lon"],
     ), problems
 
 
@@ -664,21 +859,53 @@ def _make_dwelling(n: int, v: dict[str, Any], labels: dict[str, str]) -> tuple[D
     problems = []
     kind = v["owner_kind"] or ("person" if (v["owner_name"] or v["owner_id_number"]) else "")
     if kind in {"person", "organisation"} and not v["owner_name"]:
-        problems.append(Problem("value", "填写了产权人信息,但缺少产权人姓名。",
-                                "Owner details given but no owner name.",
-                                row=n, column=labels.get("owner_name", "owner_name")))
+        problems.append(
+            Problem(
+                "value",
+                "填写了产权人信息,但缺少产权人姓名。",
+                "Owner details given but no owner name.",
+                row=n,
+                column=labels.get("owner_name", "owner_name"),
+            )
+        )
     if not kind and (v["owner_phone"] or v["share"] is not None or v["owner_occupied"]):
-        problems.append(Problem("value", "填写了电话、份额或自住,但没有产权人。",
-                                "Phone, share or owner-occupied given but no owner.",
-                                row=n, column=labels.get("owner_name", "owner_name")))
+        problems.append(
+            Problem(
+                "value",
+                "填写了电话、份额或自住,但没有产权人。",
+                "Phone, share or owner-occupied given but no owner.",
+                row=n,
+                column=labels.get("owner_name", "owner_name"),
+            )
+        )
     if v["owner_occupied"] and v["occupied"] is False:
-        problems.append(Problem("value", "“业主自住”为是,但“是否有人居住”为否。",
-                                "Owner-occupied is yes but occupied is no.", row=n, column=labels.get("occupied")))
+        problems.append(
+            Problem(
+                "value",
+                "“业主自住”为是,但“是否有人居住”为否。",
+                "Owner-occupied is yes but occupied is no.",
+                row=n,
+                column=labels.get("occupied"),
+            )
+        )
     return DwellingRow(
-        n, v["community_code"], v["compound_code"], v["building_code"], v["unit"], v["number"], v["floor"],
-        v["area"], v["area_source"] or "register", v["use"] or "residential", v["owner_name"] or "", kind,
-        v["owner_id_number"] or "", v["owner_phone"] or "", v["share"] if v["share"] is not None else Decimal(1),
-        v["occupied"], v["owner_occupied"],
+        n,
+        v["community_code"],
+        v["compound_code"],
+        v["building_code"],
+        v["unit"],
+        v["number"],
+        v["floor"],
+        v["area"],
+        v["area_source"] or "register",
+        v["use"] or "residential",
+        v["owner_name"] or "",
+        kind,
+        v["owner_id_number"] or "",
+        v["owner_phone"] or "",
+        v["share"] if v["share"] is not None else Decimal(1),
+        v["occupied"],
+        v["owner_occupied"],
     ), problems
 
 
@@ -690,32 +917,61 @@ def _check_duplicates(roster: Roster, problems: Problems) -> None:
     for b in roster.buildings:
         first = seen_b.setdefault(b.key, b)
         if first is not b:
-            problems.add(Problem("duplicate", f"与第 {first.row} 行是同一楼栋(社区 {b.community_code}、小区 "
-                                 f"{b.compound_code}、楼栋 {b.building_code})。",
-                                 f"Same building as row {first.row} (community {b.community_code}, compound "
-                                 f"{b.compound_code}, building {b.building_code}).", row=b.row, column=b_label or None))
+            problems.add(
+                Problem(
+                    "duplicate",
+                    f"与第 {first.row} 行是同一楼栋(社区 {b.community_code}、小区 "
+                    f"{b.compound_code}、楼栋 {b.building_code})。",
+                    f"Same building as row {first.row} (community {b.community_code}, compound "
+                    f"{b.compound_code}, building {b.building_code}).",
+                    row=b.row,
+                    column=b_label or None,
+                )
+            )
         c = compounds.setdefault((b.community_code, b.compound_code), b)
-        if c is not b and (c.compound_name != b.compound_name or
-                           (b.compound_build_year is not None and c.compound_build_year is not None
-                            and c.compound_build_year != b.compound_build_year)):
-            problems.add(Problem("conflict", f"小区 {b.compound_code} 的名称或建成年份与第 {c.row} 行不一致。",
-                                 f"Compound {b.compound_code} has a different name or build year than in row {c.row}.",
-                                 row=b.row, column=b_label or None))
+        if c is not b and (
+            c.compound_name != b.compound_name
+            or (
+                b.compound_build_year is not None
+                and c.compound_build_year is not None
+                and c.compound_build_year != b.compound_build_year
+            )
+        ):
+            problems.add(
+                Problem(
+                    "conflict",
+                    f"小区 {b.compound_code} 的名称或建成年份与第 {c.row} 行不一致。",
+                    f"Compound {b.compound_code} has a different name or build year than in row {c.row}.",
+                    row=b.row,
+                    column=b_label or None,
+                )
+            )
     seen_d: dict[tuple[str, str, str, str, str], int] = {}
     people: dict[str, tuple[str, int]] = {}
     for d in roster.dwellings:
         first_row = seen_d.setdefault(d.key, d.row)
         if first_row != d.row:
-            problems.add(Problem("duplicate", f"与第 {first_row} 行是同一房屋({d.building_code} 栋 {d.unit} 单元 "
-                                 f"{d.number})。", f"Same dwelling as row {first_row} (building {d.building_code}, "
-                                 f"unit {d.unit}, number {d.number}).", row=d.row, column=d_label or None))
+            problems.add(
+                Problem(
+                    "duplicate",
+                    f"与第 {first_row} 行是同一房屋({d.building_code} 栋 {d.unit} 单元 {d.number})。",
+                    f"Same dwelling as row {first_row} (building {d.building_code}, unit {d.unit}, number {d.number}).",
+                    row=d.row,
+                    column=d_label or None,
+                )
+            )
         if d.owner_id_number:
             name, row = people.setdefault(d.owner_id_number, (d.owner_name, d.row))
             if name != d.owner_name:
-                problems.add(Problem("conflict",
-                                     f"同一身份证号在第 {row} 行的产权人是“{name}”,此处是“{d.owner_name}”。",
-                                     f"The same ID number belongs to {name!r} in row {row} but {d.owner_name!r} here.",
-                                     row=d.row, column=d_label or None))
+                problems.add(
+                    Problem(
+                        "conflict",
+                        f"同一身份证号在第 {row} 行的产权人是“{name}”,此处是“{d.owner_name}”。",
+                        f"The same ID number belongs to {name!r} in row {row} but {d.owner_name!r} here.",
+                        row=d.row,
+                        column=d_label or None,
+                    )
+                )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -742,15 +998,20 @@ def _check_ring(ring: object) -> tuple[str, str] | None:
     if not isinstance(ring, list) or len(ring) < 4:
         return ("环至少需要 4 个坐标(首尾相同)。", "a ring needs at least 4 positions (first = last).")
     for pos in ring:
-        if (not isinstance(pos, list) or len(pos) < 2
-                or not all(isinstance(x, int | float) and not isinstance(x, bool) for x in pos[:2])):
+        if (
+            not isinstance(pos, list)
+            or len(pos) < 2
+            or not all(isinstance(x, int | float) and not isinstance(x, bool) for x in pos[:2])
+        ):
             return ("坐标须为 [经度, 纬度] 数字。", "positions must be [lon, lat] numbers.")
         lon, lat = pos[0], pos[1]
         if not (LON_RANGE[0] <= lon <= LON_RANGE[1] and LAT_RANGE[0] <= lat <= LAT_RANGE[1]):
-            return (f"坐标 [{lon}, {lat}] 超出范围(经度 {LON_RANGE[0]}–{LON_RANGE[1]},纬度 {LAT_RANGE[0]}–"
-                    f"{LAT_RANGE[1]});顺序应为 [经度, 纬度]。",
-                    f"position [{lon}, {lat}] is out of range (lon {LON_RANGE[0]}-{LON_RANGE[1]}, lat "
-                    f"{LAT_RANGE[0]}-{LAT_RANGE[1]}); the order is [lon, lat].")
+            return (
+                f"坐标 [{lon}, {lat}] 超出范围(经度 {LON_RANGE[0]}–{LON_RANGE[1]},纬度 {LAT_RANGE[0]}–"
+                f"{LAT_RANGE[1]});顺序应为 [经度, 纬度]。",
+                f"position [{lon}, {lat}] is out of range (lon {LON_RANGE[0]}-{LON_RANGE[1]}, lat "
+                f"{LAT_RANGE[0]}-{LAT_RANGE[1]}); the order is [lon, lat].",
+            )
     if ring[0][:2] != ring[-1][:2]:
         return ("环未闭合:首尾坐标须相同。", "the ring is not closed: the first and last positions must be equal.")
     return None
@@ -760,8 +1021,9 @@ def _ring_centroid(ring: list[list[float]]) -> tuple[float, float, float]:
     """(signed area, centroid lon, centroid lat) of a closed ring, planar (fine at compound scale)."""
     a = cx = cy = 0.0
     x0, y0 = ring[0][0], ring[0][1]
-    for (x1, y1), (x2, y2) in zip(((p[0] - x0, p[1] - y0) for p in ring[:-1]),
-                                  ((p[0] - x0, p[1] - y0) for p in ring[1:]), strict=True):
+    for (x1, y1), (x2, y2) in zip(
+        ((p[0] - x0, p[1] - y0) for p in ring[:-1]), ((p[0] - x0, p[1] - y0) for p in ring[1:]), strict=True
+    ):
         cross = x1 * y2 - x2 * y1
         a += cross
         cx += (x1 + x2) * cross
@@ -799,8 +1061,13 @@ def parse_boundaries(data: bytes | str) -> tuple[list[BoundaryFeature], list[Pro
         where_en = f" at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
         return [], [Problem("bad_json", f"文件不是有效的 JSON{where}。", f"The file is not valid JSON{where_en}.")]
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(doc.get("features"), list):
-        return [], [Problem("bad_geojson", "须为 GeoJSON FeatureCollection(含 features 数组)。",
-                            "Expected a GeoJSON FeatureCollection with a features array.")]
+        return [], [
+            Problem(
+                "bad_geojson",
+                "须为 GeoJSON FeatureCollection(含 features 数组)。",
+                "Expected a GeoJSON FeatureCollection with a features array.",
+            )
+        ]
     if not doc["features"]:
         return [], [Problem("empty", "FeatureCollection 中没有要素。", "The FeatureCollection has no features.")]
     out: list[BoundaryFeature] = []
@@ -816,19 +1083,28 @@ def parse_boundaries(data: bytes | str) -> tuple[list[BoundaryFeature], list[Pro
         code = _text(props.get("code"))
         path = _text(props.get("path")).strip("/")
         if kind is not None and kind not in BOUNDARY_KINDS:
-            problems.add(_feature_problem(n, f"kind 须为 {'/'.join(BOUNDARY_KINDS)}。",
-                                          f"kind must be one of {', '.join(BOUNDARY_KINDS)}."))
+            problems.add(
+                _feature_problem(
+                    n, f"kind 须为 {'/'.join(BOUNDARY_KINDS)}。", f"kind must be one of {', '.join(BOUNDARY_KINDS)}."
+                )
+            )
             continue
         if not path and not (kind in {"grid", "community"} and code):
-            problems.add(_feature_problem(n, "properties 中须有 path(如 500107/001/001/0001),或 kind 为 grid/"
-                                             "community 时给出 code。",
-                                          "properties need a path (e.g. 500107/001/001/0001), or a code when kind "
-                                          "is grid or community."))
+            problems.add(
+                _feature_problem(
+                    n,
+                    "properties 中须有 path(如 500107/001/001/0001),或 kind 为 grid/community 时给出 code。",
+                    "properties need a path (e.g. 500107/001/001/0001), or a code when kind is grid or community.",
+                )
+            )
             continue
         geom = feat.get("geometry")
         if not isinstance(geom, dict) or geom.get("type") not in {"Polygon", "MultiPolygon"}:
-            problems.add(_feature_problem(n, "几何类型须为 Polygon 或 MultiPolygon。",
-                                          "the geometry must be a Polygon or MultiPolygon."))
+            problems.add(
+                _feature_problem(
+                    n, "几何类型须为 Polygon 或 MultiPolygon。", "the geometry must be a Polygon or MultiPolygon."
+                )
+            )
             continue
         coords = geom.get("coordinates")
         polys = [coords] if geom["type"] == "Polygon" else coords
@@ -851,8 +1127,9 @@ def parse_boundaries(data: bytes | str) -> tuple[list[BoundaryFeature], list[Pro
             continue
         key = (kind, code, path)
         if key in seen:
-            problems.add(_feature_problem(n, f"与第 {seen[key]} 个要素是同一地点。",
-                                          f"same place as feature {seen[key]}."))
+            problems.add(
+                _feature_problem(n, f"与第 {seen[key]} 个要素是同一地点。", f"same place as feature {seen[key]}.")
+            )
             continue
         seen[key] = n
         clean = {"type": geom["type"], "coordinates": coords}
@@ -892,25 +1169,44 @@ def write_template(target: str | IO[bytes]) -> None:
     ws = wb.create_sheet(INSTRUCTIONS_TITLE)
     lines: list[tuple[str, ...]] = [
         ("邻里 房屋台账导入模板", "Linli roster import template"),
-        ("“楼栋 buildings”表每行一栋楼;“房屋 dwellings”表每行一套房屋。第 2 行是示例,导入前请删除或改写。",
-         "One building per row in “楼栋 buildings”, one dwelling per row in “房屋 dwellings”. Row 2 is an "
-         "example: delete or overwrite it."),
-        ("黄色表头为必填列。列名可以只写中文或只写英文。也可分别保存为 CSV UTF-8 文件导入。",
-         "Yellow headers are required. A header may be Chinese or English alone. Each sheet may also be "
-         "imported as a CSV UTF-8 file."),
-        ("整份文件一起检查:任何一行有错,整份文件不导入,并按行号列出所有问题。重复导入同一编码会更新而不是新增。",
-         "The whole file is checked at once: any error rejects the whole file, with every problem listed by "
-         "row. Importing the same codes again updates instead of adding."),
-        ("面积按不动产登记面积,无则实测面积,再无则合同面积(最高法建筑物区分所有权解释第 8 条)。",
-         "Area: the registered area, else surveyed, else contract (SPC interpretation Art. 8)."),
-        ("身份证号和电话加密保存,页面和导出只显示打码后的号码。",
-         "ID numbers and phones are stored encrypted; pages and exports show them masked."),
+        (
+            "“楼栋 buildings”表每行一栋楼;“房屋 dwellings”表每行一套房屋。第 2 行是示例,导入前请删除或改写。",
+            "One building per row in “楼栋 buildings”, one dwelling per row in “房屋 dwellings”. Row 2 is an "
+            "example: delete or overwrite it.",
+        ),
+        (
+            "黄色表头为必填列。列名可以只写中文或只写英文。也可分别保存为 CSV UTF-8 文件导入。",
+            "Yellow headers are required. A header may be Chinese or English alone. Each sheet may also be "
+            "imported as a CSV UTF-8 file.",
+        ),
+        (
+            "整份文件一起检查:任何一行有错,整份文件不导入,并按行号列出所有问题。重复导入同一编码会更新而不是新增。",
+            "The whole file is checked at once: any error rejects the whole file, with every problem listed by "
+            "row. Importing the same codes again updates instead of adding.",
+        ),
+        (
+            "面积按不动产登记面积,无则实测面积,再无则合同面积(最高法建筑物区分所有权解释第 8 条)。",
+            "Area: the registered area, else surveyed, else contract (SPC interpretation Art. 8).",
+        ),
+        (
+            "身份证号和电话加密保存,页面和导出只显示打码后的号码。",
+            "ID numbers and phones are stored encrypted; pages and exports show them masked.",
+        ),
         (),
         ("表 sheet", "列 column", "类型 type", "必填 required", "说明", "notes"),
     ]
-    types = {"text": "文本 text", "code": "编码 code", "community": "编码 code", "int": "整数 integer",
-             "decimal": "数字 number", "float": "数字 number", "choice": "选项 choice", "bool": "是/否 yes/no",
-             "id_number": "身份证号 ID number", "phone": "电话 phone"}
+    types = {
+        "text": "文本 text",
+        "code": "编码 code",
+        "community": "编码 code",
+        "int": "整数 integer",
+        "decimal": "数字 number",
+        "float": "数字 number",
+        "choice": "选项 choice",
+        "bool": "是/否 yes/no",
+        "id_number": "身份证号 ID number",
+        "phone": "电话 phone",
+    }
     for spec in SPECS:
         for col in spec.columns:
             note_zh, note_en = col.note_zh, col.note_en
@@ -920,8 +1216,9 @@ def write_template(target: str | IO[bytes]) -> None:
             if col.lo is not None and col.type in {"int", "decimal", "float"}:
                 note_zh = f"{col.lo}–{col.hi}。{note_zh}"
                 note_en = f"{col.lo}-{col.hi}. {note_en}"
-            lines.append((spec.title, col.header, types[col.type], "是 yes" if col.required else "否 no",
-                          note_zh, note_en))
+            lines.append(
+                (spec.title, col.header, types[col.type], "是 yes" if col.required else "否 no", note_zh, note_en)
+            )
     for r, line in enumerate(lines, start=1):
         for c, value in enumerate(line, start=1):
             cell = ws.cell(row=r, column=c, value=value)

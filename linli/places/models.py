@@ -168,8 +168,10 @@ class Building(Place):
 
     def clean(self) -> None:
         self.community_id = self.compound.community_id
-        if self.grid_id is not None and Grid.objects.filter(pk=self.grid_id).values_list(
-                "community_id", flat=True).first() != self.community_id:
+        if (
+            self.grid_id is not None
+            and Grid.objects.filter(pk=self.grid_id).values_list("community_id", flat=True).first() != self.community_id
+        ):
             raise ValidationError({"grid": _("A grid holds buildings of its own community only.")})
 
     def parent_path(self) -> str:
@@ -216,11 +218,14 @@ class Dwelling(models.Model):
     number = models.CharField(_("dwelling number"), max_length=12)
     floor = models.SmallIntegerField(_("floor"), validators=[MinValueValidator(-10), MaxValueValidator(120)])
     area = models.DecimalField(
-        _("registered floor area (m²)"), max_digits=8, decimal_places=2,
+        _("registered floor area (m²)"),
+        max_digits=8,
+        decimal_places=2,
         validators=[MinValueValidator(Decimal("1.00")), MaxValueValidator(Decimal("5000.00"))],
     )
-    area_source = models.CharField(_("area source"), max_length=10, choices=AreaSource.choices,
-                                   default=AreaSource.REGISTER)
+    area_source = models.CharField(
+        _("area source"), max_length=10, choices=AreaSource.choices, default=AreaSource.REGISTER
+    )
     use = models.CharField(_("use"), max_length=12, choices=Use.choices, default=Use.RESIDENTIAL)
 
     scope: ClassVar[Scope] = Scope.of(path="building__path", grid="building__grid_id", dwelling="id")
@@ -273,8 +278,9 @@ class Person(models.Model):
         verbose_name = _("person")
         verbose_name_plural = _("people")
         constraints: ClassVar = [
-            models.UniqueConstraint(fields=["id_number_hash"], condition=~models.Q(id_number_hash=""),
-                                    name="person_id_number_unique"),
+            models.UniqueConstraint(
+                fields=["id_number_hash"], condition=~models.Q(id_number_hash=""), name="person_id_number_unique"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -302,11 +308,17 @@ class Person(models.Model):
 class Ownership(models.Model):
     dwelling = models.ForeignKey(Dwelling, on_delete=models.CASCADE, related_name="ownerships")
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="ownerships")
-    share = models.DecimalField(_("share"), max_digits=5, decimal_places=4, default=Decimal(1),
-                                validators=[MinValueValidator(Decimal("0.0001")), MaxValueValidator(Decimal(1))])
+    share = models.DecimalField(
+        _("share"),
+        max_digits=5,
+        decimal_places=4,
+        default=Decimal(1),
+        validators=[MinValueValidator(Decimal("0.0001")), MaxValueValidator(Decimal(1))],
+    )
 
-    scope: ClassVar[Scope] = Scope.of(path="dwelling__building__path", grid="dwelling__building__grid_id",
-                                      dwelling="dwelling_id")
+    scope: ClassVar[Scope] = Scope.of(
+        path="dwelling__building__path", grid="dwelling__building__grid_id", dwelling="dwelling_id"
+    )
 
     class Meta:
         verbose_name = _("ownership")
@@ -324,8 +336,9 @@ class Household(models.Model):
     owner_occupied = models.BooleanField(_("owner-occupied"), default=True)
     moved_in = models.DateField(_("moved in"), null=True, blank=True)
 
-    scope: ClassVar[Scope] = Scope.of(path="dwelling__building__path", grid="dwelling__building__grid_id",
-                                      dwelling="dwelling_id")
+    scope: ClassVar[Scope] = Scope.of(
+        path="dwelling__building__path", grid="dwelling__building__grid_id", dwelling="dwelling_id"
+    )
 
     class Meta:
         verbose_name = _("household")
@@ -347,9 +360,11 @@ class Resident(models.Model):
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="residencies")
     relation = models.CharField(_("relation"), max_length=8, choices=Relation.choices, default=Relation.HEAD)
 
-    scope: ClassVar[Scope] = Scope.of(path="household__dwelling__building__path",
-                                      grid="household__dwelling__building__grid_id",
-                                      dwelling="household__dwelling_id")
+    scope: ClassVar[Scope] = Scope.of(
+        path="household__dwelling__building__path",
+        grid="household__dwelling__building__grid_id",
+        dwelling="household__dwelling_id",
+    )
 
     class Meta:
         verbose_name = _("resident")
@@ -376,8 +391,9 @@ class GridMember(models.Model):
     affiliation = models.CharField(_("affiliation"), max_length=100, blank=True)
     # The published contact (rules.md §4: the grid's worker and contact are public).
     phone = models.CharField(_("contact phone"), max_length=20, blank=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                             related_name="grid_memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="grid_memberships"
+    )
 
     scope: ClassVar[Scope] = Scope.of(path="grid__community__path", grid="grid_id")
 
@@ -391,6 +407,11 @@ class GridMember(models.Model):
 
 
 PLACE_MODELS: dict[str, type[models.Model]] = {
-    "district": District, "street": Street, "community": Community, "compound": Compound,
-    "building": Building, "grid": Grid, "dwelling": Dwelling,
+    "district": District,
+    "street": Street,
+    "community": Community,
+    "compound": Compound,
+    "building": Building,
+    "grid": Grid,
+    "dwelling": Dwelling,
 }

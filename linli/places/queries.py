@@ -31,12 +31,18 @@ _M_PER_DEG_LAT = 111_320.0
 
 # --- Geometry (pure Python) -----------------------------------------------------------------------
 
+
 def square(lat: float, lon: float, half_m: float) -> dict[str, Any]:
     """A GeoJSON polygon: a square of side 2 × ``half_m`` metres centred on (lat, lon)."""
     dlat = half_m / _M_PER_DEG_LAT
     dlon = half_m / (_M_PER_DEG_LAT * max(math.cos(math.radians(lat)), 1e-6))
-    ring = [[lon - dlon, lat - dlat], [lon + dlon, lat - dlat], [lon + dlon, lat + dlat],
-            [lon - dlon, lat + dlat], [lon - dlon, lat - dlat]]
+    ring = [
+        [lon - dlon, lat - dlat],
+        [lon + dlon, lat - dlat],
+        [lon + dlon, lat + dlat],
+        [lon - dlon, lat + dlat],
+        [lon - dlon, lat - dlat],
+    ]
     return {"type": "Polygon", "coordinates": [[[round(x, 7), round(y, 7)] for x, y in ring]]}
 
 
@@ -50,8 +56,11 @@ def bbox_polygon(min_lat: float, min_lon: float, max_lat: float, max_lon: float,
 
 
 def is_area_geometry(geometry: object) -> bool:
-    return isinstance(geometry, dict) and geometry.get("type") in {"Polygon", "MultiPolygon"} \
+    return (
+        isinstance(geometry, dict)
+        and geometry.get("type") in {"Polygon", "MultiPolygon"}
         and isinstance(geometry.get("coordinates"), list)
+    )
 
 
 def outline(boundary: object, lat: float | None, lon: float | None, half_m: float) -> dict[str, Any] | None:
@@ -103,6 +112,7 @@ def feature(geometry: dict[str, Any], **props: object) -> dict[str, Any]:
 
 # --- Counting -------------------------------------------------------------------------------------
 
+
 def _counts(qs: QuerySet[Any], key: str) -> dict[Any, int]:
     return {row[key]: row["n"] for row in qs.values(key).annotate(n=Count("id")).order_by()}
 
@@ -122,11 +132,16 @@ def eligible(build_year: int | None) -> bool | None:
 
 
 def bar_chart(labels: list[str], values: list[int], series: str) -> dict[str, Any]:
-    return {"labels": labels, "values": values, "series": series,
-            "rows": [{"label": a, "value": b} for a, b in zip(labels, values, strict=True)]}
+    return {
+        "labels": labels,
+        "values": values,
+        "series": series,
+        "rows": [{"label": a, "value": b} for a, b in zip(labels, values, strict=True)],
+    }
 
 
 # --- Home -----------------------------------------------------------------------------------------
+
 
 def grant_counts(user: Any, grant: Any) -> dict[str, int]:
     """Buildings and households a grant covers (within what the user may see)."""
@@ -149,13 +164,25 @@ def districts_with_counts(user: Any) -> list[dict[str, Any]]:
     districts = list(scoped(user, Action.VIEW, m.District.objects.all()))
     streets = _counts(m.Street.objects.filter(district__in=districts), "district_id")
     comms = _counts(m.Community.objects.filter(street__district__in=districts), "street__district_id")
-    hh = households_by(user, "dwelling__building__community__street__district_id",
-                       dwelling__building__community__street__district__in=districts)
-    return [{"place": d, "url": reverse("places:district", args=[d.pk]), "streets": streets.get(d.pk, 0),
-             "communities": comms.get(d.pk, 0), "households": hh.get(d.pk, 0)} for d in districts]
+    hh = households_by(
+        user,
+        "dwelling__building__community__street__district_id",
+        dwelling__building__community__street__district__in=districts,
+    )
+    return [
+        {
+            "place": d,
+            "url": reverse("places:district", args=[d.pk]),
+            "streets": streets.get(d.pk, 0),
+            "communities": comms.get(d.pk, 0),
+            "households": hh.get(d.pk, 0),
+        }
+        for d in districts
+    ]
 
 
 # --- Search ---------------------------------------------------------------------------------------
+
 
 @dataclass
 class SearchGroup:
@@ -189,8 +216,14 @@ def search(user: Any, q: str, labels: dict[str, str], limit: int = SEARCH_LIMIT)
             continue
         group = SearchGroup(kind, labels[kind])
         for obj in rows:
-            group.items.append({"name": obj.name, "code": obj.code, "context": str(getattr(obj, parent)),
-                                "url": reverse(f"places:{kind}", args=[obj.pk])})
+            group.items.append(
+                {
+                    "name": obj.name,
+                    "code": obj.code,
+                    "context": str(getattr(obj, parent)),
+                    "url": reverse(f"places:{kind}", args=[obj.pk]),
+                }
+            )
         groups.append(group)
         left -= len(rows)
         total += len(rows)
@@ -199,12 +232,14 @@ def search(user: Any, q: str, labels: dict[str, str], limit: int = SEARCH_LIMIT)
 
 # --- District and street --------------------------------------------------------------------------
 
+
 def children_of(user: Any, parent: m.District | m.Street) -> dict[str, Any]:
     """Children (streets of a district, communities of a street) with counts, chart and map."""
     if isinstance(parent, m.District):
         kind = "street"
         children: list[m.Street] | list[m.Community] = list(
-            scoped(user, Action.VIEW, m.Street.objects.filter(district=parent)))
+            scoped(user, Action.VIEW, m.Street.objects.filter(district=parent))
+        )
         key = "dwelling__building__community__street_id"
         hh = households_by(user, key, dwelling__building__community__street__district=parent)
         sub = _counts(scoped(user, Action.VIEW, m.Community.objects.filter(street__district=parent)), "street_id")
@@ -217,8 +252,13 @@ def children_of(user: Any, parent: m.District | m.Street) -> dict[str, Any]:
         sub = _counts(scoped(user, Action.VIEW, m.Compound.objects.filter(community__street=parent)), "community_id")
         cpd = m.Compound.objects.filter(community__street=parent, lat__isnull=False, lon__isnull=False)
         box_key = "community_id"
-    boxes = {r[box_key]: r for r in scoped(user, Action.VIEW, cpd).values(box_key).annotate(
-        a=Min("lat"), b=Min("lon"), c=Max("lat"), d=Max("lon")).order_by()}
+    boxes = {
+        r[box_key]: r
+        for r in scoped(user, Action.VIEW, cpd)
+        .values(box_key)
+        .annotate(a=Min("lat"), b=Min("lon"), c=Max("lat"), d=Max("lon"))
+        .order_by()
+    }
     rows: list[dict[str, Any]] = []
     features = []
     for c in children:
@@ -231,27 +271,39 @@ def children_of(user: Any, parent: m.District | m.Street) -> dict[str, Any]:
         if geom is not None:
             features.append(feature(geom, name=c.name, kind=kind, url=url, households=hh.get(c.pk, 0)))
     chart = bar_chart([r["place"].name for r in rows], [r["households"] for r in rows], "households")
-    return {"rows": rows, "chart": chart, "geojson": {"type": "FeatureCollection", "features": features},
-            "total_households": sum(r["households"] for r in rows)}
+    return {
+        "rows": rows,
+        "chart": chart,
+        "geojson": {"type": "FeatureCollection", "features": features},
+        "total_households": sum(r["households"] for r in rows),
+    }
 
 
 # --- Community ------------------------------------------------------------------------------------
 
+
 def community_summary(user: Any, community: m.Community) -> dict[str, Any]:
     """Key figures, the compound and grid tables and the two charts, in a fixed number of queries."""
-    compounds = list(scoped(user, Action.VIEW, m.Compound.objects.filter(community=community)).values(
-        "id", "name", "code", "build_year", "is_historic"))
-    buildings = list(scoped(user, Action.VIEW, m.Building.objects.filter(community=community)).values(
-        "id", "compound_id", "grid_id", "build_year"))
-    grids = list(scoped(user, Action.VIEW, m.Grid.objects.filter(community=community)).values(
-        "id", "code", "name"))
+    compounds = list(
+        scoped(user, Action.VIEW, m.Compound.objects.filter(community=community)).values(
+            "id", "name", "code", "build_year", "is_historic"
+        )
+    )
+    buildings = list(
+        scoped(user, Action.VIEW, m.Building.objects.filter(community=community)).values(
+            "id", "compound_id", "grid_id", "build_year"
+        )
+    )
+    grids = list(scoped(user, Action.VIEW, m.Grid.objects.filter(community=community)).values("id", "code", "name"))
     hh_b = households_by(user, "dwelling__building_id", dwelling__building__community=community)
     dw_b = dwellings_by(user, "building_id", building__community=community)
-    residents = scoped(user, Action.VIEW, m.Resident.objects.filter(
-        household__dwelling__building__community=community)).count()
+    residents = scoped(
+        user, Action.VIEW, m.Resident.objects.filter(household__dwelling__building__community=community)
+    ).count()
     leaders: dict[int, list[str]] = defaultdict(list)
-    for row in scoped(user, Action.VIEW, m.GridMember.objects.filter(
-            grid__community=community, role=m.GridMember.Role.LEADER)).values("grid_id", "name"):
+    for row in scoped(
+        user, Action.VIEW, m.GridMember.objects.filter(grid__community=community, role=m.GridMember.Role.LEADER)
+    ).values("grid_id", "name"):
         leaders[row["grid_id"]].append(row["name"])
 
     year_of = {c["id"]: c["build_year"] for c in compounds}
@@ -274,10 +326,23 @@ def community_summary(user: Any, community: m.Community) -> dict[str, Any]:
 
     compound_rows = []
     for c in compounds:
-        compound_rows.append({**c, **per_compound[c["id"]], "eligible": eligible(c["build_year"]),
-                              "url": reverse("places:compound", args=[c["id"]])})
-    grid_rows: list[dict[str, Any]] = [{**g, **per_grid[g["id"]], "leader": "、".join(leaders.get(g["id"], [])),
-                  "url": reverse("places:grid", args=[g["id"]])} for g in grids]
+        compound_rows.append(
+            {
+                **c,
+                **per_compound[c["id"]],
+                "eligible": eligible(c["build_year"]),
+                "url": reverse("places:compound", args=[c["id"]]),
+            }
+        )
+    grid_rows: list[dict[str, Any]] = [
+        {
+            **g,
+            **per_grid[g["id"]],
+            "leader": "、".join(leaders.get(g["id"], [])),
+            "url": reverse("places:grid", args=[g["id"]]),
+        }
+        for g in grids
+    ]
 
     decades = sorted(per_decade, key=lambda k: (k == "unknown", k))
     decade_labels = [gettext("build year unknown") if k == "unknown" else k for k in decades]
@@ -289,10 +354,15 @@ def community_summary(user: Any, community: m.Community) -> dict[str, Any]:
         grid_values.append(per_grid[None]["households"])
     return {
         "figures": {
-            "compounds": len(compounds), "buildings": len(buildings), "dwellings": total_dwellings,
-            "households": sum(hh_b.values()), "residents": residents, "grids": len(grids),
+            "compounds": len(compounds),
+            "buildings": len(buildings),
+            "dwellings": total_dwellings,
+            "households": sum(hh_b.values()),
+            "residents": residents,
+            "grids": len(grids),
             "eligible_share": (Decimal(eligible_dwellings * 100) / total_dwellings).quantize(Decimal("0.1"))
-            if total_dwellings else None,
+            if total_dwellings
+            else None,
         },
         "compounds": compound_rows,
         "grids": grid_rows,
@@ -305,9 +375,12 @@ def community_summary(user: Any, community: m.Community) -> dict[str, Any]:
 def community_features(user: Any, community: m.Community) -> dict[str, Any]:
     """A FeatureCollection: compound polygons, grid polygons, building points (scoped)."""
     hh_b = households_by(user, "dwelling__building_id", dwelling__building__community=community)
-    buildings: list[dict[str, Any]] = [dict(r) for r in scoped(
-        user, Action.VIEW, m.Building.objects.filter(community=community)).values(
-        "id", "name", "lat", "lon", "compound_id", "grid_id", "boundary")]
+    buildings: list[dict[str, Any]] = [
+        dict(r)
+        for r in scoped(user, Action.VIEW, m.Building.objects.filter(community=community)).values(
+            "id", "name", "lat", "lon", "compound_id", "grid_id", "boundary"
+        )
+    ]
     features: list[dict[str, Any]] = []
     hh_compound: dict[int, int] = defaultdict(int)
     hh_grid: dict[int, int] = defaultdict(int)
@@ -320,20 +393,36 @@ def community_features(user: Any, community: m.Community) -> dict[str, Any]:
             if b["lat"] is not None and b["lon"] is not None:
                 points_of_grid[b["grid_id"]].append((b["lat"], b["lon"]))
     for c in scoped(user, Action.VIEW, m.Compound.objects.filter(community=community)).values(
-            "id", "name", "lat", "lon", "boundary"):
+        "id", "name", "lat", "lon", "boundary"
+    ):
         geom = outline(c["boundary"], c["lat"], c["lon"], HALF_SIDE_M["compound"])
         if geom is not None:
-            features.append(feature(geom, name=c["name"], kind="compound", households=hh_compound[c["id"]],
-                                    url=reverse("places:compound", args=[c["id"]])))
+            features.append(
+                feature(
+                    geom,
+                    name=c["name"],
+                    kind="compound",
+                    households=hh_compound[c["id"]],
+                    url=reverse("places:compound", args=[c["id"]]),
+                )
+            )
     for g in scoped(user, Action.VIEW, m.Grid.objects.filter(community=community)).values("id", "name", "boundary"):
         area: dict[str, Any] | None = g["boundary"] if is_area_geometry(g["boundary"]) else None
         pts = points_of_grid.get(g["id"])
         if area is None and pts:
-            area = bbox_polygon(min(p[0] for p in pts), min(p[1] for p in pts),
-                                max(p[0] for p in pts), max(p[1] for p in pts), 40.0)
+            area = bbox_polygon(
+                min(p[0] for p in pts), min(p[1] for p in pts), max(p[0] for p in pts), max(p[1] for p in pts), 40.0
+            )
         if area is not None:
-            features.append(feature(area, name=g["name"], kind="grid", households=hh_grid[g["id"]],
-                                    url=reverse("places:grid", args=[g["id"]])))
+            features.append(
+                feature(
+                    area,
+                    name=g["name"],
+                    kind="grid",
+                    households=hh_grid[g["id"]],
+                    url=reverse("places:grid", args=[g["id"]]),
+                )
+            )
     features.extend(building_points(buildings, hh_b))
     return {"type": "FeatureCollection", "features": features}
 
@@ -343,31 +432,57 @@ def building_points(buildings: Iterable[dict[str, Any]], hh_b: dict[int, int]) -
     for b in buildings:
         if b["lat"] is None or b["lon"] is None:
             continue
-        out.append(feature({"type": "Point", "coordinates": [b["lon"], b["lat"]]}, name=b["name"], kind="building",
-                           households=hh_b.get(b["id"], 0), url=reverse("places:building", args=[b["id"]])))
+        out.append(
+            feature(
+                {"type": "Point", "coordinates": [b["lon"], b["lat"]]},
+                name=b["name"],
+                kind="building",
+                households=hh_b.get(b["id"], 0),
+                url=reverse("places:building", args=[b["id"]]),
+            )
+        )
     return out
 
 
 # --- Compound and grid ----------------------------------------------------------------------------
 
+
 def building_rows(user: Any, buildings: QuerySet[m.Building]) -> tuple[list[dict[str, Any]], dict[int, int]]:
     ids_qs = scoped(user, Action.VIEW, buildings)
-    rows: list[dict[str, Any]] = [dict(r) for r in ids_qs.values(
-        "id", "name", "code", "storeys", "has_lift", "building_kind", "build_year", "lat", "lon", "boundary",
-        "compound__name")]
+    rows: list[dict[str, Any]] = [
+        dict(r)
+        for r in ids_qs.values(
+            "id",
+            "name",
+            "code",
+            "storeys",
+            "has_lift",
+            "building_kind",
+            "build_year",
+            "lat",
+            "lon",
+            "boundary",
+            "compound__name",
+        )
+    ]
     ids = [r["id"] for r in rows]
     units = _counts(m.Unit.objects.filter(building_id__in=ids), "building_id")
     dw = dwellings_by(user, "building_id", building_id__in=ids)
     hh = households_by(user, "dwelling__building_id", dwelling__building_id__in=ids)
     kinds = dict(m.Building.Kind.choices)
     for r in rows:
-        r.update(units=units.get(r["id"], 0), dwellings=dw.get(r["id"], 0), households=hh.get(r["id"], 0),
-                 kind_label=kinds.get(r["building_kind"], r["building_kind"]),
-                 url=reverse("places:building", args=[r["id"]]))
+        r.update(
+            units=units.get(r["id"], 0),
+            dwellings=dw.get(r["id"], 0),
+            households=hh.get(r["id"], 0),
+            kind_label=kinds.get(r["building_kind"], r["building_kind"]),
+            url=reverse("places:building", args=[r["id"]]),
+        )
     return rows, hh
 
 
 # --- Building -------------------------------------------------------------------------------------
+
 
 @dataclass
 class Cell:
@@ -388,9 +503,12 @@ class Cell:
 def building_stack(user: Any, building: m.Building, with_people: bool) -> dict[str, Any]:
     """Units and their floor stacks (top floor first), with owners (masked) when allowed."""
     dev = m.Ownership.objects.filter(dwelling=OuterRef("pk"), person__kind=m.Person.Kind.DEVELOPER)
-    dwellings = scoped(user, Action.VIEW, m.Dwelling.objects.filter(building=building)).annotate(
-        n_households=Count("households"), developer=Exists(dev)).values(
-        "id", "unit_id", "number", "floor", "area", "n_households", "developer").order_by("floor", "number")
+    dwellings = (
+        scoped(user, Action.VIEW, m.Dwelling.objects.filter(building=building))
+        .annotate(n_households=Count("households"), developer=Exists(dev))
+        .values("id", "unit_id", "number", "floor", "area", "n_households", "developer")
+        .order_by("floor", "number")
+    )
     cells: dict[int, Cell] = {}
     by_unit: dict[int, list[Cell]] = defaultdict(list)
     for d in dwellings:
@@ -399,10 +517,17 @@ def building_stack(user: Any, building: m.Building, with_people: bool) -> dict[s
         by_unit[d["unit_id"]].append(cell)
     owners_shown = False
     if with_people:
-        ownerships = list(scoped(user, Action.VIEW_PEOPLE, m.Ownership.objects.filter(
-            dwelling__building=building)).values(
-            "dwelling_id", "share", "person_id", "person__name", "person__kind",
-            "person__id_number_masked", "person__phone_masked"))
+        ownerships = list(
+            scoped(user, Action.VIEW_PEOPLE, m.Ownership.objects.filter(dwelling__building=building)).values(
+                "dwelling_id",
+                "share",
+                "person_id",
+                "person__name",
+                "person__kind",
+                "person__id_number_masked",
+                "person__phone_masked",
+            )
+        )
         person_ids = {o["person_id"] for o in ownerships}
         held = _counts(m.Ownership.objects.filter(person_id__in=person_ids), "person_id") if person_ids else {}
         for o in ownerships:
@@ -413,27 +538,43 @@ def building_stack(user: Any, building: m.Building, with_people: bool) -> dict[s
             n = held.get(o["person_id"], 1)
             if n > 1 and o["person__kind"] == m.Person.Kind.PERSON:
                 owned.multi = True
-            owned.owners.append({"id": o["person_id"], "name": o["person__name"], "share": o["share"],
-                                "id_number": o["person__id_number_masked"], "phone": o["person__phone_masked"],
-                                "dwellings": n})
+            owned.owners.append(
+                {
+                    "id": o["person_id"],
+                    "name": o["person__name"],
+                    "share": o["share"],
+                    "id_number": o["person__id_number_masked"],
+                    "phone": o["person__phone_masked"],
+                    "dwellings": n,
+                }
+            )
     units: list[dict[str, Any]] = []
     for u in m.Unit.objects.filter(building=building, id__in=list(by_unit)).values("id", "number"):
         floors: dict[int, list[Cell]] = defaultdict(list)
         for c in by_unit[u["id"]]:
             floors[c.floor].append(c)
         cols = max((len(v) for v in floors.values()), default=1)
-        units.append({"number": u["number"], "cols": cols, "dwellings": by_unit[u["id"]],
-                      "floors": [{"floor": fl, "cells": floors[fl]} for fl in sorted(floors, reverse=True)]})
+        units.append(
+            {
+                "number": u["number"],
+                "cols": cols,
+                "dwellings": by_unit[u["id"]],
+                "floors": [{"floor": fl, "cells": floors[fl]} for fl in sorted(floors, reverse=True)],
+            }
+        )
     units.sort(key=lambda x: (len(x["number"]), x["number"]))
     all_cells = list(cells.values())
     return {
         "units": units,
         "owners_shown": owners_shown,
-        "figures": {"units": len(units), "dwellings": len(all_cells),
-                    "households": sum(c.households for c in all_cells),
-                    "vacant": sum(1 for c in all_cells if c.vacant),
-                    "developer": sum(1 for c in all_cells if c.developer),
-                    "area": sum((c.area for c in all_cells), Decimal(0))},
+        "figures": {
+            "units": len(units),
+            "dwellings": len(all_cells),
+            "households": sum(c.households for c in all_cells),
+            "vacant": sum(1 for c in all_cells if c.vacant),
+            "developer": sum(1 for c in all_cells if c.developer),
+            "area": sum((c.area for c in all_cells), Decimal(0)),
+        },
     }
 
 

@@ -60,8 +60,11 @@ class ImportResult:
     KINDS = ("compounds", "buildings", "units", "dwellings", "people", "ownerships", "households")
 
     def table(self) -> list[tuple[str, int, int, int]]:
-        return [(k, self.created.get(k, 0), self.updated.get(k, 0), self.unchanged.get(k, 0)) for k in self.KINDS
-                if self.created.get(k, 0) or self.updated.get(k, 0) or self.unchanged.get(k, 0)]
+        return [
+            (k, self.created.get(k, 0), self.updated.get(k, 0), self.unchanged.get(k, 0))
+            for k in self.KINDS
+            if self.created.get(k, 0) or self.updated.get(k, 0) or self.unchanged.get(k, 0)
+        ]
 
     def summary(self) -> str:
         return "; ".join(f"{k} +{c} ~{u}" for k, c, u, _ in self.table())
@@ -69,7 +72,7 @@ class ImportResult:
 
 def _chunks(items: Sequence[Any], size: int = BATCH) -> Iterable[Sequence[Any]]:
     for i in range(0, len(items), size):
-        yield items[i:i + size]
+        yield items[i : i + size]
 
 
 def _filter_in(qs: models.QuerySet[Any, Any], lookup: str, values: Iterable[Any], size: int = 900) -> list[Any]:
@@ -89,15 +92,25 @@ def community_keys(community: Community) -> tuple[str, str]:
 
 def _community_problem(code: str, row: int | None, column: str | None, denied: bool, extra: str = "") -> Problem:
     if denied:
-        return Problem("not_allowed", f"您无权修改社区 {code} 的数据{extra}。",
-                       f"You may not change community {code}{extra}.", row=row, column=column)
-    return Problem("unknown_community", f"社区编码 {code} 不存在,或不在您的管辖范围内{extra}。",
-                   f"Community code {code} does not exist or is not within your scope{extra}.",
-                   row=row, column=column)
+        return Problem(
+            "not_allowed",
+            f"您无权修改社区 {code} 的数据{extra}。",
+            f"You may not change community {code}{extra}.",
+            row=row,
+            column=column,
+        )
+    return Problem(
+        "unknown_community",
+        f"社区编码 {code} 不存在,或不在您的管辖范围内{extra}。",
+        f"Community code {code} does not exist or is not within your scope{extra}.",
+        row=row,
+        column=column,
+    )
 
 
-def resolve_communities(user: Any, uses: dict[str, tuple[int | None, str | None, int]], problems: Problems,
-                        only: Community | None = None) -> dict[str, Community]:
+def resolve_communities(
+    user: Any, uses: dict[str, tuple[int | None, str | None, int]], problems: Problems, only: Community | None = None
+) -> dict[str, Community]:
     """Map each community code used in a file (code → first row, column, number of rows) to a
     community the user may EDIT; anything else becomes a problem (unknown = out of scope)."""
     if not uses:
@@ -123,10 +136,16 @@ def resolve_communities(user: Any, uses: dict[str, tuple[int | None, str | None,
             problems.add(_community_problem(code, row, column, True, extra))
             continue
         if only is not None and c.pk != only.pk:
-            problems.add(Problem("other_community", f"社区编码 {code} 不是本页的社区({only.name}){extra};"
-                                 "请在该社区的导入页面导入。",
-                                 f"Community code {code} is not this page's community ({only.name}); import it "
-                                 "from that community's page.", row=row, column=column))
+            problems.add(
+                Problem(
+                    "other_community",
+                    f"社区编码 {code} 不是本页的社区({only.name}){extra};请在该社区的导入页面导入。",
+                    f"Community code {code} is not this page's community ({only.name}); import it "
+                    "from that community's page.",
+                    row=row,
+                    column=column,
+                )
+            )
             continue
         out[code] = c
     return out
@@ -154,8 +173,11 @@ class _Plan:
     def resolve(self) -> None:
         uses: dict[str, tuple[int | None, str | None, int]] = {}
         for rows, label in ((self.roster.buildings, self.b_label), (self.roster.dwellings, self.d_label)):
-            col = f"{label} · 社区编码 community_code" if label and len(self.roster.labels) > 1 else \
-                "社区编码 community_code"
+            col = (
+                f"{label} · 社区编码 community_code"
+                if label and len(self.roster.labels) > 1
+                else "社区编码 community_code"
+            )
             for r in rows:
                 if r.community_code in uses:
                     first = uses[r.community_code]
@@ -165,16 +187,21 @@ class _Plan:
         self.communities = resolve_communities(self.user, uses, self.problems, self.only)
         ids = [c.pk for c in self.communities.values()]
         self.compounds: dict[tuple[int, str], Compound] = {
-            (c.community_id, c.code): c for c in Compound.objects.filter(community_id__in=ids)}
+            (c.community_id, c.code): c for c in Compound.objects.filter(community_id__in=ids)
+        }
         self.buildings: dict[tuple[int, str], Building] = {
-            (b.compound_id, b.code): b for b in Building.objects.filter(community_id__in=ids)}
+            (b.compound_id, b.code): b for b in Building.objects.filter(community_id__in=ids)
+        }
         self._resolve_buildings()
         self._resolve_dwellings()
 
     def _compound_clash(self, community: Community, code: str, name: str) -> Compound | None:
         for (cid, other_code), comp in self.compounds.items():
-            if cid == community.pk and other_code != code and (
-                    comp.name == name or _strip_zeros(other_code) == _strip_zeros(code)):
+            if (
+                cid == community.pk
+                and other_code != code
+                and (comp.name == name or _strip_zeros(other_code) == _strip_zeros(code))
+            ):
                 return comp
         return None
 
@@ -193,23 +220,36 @@ class _Plan:
             community = self.communities.get(r.community_code)
             if community is None:
                 continue
-            comp = self.compounds.get((community.pk, r.compound_code)) or \
-                self.new_compounds.get((community.pk, r.compound_code))
+            comp = self.compounds.get((community.pk, r.compound_code)) or self.new_compounds.get(
+                (community.pk, r.compound_code)
+            )
             if comp is None:
                 clash = self._compound_clash(community, r.compound_code, r.compound_name)
                 if clash is not None:
-                    self.problems.add(Problem(
-                        "code_clash", f"小区“{r.compound_name}”({r.compound_code})与已有小区“{clash.name}”"
-                        f"(编码 {clash.code})名称或编码相近;Excel 是否去掉了前导 0?",
-                        f"Compound {r.compound_name!r} ({r.compound_code}) clashes with the existing compound "
-                        f"{clash.name!r} (code {clash.code}); did Excel drop a leading zero?",
-                        row=r.row, column=col + "小区编码 compound_code"))
+                    self.problems.add(
+                        Problem(
+                            "code_clash",
+                            f"小区“{r.compound_name}”({r.compound_code})与已有小区“{clash.name}”"
+                            f"(编码 {clash.code})名称或编码相近;Excel 是否去掉了前导 0?",
+                            f"Compound {r.compound_name!r} ({r.compound_code}) clashes with the existing compound "
+                            f"{clash.name!r} (code {clash.code}); did Excel drop a leading zero?",
+                            row=r.row,
+                            column=col + "小区编码 compound_code",
+                        )
+                    )
                     continue
-                comp = Compound(community=community, code=r.compound_code, name=r.compound_name,
-                                build_year=r.compound_build_year, path=child_path(community.path, r.compound_code))
+                comp = Compound(
+                    community=community,
+                    code=r.compound_code,
+                    name=r.compound_name,
+                    build_year=r.compound_build_year,
+                    path=child_path(community.path, r.compound_code),
+                )
                 self.new_compounds[(community.pk, r.compound_code)] = comp
-            elif comp.pk is not None and (comp.name != r.compound_name or (
-                    r.compound_build_year is not None and comp.build_year != r.compound_build_year)):
+            elif comp.pk is not None and (
+                comp.name != r.compound_name
+                or (r.compound_build_year is not None and comp.build_year != r.compound_build_year)
+            ):
                 comp.name = r.compound_name
                 if r.compound_build_year is not None:
                     comp.build_year = r.compound_build_year
@@ -218,15 +258,26 @@ class _Plan:
             bld = self.buildings.get((comp.pk, r.building_code)) if comp.pk is not None else None
             if bld is None:
                 siblings = by_compound.get(comp.pk, []) if comp.pk is not None else []
-                clash_b = next((s for s in siblings if s.name == r.building_name or
-                                _strip_zeros(s.code) == _strip_zeros(r.building_code)), None)
+                clash_b = next(
+                    (
+                        s
+                        for s in siblings
+                        if s.name == r.building_name or _strip_zeros(s.code) == _strip_zeros(r.building_code)
+                    ),
+                    None,
+                )
                 if clash_b is not None:
-                    self.problems.add(Problem(
-                        "code_clash", f"楼栋“{r.building_name}”({r.building_code})与本小区已有楼栋“{clash_b.name}”"
-                        f"(编码 {clash_b.code})冲突;Excel 是否去掉了前导 0?",
-                        f"Building {r.building_name!r} ({r.building_code}) clashes with the existing building "
-                        f"{clash_b.name!r} (code {clash_b.code}) of this compound; did Excel drop a leading zero?",
-                        row=r.row, column=col + "楼栋编码 building_code"))
+                    self.problems.add(
+                        Problem(
+                            "code_clash",
+                            f"楼栋“{r.building_name}”({r.building_code})与本小区已有楼栋“{clash_b.name}”"
+                            f"(编码 {clash_b.code})冲突;Excel 是否去掉了前导 0?",
+                            f"Building {r.building_name!r} ({r.building_code}) clashes with the existing building "
+                            f"{clash_b.name!r} (code {clash_b.code}) of this compound; did Excel drop a leading zero?",
+                            row=r.row,
+                            column=col + "楼栋编码 building_code",
+                        )
+                    )
                     continue
                 bld = Building(compound=comp, community_id=community.pk, code=r.building_code)
                 self._set_building(bld, r)
@@ -241,8 +292,7 @@ class _Plan:
 
     @staticmethod
     def _set_building(b: Building, r: BuildingRow) -> bool:
-        new = {"name": r.building_name, "storeys": r.storeys, "building_kind": r.building_kind,
-               "has_lift": r.has_lift}
+        new = {"name": r.building_name, "storeys": r.storeys, "building_kind": r.building_kind, "has_lift": r.has_lift}
         if r.build_year is not None:
             new["build_year"] = r.build_year
         if r.lat is not None:
@@ -277,17 +327,28 @@ class _Plan:
             b = self._building_for(r)
             if b is None:
                 missing.add(r.building_key)
-                self.problems.add(Problem(
-                    "unknown_building", f"楼栋不存在:小区 {r.compound_code} 楼栋 {r.building_code} 既不在系统中,"
-                    "也不在本文件的楼栋表中。",
-                    f"Unknown building: compound {r.compound_code} building {r.building_code} is neither in the "
-                    "system nor in this file's buildings sheet.", row=r.row, column=col + "楼栋编码 building_code"))
+                self.problems.add(
+                    Problem(
+                        "unknown_building",
+                        f"楼栋不存在:小区 {r.compound_code} 楼栋 {r.building_code} 既不在系统中,"
+                        "也不在本文件的楼栋表中。",
+                        f"Unknown building: compound {r.compound_code} building {r.building_code} is neither in the "
+                        "system nor in this file's buildings sheet.",
+                        row=r.row,
+                        column=col + "楼栋编码 building_code",
+                    )
+                )
                 continue
             if r.floor > b.storeys:
-                self.problems.add(Problem(
-                    "value", f"楼层 {r.floor} 高于楼栋层数 {b.storeys}。",
-                    f"Floor {r.floor} is above the building's {b.storeys} storeys.", row=r.row,
-                    column=col + "楼层 floor"))
+                self.problems.add(
+                    Problem(
+                        "value",
+                        f"楼层 {r.floor} 高于楼栋层数 {b.storeys}。",
+                        f"Floor {r.floor} is above the building's {b.storeys} storeys.",
+                        row=r.row,
+                        column=col + "楼层 floor",
+                    )
+                )
                 continue
             self.dwelling_rows.append((r, b))
 
@@ -306,8 +367,9 @@ class _Plan:
         Compound.objects.bulk_create(list(self.new_compounds.values()), batch_size=BATCH)
         res.created["compounds"] += len(self.new_compounds)
         if self.changed_compounds:
-            Compound.objects.bulk_update(list(self.changed_compounds.values()), ["name", "build_year", "updated_at"],
-                                         batch_size=BATCH)
+            Compound.objects.bulk_update(
+                list(self.changed_compounds.values()), ["name", "build_year", "updated_at"], batch_size=BATCH
+            )
         res.updated["compounds"] += len(self.changed_compounds)
         for b in self.new_buildings:
             b.compound_id = b.compound.pk
@@ -315,9 +377,11 @@ class _Plan:
         Building.objects.bulk_create(self.new_buildings, batch_size=BATCH)
         res.created["buildings"] += len(self.new_buildings)
         if self.changed_buildings:
-            Building.objects.bulk_update(self.changed_buildings, ["name", "storeys", "building_kind", "has_lift",
-                                                                  "build_year", "lat", "lon", "updated_at"],
-                                         batch_size=BATCH)
+            Building.objects.bulk_update(
+                self.changed_buildings,
+                ["name", "storeys", "building_kind", "has_lift", "build_year", "lat", "lon", "updated_at"],
+                batch_size=BATCH,
+            )
         res.updated["buildings"] += len(self.changed_buildings)
         step(len(self.new_buildings))
 
@@ -331,8 +395,9 @@ class _Plan:
         res = self.result
         building_ids = {b.pk for _, b in self.dwelling_rows}
         units: dict[tuple[int, str], int] = {
-            (u.building_id, u.number): u.pk for u in _filter_in(Unit.objects.only("id", "building_id", "number"),
-                                                                "building_id", building_ids)}
+            (u.building_id, u.number): u.pk
+            for u in _filter_in(Unit.objects.only("id", "building_id", "number"), "building_id", building_ids)
+        }
         new_units: dict[tuple[int, str], Unit] = {}
         for r, b in self.dwelling_rows:
             key = (b.pk, r.unit)
@@ -344,9 +409,13 @@ class _Plan:
             units[key] = u.pk
         unit_ids = set(units.values())
         existing: dict[tuple[int, str], Dwelling] = {
-            (d.unit_id, d.number): d for d in _filter_in(
+            (d.unit_id, d.number): d
+            for d in _filter_in(
                 Dwelling.objects.only("id", "unit_id", "building_id", "number", "floor", "area", "area_source", "use"),
-                "unit_id", unit_ids)}
+                "unit_id",
+                unit_ids,
+            )
+        }
         out: list[tuple[DwellingRow, Dwelling, bool]] = []
         new: list[Dwelling] = []
         changed: list[Dwelling] = []
@@ -354,8 +423,15 @@ class _Plan:
             unit_id = units[(b.pk, r.unit)]
             d = existing.get((unit_id, r.number))
             if d is None:
-                d = Dwelling(unit_id=unit_id, building_id=b.pk, number=r.number, floor=r.floor, area=r.area,
-                             area_source=r.area_source, use=r.use)
+                d = Dwelling(
+                    unit_id=unit_id,
+                    building_id=b.pk,
+                    number=r.number,
+                    floor=r.floor,
+                    area=r.area,
+                    area_source=r.area_source,
+                    use=r.use,
+                )
                 new.append(d)
                 out.append((r, d, True))
             else:
@@ -386,18 +462,25 @@ class _Plan:
             current_people[o.dwelling_id].append(o.person_id)
         # People: by ID-number hash; organisations by name; one developer per compound; others by the
         # dwelling's current owner of the same name (a re-import without ID numbers must not duplicate).
-        hashes = {r.owner_id_number: crypto.lookup_hash(r.owner_id_number) for r, _, _ in with_owner
-                  if r.owner_id_number}
-        by_hash = {p.id_number_hash: p for p in _filter_in(Person.objects.all(), "id_number_hash",
-                                                           set(hashes.values()))}
+        hashes = {
+            r.owner_id_number: crypto.lookup_hash(r.owner_id_number) for r, _, _ in with_owner if r.owner_id_number
+        }
+        by_hash = {
+            p.id_number_hash: p for p in _filter_in(Person.objects.all(), "id_number_hash", set(hashes.values()))
+        }
         org_names = {r.owner_name for r, _, _ in with_owner if r.owner_kind == "organisation" and not r.owner_id_number}
-        orgs = {p.name: p for p in _filter_in(Person.objects.filter(kind=Person.Kind.ORGANISATION,
-                                                                     id_number_hash=""), "name", org_names)}
+        orgs = {
+            p.name: p
+            for p in _filter_in(
+                Person.objects.filter(kind=Person.Kind.ORGANISATION, id_number_hash=""), "name", org_names
+            )
+        }
         compound_of = {b.pk: b.compound.pk for _, b in self.dwelling_rows}
         dev_compounds = {compound_of[d.building_id] for r, d, _ in with_owner if r.owner_kind == "developer"}
         developers: dict[int, Person] = {}
         dev_links = Ownership.objects.filter(person__kind=Person.Kind.DEVELOPER).select_related(
-            "person", "dwelling__building")
+            "person", "dwelling__building"
+        )
         for o in _filter_in(dev_links, "dwelling__building__compound_id", dev_compounds):
             developers.setdefault(o.dwelling.building.compound_id, o.person)
         named: dict[tuple[int, str], Person] = {}
@@ -418,8 +501,9 @@ class _Plan:
                 cid = compound_of[d.building_id]
                 person = developers.get(cid)
                 if person is None:
-                    person = Person(kind=Person.Kind.DEVELOPER,
-                                    name=r.owner_name or f"{compounds[cid].name} 开发商(未售)")
+                    person = Person(
+                        kind=Person.Kind.DEVELOPER, name=r.owner_name or f"{compounds[cid].name} 开发商(未售)"
+                    )
                     developers[cid] = person
                     new_people.append(person)
             elif r.owner_id_number:
@@ -450,8 +534,9 @@ class _Plan:
         for chunk in _chunks(new_people):
             Person.objects.bulk_create(chunk, batch_size=BATCH)
         if changed_people:
-            Person.objects.bulk_update(list(changed_people.values()), ["name", "phone_enc", "phone_masked"],
-                                       batch_size=500)
+            Person.objects.bulk_update(
+                list(changed_people.values()), ["name", "phone_enc", "phone_masked"], batch_size=500
+            )
         res.created["people"] += len(new_people)
         res.updated["people"] += len(changed_people)
         step(len(with_owner))
@@ -477,16 +562,18 @@ class _Plan:
         Ownership.objects.bulk_create(new_links, batch_size=BATCH)
         self.owner_of = {d.pk: p for (_, d, _), p in zip(with_owner, owner_of, strict=True)}
 
-    def _write_households(self, dwellings: list[tuple[DwellingRow, Dwelling, bool]],
-                          step: Callable[[int], None]) -> None:
+    def _write_households(
+        self, dwellings: list[tuple[DwellingRow, Dwelling, bool]], step: Callable[[int], None]
+    ) -> None:
         res = self.result
         told = [(r, d, new) for r, d, new in dwellings if r.occupied is not None or r.owner_occupied is not None]
         old_ids = [d.pk for _, d, new in told if not new]
         households: dict[int, list[Household]] = defaultdict(list)
         for h in _filter_in(Household.objects.only("id", "dwelling_id", "owner_occupied"), "dwelling_id", old_ids):
             households[h.dwelling_id].append(h)
-        heads = set(_filter_in(Resident.objects.values_list("household_id", "person_id"), "household__dwelling_id",
-                               old_ids))
+        heads = set(
+            _filter_in(Resident.objects.values_list("household_id", "person_id"), "household__dwelling_id", old_ids)
+        )
         vacate: list[int] = []
         new_hh: list[tuple[Household, Person | None]] = []
         changed: list[Household] = []
@@ -514,16 +601,28 @@ class _Plan:
         Household.objects.bulk_create(created, batch_size=BATCH)
         if changed:
             Household.objects.bulk_update(changed, ["owner_occupied"], batch_size=500)
-        Resident.objects.bulk_create([Resident(household_id=h.pk, person_id=p.pk, relation=Resident.Relation.HEAD)
-                                      for h, p in new_hh if p is not None and p.kind == Person.Kind.PERSON],
-                                     batch_size=BATCH)
+        Resident.objects.bulk_create(
+            [
+                Resident(household_id=h.pk, person_id=p.pk, relation=Resident.Relation.HEAD)
+                for h, p in new_hh
+                if p is not None and p.kind == Person.Kind.PERSON
+            ],
+            batch_size=BATCH,
+        )
         res.created["households"] += len(created)
         res.updated["households"] += len(changed)
         step(len(told))
 
 
-def import_roster(user: Any, fileobj: IO[bytes], filename: str, *, encoding: str | None = None,
-                  progress: Progress | None = None, community: Community | None = None) -> ImportResult:
+def import_roster(
+    user: Any,
+    fileobj: IO[bytes],
+    filename: str,
+    *,
+    encoding: str | None = None,
+    progress: Progress | None = None,
+    community: Community | None = None,
+) -> ImportResult:
     """Import a roster file; raises LinliError with every problem, writing nothing, if any.
 
     ``community``: when given (the community's import page), rows of any other community are
@@ -531,19 +630,29 @@ def import_roster(user: Any, fileobj: IO[bytes], filename: str, *, encoding: str
     """
     report: Progress = progress or (lambda stage, done, total: None)
     problems = Problems()
-    roster = importing.read_roster(fileobj, filename, encoding=encoding,
-                                   progress=lambda n: report("read", n, None), problems=problems)
+    roster = importing.read_roster(
+        fileobj, filename, encoding=encoding, progress=lambda n: report("read", n, None), problems=problems
+    )
     try:
         result = _write_roster(user, roster, problems, community, filename, report)
     except OperationalError as exc:  # the database stayed locked by another writer past its timeout
-        raise LinliError.one("busy", "另一项导入正在进行,数据库繁忙;未写入任何数据,请稍后重试。",
-                             "Another import is running and the database is busy; nothing was written. "
-                             "Try again in a minute.", status=503) from exc
+        raise LinliError.one(
+            "busy",
+            "另一项导入正在进行,数据库繁忙;未写入任何数据,请稍后重试。",
+            "Another import is running and the database is busy; nothing was written. Try again in a minute.",
+            status=503,
+        ) from exc
     return result
 
 
-def _write_roster(user: Any, roster: importing.Roster, problems: Problems, community: Community | None, filename: str,
-                  report: Progress) -> ImportResult:
+def _write_roster(
+    user: Any,
+    roster: importing.Roster,
+    problems: Problems,
+    community: Community | None,
+    filename: str,
+    report: Progress,
+) -> ImportResult:
     with transaction.atomic():
         plan = _Plan(user, roster, problems, community)
         if roster.buildings or roster.dwellings:
@@ -553,9 +662,12 @@ def _write_roster(user: Any, roster: importing.Roster, problems: Problems, commu
         try:
             result = plan.write(report)
         except IntegrityError as exc:  # a race with another import, or a rule the checks missed
-            raise LinliError.one("conflict", "导入时与已有数据冲突,未写入任何数据;请重试。",
-                                 f"The import conflicts with existing data; nothing was written ({exc}).",
-                                 status=409) from exc
+            raise LinliError.one(
+                "conflict",
+                "导入时与已有数据冲突,未写入任何数据;请重试。",
+                f"The import conflicts with existing data; nothing was written ({exc}).",
+                status=409,
+            ) from exc
         touched: dict[int, Community] = {c.pk: c for c in plan.communities.values()}
         for c in touched.values():
             log_access(user, AccessLog.What.IMPORT, c, path=c.path, reason=f"{filename}: {result.summary()}")
@@ -603,9 +715,13 @@ def import_boundaries(user: Any, fileobj: IO[bytes] | bytes, *, progress: Progre
                 obj = places.get(f.path + "/")
                 name = f.path
                 if obj is not None and f.kind and getattr(obj, "kind", "") != f.kind:
-                    problems.add(Problem(
-                        "boundary", f"第 {f.number} 个要素:路径 {f.path} 是{obj.kind},不是{f.kind}。",
-                        f"Feature {f.number}: the path {f.path} is a {obj.kind}, not a {f.kind}."))
+                    problems.add(
+                        Problem(
+                            "boundary",
+                            f"第 {f.number} 个要素:路径 {f.path} 是{obj.kind},不是{f.kind}。",
+                            f"Feature {f.number}: the path {f.path} is a {obj.kind}, not a {f.kind}.",
+                        )
+                    )
                     continue
             else:
                 obj = by_code.get(f.code)
@@ -621,8 +737,11 @@ def import_boundaries(user: Any, fileobj: IO[bytes] | bytes, *, progress: Progre
             if obj is None or denied:
                 zh = "您无权修改该地点" if denied else "地点不存在,或不在您的管辖范围内"
                 en = "you may not change this place" if denied else "no such place, or not within your scope"
-                problems.add(Problem("unknown_place", f"第 {f.number} 个要素:{name} {zh}。",
-                                               f"Feature {f.number}: {name}: {en}."))
+                problems.add(
+                    Problem(
+                        "unknown_place", f"第 {f.number} 个要素:{name} {zh}。", f"Feature {f.number}: {name}: {en}."
+                    )
+                )
                 continue
             found.append((f, obj))
         if problems:
@@ -645,6 +764,11 @@ def import_boundaries(user: Any, fileobj: IO[bytes] | bytes, *, progress: Progre
         if found:
             first = found[0][1]
             path = first.community.path if isinstance(first, Grid) else first.path
-            log_access(user, AccessLog.What.IMPORT, None, path=path,
-                       reason="boundaries: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+            log_access(
+                user,
+                AccessLog.What.IMPORT,
+                None,
+                path=path,
+                reason="boundaries: " + ", ".join(f"{k} {v}" for k, v in counts.items()),
+            )
     return dict(counts)

@@ -34,8 +34,14 @@ from linli.places import queries as q
 
 
 def _kind_labels() -> dict[str, str]:
-    return {"district": _("Districts"), "street": _("Streets"), "community": _("Communities"),
-            "compound": _("Compounds"), "building": _("Buildings"), "grid": _("Grids")}
+    return {
+        "district": _("Districts"),
+        "street": _("Streets"),
+        "community": _("Communities"),
+        "compound": _("Compounds"),
+        "building": _("Buildings"),
+        "grid": _("Grids"),
+    }
 
 
 def _crumbs(user: Any, ancestors: list[tuple[Model, str]], here: str) -> list[dict[str, Any]]:
@@ -49,24 +55,34 @@ def _crumbs(user: Any, ancestors: list[tuple[Model, str]], here: str) -> list[di
 
 
 def _legend(*kinds: str) -> list[tuple[str, str]]:
-    labels = {"street": _("Street"), "community": _("Community"), "compound": _("Compound"), "grid": _("Grid"),
-              "building": _("Building")}
+    labels = {
+        "street": _("Street"),
+        "community": _("Community"),
+        "compound": _("Compound"),
+        "grid": _("Grid"),
+        "building": _("Building"),
+    }
     return [(k, labels[k]) for k in kinds]
 
 
 def _io(user: Any, obj: Model, kind: str) -> dict[str, Any]:
     """Import and export links the user's role allows here (one permission check each)."""
-    labels = {"compounds": _("Export compounds"),
-              "buildings": _("Export buildings"), "dwellings": _("Export dwellings"),
-              "residents": _("Export residents"), "grids": _("Export grids")}
+    labels = {
+        "compounds": _("Export compounds"),
+        "buildings": _("Export buildings"),
+        "dwellings": _("Export dwellings"),
+        "residents": _("Export residents"),
+        "grids": _("Export grids"),
+    }
     exports: list[tuple[str, str]] = []
     if can(user, Action.EXPORT, obj):
         whats = ["compounds", "buildings", "dwellings", "grids"]
         if can(user, Action.VIEW_PEOPLE, obj):
             whats.insert(2, "residents")
         exports = [(labels[w], reverse("places:io_export", args=[kind, obj.pk, w])) for w in whats]
-    import_url = (reverse("places:io_import", args=[obj.pk])
-                  if kind == "community" and can(user, Action.EDIT, obj) else None)
+    import_url = (
+        reverse("places:io_import", args=[obj.pk]) if kind == "community" and can(user, Action.EDIT, obj) else None
+    )
     return {"exports": exports, "import_url": import_url}
 
 
@@ -83,9 +99,15 @@ def home(request: HttpRequest) -> HttpResponse:
         grant = item["grant"]
         cards.append({**item, "counts": q.grant_counts(user, grant)})
     districts = q.districts_with_counts(user) if user.is_superuser else []
-    return render(request, "places/home.html", {
-        "cards": cards, "districts": districts, "lang_en": (get_language() or "").startswith("en"),
-    })
+    return render(
+        request,
+        "places/home.html",
+        {
+            "cards": cards,
+            "districts": districts,
+            "lang_en": (get_language() or "").startswith("en"),
+        },
+    )
 
 
 @login_required
@@ -93,8 +115,13 @@ def home(request: HttpRequest) -> HttpResponse:
 def browse(request: HttpRequest) -> HttpResponse:
     term = request.GET.get("q", "").strip()
     groups, total = q.search(request.user, term, _kind_labels())
-    ctx = {"q": term, "groups": groups, "total": total, "limit": q.SEARCH_LIMIT,
-           "crumbs": [{"name": _("Home"), "url": reverse("places:home")}, {"name": _("Places"), "url": None}]}
+    ctx = {
+        "q": term,
+        "groups": groups,
+        "total": total,
+        "limit": q.SEARCH_LIMIT,
+        "crumbs": [{"name": _("Home"), "url": reverse("places:home")}, {"name": _("Places"), "url": None}],
+    }
     hx = getattr(request, "htmx", None)
     if hx and not hx.boosted and not hx.history_restore_request:  # the live results only
         return render(request, "places/_results.html", ctx)
@@ -106,11 +133,20 @@ def browse(request: HttpRequest) -> HttpResponse:
 def district(request: HttpRequest, pk: int) -> HttpResponse:
     obj = get_or_404(request.user, Action.VIEW, m.District, pk=pk)
     data = q.children_of(request.user, obj)
-    return render(request, "places/parent.html", {
-        "place": obj, "kind_label": _("District"), "child_label": _("Streets"), "children_label": _("Communities"),
-        "data": data, "legend": _legend("street"), "crumbs": _crumbs(request.user, [], obj.name),
-        "io": _io(request.user, obj, "district"),
-    })
+    return render(
+        request,
+        "places/parent.html",
+        {
+            "place": obj,
+            "kind_label": _("District"),
+            "child_label": _("Streets"),
+            "children_label": _("Communities"),
+            "data": data,
+            "legend": _legend("street"),
+            "crumbs": _crumbs(request.user, [], obj.name),
+            "io": _io(request.user, obj, "district"),
+        },
+    )
 
 
 @login_required
@@ -118,11 +154,20 @@ def district(request: HttpRequest, pk: int) -> HttpResponse:
 def street(request: HttpRequest, pk: int) -> HttpResponse:
     obj = get_or_404(request.user, Action.VIEW, m.Street.objects.select_related("district"), pk=pk)
     data = q.children_of(request.user, obj)
-    return render(request, "places/parent.html", {
-        "place": obj, "kind_label": _("Street"), "child_label": _("Communities"), "children_label": _("Compounds"),
-        "data": data, "legend": _legend("community"), "io": _io(request.user, obj, "street"),
-        "crumbs": _crumbs(request.user, [(obj.district, "district")], obj.name),
-    })
+    return render(
+        request,
+        "places/parent.html",
+        {
+            "place": obj,
+            "kind_label": _("Street"),
+            "child_label": _("Communities"),
+            "children_label": _("Compounds"),
+            "data": data,
+            "legend": _legend("community"),
+            "io": _io(request.user, obj, "street"),
+            "crumbs": _crumbs(request.user, [(obj.district, "district")], obj.name),
+        },
+    )
 
 
 @login_required
@@ -130,12 +175,18 @@ def street(request: HttpRequest, pk: int) -> HttpResponse:
 def community(request: HttpRequest, pk: int) -> HttpResponse:
     obj = get_or_404(request.user, Action.VIEW, m.Community.objects.select_related("street__district"), pk=pk)
     summary = q.community_summary(request.user, obj)
-    return render(request, "places/community.html", {
-        "place": obj, "s": summary, "legend": _legend("compound", "grid", "building"),
-        "io": _io(request.user, obj, "community"),
-        "built_before": settings.LINLI_RENOVATION_BUILT_BEFORE_YEAR,
-        "crumbs": _crumbs(request.user, [(obj.street.district, "district"), (obj.street, "street")], obj.name),
-    })
+    return render(
+        request,
+        "places/community.html",
+        {
+            "place": obj,
+            "s": summary,
+            "legend": _legend("compound", "grid", "building"),
+            "io": _io(request.user, obj, "community"),
+            "built_before": settings.LINLI_RENOVATION_BUILT_BEFORE_YEAR,
+            "crumbs": _crumbs(request.user, [(obj.street.district, "district"), (obj.street, "street")], obj.name),
+        },
+    )
 
 
 @login_required
@@ -150,29 +201,49 @@ def community_geojson(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def compound(request: HttpRequest, pk: int) -> HttpResponse:
-    obj = get_or_404(request.user, Action.VIEW,
-                     m.Compound.objects.select_related("community__street__district"), pk=pk)
+    obj = get_or_404(request.user, Action.VIEW, m.Compound.objects.select_related("community__street__district"), pk=pk)
     rows, hh = q.building_rows(request.user, m.Building.objects.filter(compound=obj))
     features = []
     geom = q.outline(obj.boundary, obj.lat, obj.lon, q.HALF_SIDE_M["compound"])
     if geom is not None:
-        features.append(q.feature(geom, name=obj.name, kind="compound", households=sum(hh.values()),
-                                  url=reverse("places:compound", args=[obj.pk])))
-    features += [q.feature(r["boundary"], name=r["name"], kind="footprint", households=r["households"], url=r["url"])
-                 for r in rows if q.is_area_geometry(r["boundary"])]
+        features.append(
+            q.feature(
+                geom,
+                name=obj.name,
+                kind="compound",
+                households=sum(hh.values()),
+                url=reverse("places:compound", args=[obj.pk]),
+            )
+        )
+    features += [
+        q.feature(r["boundary"], name=r["name"], kind="footprint", households=r["households"], url=r["url"])
+        for r in rows
+        if q.is_area_geometry(r["boundary"])
+    ]
     features += q.building_points(rows, hh)
     c = obj.community
-    return render(request, "places/compound.html", {
-        "place": obj, "rows": rows, "eligible": obj.renovation_eligible_by_age(),
-        "io": _io(request.user, obj, "compound"),
-        "legend": _legend("compound", "building"),
-        "built_before": settings.LINLI_RENOVATION_BUILT_BEFORE_YEAR,
-        "figures": {"buildings": len(rows), "dwellings": sum(r["dwellings"] for r in rows),
-                    "households": sum(hh.values()), "lifts": sum(1 for r in rows if r["has_lift"])},
-        "geojson": {"type": "FeatureCollection", "features": features},
-        "crumbs": _crumbs(request.user, [(c.street.district, "district"), (c.street, "street"), (c, "community")],
-                          obj.name),
-    })
+    return render(
+        request,
+        "places/compound.html",
+        {
+            "place": obj,
+            "rows": rows,
+            "eligible": obj.renovation_eligible_by_age(),
+            "io": _io(request.user, obj, "compound"),
+            "legend": _legend("compound", "building"),
+            "built_before": settings.LINLI_RENOVATION_BUILT_BEFORE_YEAR,
+            "figures": {
+                "buildings": len(rows),
+                "dwellings": sum(r["dwellings"] for r in rows),
+                "households": sum(hh.values()),
+                "lifts": sum(1 for r in rows if r["has_lift"]),
+            },
+            "geojson": {"type": "FeatureCollection", "features": features},
+            "crumbs": _crumbs(
+                request.user, [(c.street.district, "district"), (c.street, "street"), (c, "community")], obj.name
+            ),
+        },
+    )
 
 
 @login_required
@@ -188,21 +259,35 @@ def building(request: HttpRequest, pk: int) -> HttpResponse:
         if found is None or not scoped(user, Action.VIEW, m.Dwelling.objects.filter(building=found)).exists():
             raise
         obj = found
-    with_people = can(user, Action.VIEW_PEOPLE, obj) or scoped(
-        user, Action.VIEW_PEOPLE, m.Dwelling.objects.filter(building=obj)).exists()
+    with_people = (
+        can(user, Action.VIEW_PEOPLE, obj)
+        or scoped(user, Action.VIEW_PEOPLE, m.Dwelling.objects.filter(building=obj)).exists()
+    )
     stack = q.building_stack(user, obj, with_people)
     if with_people:
         log_access(user, AccessLog.What.VIEW_PEOPLE, obj, obj.path, ip=_ip(request))
     c = obj.compound.community
-    ancestors: list[tuple[Model, str]] = [(c.street.district, "district"), (c.street, "street"), (c, "community"),
-                                          (obj.compound, "compound")]
-    return render(request, "places/building.html", {
-        "place": obj, "stack": stack, "with_people": with_people, "io": _io(user, obj, "building"),
-        "can_reveal": with_people and can(user, Action.REVEAL, obj),
-        "grid_url": reverse("places:grid", args=[obj.grid_id]) if obj.grid and can(user, Action.VIEW, obj.grid)
-        else None,
-        "crumbs": _crumbs(user, ancestors, f"{obj.compound.name} {obj.name}"),
-    })
+    ancestors: list[tuple[Model, str]] = [
+        (c.street.district, "district"),
+        (c.street, "street"),
+        (c, "community"),
+        (obj.compound, "compound"),
+    ]
+    return render(
+        request,
+        "places/building.html",
+        {
+            "place": obj,
+            "stack": stack,
+            "with_people": with_people,
+            "io": _io(user, obj, "building"),
+            "can_reveal": with_people and can(user, Action.REVEAL, obj),
+            "grid_url": reverse("places:grid", args=[obj.grid_id])
+            if obj.grid and can(user, Action.VIEW, obj.grid)
+            else None,
+            "crumbs": _crumbs(user, ancestors, f"{obj.compound.name} {obj.name}"),
+        },
+    )
 
 
 @login_required
@@ -219,21 +304,42 @@ def grid(request: HttpRequest, pk: int) -> HttpResponse:
     geom = obj.boundary if q.is_area_geometry(obj.boundary) else None
     pts = [(r["lat"], r["lon"]) for r in rows if r["lat"] is not None and r["lon"] is not None]
     if geom is None and pts:
-        geom = q.bbox_polygon(min(p[0] for p in pts), min(p[1] for p in pts), max(p[0] for p in pts),
-                              max(p[1] for p in pts), 40.0)
-    features = [q.feature(geom, name=obj.name, kind="grid", households=sum(hh.values()),
-                          url=reverse("places:grid", args=[obj.pk]))] if geom else []
+        geom = q.bbox_polygon(
+            min(p[0] for p in pts), min(p[1] for p in pts), max(p[0] for p in pts), max(p[1] for p in pts), 40.0
+        )
+    features = (
+        [
+            q.feature(
+                geom, name=obj.name, kind="grid", households=sum(hh.values()), url=reverse("places:grid", args=[obj.pk])
+            )
+        ]
+        if geom
+        else []
+    )
     features += q.building_points(rows, hh)
     c = obj.community
-    return render(request, "places/grid.html", {
-        "place": obj, "rows": rows, "members": members, "area": area, "legend": _legend("grid", "building"),
-        "io": _io(user, obj, "grid"),
-        "figures": {"buildings": len(rows), "households": sum(hh.values()),
-                    "dwellings": sum(r["dwellings"] for r in rows)},
-        "community_url": reverse("places:community", args=[c.pk]) if can(user, Action.VIEW, c) else None,
-        "geojson": {"type": "FeatureCollection", "features": features},
-        "crumbs": _crumbs(user, [(c.street.district, "district"), (c.street, "street"), (c, "community")], obj.name),
-    })
+    return render(
+        request,
+        "places/grid.html",
+        {
+            "place": obj,
+            "rows": rows,
+            "members": members,
+            "area": area,
+            "legend": _legend("grid", "building"),
+            "io": _io(user, obj, "grid"),
+            "figures": {
+                "buildings": len(rows),
+                "households": sum(hh.values()),
+                "dwellings": sum(r["dwellings"] for r in rows),
+            },
+            "community_url": reverse("places:community", args=[c.pk]) if can(user, Action.VIEW, c) else None,
+            "geojson": {"type": "FeatureCollection", "features": features},
+            "crumbs": _crumbs(
+                user, [(c.street.district, "district"), (c.street, "street"), (c, "community")], obj.name
+            ),
+        },
+    )
 
 
 @never_cache

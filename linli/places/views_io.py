@@ -33,16 +33,24 @@ from linli.places import importing, services
 from linli.places import models as m
 
 EXPORT_KINDS: dict[str, type[Model]] = {
-    "district": m.District, "street": m.Street, "community": m.Community, "compound": m.Compound,
-    "building": m.Building, "grid": m.Grid,
+    "district": m.District,
+    "street": m.Street,
+    "community": m.Community,
+    "compound": m.Compound,
+    "building": m.Building,
+    "grid": m.Grid,
 }
 EXPORTS = ("compounds", "buildings", "dwellings", "residents", "grids")
 
 
 def _too_large() -> LinliError:
     mb = settings.LINLI_MAX_UPLOAD_BYTES // (1024 * 1024)
-    return LinliError.one("too_large", f"上传内容过大(上限 {mb} MB),请拆分后再上传。",
-                          f"The upload is too large (limit {mb} MB); split it and try again.", status=413)
+    return LinliError.one(
+        "too_large",
+        f"上传内容过大(上限 {mb} MB),请拆分后再上传。",
+        f"The upload is too large (limit {mb} MB); split it and try again.",
+        status=413,
+    )
 
 
 @login_required
@@ -51,11 +59,16 @@ def _too_large() -> LinliError:
 def import_page(request: HttpRequest, pk: int) -> HttpResponse:
     community = get_or_404(request.user, Action.EDIT, m.Community, pk=pk)
     ctx: dict[str, Any] = {
-        "community": community, "result": None, "problems": [], "boundaries": None,
+        "community": community,
+        "result": None,
+        "problems": [],
+        "boundaries": None,
         "max_mb": settings.LINLI_MAX_UPLOAD_BYTES // (1024 * 1024),
-        "crumbs": [{"name": _("Home"), "url": reverse("places:home")},
-                   {"name": community.name, "url": reverse("places:community", args=[community.pk])},
-                   {"name": _("Import"), "url": None}],
+        "crumbs": [
+            {"name": _("Home"), "url": reverse("places:home")},
+            {"name": community.name, "url": reverse("places:community", args=[community.pk])},
+            {"name": _("Import"), "url": None},
+        ],
         "exports": [(what, reverse("places:io_export", args=["community", community.pk, what])) for what in EXPORTS],
     }
     status = 200
@@ -71,8 +84,9 @@ def import_page(request: HttpRequest, pk: int) -> HttpResponse:
             if what == "boundaries":
                 ctx["boundaries"] = services.import_boundaries(request.user, upload.read())
             else:
-                ctx["result"] = services.import_roster(request.user, upload, upload.name or "upload.xlsx",
-                                                       encoding=encoding, community=community)
+                ctx["result"] = services.import_roster(
+                    request.user, upload, upload.name or "upload.xlsx", encoding=encoding, community=community
+                )
         except LinliError as exc:
             ctx["problems"] = exc.problems
             ctx["filename"] = getattr(upload, "name", "")
@@ -110,8 +124,11 @@ def _yes(value: bool) -> str:
 
 
 def _buildings(user: Any, obj: Model) -> tuple[list[tuple[str, Callable[[Any], Any]]], Iterable[Any]]:
-    qs = scoped(user, Action.EXPORT, _under(obj, m.Building.objects.all(), "")).select_related(
-        "compound").order_by("path")
+    qs = (
+        scoped(user, Action.EXPORT, _under(obj, m.Building.objects.all(), ""))
+        .select_related("compound")
+        .order_by("path")
+    )
     cols: list[tuple[str, Callable[[Any], Any]]] = [
         ("社区编码 community_code", lambda b: _community_code(b.path)),
         ("小区编码 compound_code", lambda b: b.compound.code),
@@ -130,8 +147,11 @@ def _buildings(user: Any, obj: Model) -> tuple[list[tuple[str, Callable[[Any], A
 
 
 def _dwellings(user: Any, obj: Model) -> tuple[list[tuple[str, Callable[[Any], Any]]], Iterable[Any]]:
-    qs = scoped(user, Action.EXPORT, _under(obj, m.Dwelling.objects.all(), "building__")).select_related(
-        "unit", "building__compound").order_by("building__path", "unit__number", "floor", "number")
+    qs = (
+        scoped(user, Action.EXPORT, _under(obj, m.Dwelling.objects.all(), "building__"))
+        .select_related("unit", "building__compound")
+        .order_by("building__path", "unit__number", "floor", "number")
+    )
     cols: list[tuple[str, Callable[[Any], Any]]] = [
         ("社区编码 community_code", lambda d: _community_code(d.building.path)),
         ("小区编码 compound_code", lambda d: d.building.compound.code),
@@ -147,15 +167,20 @@ def _dwellings(user: Any, obj: Model) -> tuple[list[tuple[str, Callable[[Any], A
 
 
 def _people_rows(user: Any, obj: Model) -> Iterator[dict[str, Any]]:
-    owners = scoped(user, Action.EXPORT, _under(obj, m.Ownership.objects.all(), "dwelling__building__")
-                    ).select_related("person", "dwelling__unit", "dwelling__building__compound").order_by(
-        "dwelling__building__path", "dwelling__unit__number", "dwelling__number")
+    owners = (
+        scoped(user, Action.EXPORT, _under(obj, m.Ownership.objects.all(), "dwelling__building__"))
+        .select_related("person", "dwelling__unit", "dwelling__building__compound")
+        .order_by("dwelling__building__path", "dwelling__unit__number", "dwelling__number")
+    )
     for o in owners.iterator(chunk_size=2000):
         yield {"dwelling": o.dwelling, "person": o.person, "relation": "产权人 owner", "share": o.share}
-    residents = scoped(user, Action.EXPORT, _under(obj, m.Resident.objects.all(), "household__dwelling__building__")
-                       ).select_related("person", "household__dwelling__unit",
-                                        "household__dwelling__building__compound").order_by(
-        "household__dwelling__building__path", "household__dwelling__unit__number", "household__dwelling__number")
+    residents = (
+        scoped(user, Action.EXPORT, _under(obj, m.Resident.objects.all(), "household__dwelling__building__"))
+        .select_related("person", "household__dwelling__unit", "household__dwelling__building__compound")
+        .order_by(
+            "household__dwelling__building__path", "household__dwelling__unit__number", "household__dwelling__number"
+        )
+    )
     relations = dict(m.Resident.Relation.choices)
     for r in residents.iterator(chunk_size=2000):
         label = f"住户 resident · {relations.get(r.relation, r.relation)}"
@@ -187,11 +212,21 @@ def _grids(user: Any, obj: Model) -> tuple[list[tuple[str, Callable[[Any], Any]]
     elif isinstance(obj, m.District | m.Street | m.Community):
         qs = qs.filter(community__path__startswith=obj.path)
     else:
-        qs = qs.filter(pk__in=m.Building.objects.filter(path__startswith=obj.path,  # type: ignore[attr-defined]
-                                                        grid__isnull=False).values("grid_id"))
-    qs = scoped(user, Action.EXPORT, qs).select_related("community").annotate(
-        n_buildings=Count("buildings", distinct=True), n_dwellings=Count("buildings__dwellings", distinct=True),
-    ).order_by("code")
+        qs = qs.filter(
+            pk__in=m.Building.objects.filter(
+                path__startswith=obj.path,  # type: ignore[attr-defined]
+                grid__isnull=False,
+            ).values("grid_id")
+        )
+    qs = (
+        scoped(user, Action.EXPORT, qs)
+        .select_related("community")
+        .annotate(
+            n_buildings=Count("buildings", distinct=True),
+            n_dwellings=Count("buildings__dwellings", distinct=True),
+        )
+        .order_by("code")
+    )
     cols: list[tuple[str, Callable[[Any], Any]]] = [
         ("网格编码 code", lambda g: g.code),
         ("网格名称 name", lambda g: g.name),
@@ -211,10 +246,16 @@ def _compounds(user: Any, obj: Model) -> tuple[list[tuple[str, Callable[[Any], A
         qs = qs.filter(pk=obj.compound_id)
     else:
         qs = qs.filter(path__startswith=obj.path)  # type: ignore[attr-defined]
-    qs = scoped(user, Action.EXPORT, qs).select_related("community").annotate(
-        n_buildings=Count("buildings", distinct=True), n_dwellings=Count("buildings__dwellings", distinct=True),
-        n_households=Count("buildings__dwellings__households", distinct=True),
-    ).order_by("path")
+    qs = (
+        scoped(user, Action.EXPORT, qs)
+        .select_related("community")
+        .annotate(
+            n_buildings=Count("buildings", distinct=True),
+            n_dwellings=Count("buildings__dwellings", distinct=True),
+            n_households=Count("buildings__dwellings__households", distinct=True),
+        )
+        .order_by("path")
+    )
     cols: list[tuple[str, Callable[[Any], Any]]] = [
         ("社区编码 community_code", lambda c: _community_code(c.path)),
         ("社区 community", lambda c: c.community.name),
@@ -231,10 +272,20 @@ def _compounds(user: Any, obj: Model) -> tuple[list[tuple[str, Callable[[Any], A
     return cols, qs.iterator(chunk_size=2000)
 
 
-_EXPORTERS = {"compounds": _compounds, "buildings": _buildings, "dwellings": _dwellings, "residents": _residents,
-              "grids": _grids}
-_TITLES = {"compounds": "小区 compounds", "buildings": "楼栋 buildings", "dwellings": "房屋 dwellings",
-           "residents": "人员 people", "grids": "网格 grids"}
+_EXPORTERS = {
+    "compounds": _compounds,
+    "buildings": _buildings,
+    "dwellings": _dwellings,
+    "residents": _residents,
+    "grids": _grids,
+}
+_TITLES = {
+    "compounds": "小区 compounds",
+    "buildings": "楼栋 buildings",
+    "dwellings": "房屋 dwellings",
+    "residents": "人员 people",
+    "grids": "网格 grids",
+}
 
 
 @login_required
@@ -251,7 +302,12 @@ def export(request: HttpRequest, kind: str, pk: int, what: str) -> HttpResponse:
     filename = f"{obj}-{_TITLES[what].split()[0]}-{code}.xlsx"
     response = xlsx_response(filename, _TITLES[what], columns, rows)
     if what == "residents":
-        log_access(request.user, AccessLog.What.EXPORT, obj, path=place_path(obj), reason=f"{what}.xlsx",
-                   ip=request.META.get("REMOTE_ADDR") or None)
+        log_access(
+            request.user,
+            AccessLog.What.EXPORT,
+            obj,
+            path=place_path(obj),
+            reason=f"{what}.xlsx",
+            ip=request.META.get("REMOTE_ADDR") or None,
+        )
     return response
-

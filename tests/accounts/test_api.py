@@ -22,27 +22,38 @@ def test_anonymous_api_is_refused_bilingually(client, world):
 
 def test_community_worker_grants_a_grid_worker_in_scope_only(world, client_for):
     c = client_for(world.users["community_worker"])
-    r = c.post("/api/v1/grants/", {"username": "outsider_b", "role": "grid_parttime", "place_kind": "grid",
-                                   "place_id": world.grid_a.pk}, content_type="application/json")
+    r = c.post(
+        "/api/v1/grants/",
+        {"username": "outsider_b", "role": "grid_parttime", "place_kind": "grid", "place_id": world.grid_a.pk},
+        content_type="application/json",
+    )
     assert r.status_code == 201, r.content
     # outside their community: the grid of B is not found for them
-    r = c.post("/api/v1/grants/", {"username": "outsider_b", "role": "grid_parttime", "place_kind": "grid",
-                                   "place_id": world.grid_b.pk}, content_type="application/json")
+    r = c.post(
+        "/api/v1/grants/",
+        {"username": "outsider_b", "role": "grid_parttime", "place_kind": "grid", "place_id": world.grid_b.pk},
+        content_type="application/json",
+    )
     assert r.status_code == 404
     # a role stronger than their own is refused
-    r = c.post("/api/v1/grants/", {"username": "outsider_b", "role": "district_admin", "place_kind": "district",
-                                   "place_id": world.district.pk}, content_type="application/json")
+    r = c.post(
+        "/api/v1/grants/",
+        {"username": "outsider_b", "role": "district_admin", "place_kind": "district", "place_id": world.district.pk},
+        content_type="application/json",
+    )
     assert r.status_code in (400, 403, 404)
     assert not RoleGrant.objects.filter(user=world.outsider, role="district_admin").exists()
 
 
 def test_grant_bad_input(world, client_for):
     c = client_for(world.users["community_worker"])
-    for body in ({}, {"username": "nobody", "role": "grid_parttime", "place_kind": "grid", "place_id": 1},
-                 {"username": "outsider_b", "role": "pope", "place_kind": "grid", "place_id": world.grid_a.pk},
-                 {"username": "outsider_b", "role": "grid_leader", "place_kind": "grid", "place_id": "x"},
-                 {"username": "outsider_b", "role": "grid_leader", "place_kind": "community",
-                  "place_id": world.comm_a.pk}):
+    for body in (
+        {},
+        {"username": "nobody", "role": "grid_parttime", "place_kind": "grid", "place_id": 1},
+        {"username": "outsider_b", "role": "pope", "place_kind": "grid", "place_id": world.grid_a.pk},
+        {"username": "outsider_b", "role": "grid_leader", "place_kind": "grid", "place_id": "x"},
+        {"username": "outsider_b", "role": "grid_leader", "place_kind": "community", "place_id": world.comm_a.pk},
+    ):
         r = c.post("/api/v1/grants/", body, content_type="application/json")
         assert r.status_code == 400, (body, r.content)
         assert all(e["zh"] and e["en"] for e in r.json()["errors"])
@@ -74,10 +85,18 @@ def test_people_are_masked_and_reveal_is_logged(world, client_for):
     assert log.user == world.users["community_worker"] and log.reason == "核实业主身份"
     assert log.path == world.building_a.path
     # out of scope → 404; in scope without REVEAL → 403
-    assert client_for(world.outsider).post(url, {"field": "phone", "reason": "看看"},
-                                           content_type="application/json").status_code == 404
-    assert client_for(world.users["grid_parttime"]).post(url, {"field": "phone", "reason": "联系业主"},
-                                                         content_type="application/json").status_code == 403
+    assert (
+        client_for(world.outsider)
+        .post(url, {"field": "phone", "reason": "看看"}, content_type="application/json")
+        .status_code
+        == 404
+    )
+    assert (
+        client_for(world.users["grid_parttime"])
+        .post(url, {"field": "phone", "reason": "联系业主"}, content_type="application/json")
+        .status_code
+        == 403
+    )
     assert AccessLog.objects.filter(what__startswith="reveal").count() == 1
 
 

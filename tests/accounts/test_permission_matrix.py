@@ -20,8 +20,17 @@ from linli.places import models as m
 
 pytestmark = pytest.mark.django_db
 
-PEOPLE_ROLES = {"district_admin", "street_command", "community_worker", "grid_leader", "grid_fulltime",
-                "grid_parttime", "grid_instructor", "resident", "outsider"}
+PEOPLE_ROLES = {
+    "district_admin",
+    "street_command",
+    "community_worker",
+    "grid_leader",
+    "grid_fulltime",
+    "grid_parttime",
+    "grid_instructor",
+    "resident",
+    "outsider",
+}
 
 
 @dataclass
@@ -39,8 +48,12 @@ class Where:
 def where(w: Any, obj: Any) -> Where:
     def names(building: m.Building) -> dict[str, Any]:
         comm = {w.comm_a.pk: "a", w.comm_b.pk: "b", w.comm_c.pk: "c"}[building.community_id]
-        return {"street": "s1" if comm in "ab" else "s2", "community": comm, "compound": comm,
-                "grid": {w.grid_a.pk: "a", w.grid_b.pk: "b"}.get(building.grid_id or 0)}
+        return {
+            "street": "s1" if comm in "ab" else "s2",
+            "community": comm,
+            "compound": comm,
+            "grid": {w.grid_a.pk: "a", w.grid_b.pk: "b"}.get(building.grid_id or 0),
+        }
 
     if isinstance(obj, m.District):
         return Where(0)
@@ -98,26 +111,39 @@ def roles(world: Any) -> dict[str, Any]:
 
 def samples(w: Any) -> dict[type, list[Any]]:
     return {
-        m.District: [w.district], m.Street: [w.street1, w.street2], m.Community: [w.comm_a, w.comm_b, w.comm_c],
-        m.Compound: [w.compound_a, w.compound_b, w.compound_c], m.Building: [w.building_a, w.building_b,
-                                                                              w.building_c],
-        m.Unit: [w.dwelling_a.unit, w.dwelling_b.unit], m.Dwelling: [w.dwelling_a, w.dwelling_b],
-        m.Grid: [w.grid_a, w.grid_b], m.Person: [w.owner_a, w.owner_b],
-        m.GridMember: [m.GridMember.objects.create(grid=w.grid_a, role="leader", name="王网格长"),
-                       m.GridMember.objects.create(grid=w.grid_b, role="leader", name="赵网格长")],
+        m.District: [w.district],
+        m.Street: [w.street1, w.street2],
+        m.Community: [w.comm_a, w.comm_b, w.comm_c],
+        m.Compound: [w.compound_a, w.compound_b, w.compound_c],
+        m.Building: [w.building_a, w.building_b, w.building_c],
+        m.Unit: [w.dwelling_a.unit, w.dwelling_b.unit],
+        m.Dwelling: [w.dwelling_a, w.dwelling_b],
+        m.Grid: [w.grid_a, w.grid_b],
+        m.Person: [w.owner_a, w.owner_b],
+        m.GridMember: [
+            m.GridMember.objects.create(grid=w.grid_a, role="leader", name="王网格长"),
+            m.GridMember.objects.create(grid=w.grid_b, role="leader", name="赵网格长"),
+        ],
     }
 
 
 # API routes: basename → (model, needs people rights)
 API = {
-    "district": (m.District, False), "street": (m.Street, False), "community": (m.Community, False),
-    "compound": (m.Compound, False), "building": (m.Building, False), "unit": (m.Unit, False),
-    "dwelling": (m.Dwelling, False), "grid": (m.Grid, False), "gridmember": (m.GridMember, False),
+    "district": (m.District, False),
+    "street": (m.Street, False),
+    "community": (m.Community, False),
+    "compound": (m.Compound, False),
+    "building": (m.Building, False),
+    "unit": (m.Unit, False),
+    "dwelling": (m.Dwelling, False),
+    "grid": (m.Grid, False),
+    "gridmember": (m.GridMember, False),
     "person": (m.Person, True),
 }
 # API routes checked elsewhere or not object-scoped, with the test that covers them.
 API_ELSEWHERE = {
-    "ownership": "list scoping below", "resident": "list scoping below",
+    "ownership": "list scoping below",
+    "resident": "list scoping below",
     "me": "tests/accounts/test_api.py::test_me_lists_own_grants",
     "grant": "tests/accounts/test_api.py (grant/revoke in and out of scope)",
     "person-reveal": "tests/accounts/test_api.py::test_people_are_masked_and_reveal_is_logged",
@@ -157,21 +183,25 @@ def test_api_list_matrix(world, client_for):
 
 
 def _prefix(basename: str) -> str:
-    return {"community": "communities", "gridmember": "grid-members", "person": "people"}.get(basename,
-                                                                                               basename + "s")
+    return {"community": "communities", "gridmember": "grid-members", "person": "people"}.get(basename, basename + "s")
 
 
 # Pages: URL name → (model, needs people rights). Filled in as pages land.
 PAGES: dict[str, tuple[type, bool]] = {
-    "places:district": (m.District, False), "places:street": (m.Street, False),
-    "places:community": (m.Community, False), "places:community_geojson": (m.Community, False),
-    "places:compound": (m.Compound, False), "places:building": (m.Building, False),
+    "places:district": (m.District, False),
+    "places:street": (m.Street, False),
+    "places:community": (m.Community, False),
+    "places:community_geojson": (m.Community, False),
+    "places:compound": (m.Compound, False),
+    "places:building": (m.Building, False),
     "places:grid": (m.Grid, False),
 }
 PAGES_ELSEWHERE = {
     "places:home": "no object: shows the user's own grants",
     "places:browse": "tests/places/test_pages.py (search results scoped)",
-    "accounts:login": "public", "accounts:logout": "public", "accounts:me": "own grants only",
+    "accounts:login": "public",
+    "accounts:logout": "public",
+    "accounts:me": "own grants only",
     "set_language": "public",
     "places:reveal": "tests/places/test_pages.py (reveal in scope, 403 without REVEAL, 404 outside)",
 }
@@ -212,15 +242,15 @@ def test_every_route_is_in_the_matrix():
     api_names = {n.rsplit("-", 1)[0] for n in names if n.endswith(("-list", "-detail"))}
     missing_api = api_names - set(API) - set(API_ELSEWHERE)
     pages = {n for n in names if ":" in n and not n.startswith("admin:")} | {"set_language"}
-    missing_pages = {n for n in pages if n not in PAGES and n not in PAGES_ELSEWHERE
-                     and n not in PAGES_EXTRA}
+    missing_pages = {n for n in pages if n not in PAGES and n not in PAGES_ELSEWHERE and n not in PAGES_EXTRA}
     assert not missing_api, f"API routes without a row in the matrix: {missing_api}"
     assert not missing_pages, f"pages without a row in the matrix: {missing_pages}"
 
 
 # Pages checked by test_io_matrix below.
 PAGES_EXTRA: dict[str, str] = {
-    "places:io_import": "test_io_matrix", "places:io_export": "test_io_matrix",
+    "places:io_import": "test_io_matrix",
+    "places:io_export": "test_io_matrix",
     "places:io_template": "test_io_matrix (any signed-in user: an empty template)",
 }
 EDIT_ROLES = {"district_admin", "community_worker", "outsider"}
@@ -242,8 +272,14 @@ def test_io_matrix(world, client_for):
             r = c.get(reverse("places:io_import", args=[comm.pk]))
             if r.status_code != expected:
                 failures.append(f"{role} import {comm} → {r.status_code}, expected {expected}")
-        for kind, model in [("community", m.Community), ("building", m.Building), ("grid", m.Grid),
-                            ("street", m.Street), ("compound", m.Compound), ("district", m.District)]:
+        for kind, model in [
+            ("community", m.Community),
+            ("building", m.Building),
+            ("grid", m.Grid),
+            ("street", m.Street),
+            ("compound", m.Compound),
+            ("district", m.District),
+        ]:
             for obj in objs[model]:
                 seen = visible(role, where(world, obj))
                 for what in ("buildings", "residents"):

@@ -14,8 +14,12 @@ pytestmark = pytest.mark.django_db
 def test_every_role_can_view_its_own_place(world):
     for role, user in world.users.items():
         place = {
-            "district_admin": world.district, "street_command": world.street1, "community_worker": world.comm_a,
-            "department_staff": world.street1, "resident": world.dwelling_a, "operator": world.compound_a,
+            "district_admin": world.district,
+            "street_command": world.street1,
+            "community_worker": world.comm_a,
+            "department_staff": world.street1,
+            "resident": world.dwelling_a,
+            "operator": world.compound_a,
         }.get(role, world.grid_a)
         assert can(user, Action.VIEW, place), role
 

@@ -27,7 +27,7 @@ def test_checksum_makes_any_17_digits_valid(first17):
     assert mask_id_number(full) == full[:4] + "*" * 10 + full[-4:]
     # changing any one digit breaks the checksum
     i = int(first17[0]) % 17
-    wrong = full[:i] + str((int(full[i]) + 1) % 10) + full[i + 1:]
+    wrong = full[:i] + str((int(full[i]) + 1) % 10) + full[i + 1 :]
     assert not is_valid_id_number(wrong)
 
 

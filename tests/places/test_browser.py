@@ -23,8 +23,16 @@ from tests.conftest import make_world
 pytestmark = pytest.mark.browser
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 PASSWORD = "a-long-browser-password"
 
 
@@ -39,8 +47,7 @@ def chinese_catalogue(settings: Any) -> dict[str, str]:
 
 
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Debian's chromium is not installed at {CHROMIUM}")
-def test_community_page_draws_map_and_charts_and_switches_language(live_server, transactional_db,
-                                                                   chinese_catalogue):
+def test_community_page_draws_map_and_charts_and_switches_language(live_server, transactional_db, chinese_catalogue):
     from playwright.sync_api import sync_playwright
 
     heading_en = "Map of compounds and grids"

@@ -171,12 +171,18 @@ def test_whole_street_at_full_scale():
 
 def _db_counts() -> dict[str, int]:
     return {
-        "districts": m.District.objects.count(), "streets": m.Street.objects.count(),
-        "communities": m.Community.objects.count(), "compounds": m.Compound.objects.count(),
-        "buildings": m.Building.objects.count(), "units": m.Unit.objects.count(),
-        "dwellings": m.Dwelling.objects.count(), "people": m.Person.objects.count(),
-        "ownerships": m.Ownership.objects.count(), "households": m.Household.objects.count(),
-        "residents": m.Resident.objects.count(), "grids": m.Grid.objects.count(),
+        "districts": m.District.objects.count(),
+        "streets": m.Street.objects.count(),
+        "communities": m.Community.objects.count(),
+        "compounds": m.Compound.objects.count(),
+        "buildings": m.Building.objects.count(),
+        "units": m.Unit.objects.count(),
+        "dwellings": m.Dwelling.objects.count(),
+        "people": m.Person.objects.count(),
+        "ownerships": m.Ownership.objects.count(),
+        "households": m.Household.objects.count(),
+        "residents": m.Resident.objects.count(),
+        "grids": m.Grid.objects.count(),
         "grid_members": m.GridMember.objects.count(),
     }
 
@@ -233,8 +239,16 @@ def test_demo_logins_sign_in_and_are_scoped(monkeypatch, client):
     assert RoleGrant.objects.count() == grants == 7
     assert User.objects.filter(username__startswith="demo-").count() == 8
 
-    for name in ("demo-admin", "demo-street", "demo-community", "demo-grid", "demo-resident", "demo-operator",
-                 "demo-dept", "demo-root"):
+    for name in (
+        "demo-admin",
+        "demo-street",
+        "demo-community",
+        "demo-grid",
+        "demo-resident",
+        "demo-operator",
+        "demo-dept",
+        "demo-root",
+    ):
         assert client.login(username=name, password="a-demo-password-for-tests"), name
         client.logout()
 

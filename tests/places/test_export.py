@@ -40,8 +40,7 @@ def test_import_page_bad_file_lists_problems_in_both_languages(world: Any, clien
     bs, ds = tree()
     ds[2]["area"] = "62.345"
     before = counts()
-    r = c.post(reverse("places:io_import", args=[world.comm_a.pk]),
-               {"file": _upload(make_xlsx(bs, ds), "roster.xlsx")})
+    r = c.post(reverse("places:io_import", args=[world.comm_a.pk]), {"file": _upload(make_xlsx(bs, ds), "roster.xlsx")})
     assert r.status_code == 400
     html = r.content.decode()
     assert "小数位数过多" in html and "too many decimal places" in html
@@ -51,16 +50,22 @@ def test_import_page_bad_file_lists_problems_in_both_languages(world: Any, clien
 
 def test_import_page_other_community_rows_refused(world: Any, client_for: Any) -> None:
     c = client_for(world.admin)
-    r = c.post(reverse("places:io_import", args=[world.comm_b.pk]),
-               {"file": _upload(make_xlsx([building()], [dwelling()]), "roster.xlsx")})
+    r = c.post(
+        reverse("places:io_import", args=[world.comm_b.pk]),
+        {"file": _upload(make_xlsx([building()], [dwelling()]), "roster.xlsx")},
+    )
     assert r.status_code == 400 and "不是本页的社区" in r.content.decode()
 
 
 def test_outsider_gets_404_on_import_and_export(world: Any, client_for: Any) -> None:
     c = client_for(world.outsider)
     assert c.get(reverse("places:io_import", args=[world.comm_a.pk])).status_code == 404
-    assert c.post(reverse("places:io_import", args=[world.comm_a.pk]),
-                  {"file": _upload(make_xlsx(*tree()), "r.xlsx")}).status_code == 404
+    assert (
+        c.post(
+            reverse("places:io_import", args=[world.comm_a.pk]), {"file": _upload(make_xlsx(*tree()), "r.xlsx")}
+        ).status_code
+        == 404
+    )
     for what in ("buildings", "dwellings", "residents", "grids"):
         assert c.get(reverse("places:io_export", args=["community", world.comm_a.pk, what])).status_code == 404
     assert c.get(reverse("places:io_export", args=["community", world.comm_b.pk, "buildings"])).status_code == 200
@@ -72,10 +77,18 @@ def test_roles_without_edit_or_export(world: Any, client_for: Any) -> None:
     assert force.get(reverse("places:io_export", args=["grid", world.grid_a.pk, "buildings"])).status_code in {403, 404}
     street = client_for(world.users["street_command"])
     assert street.get(reverse("places:io_import", args=[world.comm_a.pk])).status_code == 403
-    assert client_for(world.users["community_worker"]).get(
-        reverse("places:io_export", args=["dwelling", world.dwelling_a.pk, "residents"])).status_code == 404
-    assert client_for(world.users["community_worker"]).get(
-        reverse("places:io_export", args=["community", world.comm_a.pk, "secrets"])).status_code == 404
+    assert (
+        client_for(world.users["community_worker"])
+        .get(reverse("places:io_export", args=["dwelling", world.dwelling_a.pk, "residents"]))
+        .status_code
+        == 404
+    )
+    assert (
+        client_for(world.users["community_worker"])
+        .get(reverse("places:io_export", args=["community", world.comm_a.pk, "secrets"]))
+        .status_code
+        == 404
+    )
 
 
 def _sheet(response: Any) -> list[tuple[Any, ...]]:
@@ -139,7 +152,8 @@ def test_upload_above_the_limit_gets_413(world: Any, client_for: Any, settings: 
     before = counts()
     big = io.BytesIO(b"x" * (1024 * 1024 + 10))
     r = client_for(world.users["community_worker"]).post(
-        reverse("places:io_import", args=[world.comm_a.pk]), {"file": _upload(big, "big.csv")})
+        reverse("places:io_import", args=[world.comm_a.pk]), {"file": _upload(big, "big.csv")}
+    )
     assert r.status_code == 413
     html = r.content.decode()
     assert "上传内容过大" in html and "too large" in html
@@ -150,9 +164,16 @@ def test_boundaries_through_the_page(world: Any, client_for: Any) -> None:
     import json
 
     ring = [[106.5, 29.5], [106.501, 29.5], [106.501, 29.501], [106.5, 29.501], [106.5, 29.5]]
-    doc = {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"path": world.building_a.path},
-         "geometry": {"type": "Polygon", "coordinates": [ring]}}]}
+    doc = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"path": world.building_a.path},
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+            }
+        ],
+    }
     c = client_for(world.users["community_worker"])
     url = reverse("places:io_import", args=[world.comm_a.pk])
     r = c.post(url, {"what": "boundaries", "file": _upload(io.BytesIO(json.dumps(doc).encode()), "b.geojson")})

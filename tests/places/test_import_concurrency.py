@@ -21,9 +21,17 @@ def test_concurrent_imports_of_one_roster():
     w = make_world()
     user = w.users["community_worker"]
     blds = [building(code=f"{i:02d}") for i in range(1, 5)]
-    dws = [dwelling(bld=f"{i:02d}", number=f"{fl}0{k}", owner_name=f"业主{i}{fl}{k}",
-                    owner_id_number=valid_id(i * 100 + fl * 10 + k))
-           for i in range(1, 5) for fl in range(1, 6) for k in range(1, 3)]
+    dws = [
+        dwelling(
+            bld=f"{i:02d}",
+            number=f"{fl}0{k}",
+            owner_name=f"业主{i}{fl}{k}",
+            owner_id_number=valid_id(i * 100 + fl * 10 + k),
+        )
+        for i in range(1, 5)
+        for fl in range(1, 6)
+        for k in range(1, 3)
+    ]
     payload = make_xlsx(blds, dws).getvalue()
     outcomes: list[Any] = []
     barrier = threading.Barrier(2)

@@ -30,20 +30,45 @@ def valid_id(seed: int, year: int = 1970) -> str:
 
 
 def building(comm: str = A, compound: str = "0002", code: str = "01", **kw: Any) -> dict[str, Any]:
-    row = {"community_code": comm, "compound_code": compound, "compound_name": f"新建小区{compound}",
-           "compound_build_year": 1990, "building_code": code, "building_name": f"{int(code)}栋",
-           "storeys": 7, "building_kind": "步梯", "has_lift": "否", "build_year": 1990,
-           "lat": 29.51, "lon": 106.52}
+    row = {
+        "community_code": comm,
+        "compound_code": compound,
+        "compound_name": f"新建小区{compound}",
+        "compound_build_year": 1990,
+        "building_code": code,
+        "building_name": f"{int(code)}栋",
+        "storeys": 7,
+        "building_kind": "步梯",
+        "has_lift": "否",
+        "build_year": 1990,
+        "lat": 29.51,
+        "lon": 106.52,
+    }
     row.update(kw)
     return row
 
 
-def dwelling(comm: str = A, compound: str = "0002", bld: str = "01", unit: str = "1", number: str = "101",
-             **kw: Any) -> dict[str, Any]:
-    row = {"community_code": comm, "compound_code": compound, "building_code": bld, "unit": unit,
-           "number": number, "floor": int(number[:-2]), "area": "62.35", "area_source": "登记", "use": "住宅",
-           "owner_name": "", "owner_kind": "", "owner_id_number": "", "owner_phone": "", "share": "",
-           "occupied": "", "owner_occupied": ""}
+def dwelling(
+    comm: str = A, compound: str = "0002", bld: str = "01", unit: str = "1", number: str = "101", **kw: Any
+) -> dict[str, Any]:
+    row = {
+        "community_code": comm,
+        "compound_code": compound,
+        "building_code": bld,
+        "unit": unit,
+        "number": number,
+        "floor": int(number[:-2]),
+        "area": "62.35",
+        "area_source": "登记",
+        "use": "住宅",
+        "owner_name": "",
+        "owner_kind": "",
+        "owner_id_number": "",
+        "owner_phone": "",
+        "share": "",
+        "occupied": "",
+        "owner_occupied": "",
+    }
     row.update(kw)
     return row
 
@@ -58,8 +83,9 @@ def _headers(spec: importing.SheetSpec, rows: list[dict[str, Any]], style: str) 
     return [cols[k].header if k in cols else k for k in keys]
 
 
-def make_xlsx(buildings: list[dict[str, Any]] | None = None, dwellings: list[dict[str, Any]] | None = None,
-              style: str = "both") -> io.BytesIO:
+def make_xlsx(
+    buildings: list[dict[str, Any]] | None = None, dwellings: list[dict[str, Any]] | None = None, style: str = "both"
+) -> io.BytesIO:
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
     for spec, rows in ((importing.BUILDINGS, buildings), (importing.DWELLINGS, dwellings)):
@@ -75,8 +101,12 @@ def make_xlsx(buildings: list[dict[str, Any]] | None = None, dwellings: list[dic
     return buf
 
 
-def make_csv(rows: list[dict[str, Any]], spec: importing.SheetSpec = importing.DWELLINGS, encoding: str = "utf-8-sig",
-             style: str = "both") -> io.BytesIO:
+def make_csv(
+    rows: list[dict[str, Any]],
+    spec: importing.SheetSpec = importing.DWELLINGS,
+    encoding: str = "utf-8-sig",
+    style: str = "both",
+) -> io.BytesIO:
     text = io.StringIO()
     w = csv.writer(text)
     w.writerow(_headers(spec, rows, style))
@@ -96,7 +126,8 @@ COUNTED = (m.Compound, m.Building, m.Unit, m.Dwelling, m.Person, m.Ownership, m.
 
 def counts() -> dict[str, int]:
     return {model.__name__: model.objects.count() for model in COUNTED} | {
-        "log": AccessLog.objects.filter(what="import").count()}
+        "log": AccessLog.objects.filter(what="import").count()
+    }
 
 
 def refused(world: Any, buf: io.BytesIO, name: str = "r.xlsx", user: Any = None, **kw: Any) -> list[Any]:
@@ -110,10 +141,12 @@ def refused(world: Any, buf: io.BytesIO, name: str = "r.xlsx", user: Any = None,
 
 # --- good files -------------------------------------------------------------------------------------
 
+
 def test_good_import_creates_the_tree(world: Any) -> None:
     bs, ds = tree()
-    ds[0].update(owner_name="王五", owner_id_number=valid_id(1), owner_phone="13912345678", occupied="是",
-                 owner_occupied="是")
+    ds[0].update(
+        owner_name="王五", owner_id_number=valid_id(1), owner_phone="13912345678", occupied="是", owner_occupied="是"
+    )
     ds[1].update(owner_kind="开发商")
     before = counts()
     result = import_roster(world.users["community_worker"], make_xlsx(bs, ds), "roster.xlsx")
@@ -211,6 +244,7 @@ def test_gb18030_csv_needs_the_option(world: Any) -> None:
 
 # --- refused files --------------------------------------------------------------------------------------
 
+
 def test_wrong_columns(world: Any) -> None:
     rows = [{"community_code": A, "compound_code": "0002", "building_code": "01", "room": "101", "area": "60"}]
     problems = refused(world, make_csv(rows), "d.csv")
@@ -279,8 +313,9 @@ def test_invalid_id_checksum(world: Any) -> None:
 
 def test_building_code_clash_leading_zero(world: Any) -> None:
     """Excel turned "01" into 1: the building already exists as 01 — refuse, do not add a twin."""
-    rows = [building(compound="0001", code="1", building_name="1栋", compound_name="劳动三村小区",
-                     compound_build_year=1958)]
+    rows = [
+        building(compound="0001", code="1", building_name="1栋", compound_name="劳动三村小区", compound_build_year=1958)
+    ]
     problems = refused(world, make_csv(rows, importing.BUILDINGS), "b.csv")
     assert problems[0].code == "code_clash" and problems[0].row == 2
 
@@ -326,6 +361,7 @@ def test_twenty_megabyte_file_is_refused_clearly(world: Any, tmp_path: Any) -> N
 
 # --- boundaries -------------------------------------------------------------------------------------
 
+
 def square(lon: float, lat: float, d: float = 0.001) -> list[list[list[float]]]:
     return [[[lon, lat], [lon + d, lat], [lon + d, lat + d], [lon, lat + d], [lon, lat]]]
 
@@ -341,10 +377,11 @@ def feat(props: dict[str, Any], coords: Any, kind: str = "Polygon") -> dict[str,
 def test_boundaries_set_outline_and_missing_centre(world: Any) -> None:
     world.compound_a.lat = world.compound_a.lon = None
     world.compound_a.save()
-    data = fc(feat({"kind": "compound", "path": world.compound_a.path}, square(106.5, 29.5)),
-              feat({"kind": "grid", "code": world.grid_a.code}, [square(106.5, 29.5), square(106.51, 29.51)],
-                   "MultiPolygon"),
-              feat({"kind": "community", "code": A}, square(106.49, 29.49, 0.01)))
+    data = fc(
+        feat({"kind": "compound", "path": world.compound_a.path}, square(106.5, 29.5)),
+        feat({"kind": "grid", "code": world.grid_a.code}, [square(106.5, 29.5), square(106.51, 29.51)], "MultiPolygon"),
+        feat({"kind": "community", "code": A}, square(106.49, 29.49, 0.01)),
+    )
     counts_ = import_boundaries(world.users["community_worker"], data)
     assert counts_ == {"compound": 1, "grid": 1, "community": 1}
     world.compound_a.refresh_from_db()
@@ -356,15 +393,21 @@ def test_boundaries_set_outline_and_missing_centre(world: Any) -> None:
     assert world.comm_a.lat == 29.50  # already known: kept
 
 
-@pytest.mark.parametrize(("data", "code", "text"), [
-    (b"{not json", "bad_json", "JSON"),
-    (b'{"type": "Feature"}', "bad_geojson", "FeatureCollection"),
-    (fc(feat({"path": "500107/001/001/0001"}, [[[106.5, 29.5], [106.6, 29.5], [106.6, 29.6], [106.5, 29.6]]])),
-     "boundary", "closed"),
-    (fc(feat({"path": "500107/001/001/0001"}, square(29.5, 106.5))), "boundary", "out of range"),
-    (fc(feat({"path": "500107/001/001/0001"}, [[106.5, 29.5]], "Point")), "boundary", "Polygon"),
-    (fc(feat({"path": "500107/001/002/0001"}, square(106.5, 29.5))), "unknown_place", "scope"),
-])
+@pytest.mark.parametrize(
+    ("data", "code", "text"),
+    [
+        (b"{not json", "bad_json", "JSON"),
+        (b'{"type": "Feature"}', "bad_geojson", "FeatureCollection"),
+        (
+            fc(feat({"path": "500107/001/001/0001"}, [[[106.5, 29.5], [106.6, 29.5], [106.6, 29.6], [106.5, 29.6]]])),
+            "boundary",
+            "closed",
+        ),
+        (fc(feat({"path": "500107/001/001/0001"}, square(29.5, 106.5))), "boundary", "out of range"),
+        (fc(feat({"path": "500107/001/001/0001"}, [[106.5, 29.5]], "Point")), "boundary", "Polygon"),
+        (fc(feat({"path": "500107/001/002/0001"}, square(106.5, 29.5))), "unknown_place", "scope"),
+    ],
+)
 def test_bad_boundaries_write_nothing(world: Any, data: bytes, code: str, text: str) -> None:
     good = feat({"kind": "building", "path": world.building_a.path}, square(106.5, 29.5))
     if data.startswith(b'{"type": "FeatureCollection"'):

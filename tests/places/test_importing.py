@@ -11,8 +11,9 @@ import pytest
 
 from linli.places import importing as im
 
-HEADER = ("社区编码 community_code,小区编码 compound_code,楼栋编码 building_code,单元 unit,房号 number,"
-          "楼层 floor,面积 area")
+HEADER = (
+    "社区编码 community_code,小区编码 compound_code,楼栋编码 building_code,单元 unit,房号 number,楼层 floor,面积 area"
+)
 
 
 def read_csv(text: str, encoding: str = "utf-8", **kw: object) -> im.Roster:
@@ -23,25 +24,34 @@ def test_csv_with_bom_and_typed_values() -> None:
     r = read_csv(HEADER + "\n500107001001,0001,01,1,101,1,62.30\n", encoding="utf-8-sig")
     assert r.problems == []
     d = r.dwellings[0]
-    assert (d.row, d.community_code, d.unit, d.number, d.floor, d.area) == (2, "500107001001", "1", "101", 1,
-                                                                            Decimal("62.30"))
+    assert (d.row, d.community_code, d.unit, d.number, d.floor, d.area) == (
+        2,
+        "500107001001",
+        "1",
+        "101",
+        1,
+        Decimal("62.30"),
+    )
     assert (d.area_source, d.use, d.share, d.owner_kind) == ("register", "residential", Decimal(1), "")
 
 
-@pytest.mark.parametrize(("cell", "value"), [("登记", "register"), ("实测", "survey"), ("合同", "contract"),
-                                             ("Survey", "survey")])
+@pytest.mark.parametrize(
+    ("cell", "value"), [("登记", "register"), ("实测", "survey"), ("合同", "contract"), ("Survey", "survey")]
+)
 def test_area_source_in_either_language(cell: str, value: str) -> None:
-    r = read_csv("社区编码,小区编码,楼栋编码,单元,房号,楼层,面积,面积来源\n"
-                 f"500107001001,0001,01,1,101,1,62,{cell}\n")
+    r = read_csv(f"社区编码,小区编码,楼栋编码,单元,房号,楼层,面积,面积来源\n500107001001,0001,01,1,101,1,62,{cell}\n")
     assert r.problems == [] and r.dwellings[0].area_source == value
 
 
-@pytest.mark.parametrize(("cell", "column", "fragment"), [
-    ("0.5", "面积 area", "out of range"),
-    ("5000.01", "面积 area", "out of range"),
-    ("62.345", "面积 area", "decimal places"),
-    ("abc", "面积 area", "not a number"),
-])
+@pytest.mark.parametrize(
+    ("cell", "column", "fragment"),
+    [
+        ("0.5", "面积 area", "out of range"),
+        ("5000.01", "面积 area", "out of range"),
+        ("62.345", "面积 area", "decimal places"),
+        ("abc", "面积 area", "not a number"),
+    ],
+)
 def test_bad_area(cell: str, column: str, fragment: str) -> None:
     r = read_csv(HEADER + f"\n500107001001,0001,01,1,101,1,{cell}\n")
     assert [(p.row, p.column) for p in r.problems] == [(2, column)]
@@ -98,8 +108,10 @@ def test_blank_rows_keep_spreadsheet_numbering() -> None:
 
 def test_same_id_different_names() -> None:
     head = HEADER + ",产权人 owner_name,产权人身份证号 owner_id_number\n"
-    r = read_csv(head + "500107001001,0001,01,1,101,1,60,张三,11010119900307002X\n"
-                        "500107001001,0001,01,1,102,1,60,李四,11010119900307002X\n")
+    r = read_csv(
+        head + "500107001001,0001,01,1,101,1,60,张三,11010119900307002X\n"
+        "500107001001,0001,01,1,102,1,60,李四,11010119900307002X\n"
+    )
     assert [(p.code, p.row) for p in r.problems] == [("conflict", 3)]
 
 
@@ -147,8 +159,12 @@ def test_geojson_checks() -> None:
     ring = [[106.5, 29.5], [106.51, 29.5], [106.51, 29.51], [106.5, 29.51], [106.5, 29.5]]
 
     def doc(geom: dict[str, object], props: dict[str, object] | None = None) -> bytes:
-        return json.dumps({"type": "FeatureCollection", "features": [
-            {"type": "Feature", "properties": props or {"path": "500107/001/001"}, "geometry": geom}]}).encode()
+        return json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [{"type": "Feature", "properties": props or {"path": "500107/001/001"}, "geometry": geom}],
+            }
+        ).encode()
 
     feats, problems = im.parse_boundaries(doc({"type": "Polygon", "coordinates": [ring]}))
     assert problems == [] and feats[0].centroid == pytest.approx((29.505, 106.505))

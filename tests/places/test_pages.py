@@ -17,7 +17,6 @@ from tests import factories as f
 pytestmark = pytest.mark.django_db
 
 
-
 def full(person: m.Person) -> tuple[str, str]:
     """The stored full ID number and phone (decrypted here, in the test, to look for leaks)."""
     return person._id_number(), person._phone()
@@ -42,10 +41,26 @@ IN_SCOPE = {
     "community": ["district_admin", "street_command", "community_worker", "department_staff"],
     "geojson": ["street_command", "community_worker"],
     "compound": ["community_worker", "operator", "department_staff"],
-    "building": ["community_worker", "grid_leader", "grid_fulltime", "grid_parttime", "grid_instructor",
-                 "grid_force", "operator", "department_staff", "resident"],
-    "grid": ["community_worker", "grid_leader", "grid_fulltime", "grid_parttime", "grid_instructor", "grid_force",
-             "street_command"],
+    "building": [
+        "community_worker",
+        "grid_leader",
+        "grid_fulltime",
+        "grid_parttime",
+        "grid_instructor",
+        "grid_force",
+        "operator",
+        "department_staff",
+        "resident",
+    ],
+    "grid": [
+        "community_worker",
+        "grid_leader",
+        "grid_fulltime",
+        "grid_parttime",
+        "grid_instructor",
+        "grid_force",
+        "street_command",
+    ],
 }
 
 
@@ -78,10 +93,13 @@ def test_out_of_scope_roles_get_404(world, client_for):
     assert resident.get(u["compound"]).status_code == 404
     assert resident.get(reverse("places:building", args=[world.building_b.pk])).status_code == 404
     cw = client_for(world.users["community_worker"])
-    for url in [reverse("places:community", args=[world.comm_b.pk]),
-                reverse("places:building", args=[world.building_b.pk]),
-                reverse("places:grid", args=[world.grid_b.pk]), reverse("places:street", args=[world.street2.pk]),
-                reverse("places:building", args=[999999])]:
+    for url in [
+        reverse("places:community", args=[world.comm_b.pk]),
+        reverse("places:building", args=[world.building_b.pk]),
+        reverse("places:grid", args=[world.grid_b.pk]),
+        reverse("places:street", args=[world.street2.pk]),
+        reverse("places:building", args=[999999]),
+    ]:
         assert cw.get(url).status_code == 404, url
 
 
@@ -106,8 +124,16 @@ def test_community_figures_tables_and_charts(world, client_for):
     assert s["chart_decade"]["rows"] == [{"label": "1950s", "value": 1}]
     assert s["chart_grid"]["rows"] == [{"label": world.grid_a.name, "value": 1}]
     html = r.content.decode()
-    for needle in ['class="map"', 'data-src="' + urls(world)["geojson"], 'id="chart-decade"', 'id="chart-grid"',
-                   "<details", 'aria-label=', "vendor/echarts/echarts.min.js", "vendor/leaflet/leaflet.js"]:
+    for needle in [
+        'class="map"',
+        'data-src="' + urls(world)["geojson"],
+        'id="chart-decade"',
+        'id="chart-grid"',
+        "<details",
+        "aria-label=",
+        "vendor/echarts/echarts.min.js",
+        "vendor/leaflet/leaflet.js",
+    ]:
         assert needle in html, needle
     assert world.grid_a.code in html and world.compound_a.name in html
     # Breadcrumbs link the ancestors this user may view (street and district are above community A).
@@ -128,8 +154,10 @@ def test_eligibility_share_counts_dwellings_in_old_compounds(world, client_for):
 
 
 def test_geojson_is_valid_and_scoped(world, client_for):
-    world.grid_a.boundary = {"type": "Polygon", "coordinates": [[[106.5, 29.5], [106.51, 29.5], [106.51, 29.51],
-                                                                  [106.5, 29.51], [106.5, 29.5]]]}
+    world.grid_a.boundary = {
+        "type": "Polygon",
+        "coordinates": [[[106.5, 29.5], [106.51, 29.5], [106.51, 29.51], [106.5, 29.51], [106.5, 29.5]]],
+    }
     world.grid_a.save()
     r = client_for(world.users["community_worker"]).get(urls(world)["geojson"])
     assert r.status_code == 200 and r["Content-Type"].startswith("application/geo+json")
@@ -252,8 +280,12 @@ def test_pages_never_decrypt(world, client_for, monkeypatch):
             r = c.get(url)
             assert r.status_code == 200, url
     for role in ["district_admin", "street_command"]:
-        assert client_for(world.users[role]).get(urls(world)["district" if role == "district_admin" else "street"]
-                                                 ).status_code == 200
+        assert (
+            client_for(world.users[role])
+            .get(urls(world)["district" if role == "district_admin" else "street"])
+            .status_code
+            == 200
+        )
     r = client_for(world.admin).get(urls(world)["building"])
     assert world.owner_a.id_number_masked in r.content.decode(), "the roster was shown, masked"
 
@@ -271,23 +303,36 @@ def test_grid_page(world, client_for):
     assert world.grid_a.code in html and "023-68000000" in html and world.building_a.name in html
     assert r.context["community_url"] is None, "the community is above a grid worker's scope"
     assert world.owner_a.name not in html
-    assert client_for(world.users["community_worker"]).get(urls(world)["community"]).context["s"]["grids"][0][
-        "leader"] == "陈网格"
+    assert (
+        client_for(world.users["community_worker"]).get(urls(world)["community"]).context["s"]["grids"][0]["leader"]
+        == "陈网格"
+    )
 
 
 def test_polygon_area():
     assert queries.polygon_area_m2(queries.square(29.5, 106.5, 50.0)) == pytest.approx(10_000, rel=0.01)
-    holed = {"type": "Polygon", "coordinates": [
-        queries.square(29.5, 106.5, 50.0)["coordinates"][0], queries.square(29.5, 106.5, 25.0)["coordinates"][0]]}
+    holed = {
+        "type": "Polygon",
+        "coordinates": [
+            queries.square(29.5, 106.5, 50.0)["coordinates"][0],
+            queries.square(29.5, 106.5, 25.0)["coordinates"][0],
+        ],
+    }
     assert queries.polygon_area_m2(holed) == pytest.approx(7_500, rel=0.01)
-    multi = {"type": "MultiPolygon", "coordinates": [queries.square(29.5, 106.5, 50.0)["coordinates"],
-                                                     queries.square(29.6, 106.6, 50.0)["coordinates"]]}
+    multi = {
+        "type": "MultiPolygon",
+        "coordinates": [
+            queries.square(29.5, 106.5, 50.0)["coordinates"],
+            queries.square(29.6, 106.6, 50.0)["coordinates"],
+        ],
+    }
     assert queries.polygon_area_m2(multi) == pytest.approx(20_000, rel=0.01)
     assert queries.polygon_area_m2(None) is None
     assert queries.polygon_area_m2({"type": "Point", "coordinates": [1, 2]}) is None
 
 
 # --- Reveal ---------------------------------------------------------------------------------------
+
 
 def reveal_url(w: Any) -> str:
     return reverse("places:reveal", args=[w.owner_a.pk])
@@ -332,30 +377,49 @@ def test_reveal_needs_csrf(world):
 
 # --- Size and speed -------------------------------------------------------------------------------
 
+
 def big_community(street: m.Street, compounds: int = 12, per_compound: int = 10, grids: int = 10) -> m.Community:
     """About 4,000 households: 12 compounds × 10 buildings × 2 units × 6 floors × 3 dwellings, 95 % lived in."""
     comm = f.CommunityFactory(street=street, code="090", name="大社区")
-    grid_objs = [m.Grid.objects.create(community=comm, seq=i + 1, code=f"500107001090{i + 1:03d}",
-                                       name=f"大社区第{i + 1}网格") for i in range(grids)]
+    grid_objs = [
+        m.Grid.objects.create(community=comm, seq=i + 1, code=f"500107001090{i + 1:03d}", name=f"大社区第{i + 1}网格")
+        for i in range(grids)
+    ]
     for gi, g in enumerate(grid_objs):
         m.GridMember.objects.create(grid=g, role=m.GridMember.Role.LEADER, name=f"网格长{gi}")
     n = 0
-    people = m.Person.objects.bulk_create([m.Person(name=f"业主{i}", id_number_masked="1101**********0015",
-                                                   phone_masked="138****8000") for i in range(400)])
+    people = m.Person.objects.bulk_create(
+        [
+            m.Person(name=f"业主{i}", id_number_masked="1101**********0015", phone_masked="138****8000")
+            for i in range(400)
+        ]
+    )
     for ci in range(compounds):
-        cpd = f.CompoundFactory(community=comm, code=f"{ci + 1:04d}", build_year=1975 + ci * 3,
-                                lat=29.5 + ci * 0.002, lon=106.5)
+        cpd = f.CompoundFactory(
+            community=comm, code=f"{ci + 1:04d}", build_year=1975 + ci * 3, lat=29.5 + ci * 0.002, lon=106.5
+        )
         for bi in range(per_compound):
-            b = f.BuildingFactory(compound=cpd, code=f"{bi + 1:02d}", grid=grid_objs[n % grids],
-                                  lat=29.5 + ci * 0.002, lon=106.5 + bi * 0.0003)
+            b = f.BuildingFactory(
+                compound=cpd,
+                code=f"{bi + 1:02d}",
+                grid=grid_objs[n % grids],
+                lat=29.5 + ci * 0.002,
+                lon=106.5 + bi * 0.0003,
+            )
             n += 1
             units = m.Unit.objects.bulk_create([m.Unit(building=b, number=str(u + 1)) for u in range(2)])
-            dwellings = m.Dwelling.objects.bulk_create([
-                m.Dwelling(unit=u, building=b, floor=fl, number=f"{fl}{k:02d}", area=Decimal("65.5"))
-                for u in units for fl in range(1, 7) for k in range(1, 4)])
+            dwellings = m.Dwelling.objects.bulk_create(
+                [
+                    m.Dwelling(unit=u, building=b, floor=fl, number=f"{fl}{k:02d}", area=Decimal("65.5"))
+                    for u in units
+                    for fl in range(1, 7)
+                    for k in range(1, 4)
+                ]
+            )
             m.Household.objects.bulk_create([m.Household(dwelling=d) for i, d in enumerate(dwellings) if i % 20])
-            m.Ownership.objects.bulk_create([m.Ownership(dwelling=d, person=people[(n * 7 + i) % len(people)])
-                                             for i, d in enumerate(dwellings)])
+            m.Ownership.objects.bulk_create(
+                [m.Ownership(dwelling=d, person=people[(n * 7 + i) % len(people)]) for i, d in enumerate(dwellings)]
+            )
     return comm
 
 

@@ -28,10 +28,10 @@ def problems(po_path: Path) -> list[str]:
     mo_path = po_path.with_suffix(".mo")
     if not mo_path.exists():
         return [*out, f"{mo_path} is missing"]
-    compiled = {(e.msgctxt, e.msgid): (e.msgstr, tuple(sorted(e.msgstr_plural.items())))
-                for e in polib.mofile(str(mo_path))}
-    wanted = {(e.msgctxt, e.msgid): (e.msgstr, tuple(sorted(e.msgstr_plural.items())))
-              for e in po.translated_entries()}
+    compiled = {
+        (e.msgctxt, e.msgid): (e.msgstr, tuple(sorted(e.msgstr_plural.items()))) for e in polib.mofile(str(mo_path))
+    }
+    wanted = {(e.msgctxt, e.msgid): (e.msgstr, tuple(sorted(e.msgstr_plural.items()))) for e in po.translated_entries()}
     if compiled != wanted:
         stale = sorted(str(k[1]) for k in set(compiled.items()) ^ set(wanted.items()))[:5]
         out.append(f"{mo_path.name} is stale (differs at {stale}); run manage.py translations")

@@ -55,16 +55,23 @@ def demo_places() -> dict[str, tuple[Role, Model]] | None:
     district = m.District.objects.order_by("path").first()
     if district is None:
         return None
-    street = (m.Street.objects.filter(district=district, name="谢家湾街道").first()
-              or m.Street.objects.filter(district=district).order_by("path").first())
-    community = (m.Community.objects.filter(street=street, name=demo.LAODONG).first()
-                 or m.Community.objects.filter(street=street).order_by("path").first())
+    street = (
+        m.Street.objects.filter(district=district, name="谢家湾街道").first()
+        or m.Street.objects.filter(district=district).order_by("path").first()
+    )
+    community = (
+        m.Community.objects.filter(street=street, name=demo.LAODONG).first()
+        or m.Community.objects.filter(street=street).order_by("path").first()
+    )
     if street is None or community is None:
         return None
     compound = m.Compound.objects.filter(community=community).order_by("path").first()
     grid = m.Grid.objects.filter(community=community).order_by("seq").first()
-    dwelling = (m.Dwelling.objects.filter(building__community=community, households__owner_occupied=True)
-                .order_by("building__path", "unit__number", "floor", "number").first())
+    dwelling = (
+        m.Dwelling.objects.filter(building__community=community, households__owner_occupied=True)
+        .order_by("building__path", "unit__number", "floor", "number")
+        .first()
+    )
     places: dict[str, tuple[Role, Model | None]] = {
         "demo-admin": (Role.DISTRICT_ADMIN, district),
         "demo-street": (Role.STREET_COMMAND, street),
@@ -82,10 +89,12 @@ def ensure_demo_logins(password: str) -> list[tuple[str, str, str]]:
     """Create the demo users and grants; returns rows (username, role label, place label)."""
     places = demo_places()
     if places is None:
-        raise CommandError("还没有区数据:请先运行 `manage.py load_demo`。"
-                           "/ No district yet: run `manage.py load_demo` first.")
-    root, created = User.objects.get_or_create(username=ROOT_USER, defaults={
-        "is_superuser": True, "is_staff": True, "display_name": "演示超级管理员"})
+        raise CommandError(
+            "还没有区数据:请先运行 `manage.py load_demo`。/ No district yet: run `manage.py load_demo` first."
+        )
+    root, created = User.objects.get_or_create(
+        username=ROOT_USER, defaults={"is_superuser": True, "is_staff": True, "display_name": "演示超级管理员"}
+    )
     if not created and not (root.is_superuser and root.is_staff):
         root.is_superuser = root.is_staff = True
     root.set_password(password)
@@ -117,7 +126,10 @@ class Command(BaseCommand):
         self.stdout.write("  ".join("-" * w for w in widths))
         for row in rows:
             self.stdout.write("  ".join(_pad(c, w) for c, w in zip(row, widths, strict=True)).rstrip())
-        source = "LINLI_DEMO_PASSWORD" if os.environ.get("LINLI_DEMO_PASSWORD", "").strip() else \
-            str(settings.VAR_DIR / "demo_password")
+        source = (
+            "LINLI_DEMO_PASSWORD"
+            if os.environ.get("LINLI_DEMO_PASSWORD", "").strip()
+            else str(settings.VAR_DIR / "demo_password")
+        )
         self.stdout.write(f"密码(所有账号)/ password (all users): {password}    ({source})")
         self.stdout.write(f"登录 / sign in: {opts['url']}")

@@ -39,8 +39,9 @@ class Bars:
         bar = self.bars.get(stage)
         if bar is None:
             desc = {"read": "读取 reading", "write": "写入 writing"}.get(stage, stage)
-            bar = self.bars[stage] = tqdm(total=total, desc=desc, unit="row", file=sys.stderr, mininterval=0.5,
-                                          dynamic_ncols=True)
+            bar = self.bars[stage] = tqdm(
+                total=total, desc=desc, unit="row", file=sys.stderr, mininterval=0.5, dynamic_ncols=True
+            )
         if total is not None and bar.total != total:
             bar.total = total
         bar.update(done - bar.n)
@@ -61,8 +62,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path)
         parser.add_argument("--user", required=True, help="act as this user (their permissions apply)")
-        parser.add_argument("--encoding", choices=["utf-8", "gb18030"], default=None,
-                            help="encoding of a .csv file (default UTF-8, with or without BOM)")
+        parser.add_argument(
+            "--encoding",
+            choices=["utf-8", "gb18030"],
+            default=None,
+            help="encoding of a .csv file (default UTF-8, with or without BOM)",
+        )
         parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
     def handle(self, *args: Any, **opts: Any) -> None:
@@ -77,10 +82,12 @@ class Command(BaseCommand):
         except LinliError as exc:
             bars.close()
             print_problems(self.stderr, exc.problems)
-            raise CommandError(f"导入失败,未写入任何数据 / import refused, nothing was written "
-                               f"({len(exc.problems)} problem(s))") from None
+            raise CommandError(
+                f"导入失败,未写入任何数据 / import refused, nothing was written ({len(exc.problems)} problem(s))"
+            ) from None
         bars.close()
         self.stdout.write(f"已导入 imported {path.name}: {result.rows} 行 rows")
         for kind, created, updated, unchanged in result.table():
-            self.stdout.write(f"  {kind:<11} +{created} 新增 created  ~{updated} 更新 updated  "
-                              f"={unchanged} 未变 unchanged")
+            self.stdout.write(
+                f"  {kind:<11} +{created} 新增 created  ~{updated} 更新 updated  ={unchanged} 未变 unchanged"
+            )

@@ -26,10 +26,18 @@ BATCH = 2000
 M = TypeVar("M", bound=models.Model)
 
 LABELS = {  # table → (中文, English) for the summary
-    "districts": ("区", "districts"), "streets": ("街道", "streets"), "communities": ("社区", "communities"),
-    "compounds": ("小区", "compounds"), "buildings": ("楼栋", "buildings"), "units": ("单元", "units"),
-    "dwellings": ("房屋", "dwellings"), "people": ("人员", "people"), "ownerships": ("产权", "ownerships"),
-    "households": ("住户", "households"), "residents": ("居住人员", "residents"), "grids": ("网格", "grids"),
+    "districts": ("区", "districts"),
+    "streets": ("街道", "streets"),
+    "communities": ("社区", "communities"),
+    "compounds": ("小区", "compounds"),
+    "buildings": ("楼栋", "buildings"),
+    "units": ("单元", "units"),
+    "dwellings": ("房屋", "dwellings"),
+    "people": ("人员", "people"),
+    "ownerships": ("产权", "ownerships"),
+    "households": ("住户", "households"),
+    "residents": ("居住人员", "residents"),
+    "grids": ("网格", "grids"),
     "grid_members": ("网格力量", "grid members"),
 }
 
@@ -43,16 +51,22 @@ class _Stages:
     def bar(self, items: Sequence[Any], desc: str) -> Iterable[Any]:
         if not self.show:
             return items
-        return tqdm(items, desc=desc, file=sys.stderr, unit="row", leave=True, mininterval=0.5,
-                    dynamic_ncols=True)
+        return tqdm(items, desc=desc, file=sys.stderr, unit="row", leave=True, mininterval=0.5, dynamic_ncols=True)
 
 
 def _bulk(model: type[M], objs: list[M], stages: _Stages, desc: str) -> list[M]:
     """bulk_create in batches of BATCH with one progress bar advancing per batch."""
-    bar = tqdm(total=len(objs), desc=desc, file=sys.stderr, unit="row", disable=not stages.show,
-               mininterval=0.5, dynamic_ncols=True)
+    bar = tqdm(
+        total=len(objs),
+        desc=desc,
+        file=sys.stderr,
+        unit="row",
+        disable=not stages.show,
+        mininterval=0.5,
+        dynamic_ncols=True,
+    )
     for i in range(0, len(objs), BATCH):
-        chunk = objs[i:i + BATCH]
+        chunk = objs[i : i + BATCH]
         model._default_manager.bulk_create(chunk, batch_size=BATCH)
         bar.update(len(chunk))
     bar.close()
@@ -62,19 +76,54 @@ def _bulk(model: type[M], objs: list[M], stages: _Stages, desc: str) -> list[M]:
 def load(d: demo.DemoDistrict, progress: bool = False) -> dict[str, int]:
     """Write ``d`` into the database (inside the caller's transaction); returns row counts."""
     st = _Stages(progress)
-    district = m.District(code=d.code, name=d.name, name_en=d.name_en, lat=d.lat, lon=d.lon,
-                          boundary=d.boundary, path=child_path("", d.code))
+    district = m.District(
+        code=d.code,
+        name=d.name,
+        name_en=d.name_en,
+        lat=d.lat,
+        lon=d.lon,
+        boundary=d.boundary,
+        path=child_path("", d.code),
+    )
     district.save()
 
-    streets = _bulk(m.Street, [
-        m.Street(district=district, code=s.code, name=s.name, name_en=s.name_en, lat=s.lat, lon=s.lon,
-                 boundary=s.boundary, path=child_path(district.path, s.code)) for s in d.streets
-    ], st, "街道 streets")
+    streets = _bulk(
+        m.Street,
+        [
+            m.Street(
+                district=district,
+                code=s.code,
+                name=s.name,
+                name_en=s.name_en,
+                lat=s.lat,
+                lon=s.lon,
+                boundary=s.boundary,
+                path=child_path(district.path, s.code),
+            )
+            for s in d.streets
+        ],
+        st,
+        "街道 streets",
+    )
     comm_pairs = [(c, street) for s, street in zip(d.streets, streets, strict=True) for c in s.communities]
-    communities = _bulk(m.Community, [
-        m.Community(street=street, code=c.code, name=c.name, name_en=c.name_en, lat=c.lat, lon=c.lon,
-                    boundary=c.boundary, path=child_path(street.path, c.code)) for c, street in comm_pairs
-    ], st, "社区 communities")
+    communities = _bulk(
+        m.Community,
+        [
+            m.Community(
+                street=street,
+                code=c.code,
+                name=c.name,
+                name_en=c.name_en,
+                lat=c.lat,
+                lon=c.lon,
+                boundary=c.boundary,
+                path=child_path(street.path, c.code),
+            )
+            for c, street in comm_pairs
+        ],
+        st,
+        "社区 communities",
+    )
 
     grid_rows: list[m.Grid] = []
     member_rows: list[tuple[int, demo.DemoGridMember]] = []
@@ -85,31 +134,75 @@ def load(d: demo.DemoDistrict, progress: bool = False) -> dict[str, int]:
     _bulk(m.Grid, grid_rows, st, "网格 grids")
     grid_of = {(g.community_id, g.seq): g.pk for g in grid_rows}
 
-    cp_pairs = [(cp, community) for (c, _), community in zip(comm_pairs, communities, strict=True)
-                for cp in c.compounds]
-    compounds = _bulk(m.Compound, [
-        m.Compound(community=community, code=cp.code, name=cp.name, address=cp.address, build_year=cp.build_year,
-                   is_historic=cp.is_historic, lat=cp.lat, lon=cp.lon, boundary=cp.boundary,
-                   path=child_path(community.path, cp.code)) for cp, community in cp_pairs
-    ], st, "小区 compounds")
+    cp_pairs = [
+        (cp, community) for (c, _), community in zip(comm_pairs, communities, strict=True) for cp in c.compounds
+    ]
+    compounds = _bulk(
+        m.Compound,
+        [
+            m.Compound(
+                community=community,
+                code=cp.code,
+                name=cp.name,
+                address=cp.address,
+                build_year=cp.build_year,
+                is_historic=cp.is_historic,
+                lat=cp.lat,
+                lon=cp.lon,
+                boundary=cp.boundary,
+                path=child_path(community.path, cp.code),
+            )
+            for cp, community in cp_pairs
+        ],
+        st,
+        "小区 compounds",
+    )
 
     b_pairs = [(b, compound) for (cp, _), compound in zip(cp_pairs, compounds, strict=True) for b in cp.buildings]
-    buildings = _bulk(m.Building, [
-        m.Building(compound=compound, community_id=compound.community_id, code=b.code, name=b.name,
-                   lat=b.lat, lon=b.lon, storeys=b.storeys, building_kind=b.building_kind,
-                   build_year=b.build_year, has_lift=b.has_lift, path=child_path(compound.path, b.code),
-                   grid_id=grid_of.get((compound.community_id, b.grid_seq)))
-        for b, compound in b_pairs
-    ], st, "楼栋 buildings")
+    buildings = _bulk(
+        m.Building,
+        [
+            m.Building(
+                compound=compound,
+                community_id=compound.community_id,
+                code=b.code,
+                name=b.name,
+                lat=b.lat,
+                lon=b.lon,
+                storeys=b.storeys,
+                building_kind=b.building_kind,
+                build_year=b.build_year,
+                has_lift=b.has_lift,
+                path=child_path(compound.path, b.code),
+                grid_id=grid_of.get((compound.community_id, b.grid_seq)),
+            )
+            for b, compound in b_pairs
+        ],
+        st,
+        "楼栋 buildings",
+    )
 
     u_pairs = [(u, building) for (b, _), building in zip(b_pairs, buildings, strict=True) for u in b.units]
     units = _bulk(m.Unit, [m.Unit(building=building, number=u.number) for u, building in u_pairs], st, "单元 units")
 
     dw_pairs = [(dw, unit) for (u, _), unit in zip(u_pairs, units, strict=True) for dw in u.dwellings]
-    dwellings = _bulk(m.Dwelling, [
-        m.Dwelling(unit=unit, building_id=unit.building_id, number=dw.number, floor=dw.floor, area=dw.area,
-                   area_source=dw.area_source, use=dw.use) for dw, unit in dw_pairs
-    ], st, "房屋 dwellings")
+    dwellings = _bulk(
+        m.Dwelling,
+        [
+            m.Dwelling(
+                unit=unit,
+                building_id=unit.building_id,
+                number=dw.number,
+                floor=dw.floor,
+                area=dw.area,
+                area_source=dw.area_source,
+                use=dw.use,
+            )
+            for dw, unit in dw_pairs
+        ],
+        st,
+        "房屋 dwellings",
+    )
 
     people: list[m.Person] = []
     for p in st.bar(d.people, "加密证件号和电话 encrypting ID numbers and phones"):
@@ -128,24 +221,41 @@ def load(d: demo.DemoDistrict, progress: bool = False) -> dict[str, int]:
         for idx, share in dw.owners:
             ownerships.append(m.Ownership(dwelling=dwelling, person=people[idx], share=share))
         if dw.household is not None:
-            households.append(m.Household(dwelling=dwelling, owner_occupied=dw.household.owner_occupied,
-                                          moved_in=dw.household.moved_in))
+            households.append(
+                m.Household(
+                    dwelling=dwelling, owner_occupied=dw.household.owner_occupied, moved_in=dw.household.moved_in
+                )
+            )
             hh_of.append(dw.household)
     _bulk(m.Ownership, ownerships, st, "产权 ownerships")
     _bulk(m.Household, households, st, "住户 households")
-    residents = [m.Resident(household=household, person=people[idx], relation=rel)
-                 for h, household in zip(hh_of, households, strict=True) for idx, rel in h.residents]
+    residents = [
+        m.Resident(household=household, person=people[idx], relation=rel)
+        for h, household in zip(hh_of, households, strict=True)
+        for idx, rel in h.residents
+    ]
     _bulk(m.Resident, residents, st, "居住人员 residents")
 
-    members = [m.GridMember(grid=grid_rows[gi], role=mem.role, name=mem.name, affiliation=mem.affiliation,
-                            phone=mem.phone) for gi, mem in member_rows]
+    members = [
+        m.GridMember(grid=grid_rows[gi], role=mem.role, name=mem.name, affiliation=mem.affiliation, phone=mem.phone)
+        for gi, mem in member_rows
+    ]
     _bulk(m.GridMember, members, st, "网格力量 grid members")
 
     return {
-        "districts": 1, "streets": len(streets), "communities": len(communities), "compounds": len(compounds),
-        "buildings": len(buildings), "units": len(units), "dwellings": len(dwellings), "people": len(people),
-        "ownerships": len(ownerships), "households": len(households), "residents": len(residents),
-        "grids": len(grid_rows), "grid_members": len(members),
+        "districts": 1,
+        "streets": len(streets),
+        "communities": len(communities),
+        "compounds": len(compounds),
+        "buildings": len(buildings),
+        "units": len(units),
+        "dwellings": len(dwellings),
+        "people": len(people),
+        "ownerships": len(ownerships),
+        "households": len(households),
+        "residents": len(residents),
+        "grids": len(grid_rows),
+        "grid_members": len(members),
     }
 
 
@@ -154,10 +264,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--seed", type=int, default=2024, help="随机种子 / random seed (same seed, same district)")
-        parser.add_argument("--scale", type=float, default=1.0,
-                            help="住户规模倍数 / household scale (1.0 ≈ 68,000 households)")
-        parser.add_argument("--if-empty", action="store_true",
-                            help="已有区时什么也不做 / do nothing when a district already exists")
+        parser.add_argument(
+            "--scale", type=float, default=1.0, help="住户规模倍数 / household scale (1.0 ≈ 68,000 households)"
+        )
+        parser.add_argument(
+            "--if-empty", action="store_true", help="已有区时什么也不做 / do nothing when a district already exists"
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         if m.District.objects.exists():
@@ -181,10 +293,12 @@ class Command(BaseCommand):
         with override_settings(DEBUG=False), transaction.atomic():
             counts = load(d, progress=show)
         t_all = time.perf_counter() - t0
-        self.stdout.write(self.style.SUCCESS(
-            f"演示区已载入 / demo district loaded: {d.name} {d.name_en} "
-            f"(seed {opts['seed']}, scale {opts['scale']:g}) — {t_all:.1f} s"
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"演示区已载入 / demo district loaded: {d.name} {d.name_en} "
+                f"(seed {opts['seed']}, scale {opts['scale']:g}) — {t_all:.1f} s"
+            )
+        )
         for key, (zh, en) in LABELS.items():
             pad = " " * (10 - 2 * len(zh))  # CJK characters take two columns in a terminal
             self.stdout.write(f"  {counts[key]:>9,}  {zh}{pad}{en}")
