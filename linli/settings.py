@@ -202,7 +202,14 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "linli.core.api.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"anon": "60/minute", "user": "6000/minute"},
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": os.environ.get("LINLI_API_ANON_RATE", "60/minute"),
+        "user": os.environ.get("LINLI_API_USER_RATE", "6000/minute"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Linli 邻里 API",
