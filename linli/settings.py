@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     "linli.core",
     "linli.accounts",
     "linli.places",
+    "linli.renewal",
+    "linli.consult",
 ]
 
 MIDDLEWARE = [

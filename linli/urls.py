@@ -6,6 +6,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 urlpatterns = [
     path("", include("linli.places.urls")),
     path("accounts/", include("linli.accounts.urls")),
+    path("renewal/", include("linli.renewal.urls")),
+    path("consult/", include("linli.consult.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("linli.api_urls")),

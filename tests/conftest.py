@@ -155,3 +155,13 @@ def client_for(client: Any) -> Any:
         return c
 
     return make
+
+
+@pytest.fixture
+def project(world: World) -> Any:
+    """A renovation project of compound A (all its buildings), created by A's community worker."""
+    from linli.renewal.models import Project
+
+    return Project.objects.create(
+        compound=world.compound_a, name="劳动三村小区综合改造", created_by=world.users["community_worker"]
+    )

@@ -18,6 +18,14 @@ class Action(StrEnum):
     EDIT = "edit"  # change place data, import rosters
     EXPORT = "export"  # download lists as .xlsx (personal data masked)
     MANAGE_ROLES = "manage_roles"  # grant and revoke roles below one's own place
+    VISIT = "visit"  # log home visits and needs-survey answers of households
+    CONSULT = "consult"  # run renovation projects, surveys, ballots and notices; enter paper and proxy
+    #                      votes; see who voted how (rules.md §1: only community staff)
+    VOTE = "vote"  # cast one's own vote as a verified owner (a personal right, not power over others)
+
+
+# Actions that concern the holder only: they do not make a role "stronger" when granting.
+PERSONAL = frozenset({Action.VOTE})
 
 
 class Role(StrEnum):
@@ -54,28 +62,31 @@ ROLES: dict[Role, RoleSpec] = {
     Role.STREET_COMMAND: RoleSpec(
         "街道指挥中心",
         "Street command centre",
-        frozenset({A.VIEW, A.VIEW_PEOPLE, A.REVEAL, A.EXPORT, A.MANAGE_ROLES}),
+        frozenset({A.VIEW, A.VIEW_PEOPLE, A.REVEAL, A.EXPORT, A.MANAGE_ROLES, A.VISIT, A.CONSULT}),
         frozenset({"street"}),
         1,
     ),
     Role.COMMUNITY_WORKER: RoleSpec(
         "社区工作者",
         "Community worker",
-        frozenset({A.VIEW, A.VIEW_PEOPLE, A.REVEAL, A.EDIT, A.EXPORT, A.MANAGE_ROLES}),
+        frozenset({A.VIEW, A.VIEW_PEOPLE, A.REVEAL, A.EDIT, A.EXPORT, A.MANAGE_ROLES, A.VISIT, A.CONSULT}),
         frozenset({"community", "compound"}),
         2,
     ),
     Role.GRID_LEADER: RoleSpec(
-        "网格长", "Grid leader", frozenset({A.VIEW, A.VIEW_PEOPLE, A.REVEAL, A.EXPORT}), frozenset({"grid"})
+        "网格长", "Grid leader", frozenset({A.VIEW, A.VIEW_PEOPLE, A.REVEAL, A.EXPORT, A.VISIT}), frozenset({"grid"})
     ),
     Role.GRID_FULLTIME: RoleSpec(
-        "专职网格员", "Full-time grid worker", frozenset({A.VIEW, A.VIEW_PEOPLE, A.REVEAL}), frozenset({"grid"})
+        "专职网格员",
+        "Full-time grid worker",
+        frozenset({A.VIEW, A.VIEW_PEOPLE, A.REVEAL, A.VISIT}),
+        frozenset({"grid"}),
     ),
     Role.GRID_PARTTIME: RoleSpec(
-        "兼职网格员", "Part-time grid worker", frozenset({A.VIEW, A.VIEW_PEOPLE}), frozenset({"grid"})
+        "兼职网格员", "Part-time grid worker", frozenset({A.VIEW, A.VIEW_PEOPLE, A.VISIT}), frozenset({"grid"})
     ),
     Role.GRID_INSTRUCTOR: RoleSpec(
-        "网格指导员", "Grid instructor", frozenset({A.VIEW, A.VIEW_PEOPLE}), frozenset({"grid"})
+        "网格指导员", "Grid instructor", frozenset({A.VIEW, A.VIEW_PEOPLE, A.VISIT}), frozenset({"grid"})
     ),
     # Volunteers (party members, shopkeepers, couriers …) see the grid, never the roster.
     Role.GRID_FORCE: RoleSpec("N力量(志愿者)", "N force (volunteer)", frozenset({A.VIEW}), frozenset({"grid"})),
@@ -83,7 +94,7 @@ ROLES: dict[Role, RoleSpec] = {
         "部门工作人员", "Department staff", frozenset({A.VIEW}), frozenset({"district", "street"})
     ),
     Role.RESIDENT: RoleSpec(
-        "居民/业主", "Resident / owner", frozenset({A.VIEW, A.VIEW_PEOPLE}), frozenset({"dwelling"})
+        "居民/业主", "Resident / owner", frozenset({A.VIEW, A.VIEW_PEOPLE, A.VOTE}), frozenset({"dwelling"})
     ),
     Role.OPERATOR: RoleSpec("市场主体(运营方)", "Market operator", frozenset({A.VIEW}), _ADMIN_PLACES),
 }
@@ -109,4 +120,4 @@ def grantable_by(granter_roles: set[str]) -> set[Role]:
             rank = min(rank, ROLES[Role(r)].rank)
     if not held:
         return set()
-    return {role for role, spec in ROLES.items() if spec.actions <= held and spec.rank > rank}
+    return {role for role, spec in ROLES.items() if spec.actions - PERSONAL <= held and spec.rank > rank}

@@ -153,6 +153,7 @@ class Building(Place):
     building_kind = models.CharField(_("building kind"), max_length=10, choices=Kind.choices, default=Kind.WALKUP)
     build_year = models.PositiveSmallIntegerField(_("build year"), null=True, blank=True)
     has_lift = models.BooleanField(_("has a lift"), default=False)
+    is_historic = models.BooleanField(_("historic building (keep, do not demolish)"), default=False)
     scope: ClassVar[Scope] = Scope.of(path="path", grid="grid_id")
 
     class Meta(Place.Meta):

@@ -1,0 +1,1 @@
+"""Pages of the consult app, one module per topic."""
