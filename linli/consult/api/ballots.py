@@ -1,0 +1,226 @@
+"""/api/v1/ballots/: list and detail (scoped; drafts only to staff who run them), create, and the
+actions open, close, vote, lift, export, votes (who voted how: CONSULT only). Writes go through
+``linli.consult.services.ballots``; refusals answer ``{"errors": [{code, zh, en}]}`` with a 4xx."""
+
+from __future__ import annotations
+
+import tempfile
+from typing import Any, ClassVar
+
+from django.db.models import QuerySet
+from django.http import HttpResponse
+from django.utils.http import content_disposition_header
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.routers import DefaultRouter
+
+from linli.accounts.models import AccessLog
+from linli.accounts.roles import Action
+from linli.accounts.services import log_access
+from linli.consult import queries_ballots as q
+from linli.consult.models import Ballot, Channel, Choice, Vote
+from linli.consult.services import ballots as svc
+from linli.core.errors import LinliError
+from linli.core.exports import XLSX
+from linli.places.models import Dwelling
+from linli.renewal.models import Project
+
+
+class BallotSerializer(serializers.ModelSerializer[Ballot]):
+    result = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Ballot
+        fields: ClassVar = [
+            "id",
+            "project",
+            "title",
+            "question",
+            "matter",
+            "scope_kind",
+            "scope_id",
+            "status",
+            "opens_at",
+            "closes_at",
+            "closed_at",
+            "hide_results",
+            "roll_digest",
+            "result",
+        ]
+        read_only_fields: ClassVar = fields
+
+    def get_result(self, obj: Ballot) -> dict[str, Any] | None:
+        """The stored result after close, the live tally while open; null when hidden from the caller."""
+        user = self.context["request"].user
+        return q.result_of(obj) if q.results_visible(user, obj) else None
+
+
+class BallotCreateSerializer(serializers.Serializer[Any]):
+    project = serializers.IntegerField(required=False, allow_null=True)
+    title = serializers.CharField(max_length=200)
+    question = serializers.CharField()
+    matter = serializers.ChoiceField(choices=Ballot.Matter.choices)
+    scope_kind = serializers.ChoiceField(choices=Ballot.ScopeKind.choices)
+    scope_id = serializers.IntegerField()
+    closes_at = serializers.DateTimeField(required=False, allow_null=True)
+    hide_results = serializers.BooleanField(required=False, default=False)
+
+
+class VoteInSerializer(serializers.Serializer[Any]):
+    choice = serializers.ChoiceField(choices=Choice.choices)
+    channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.ONLINE)
+    owner_key = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    client_key = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+
+
+class VoteSerializer(serializers.ModelSerializer[Vote]):
+    class Meta:
+        model = Vote
+        fields: ClassVar = ["owner_key", "choice", "channel", "reason", "cast_at"]
+
+
+class LiftSerializer(serializers.Serializer[Any]):
+    occupied = serializers.ListField(child=serializers.IntegerField(), required=False)
+    dwelling = serializers.IntegerField(required=False)
+    consents = serializers.BooleanField(required=False)
+    note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+class BallotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = BallotSerializer
+
+    def get_queryset(self) -> QuerySet[Ballot]:
+        qs = q.visible_ballots(self.request.user).select_related("project").order_by("-created_at")
+        for param, field in (("project", "project_id"), ("status", "status"), ("scope_kind", "scope_kind")):
+            value = self.request.query_params.get(param)
+            if value:
+                qs = qs.filter(**{field: value})
+        return qs
+
+    def _ballot(self, action_required: str) -> Ballot:
+        return q.get_ballot(self.request.user, action_required, self.kwargs["pk"])
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("project", int, description="only ballots of this project"),
+            OpenApiParameter("status", str, enum=Ballot.Status.values),
+            OpenApiParameter("scope_kind", str, enum=Ballot.ScopeKind.values),
+        ]
+    )
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=BallotCreateSerializer, responses={201: BallotSerializer})
+    def create(self, request: Request) -> Response:
+        data = BallotCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        project = None
+        if v.get("project"):
+            project = Project.objects.filter(pk=v["project"]).first()
+            if project is None:
+                raise LinliError.one("unknown_project", "项目不存在。", "The project does not exist.", 404)
+        ballot = svc.create_ballot(
+            request.user,
+            project=project,
+            title=v["title"],
+            question=v["question"],
+            matter=v["matter"],
+            scope_kind=v["scope_kind"],
+            scope_id=v["scope_id"],
+            closes_at=v.get("closes_at"),
+            hide_results=v.get("hide_results", False),
+        )
+        return Response(self.get_serializer(ballot).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=BallotSerializer)
+    @action(detail=True, methods=["post"])
+    def open(self, request: Request, pk: str | None = None) -> Response:
+        """Freeze the roll from the registry and open the ballot (CONSULT)."""
+        ballot = svc.open_ballot(request.user, self._ballot(Action.CONSULT))
+        return Response(self.get_serializer(ballot).data)
+
+    @extend_schema(request=None, responses=BallotSerializer)
+    @action(detail=True, methods=["post"])
+    def close(self, request: Request, pk: str | None = None) -> Response:
+        """Close and keep the immutable result (CONSULT)."""
+        ballot = svc.close_ballot(request.user, self._ballot(Action.CONSULT))
+        return Response(self.get_serializer(ballot).data)
+
+    @extend_schema(request=VoteInSerializer, responses=VoteSerializer)
+    @action(detail=True, methods=["post"])
+    def vote(self, request: Request, pk: str | None = None) -> Response:
+        """Cast or change a vote: ``online`` by the owner (VOTE at their dwelling), ``paper`` or
+        ``proxy`` by staff (CONSULT; proxy needs ``reason``). Same ``client_key`` twice = once."""
+        data = VoteInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        needed = Action.VOTE if v["channel"] == Channel.ONLINE else Action.CONSULT
+        ballot = self._ballot(needed)
+        vote = svc.cast_vote(
+            request.user,
+            ballot,
+            choice=v["choice"],
+            owner_key=v.get("owner_key") or None,
+            channel=v["channel"],
+            reason=v.get("reason", ""),
+            client_key=v.get("client_key", ""),
+        )
+        return Response(VoteSerializer(vote).data)
+
+    @extend_schema(request=LiftSerializer, responses=BallotSerializer)
+    @action(detail=True, methods=["post"])
+    def lift(self, request: Request, pk: str | None = None) -> Response:
+        """A lift ballot: ``occupied`` (dwelling ids, before opening) or one owner's consent
+        (``dwelling``, ``consents``, ``note``)."""
+        data = LiftSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        ballot = self._ballot(Action.CONSULT)
+        if "dwelling" in v:
+            dwelling = Dwelling.objects.filter(pk=v["dwelling"]).first()
+            if dwelling is None or "consents" not in v:
+                raise LinliError.one(
+                    "bad_consent", "请给出房屋和是否同意。", "Give the dwelling and whether its owner consents."
+                )
+            svc.record_lift_consent(request.user, ballot, dwelling, v["consents"], v.get("note", ""))
+        else:
+            svc.set_lift_occupied(request.user, ballot, v.get("occupied", []))
+        ballot.refresh_from_db()
+        return Response(self.get_serializer(ballot).data)
+
+    @extend_schema(responses={(200, XLSX): bytes})
+    @action(detail=True, methods=["get"])
+    def export(self, request: Request, pk: str | None = None) -> HttpResponse:
+        """Roll, votes, history and a tally sheet as .xlsx (CONSULT; logged)."""
+        ballot = self._ballot(Action.CONSULT)
+        with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as buf:
+            q.export_workbook(request.user, ballot, buf)
+            buf.seek(0)
+            response = HttpResponse(buf.read(), content_type=XLSX)
+        log_access(request.user, AccessLog.What.EXPORT, ballot, ballot.path, ip=request.META.get("REMOTE_ADDR"))
+        response["Content-Disposition"] = (
+            content_disposition_header(as_attachment=True, filename=f"ballot-{ballot.pk}.xlsx") or "attachment"
+        )
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @extend_schema(
+        responses=inline_serializer(
+            "BallotVotes", {"votes": VoteSerializer(many=True), "count": serializers.IntegerField()}
+        )
+    )
+    @action(detail=True, methods=["get"])
+    def votes(self, request: Request, pk: str | None = None) -> Response:
+        """Who voted how (CONSULT only: community staff of the place)."""
+        ballot = self._ballot(Action.CONSULT)
+        votes = Vote.objects.filter(ballot=ballot).order_by("owner_key")
+        return Response({"count": votes.count(), "votes": VoteSerializer(votes, many=True).data})
+
+
+def register(router: DefaultRouter) -> None:
+    router.register("ballots", BallotViewSet, basename="ballot")

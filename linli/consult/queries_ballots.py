@@ -1,0 +1,295 @@
+"""Reads of ballots for pages, the API and the project panel: scoped lists, the live tally, the
+roll with who voted how (CONSULT only), and the .xlsx export anyone can recompute."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from linli.accounts.permissions import authorize, can, get_or_404, scoped
+from linli.accounts.roles import Action
+from linli.consult import rules
+from linli.consult.models import Ballot, LiftConsent, RollEntry, Vote, VoteRecord
+from linli.consult.services.ballots import tally
+
+
+def visible_ballots(user: Any, qs: QuerySet[Ballot] | None = None) -> QuerySet[Ballot]:
+    """Ballots the user may view; drafts only to those who run them (CONSULT)."""
+    base = qs if qs is not None else Ballot.objects.all()
+    seen = scoped(user, Action.VIEW, base)
+    runs = scoped(user, Action.CONSULT, Ballot.objects.filter(status=Ballot.Status.DRAFT)).values("pk")
+    return seen.filter(~Q(status=Ballot.Status.DRAFT) | Q(pk__in=runs))
+
+
+def get_ballot(user: Any, action: str, pk: object) -> Ballot:
+    """The ballot after the one permission check (404 outside the scope, 403 inside without the
+    right); a draft is a 404 to anyone who cannot run it (its existence is not revealed)."""
+    ballot = get_or_404(user, Action.VIEW, Ballot.objects.select_related("project"), pk=pk)
+    if ballot.status == Ballot.Status.DRAFT and not can(user, Action.CONSULT, ballot):
+        raise Http404("draft")
+    if action != Action.VIEW:
+        authorize(user, action, ballot)
+    return ballot
+
+
+def results_visible(user: Any, ballot: Ballot) -> bool:
+    """Totals: to everyone who sees the ballot, unless hidden until close (staff always see them)."""
+    if ballot.status == Ballot.Status.CLOSED or not ballot.hide_results:
+        return True
+    return can(user, Action.CONSULT, ballot)
+
+
+def result_of(ballot: Ballot) -> dict[str, Any] | None:
+    """The stored result of a closed ballot, or the live tally of an open one."""
+    if ballot.status == Ballot.Status.CLOSED:
+        return ballot.result
+    if ballot.status == Ballot.Status.OPEN:
+        return tally(ballot)
+    return None
+
+
+def bars(result: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Four progress bars (participation and approval, by area and by headcount) with the
+    threshold mark, for the pages."""
+    if not result:
+        return []
+    th = result["thresholds"]
+    out = []
+    for key, label_zh, label_en, which in (
+        ("participating_area", "参与表决的专有面积", "Participating area", "participation"),
+        ("participating_owners", "参与表决的业主人数", "Participating owners", "participation"),
+        ("approving_area", "同意的面积(占参与)", "Approving area (of participants)", "approval"),
+        ("approving_owners", "同意的人数(占参与)", "Approving owners (of participants)", "approval"),
+    ):
+        value = Decimal(result[key]["decimal"])
+        share = th[which]["share"]
+        n, _, d = share.partition("/")
+        need = Decimal(n) / Decimal(d or 1)
+        ok = value >= need if th[which]["inclusive"] else value > need
+        out.append(
+            {
+                "key": key,
+                "zh": label_zh,
+                "en": label_en,
+                "fraction": result[key]["fraction"],
+                "percent": f"{value * 100:.1f}",
+                "width": f"{min(value, Decimal(1)) * 100:.1f}",
+                "need": f"{need * 100:.1f}",
+                "need_text": ("≥ " if th[which]["inclusive"] else "> ") + share,
+                "ok": ok,
+            }
+        )
+    return out
+
+
+def roll_with_votes(ballot: Ballot) -> list[dict[str, Any]]:
+    """The roll, one row per owner (counting unit), with dwellings and the current vote. CONSULT only:
+    the caller checks."""
+    votes = {v.owner_key: v for v in Vote.objects.filter(ballot=ballot)}
+    history = dict(
+        VoteRecord.objects.filter(ballot=ballot)
+        .values("owner_key")
+        .annotate(n=Count("id"))
+        .values_list("owner_key", "n")
+    )
+    consents = {c.dwelling_id: c.consents for c in LiftConsent.objects.filter(ballot=ballot)}
+    owners: dict[str, dict[str, Any]] = {}
+    for e in (
+        RollEntry.objects.filter(ballot=ballot)
+        .select_related("owner", "dwelling__unit", "dwelling__building")
+        .order_by("owner_key", "dwelling_id")
+    ):
+        row = owners.setdefault(
+            e.owner_key,
+            {
+                "owner_key": e.owner_key,
+                "name": e.owner.name,
+                "masked_id": e.owner.id_number_masked,
+                "dwellings": [],
+                "area": Decimal(0),
+                "vote": votes.get(e.owner_key),
+                "changes": max(0, history.get(e.owner_key, 0) - 1),
+            },
+        )
+        d = e.dwelling
+        row["dwellings"].append(
+            {
+                "id": d.pk,
+                "label": f"{d.building.name} {d.unit.number}-{d.number}",
+                "area": e.area,
+                "occupied": e.occupied_by_lift,
+                "consent": consents.get(d.pk),
+            }
+        )
+        row["area"] += e.area
+    return list(owners.values())
+
+
+def my_entries(user: Any, ballot: Ballot) -> list[RollEntry]:
+    """The roll entries of the user's own dwellings (a resident grant held at the dwelling)."""
+    from linli.consult.services.ballots import own_dwelling_ids
+
+    return list(
+        RollEntry.objects.filter(ballot=ballot, dwelling_id__in=own_dwelling_ids(user)).select_related(
+            "dwelling__unit", "dwelling__building"
+        )
+    )
+
+
+def my_votes(user: Any, ballot: Ballot) -> dict[str, Vote]:
+    keys = {e.owner_key for e in my_entries(user, ballot)}
+    return {v.owner_key: v for v in Vote.objects.filter(ballot=ballot, owner_key__in=keys)}
+
+
+# --- export ---------------------------------------------------------------------------------------
+
+ROLL_SHEET = "名册 roll"
+VOTES_SHEET = "表决 votes"
+HISTORY_SHEET = "历史 history"
+TALLY_SHEET = "计票 tally"
+ABOUT_SHEET = "说明 about"
+
+
+def _local(dt: datetime | None) -> datetime | None:
+    return timezone.localtime(dt).replace(tzinfo=None) if dt else None
+
+
+def export_workbook(user: Any, ballot: Ballot, target: Any) -> None:
+    """Roll, votes, history and a tally sheet (with spreadsheet formulas) to ``target``. The roll's
+    ``area_exact`` column and the votes sheet are what ``rules.decide`` needs to recompute the
+    result exactly (see docs/ballots.md)."""
+    authorize(user, Action.CONSULT, ballot)
+    bold = Font(bold=True)
+    wb = Workbook()
+    about = wb.active
+    about.title = ABOUT_SHEET
+    result = result_of(ballot)
+    rule = rules.rule_for(rules.parse_matter(ballot.matter))
+    lines: list[tuple[str, Any]] = [
+        ("表决 ballot", ballot.title),
+        ("事项 matter", f"{ballot.matter} · {ballot.get_matter_display()}"),
+        ("依据 source", rule.source),
+        ("参与门槛 participation (area AND owners, of the roll)", str(rule.participation)),
+        ("通过门槛 approval (area AND owners, of participants)", str(rule.approval)),
+        ("状态 status", ballot.status),
+        ("名册摘要 roll sha256", ballot.roll_digest),
+        ("开始 opened", _local(ballot.opens_at)),
+        ("结束 closed", _local(ballot.closed_at)),
+    ]
+    if result:
+        for key in ("participating_area", "participating_owners", "approving_area", "approving_owners"):
+            lines.append((key, result[key]["fraction"]))
+        lines += [("quorum_met", result["quorum_met"]), ("approved", result["approved"])]
+        if result.get("lift"):
+            lines.append(("lift all_consented", result["lift"]["all_consented"]))
+    lines.append(
+        (
+            "复核 recompute",
+            "rules.decide(matter, [{id: dwelling_id, owner: owner_key, area: Decimal(area_exact)}], "
+            "{owner_key: choice}) on the roll and votes sheets",
+        )
+    )
+    for k, v in lines:
+        about.append([k, v])
+        about.cell(row=about.max_row, column=1).font = bold
+    about.column_dimensions["A"].width = 48
+    about.column_dimensions["B"].width = 70
+
+    entries = list(
+        RollEntry.objects.filter(ballot=ballot)
+        .select_related("owner", "dwelling__unit", "dwelling__building")
+        .order_by("dwelling__building_id", "dwelling__unit_id", "dwelling__floor", "dwelling__number")
+    )
+    ws = wb.create_sheet(ROLL_SHEET)
+    ws.append(
+        [
+            "dwelling_id",
+            "楼栋 building",
+            "单元 unit",
+            "房号 number",
+            "楼层 floor",
+            "面积 area",
+            "area_exact",
+            "owner_key",
+            "业主 owner",
+            "occupied_by_lift",
+        ]
+    )
+    for e in entries:
+        d = e.dwelling
+        ws.append(
+            [
+                d.pk,
+                d.building.name,
+                d.unit.number,
+                d.number,
+                d.floor,
+                e.area,
+                f"{e.area:.2f}",
+                e.owner_key,
+                e.owner.name,
+                e.occupied_by_lift,
+            ]
+        )
+    ws = wb.create_sheet(VOTES_SHEET)
+    ws.append(["owner_key", "choice", "channel", "cast_at", "entered_by", "reason"])
+    for v in Vote.objects.filter(ballot=ballot).select_related("entered_by").order_by("owner_key"):
+        ws.append([v.owner_key, v.choice, v.channel, _local(v.cast_at), str(v.entered_by), v.reason])
+    ws = wb.create_sheet(HISTORY_SHEET)
+    ws.append(["at", "owner_key", "choice", "channel", "entered_by", "reason", "client_key"])
+    for r in VoteRecord.objects.filter(ballot=ballot).select_related("entered_by").order_by("at", "id"):
+        ws.append([_local(r.at), r.owner_key, r.choice, r.channel, str(r.entered_by), r.reason, r.client_key])
+
+    # The tally sheet: one row per owner, the sums as formulas so a spreadsheet recomputes them.
+    per_owner: dict[str, Decimal] = defaultdict(Decimal)
+    for e in entries:
+        per_owner[e.owner_key] += e.area
+    choice = dict(Vote.objects.filter(ballot=ballot).values_list("owner_key", "choice"))
+    ws = wb.create_sheet(TALLY_SHEET)
+    ws.append(["owner_key", "面积 area", "choice"])
+    for key in sorted(per_owner):
+        ws.append([key, per_owner[key], choice.get(key, "")])
+    n = len(per_owner) + 1
+    a, c = f"B2:B{n}", f"C2:C{n}"
+    voted = f'(COUNTIF({c},"yes")+COUNTIF({c},"no")+COUNTIF({c},"abstain"))'
+    voted_area = f'(SUMIF({c},"yes",{a})+SUMIF({c},"no",{a})+SUMIF({c},"abstain",{a}))'
+    formulas = [
+        ("total_area", f"=SUM({a})"),
+        ("total_owners", f"=COUNTA(A2:A{n})"),
+        ("participating_area", f"={voted_area}/SUM({a})"),
+        ("participating_owners", f"={voted}/COUNTA(A2:A{n})"),
+        ("approving_area", f'=IF({voted}=0,0,SUMIF({c},"yes",{a})/{voted_area})'),
+        ("approving_owners", f'=IF({voted}=0,0,COUNTIF({c},"yes")/{voted})'),
+    ]
+    ws["E1"], ws["F1"], ws["G1"] = "figure", "spreadsheet", "stored (exact)"
+    for i, (name, formula) in enumerate(formulas, start=2):
+        ws.cell(row=i, column=5, value=name)
+        ws.cell(row=i, column=6, value=formula)
+        if result and name in result:
+            ws.cell(row=i, column=7, value=result[name]["fraction"])
+    for sheet in wb.worksheets:
+        for cell in sheet[1]:
+            cell.font = bold
+        sheet.freeze_panes = "A2" if sheet.title != ABOUT_SHEET else None
+    wb.save(target)
+
+
+def recompute_from_workbook(source: Any) -> rules.Decision:
+    """Read an exported workbook back and decide again (what an auditor would do)."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(source, read_only=True, data_only=False)
+    matter_text = str(next(r for r in wb[ABOUT_SHEET].iter_rows(values_only=True) if r[0] == "事项 matter")[1])
+    matter = rules.parse_matter(matter_text.split(" ", 1)[0])
+    roll_rows = list(wb[ROLL_SHEET].iter_rows(min_row=2, values_only=True))
+    dwellings = [{"id": r[0], "owner": r[7], "area": Decimal(str(r[6]))} for r in roll_rows]
+    votes = {str(r[0]): str(r[1]) for r in wb[VOTES_SHEET].iter_rows(min_row=2, values_only=True) if r[0]}
+    return rules.decide(matter, dwellings, votes)

@@ -1,0 +1,509 @@
+"""Every write of a ballot under Civil Code Art. 278 (rules.md §1–2): create, freeze the roll and
+open, cast or change a vote (online, paper, proxy), record lift consents, close with an
+immutable result. Each runs in one transaction and asks the one permission check once.
+
+Counting units (SPC interpretation on building ownership, 2020 rev., Arts. 8–9), decided when the
+roll is frozen at opening:
+
+* area = ``Dwelling.area`` (the registered area; the place registry keeps its source);
+* one dwelling = one owner, keyed ``p:<person id>``, so a buyer of several dwellings in the scope
+  is one owner (headcount 1, area summed);
+* every dwelling owned by a ``Person`` of kind developer is keyed ``dev:<compound id>``: all the
+  developer's unsold dwellings of the compound count as one owner;
+* a dwelling with several co-owners is still one counting unit ("one exclusive unit = one
+  owner"); it is keyed by its first owner in the order (largest share, then lowest person id),
+  who votes for it; that owner's other dwellings merge with it as usual;
+* residential and commercial dwellings with at least one owner are on the roll; dwellings of use
+  "other" and dwellings without a registered owner are not (they appear in ``roll_preview``).
+
+Online votes: a role grant ``resident`` held at a dwelling is taken to be given to that
+dwelling's verified owner (the grant is issued after checking the owner's papers); the owner key
+is derived from the dwelling's roll entry, never taken from the request. A VOTE right held
+through a place path (e.g. a district administrator's "all actions") is not an owner's right and
+casts no online vote: staff enter paper and proxy votes instead (CONSULT).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Model, QuerySet
+from django.utils import timezone
+
+from linli.accounts.permissions import authorize, grants_of
+from linli.accounts.roles import Action, allows
+from linli.consult import rules
+from linli.consult.models import Ballot, Channel, Choice, LiftConsent, RollEntry, Vote, VoteRecord
+from linli.core.errors import LinliError
+from linli.places.models import Building, Compound, Dwelling, Ownership, Person, Unit
+from linli.renewal.models import Project
+
+ROLL_USES = (Dwelling.Use.RESIDENTIAL, Dwelling.Use.COMMERCIAL)
+RETRIES = 3
+
+
+def _err(code: str, zh: str, en: str, status: int = 400) -> LinliError:
+    return LinliError.one(code, zh, en, status)
+
+
+# --- scope and roll -----------------------------------------------------------------------------
+
+
+def scope_object(scope_kind: str, scope_id: int) -> Model:
+    model: type[Model] = {"compound": Compound, "building": Building, "unit": Unit}.get(scope_kind)  # type: ignore[assignment]
+    if model is None:
+        raise _err("bad_scope", f"未知的表决范围:{scope_kind}", f"Unknown ballot scope: {scope_kind}")
+    obj = model._default_manager.filter(pk=scope_id).first()
+    if obj is None:
+        raise _err("unknown_scope", "表决范围不存在。", "The ballot's scope does not exist.", 404)
+    return obj
+
+
+def _check_target(scope: Model) -> Model:
+    """The object whose CONSULT right runs a ballot on ``scope``: a unit's building."""
+    return scope.building if isinstance(scope, Unit) else scope
+
+
+def _scope_compound_id(scope: Model) -> int:
+    if isinstance(scope, Compound):
+        return int(scope.pk)
+    if isinstance(scope, Building):
+        return int(scope.compound_id)
+    assert isinstance(scope, Unit)
+    return int(scope.building.compound_id)
+
+
+def _dwellings_in(ballot: Ballot) -> QuerySet[Dwelling]:
+    field = {"compound": "building__compound_id", "building": "building_id", "unit": "unit_id"}[ballot.scope_kind]
+    return Dwelling.objects.filter(**{field: ballot.scope_id})
+
+
+def build_roll(ballot: Ballot) -> tuple[list[dict[str, Any]], list[Dwelling]]:
+    """The roll the registry gives now: one row per dwelling with its counting unit, and the
+    dwellings left out (no owner, or use "other")."""
+    dwellings = list(
+        _dwellings_in(ballot).select_related("building", "unit").order_by("building_id", "unit_id", "floor", "number")
+    )
+    first_owner: dict[int, Person] = {}
+    for o in (
+        Ownership.objects.filter(dwelling__in=[d.pk for d in dwellings])
+        .select_related("person")
+        .order_by("dwelling_id", "-share", "person_id")
+    ):
+        first_owner.setdefault(o.dwelling_id, o.person)
+    rows: list[dict[str, Any]] = []
+    left_out: list[Dwelling] = []
+    for d in dwellings:
+        person = first_owner.get(d.pk)
+        if person is None or d.use not in ROLL_USES:
+            left_out.append(d)
+            continue
+        # SPC interpretation Art. 9: all unsold units of the developer count as one owner.
+        key = f"dev:{d.building.compound_id}" if person.kind == Person.Kind.DEVELOPER else f"p:{person.pk}"
+        rows.append({"dwelling": d, "owner": person, "owner_key": key, "area": d.area})
+    return rows, left_out
+
+
+def roll_digest(entries: Iterable[tuple[int, str, int, Decimal, bool]]) -> str:
+    """sha256 over the sorted roll (dwelling id, owner key, owner id, area, occupied by a lift)."""
+    lines = sorted(f"{did}|{key}|{oid}|{Decimal(area):.2f}|{int(bool(occ))}" for did, key, oid, area, occ in entries)
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def current_digest(ballot: Ballot) -> str:
+    return roll_digest(
+        RollEntry.objects.filter(ballot=ballot).values_list(
+            "dwelling_id", "owner_key", "owner_id", "area", "occupied_by_lift"
+        )
+    )
+
+
+def _write_roll(ballot: Ballot, occupied: set[int]) -> list[RollEntry]:
+    rows, _ = build_roll(ballot)
+    RollEntry.objects.filter(ballot=ballot).delete()
+    entries = [
+        RollEntry(
+            ballot=ballot,
+            dwelling=r["dwelling"],
+            owner_key=r["owner_key"],
+            owner=r["owner"],
+            area=r["area"],
+            occupied_by_lift=r["dwelling"].pk in occupied,
+        )
+        for r in rows
+    ]
+    RollEntry.objects.bulk_create(entries, batch_size=1000)
+    return entries
+
+
+def _locked(ballot: Ballot) -> Ballot:
+    """The ballot row, locked until the transaction ends (PostgreSQL; SQLite takes its write lock
+    at BEGIN IMMEDIATE), so that concurrent writes of one ballot queue one after the other."""
+    return Ballot.objects.select_for_update().get(pk=ballot.pk)
+
+
+def _refuse_unless_status(ballot: Ballot, *allowed: str) -> None:
+    if ballot.status in allowed:
+        return
+    if ballot.status == Ballot.Status.CLOSED:
+        raise _err("ballot_closed", "表决已结束,不能再更改。", "The ballot is closed; nothing can change.", 409)
+    if ballot.status == Ballot.Status.DRAFT:
+        raise _err("ballot_not_open", "表决尚未开始。", "The ballot is not open yet.", 409)
+    raise _err("ballot_open", "表决已开始,名册已冻结。", "The ballot is open; its roll is frozen.", 409)
+
+
+def _refuse_if_roll_changed(ballot: Ballot) -> None:
+    if current_digest(ballot) != ballot.roll_digest:
+        raise _err(
+            "roll_changed",
+            "表决名册在开始后被改动,表决暂停,请联系社区核查。",
+            "The roll was changed after the ballot opened; the ballot is suspended until staff check it.",
+            409,
+        )
+
+
+# --- create, open -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_ballot(
+    user: Any,
+    *,
+    project: Project | None = None,
+    title: str,
+    question: str,
+    matter: str | int,
+    scope_kind: str,
+    scope_id: int,
+    closes_at: datetime | None,
+    hide_results: bool = False,
+) -> Ballot:
+    """A draft ballot over a compound, a building or (lifts) the unit the lift serves."""
+    scope = scope_object(scope_kind, scope_id)
+    authorize(user, Action.CONSULT, _check_target(scope))
+    problems: list[LinliError] = []
+    try:
+        parsed = rules.parse_matter(str(matter))
+    except ValueError:
+        problems.append(
+            _err("bad_matter", "未知的表决事项。", "Unknown matter (Civil Code Art. 278 items 1–9 or lift).")
+        )
+        parsed = 0
+    # rules.md §2: a lift is voted by the unit (单元/梯) it serves, not the whole compound.
+    if parsed == "lift" and scope_kind != Ballot.ScopeKind.UNIT:
+        problems.append(
+            _err("lift_scope", "加装电梯须以单元为表决范围。", "A lift ballot's scope must be the unit it serves.")
+        )
+    title, question = (title or "").strip(), (question or "").strip()
+    if not title:
+        problems.append(_err("title_required", "请填写标题。", "A title is required."))
+    if not question:
+        problems.append(
+            _err("question_required", "请填写表决事项的具体内容。", "The question put to the owners is required.")
+        )
+    if closes_at is not None and closes_at <= timezone.now():
+        problems.append(_err("closes_in_past", "截止时间须在将来。", "The closing time must be in the future."))
+    if project is not None and project.compound_id != _scope_compound_id(scope):
+        problems.append(
+            _err("project_scope", "表决范围不属于该项目的小区。", "The scope is not in the project's compound.")
+        )
+    if problems:
+        raise LinliError([p for e in problems for p in e.problems], 400)
+    path = scope.path if isinstance(scope, Compound | Building) else _check_target(scope).path  # type: ignore[attr-defined]
+    return Ballot.objects.create(
+        project=project,
+        title=title[:200],
+        question=question,
+        matter=str(parsed),
+        scope_kind=scope_kind,
+        scope_id=scope.pk,
+        path=path,
+        closes_at=closes_at,
+        hide_results=hide_results,
+        created_by=user,
+    )
+
+
+@transaction.atomic
+def set_lift_occupied(user: Any, ballot: Ballot, dwelling_ids: Iterable[int]) -> list[RollEntry]:
+    """Before opening a lift ballot: the dwellings whose exclusive part the lift would occupy
+    (their owners must consent individually, rules.md §2). Builds the draft roll."""
+    ballot = _locked(ballot)
+    authorize(user, Action.CONSULT, ballot)
+    _refuse_unless_status(ballot, Ballot.Status.DRAFT)
+    if ballot.matter != Ballot.Matter.LIFT:
+        raise _err("not_lift", "只有加装电梯表决才有占用专有部分的业主。", "Only a lift ballot has occupied dwellings.")
+    ids = {int(i) for i in dwelling_ids}
+    rows, _ = build_roll(ballot)
+    on_roll = {r["dwelling"].pk for r in rows}
+    stray = ids - on_roll
+    if stray:
+        raise _err(
+            "occupied_not_on_roll",
+            "所选房屋不在本表决名册中。",
+            f"Dwellings not on this ballot's roll: {sorted(stray)[:10]}",
+        )
+    return _write_roll(ballot, ids)
+
+
+@transaction.atomic
+def open_ballot(user: Any, ballot: Ballot) -> Ballot:
+    """Freeze the roll from the registry and open the ballot. An empty roll is refused."""
+    ballot = _locked(ballot)
+    authorize(user, Action.CONSULT, ballot)
+    _refuse_unless_status(ballot, Ballot.Status.DRAFT)
+    now = timezone.now()
+    if ballot.closes_at is not None and ballot.closes_at <= now:
+        raise _err("closes_in_past", "截止时间已过,请先修改截止时间。", "The closing time has passed.", 409)
+    occupied = set(RollEntry.objects.filter(ballot=ballot, occupied_by_lift=True).values_list("dwelling_id", flat=True))
+    entries = _write_roll(ballot, occupied)
+    if not entries:
+        raise _err(
+            "empty_roll",
+            "表决范围内没有登记业主的房屋,不能开始表决。",
+            "No dwelling with a registered owner in the scope: the roll would be empty.",
+            409,
+        )
+    ballot.roll_digest = roll_digest(
+        (e.dwelling_id, e.owner_key, e.owner_id, e.area, e.occupied_by_lift) for e in entries
+    )
+    ballot.status = Ballot.Status.OPEN
+    ballot.opens_at = now
+    ballot.save(update_fields=["roll_digest", "status", "opens_at"])
+    return ballot
+
+
+# --- votes ----------------------------------------------------------------------------------------
+
+
+def own_dwelling_ids(user: Any) -> set[int]:
+    """Dwellings where the user holds VOTE through a grant at the dwelling itself: the owner."""
+    return {g.place_id for g in grants_of(user) if g.place_kind == "dwelling" and allows(g.role, Action.VOTE)}
+
+
+def _voter_key(user: Any, ballot: Ballot, owner_key: str | None) -> str:
+    mine = set(
+        RollEntry.objects.filter(ballot=ballot, dwelling_id__in=own_dwelling_ids(user)).values_list(
+            "owner_key", flat=True
+        )
+    )
+    if not mine:
+        raise _err(
+            "not_owner",
+            "您不是本表决名册上的业主,不能在线投票。",
+            "You are not an owner on this ballot's roll and cannot vote online.",
+            403,
+        )
+    if owner_key:
+        if owner_key not in mine:
+            raise _err("wrong_owner", "只能以本人名义投票。", "You can vote only as yourself.", 403)
+        return owner_key
+    if len(mine) > 1:
+        raise _err(
+            "choose_owner",
+            "您关联多户房屋的不同业主,请选择以哪位业主投票。",
+            "Your dwellings belong to different owners on the roll: choose which owner votes.",
+        )
+    return mine.pop()
+
+
+def cast_vote(
+    user: Any,
+    ballot: Ballot,
+    *,
+    choice: str,
+    owner_key: str | None = None,
+    channel: str,
+    reason: str = "",
+    client_key: str = "",
+) -> Vote:
+    """Cast or change one owner's vote. Online: the owner themself (VOTE at their dwelling).
+    Paper and proxy: staff (CONSULT on the ballot); a proxy vote needs the reason. The same
+    ``client_key`` twice is one submission. Concurrent submissions queue on the ballot row; a
+    unique-constraint race is retried."""
+    for attempt in range(RETRIES):
+        try:
+            return _cast_vote(user, ballot, choice, owner_key, channel, reason, client_key)
+        except IntegrityError:
+            if attempt == RETRIES - 1:
+                raise _err("busy", "提交冲突,请重试。", "Conflicting submissions; please try again.", 409) from None
+    raise AssertionError("unreachable")
+
+
+@transaction.atomic
+def _cast_vote(
+    user: Any, ballot: Ballot, choice: str, owner_key: str | None, channel: str, reason: str, client_key: str
+) -> Vote:
+    ballot = _locked(ballot)
+    if channel == Channel.ONLINE:
+        authorize(user, Action.VOTE, ballot)
+    elif channel in (Channel.PAPER, Channel.PROXY):
+        authorize(user, Action.CONSULT, ballot)
+    else:
+        raise _err("bad_channel", "未知的投票方式。", "Unknown voting channel.")
+    client_key = (client_key or "")[:64]
+    if client_key:
+        done = VoteRecord.objects.filter(ballot=ballot, entered_by=user, client_key=client_key).first()
+        if done is not None:  # the same submission again (double tap, retried request)
+            return Vote.objects.get(ballot=ballot, owner_key=done.owner_key)
+    _refuse_unless_status(ballot, Ballot.Status.OPEN)
+    if ballot.closes_at is not None and timezone.now() >= ballot.closes_at:
+        raise _err("ballot_past_close", "表决已过截止时间。", "The ballot's closing time has passed.", 409)
+    if choice not in Choice.values:
+        raise _err("bad_choice", "请选择同意、反对或弃权。", "Choose yes, no or abstain.")
+    reason = (reason or "").strip()
+    if channel == Channel.ONLINE:
+        key = _voter_key(user, ballot, owner_key)
+        reason = ""
+    else:
+        if not owner_key or not RollEntry.objects.filter(ballot=ballot, owner_key=owner_key).exists():
+            raise _err("not_on_roll", "该业主不在本表决名册中。", "This owner is not on the ballot's roll.")
+        key = owner_key
+        if channel == Channel.PROXY and len(reason) < 2:
+            raise _err(
+                "proxy_reason",
+                "代为投票须写明业主的委托事由。",
+                "A vote cast on an owner's behalf needs the reason they asked for it.",
+            )
+    _refuse_if_roll_changed(ballot)
+
+    vote = Vote.objects.filter(ballot=ballot, owner_key=key).first()
+    if vote is None:
+        try:
+            with transaction.atomic():  # a savepoint: a racing insert is retried as an update
+                vote = Vote.objects.create(
+                    ballot=ballot, owner_key=key, choice=choice, channel=channel, entered_by=user, reason=reason[:200]
+                )
+        except IntegrityError:
+            vote = Vote.objects.get(ballot=ballot, owner_key=key)
+    if vote.choice != choice or vote.channel != channel or vote.entered_by_id != user.pk or vote.reason != reason:
+        vote.choice, vote.channel, vote.entered_by, vote.reason = choice, channel, user, reason[:200]
+        vote.save(update_fields=["choice", "channel", "entered_by", "reason", "cast_at"])
+    VoteRecord.objects.create(
+        ballot=ballot,
+        owner_key=key,
+        choice=choice,
+        channel=channel,
+        entered_by=user,
+        reason=reason[:200],
+        client_key=client_key,
+    )
+    return vote
+
+
+# --- lifts ----------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def record_lift_consent(user: Any, ballot: Ballot, dwelling: Dwelling, consents: bool, note: str = "") -> LiftConsent:
+    """The individual consent (or refusal) of the owner of a dwelling the lift would occupy."""
+    ballot = _locked(ballot)
+    authorize(user, Action.CONSULT, ballot)
+    _refuse_unless_status(ballot, Ballot.Status.DRAFT, Ballot.Status.OPEN)
+    entry = RollEntry.objects.filter(ballot=ballot, dwelling=dwelling, occupied_by_lift=True).first()
+    if entry is None:
+        raise _err(
+            "not_occupied",
+            "该房屋未登记为电梯占用专有部分的房屋。",
+            "This dwelling is not marked as occupied by the lift on this ballot.",
+        )
+    consent, _ = LiftConsent.objects.update_or_create(
+        ballot=ballot,
+        dwelling=dwelling,
+        owner_id=entry.owner_id,
+        defaults={"consents": bool(consents), "note": (note or "").strip()[:300], "entered_by": user},
+    )
+    return consent
+
+
+# --- tally and close ------------------------------------------------------------------------------
+
+
+def frac(value: Fraction) -> dict[str, str]:
+    """A fraction for JSON: exact "p/q" and a rounded decimal for display."""
+    return {"fraction": f"{value.numerator}/{value.denominator}", "decimal": f"{float(value):.4f}"}
+
+
+def tally(ballot: Ballot) -> dict[str, Any]:
+    """The result as it stands: rules.decide over the frozen roll and the current votes."""
+    entries = list(
+        RollEntry.objects.filter(ballot=ballot).values("dwelling_id", "owner_key", "area", "occupied_by_lift")
+    )
+    votes = dict(Vote.objects.filter(ballot=ballot).values_list("owner_key", "choice"))
+    matter = rules.parse_matter(ballot.matter)
+    decision = rules.decide(
+        matter, [{"id": e["dwelling_id"], "owner": e["owner_key"], "area": e["area"]} for e in entries], votes
+    )
+    rule = rules.rule_for(matter)
+    out: dict[str, Any] = {
+        "matter": ballot.matter,
+        "thresholds": {
+            "participation": {"share": str(rule.participation.share), "inclusive": rule.participation.inclusive},
+            "approval": {"share": str(rule.approval.share), "inclusive": rule.approval.inclusive},
+            "source": rule.source,
+        },
+        "quorum_met": decision.quorum_met,
+        "approved_by_vote": decision.approved,
+        "approved": decision.approved,
+        "participating_area": frac(decision.participating_area),
+        "participating_owners": frac(decision.participating_owners),
+        "approving_area": frac(decision.approving_area),
+        "approving_owners": frac(decision.approving_owners),
+        "counts": {
+            "dwellings": decision.dwellings,
+            "owners": decision.total_owners,
+            "voted": decision.voted_owners,
+            "yes": decision.yes_owners,
+            "no": decision.no_owners,
+            "abstain": decision.abstain_owners,
+            "total_area": frac(decision.total_area),
+            "voted_area": frac(decision.voted_area),
+            "yes_area": frac(decision.yes_area),
+        },
+        "needed": {
+            "owners_to_take_part": rules.owners_needed(decision.total_owners, rule.participation),
+            "yes_of_those_voting": rules.owners_needed(decision.voted_owners, rule.approval)
+            if decision.voted_owners
+            else None,
+        },
+        "roll_digest": ballot.roll_digest,
+        "lift": None,
+    }
+    if ballot.matter == Ballot.Matter.LIFT:
+        occupied = {e["dwelling_id"] for e in entries if e["occupied_by_lift"]}
+        given = {c.dwelling_id: c.consents for c in LiftConsent.objects.filter(ballot=ballot, dwelling_id__in=occupied)}
+        complete = all(given.get(d) is True for d in occupied)
+        out["lift"] = {
+            "occupied_dwellings": sorted(occupied),
+            "consented": sorted(d for d, ok in given.items() if ok),
+            "refused": sorted(d for d, ok in given.items() if not ok),
+            "all_consented": complete,
+        }
+        # rules.md §2: the vote and every occupied owner's individual consent.
+        out["approved"] = decision.approved and complete
+    return out
+
+
+@transaction.atomic
+def close_ballot(user: Any, ballot: Ballot) -> Ballot:
+    """Close: compute the result from the frozen roll and the current votes and keep it. After
+    this nothing about the ballot changes."""
+    ballot = _locked(ballot)
+    authorize(user, Action.CONSULT, ballot)
+    _refuse_unless_status(ballot, Ballot.Status.OPEN)
+    _refuse_if_roll_changed(ballot)
+    now = timezone.now()
+    result = tally(ballot)
+    result["closed_at"] = now.isoformat()
+    result["closed_by"] = user.pk
+    ballot.result = result
+    ballot.status = Ballot.Status.CLOSED
+    ballot.closed_at = now
+    ballot.save(update_fields=["result", "status", "closed_at"])
+    return ballot

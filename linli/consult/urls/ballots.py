@@ -1,0 +1,20 @@
+"""Ballot pages (namespace ``consult``; names prefixed ``ballot_``)."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from linli.consult.views import ballots as v
+
+urlpatterns = [
+    path("ballots/", v.ballot_mine, name="ballot_mine"),
+    path("ballots/compound/<int:pk>/", v.ballot_list, name="ballot_list"),
+    path("ballots/compound/<int:pk>/new/", v.ballot_new, name="ballot_new"),
+    path("ballots/<int:pk>/", v.ballot_detail, name="ballot_detail"),
+    path("ballots/<int:pk>/vote/", v.ballot_vote, name="ballot_vote"),
+    path("ballots/<int:pk>/enter/", v.ballot_enter, name="ballot_enter"),
+    path("ballots/<int:pk>/open/", v.ballot_open, name="ballot_open"),
+    path("ballots/<int:pk>/close/", v.ballot_close, name="ballot_close"),
+    path("ballots/<int:pk>/lift/", v.ballot_lift, name="ballot_lift"),
+    path("ballots/<int:pk>/export.xlsx", v.ballot_export, name="ballot_export"),
+]

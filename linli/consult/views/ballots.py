@@ -1,0 +1,362 @@
+"""Ballot pages: list per compound, the resident's own ballots, create, the ballot page (staff see
+the roll with who voted how and enter paper/proxy votes; owners vote online and see totals),
+open/close, lift occupation and consents, and the .xlsx export.
+
+Every object comes through the one permission check (``get_or_404``/``get_ballot``): outside
+the scope a 404, inside without the right a 403. Writes go through
+``linli.consult.services.ballots``; their bilingual refusals are shown on the page.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import datetime
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from linli.accounts.models import AccessLog
+from linli.accounts.permissions import can, get_or_404, scoped
+from linli.accounts.roles import Action
+from linli.accounts.services import log_access
+from linli.consult import queries_ballots as q
+from linli.consult.models import Ballot, Channel, Choice, RollEntry
+from linli.consult.services import ballots as svc
+from linli.core.errors import LinliError
+from linli.core.exports import XLSX
+from linli.places.models import Building, Compound, Dwelling, Unit
+from linli.renewal.models import Project
+
+
+def _ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def _crumbs(user: Any, ballot: Ballot | None = None, compound: Compound | None = None) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = [{"name": _("Home"), "url": reverse("places:home")}]
+    if compound is not None and can(user, Action.VIEW, compound):
+        out.append({"name": compound.name, "url": reverse("places:compound", args=[compound.pk])})
+        out.append({"name": _("Ballots"), "url": reverse("consult:ballot_list", args=[compound.pk])})
+    else:
+        out.append({"name": _("My ballots"), "url": reverse("consult:ballot_mine")})
+    if ballot is not None:
+        out.append({"name": ballot.title, "url": None})
+    return out
+
+
+def ballot_compound(ballot: Ballot) -> Compound:
+    scope = svc.scope_object(ballot.scope_kind, ballot.scope_id)
+    if isinstance(scope, Compound):
+        return scope
+    building = scope.building if isinstance(scope, Unit) else scope
+    assert isinstance(building, Building)
+    return building.compound
+
+
+@login_required
+@require_GET
+def ballot_list(request: HttpRequest, pk: int) -> HttpResponse:
+    compound = get_or_404(request.user, Action.VIEW, Compound, pk=pk)
+    ids = set(Building.objects.filter(compound=compound).values_list("pk", flat=True))
+    units = set(Unit.objects.filter(building_id__in=ids).values_list("pk", flat=True))
+    from django.db.models import Q
+
+    in_compound = Ballot.objects.filter(
+        Q(scope_kind="compound", scope_id=compound.pk)
+        | Q(scope_kind="building", scope_id__in=ids)
+        | Q(scope_kind="unit", scope_id__in=units)
+    )
+    project_id = request.GET.get("project")
+    if project_id and project_id.isdigit():
+        in_compound = in_compound.filter(project_id=int(project_id))
+    ballots = q.visible_ballots(request.user, in_compound).select_related("project").order_by("-created_at")
+    return render(
+        request,
+        "consult/ballots/list.html",
+        {
+            "compound": compound,
+            "ballots": ballots,
+            "can_create": can(request.user, Action.CONSULT, compound),
+            "crumbs": [
+                {"name": _("Home"), "url": reverse("places:home")},
+                {"name": compound.name, "url": reverse("places:compound", args=[compound.pk])},
+                {"name": _("Ballots"), "url": None},
+            ],
+        },
+    )
+
+
+@login_required
+@require_GET
+def ballot_mine(request: HttpRequest) -> HttpResponse:
+    """The ballots whose roll holds one of the user's own dwellings."""
+    own = svc.own_dwelling_ids(request.user)
+    ballots = (
+        q.visible_ballots(request.user)
+        .filter(roll__dwelling_id__in=own)
+        .exclude(status=Ballot.Status.DRAFT)
+        .distinct()
+        .order_by("-created_at")
+    )
+    return render(
+        request,
+        "consult/ballots/mine.html",
+        {
+            "ballots": ballots,
+            "crumbs": [{"name": _("Home"), "url": reverse("places:home")}, {"name": _("My ballots"), "url": None}],
+        },
+    )
+
+
+def _parse_closes_at(raw: str) -> datetime | None:
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    dt = parse_datetime(raw)
+    if dt is None:
+        raise LinliError.one("bad_date", "截止时间格式不正确。", "The closing time is not a valid date and time.")
+    if timezone.is_naive(dt):
+        dt = timezone.make_aware(dt)
+    return dt
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def ballot_new(request: HttpRequest, pk: int) -> HttpResponse:
+    compound = get_or_404(request.user, Action.CONSULT, Compound, pk=pk)
+    projects = list(scoped(request.user, Action.CONSULT, Project.objects.filter(compound=compound)))
+    buildings = list(Building.objects.filter(compound=compound).prefetch_related("units").order_by("code"))
+    errors: list[Any] = []
+    data = request.POST if request.method == "POST" else request.GET
+    if request.method == "POST":
+        kind = data.get("scope_kind", "compound")
+        try:
+            scope_id = {
+                "compound": compound.pk,
+                "building": int(data.get("building") or 0),
+                "unit": int(data.get("unit") or 0),
+            }.get(kind, 0)
+            project = next((p for p in projects if str(p.pk) == data.get("project")), None)
+            scope = svc.scope_object(kind, scope_id)
+            if ballot_compound_of_scope(scope) != compound.pk:
+                raise LinliError.one("scope_elsewhere", "表决范围不在本小区。", "The scope is not in this compound.")
+            ballot = svc.create_ballot(
+                request.user,
+                project=project,
+                title=data.get("title", ""),
+                question=data.get("question", ""),
+                matter=data.get("matter", ""),
+                scope_kind=kind,
+                scope_id=scope_id,
+                closes_at=_parse_closes_at(data.get("closes_at", "")),
+                hide_results=bool(data.get("hide_results")),
+            )
+        except (LinliError, ValueError) as exc:
+            errors = exc.problems if isinstance(exc, LinliError) else [_problem_bad_input()]
+        else:
+            messages.success(request, _("Ballot created as a draft. Check the roll, then open it."))
+            return redirect("consult:ballot_detail", ballot.pk)
+    return render(
+        request,
+        "consult/ballots/new.html",
+        {
+            "compound": compound,
+            "projects": projects,
+            "buildings": buildings,
+            "matters": Ballot.Matter.choices,
+            "errors": errors,
+            "data": data,
+            "crumbs": _crumbs(request.user, compound=compound),
+        },
+        status=400 if errors else 200,
+    )
+
+
+def ballot_compound_of_scope(scope: Any) -> int:
+    if isinstance(scope, Compound):
+        return int(scope.pk)
+    building = scope.building if isinstance(scope, Unit) else scope
+    return int(building.compound_id)
+
+
+def _problem_bad_input() -> Any:
+    from linli.core.errors import Problem
+
+    return Problem("bad_input", "输入有误。", "The input is not valid.")
+
+
+def _detail_context(request: HttpRequest, ballot: Ballot) -> dict[str, Any]:
+    user = request.user
+    staff = can(user, Action.CONSULT, ballot)
+    show = q.results_visible(user, ballot)
+    result = q.result_of(ballot) if show else None
+    compound = ballot_compound(ballot)
+    ctx: dict[str, Any] = {
+        "ballot": ballot,
+        "staff": staff,
+        "show_results": show,
+        "result": result,
+        "bars": q.bars(result),
+        "compound": compound,
+        "choices": Choice.choices,
+        "crumbs": _crumbs(user, ballot, compound),
+        "now": timezone.now(),
+    }
+    if staff:
+        ctx["roll"] = q.roll_with_votes(ballot) if ballot.status != Ballot.Status.DRAFT else []
+        if ballot.status == Ballot.Status.DRAFT:
+            rows, left_out = svc.build_roll(ballot)
+            occupied = set(
+                RollEntry.objects.filter(ballot=ballot, occupied_by_lift=True).values_list("dwelling_id", flat=True)
+            )
+            ctx["preview"] = [{**r, "occupied": r["dwelling"].pk in occupied} for r in rows]
+            ctx["preview_owners"] = len({r["owner_key"] for r in rows})
+            ctx["left_out"] = left_out
+        ctx["history"] = list(ballot.vote_records.select_related("entered_by").order_by("-at", "-id")[:50])
+        ctx["channels"] = [(Channel.PAPER, Channel.PAPER.label), (Channel.PROXY, Channel.PROXY.label)]
+        log_access(user, AccessLog.What.VIEW_PEOPLE, ballot, ballot.path, ip=_ip(request))
+    else:
+        entries = q.my_entries(user, ballot)
+        ctx["mine"] = entries
+        ctx["my_votes"] = q.my_votes(user, ballot)
+        ctx["owner_keys"] = sorted({e.owner_key for e in entries})
+        ctx["can_vote"] = bool(entries) and ballot.status == Ballot.Status.OPEN
+    return ctx
+
+
+@never_cache
+@login_required
+@require_GET
+def ballot_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    ballot = q.get_ballot(request.user, Action.VIEW, pk)
+    return _render_detail(request, ballot)
+
+
+def _render_detail(
+    request: HttpRequest, ballot: Ballot, errors: list[Any] | None = None, status: int = 200
+) -> HttpResponse:
+    ctx = _detail_context(request, ballot)
+    ctx["errors"] = errors or []
+    template = "consult/ballots/staff.html" if ctx["staff"] else "consult/ballots/owner.html"
+    return render(request, template, ctx, status=status)
+
+
+def _act(request: HttpRequest, ballot: Ballot, fn: Any, ok: str) -> HttpResponse:
+    try:
+        fn()
+    except LinliError as exc:
+        ballot.refresh_from_db()
+        return _render_detail(request, ballot, exc.problems, exc.status)
+    messages.success(request, ok)
+    return redirect("consult:ballot_detail", ballot.pk)
+
+
+@login_required
+@require_POST
+def ballot_vote(request: HttpRequest, pk: int) -> HttpResponse:
+    """An owner votes online (or changes their vote before close)."""
+    ballot = q.get_ballot(request.user, Action.VOTE, pk)
+    return _act(
+        request,
+        ballot,
+        lambda: svc.cast_vote(
+            request.user,
+            ballot,
+            choice=request.POST.get("choice", ""),
+            owner_key=request.POST.get("owner_key") or None,
+            channel=Channel.ONLINE,
+            client_key=request.POST.get("client_key", ""),
+        ),
+        _("Your vote is recorded. You may change it until the ballot closes."),
+    )
+
+
+@login_required
+@require_POST
+def ballot_enter(request: HttpRequest, pk: int) -> HttpResponse:
+    """Staff enter a paper ballot or cast a vote on an owner's request (with the reason)."""
+    ballot = q.get_ballot(request.user, Action.CONSULT, pk)
+    channel = request.POST.get("channel", "")
+    if channel not in (Channel.PAPER, Channel.PROXY):
+        channel = "bad"
+    return _act(
+        request,
+        ballot,
+        lambda: svc.cast_vote(
+            request.user,
+            ballot,
+            choice=request.POST.get("choice", ""),
+            owner_key=request.POST.get("owner_key", ""),
+            channel=channel,
+            reason=request.POST.get("reason", ""),
+            client_key=request.POST.get("client_key", ""),
+        ),
+        _("The vote is recorded."),
+    )
+
+
+@login_required
+@require_POST
+def ballot_open(request: HttpRequest, pk: int) -> HttpResponse:
+    ballot = q.get_ballot(request.user, Action.CONSULT, pk)
+    return _act(
+        request, ballot, lambda: svc.open_ballot(request.user, ballot), _("The roll is frozen; voting is open.")
+    )
+
+
+@login_required
+@require_POST
+def ballot_close(request: HttpRequest, pk: int) -> HttpResponse:
+    ballot = q.get_ballot(request.user, Action.CONSULT, pk)
+    return _act(
+        request, ballot, lambda: svc.close_ballot(request.user, ballot), _("The ballot is closed; the result is kept.")
+    )
+
+
+@login_required
+@require_POST
+def ballot_lift(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark the dwellings the lift would occupy (draft), or record one owner's consent."""
+    ballot = q.get_ballot(request.user, Action.CONSULT, pk)
+    if "dwelling" in request.POST:
+        dwelling = Dwelling.objects.filter(
+            pk=int(request.POST["dwelling"] or 0) if request.POST["dwelling"].isdigit() else 0
+        ).first()
+
+        def consent() -> None:
+            if dwelling is None:
+                raise LinliError.one("no_dwelling", "房屋不存在。", "No such dwelling.")
+            svc.record_lift_consent(
+                request.user, ballot, dwelling, request.POST.get("consents") == "yes", request.POST.get("note", "")
+            )
+
+        return _act(request, ballot, consent, _("The owner's consent is recorded."))
+    ids = [int(i) for i in request.POST.getlist("occupied") if i.isdigit()]
+    return _act(
+        request, ballot, lambda: svc.set_lift_occupied(request.user, ballot, ids), _("Occupied dwellings saved.")
+    )
+
+
+@login_required
+@require_GET
+def ballot_export(request: HttpRequest, pk: int) -> HttpResponse:
+    ballot = q.get_ballot(request.user, Action.CONSULT, pk)
+    with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as buf:
+        q.export_workbook(request.user, ballot, buf)
+        buf.seek(0)
+        response = HttpResponse(buf.read(), content_type=XLSX)
+    log_access(request.user, AccessLog.What.EXPORT, ballot, ballot.path, ip=_ip(request))
+    name = f"表决-{ballot.pk}.xlsx"
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=name) or "attachment"
+    response["Cache-Control"] = "no-store"
+    return response
