@@ -142,12 +142,23 @@ API = {
 }
 # API routes checked elsewhere or not object-scoped, with the test that covers them.
 API_ELSEWHERE = {
+    "project": "tests/renewal/test_permission_matrix.py",
+    "project-item": "tests/renewal/test_permission_matrix.py",
+    "supervision-report": "tests/renewal/test_permission_matrix.py",
+    "catalogue": "tests/renewal/test_permission_matrix.py",
+    "notice": "tests/renewal/test_permission_matrix.py",
+    "objection": "tests/renewal/test_permission_matrix.py",
+    "ballot": "tests/consult/test_ballots_matrix.py::test_ballot_api_matrix",
     "ownership": "list scoping below",
     "resident": "list scoping below",
     "me": "tests/accounts/test_api.py::test_me_lists_own_grants",
     "grant": "tests/accounts/test_api.py (grant/revoke in and out of scope)",
     "person-reveal": "tests/accounts/test_api.py::test_people_are_masked_and_reveal_is_logged",
     "api-root": "lists endpoints only",
+    "visit": "tests/consult/test_visits_pages.py::test_visit_matrix",
+    "visit-consensus": "tests/consult/test_visits_pages.py::test_visit_matrix",
+    "survey": "tests/consult/test_surveys.py::test_survey_matrix",
+    "survey-answer": "tests/consult/test_surveys.py::test_survey_matrix",
 }
 
 
@@ -197,6 +208,35 @@ PAGES: dict[str, tuple[type, bool]] = {
     "places:grid": (m.Grid, False),
 }
 PAGES_ELSEWHERE = {
+    "renewal:project_list": "tests/renewal/test_permission_matrix.py",
+    "renewal:project_create": "tests/renewal/test_permission_matrix.py",
+    "renewal:catalogue": "tests/renewal/test_permission_matrix.py",
+    "renewal:project_detail": "tests/renewal/test_permission_matrix.py",
+    "renewal:project_phase": "tests/renewal/test_permission_matrix.py",
+    "renewal:item_add": "tests/renewal/test_permission_matrix.py",
+    "renewal:item_progress": "tests/renewal/test_permission_matrix.py",
+    "renewal:sample_flat_add": "tests/renewal/test_permission_matrix.py",
+    "renewal:open_day_add": "tests/renewal/test_permission_matrix.py",
+    "renewal:report_add": "tests/renewal/test_permission_matrix.py",
+    "renewal:report_answer": "tests/renewal/test_permission_matrix.py",
+    "renewal:photo": "tests/renewal/test_permission_matrix.py",
+    "renewal:public_project": "tests/renewal/test_permission_matrix.py",
+    "consult:notice_new": "tests/renewal/test_permission_matrix.py",
+    "consult:notice_detail": "tests/renewal/test_permission_matrix.py",
+    "consult:notice_objection_move": "tests/renewal/test_permission_matrix.py",
+    "consult:notice_public": "tests/renewal/test_permission_matrix.py",
+    "consult:notice_object": "tests/renewal/test_permission_matrix.py",
+    "consult:notice_pdf": "tests/renewal/test_permission_matrix.py",
+    "consult:ballot_mine": "tests/consult/test_ballots_matrix.py::test_ballot_page_matrix",
+    "consult:ballot_list": "tests/consult/test_ballots_matrix.py::test_ballot_page_matrix",
+    "consult:ballot_new": "tests/consult/test_ballots_matrix.py::test_ballot_page_matrix",
+    "consult:ballot_detail": "tests/consult/test_ballots_matrix.py::test_ballot_page_matrix",
+    "consult:ballot_vote": "tests/consult/test_ballots_matrix.py::test_ballot_page_matrix",
+    "consult:ballot_enter": "tests/consult/test_ballots_matrix.py::test_ballot_page_matrix",
+    "consult:ballot_open": "tests/consult/test_ballots_matrix.py::test_ballot_page_matrix",
+    "consult:ballot_close": "tests/consult/test_ballots_matrix.py::test_ballot_page_matrix",
+    "consult:ballot_lift": "tests/consult/test_ballots_matrix.py::test_ballot_page_matrix",
+    "consult:ballot_export": "tests/consult/test_ballots_matrix.py::test_ballot_page_matrix",
     "places:home": "no object: shows the user's own grants",
     "places:browse": "tests/places/test_pages.py (search results scoped)",
     "accounts:login": "public",
@@ -204,6 +244,13 @@ PAGES_ELSEWHERE = {
     "accounts:me": "own grants only",
     "set_language": "public",
     "places:reveal": "tests/places/test_pages.py (reveal in scope, 403 without REVEAL, 404 outside)",
+    "consult:visit_new": "tests/consult/test_visits_pages.py::test_visit_matrix",
+    "consult:visit_project": "tests/consult/test_visits_pages.py::test_visit_matrix",
+    "consult:visit_building": "tests/consult/test_visits_pages.py::test_visit_matrix",
+    "consult:survey_list": "tests/consult/test_surveys.py::test_survey_matrix",
+    "consult:survey_detail": "tests/consult/test_surveys.py::test_survey_matrix",
+    "consult:survey_answer": "tests/consult/test_surveys.py::test_survey_matrix",
+    "consult:survey_export": "tests/consult/test_surveys.py::test_survey_matrix",
 }
 
 

@@ -1,0 +1,127 @@
+"""/api/v1/ for needs surveys: surveys (visible with their project; opened with CONSULT), answers
+(one per dwelling, replaced on re-answer; read where the caller may VISIT or see people) and
+results by building and unit (counts of dwellings, no personal data)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.routers import DefaultRouter
+
+from linli.accounts.permissions import get_or_404, scope_q, scoped
+from linli.accounts.roles import Action
+from linli.consult.models import Survey, SurveyAnswer
+from linli.consult.queries_surveys import survey_results
+from linli.consult.services.surveys import answer_survey, create_survey
+from linli.places.models import Dwelling
+from linli.renewal.models import Project
+
+
+class SurveySerializer(serializers.ModelSerializer[Survey]):
+    class Meta:
+        model = Survey
+        fields: ClassVar = ["id", "project", "title", "opens_on", "closes_on", "created_at"]
+        read_only_fields: ClassVar = ["created_at"]
+
+
+class SurveyCreateSerializer(serializers.Serializer[Any]):
+    project = serializers.IntegerField()
+    title = serializers.CharField(max_length=200)
+    opens_on = serializers.DateField()
+    closes_on = serializers.DateField()
+
+
+class AnswerSerializer(serializers.ModelSerializer[SurveyAnswer]):
+    wanted: serializers.PrimaryKeyRelatedField[Any] = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta:
+        model = SurveyAnswer
+        fields: ClassVar = ["id", "survey", "dwelling", "wanted", "comment", "updated_at"]
+
+
+class AnswerInSerializer(serializers.Serializer[Any]):
+    dwelling = serializers.IntegerField()
+    wanted = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+def visible_surveys(user: Any) -> QuerySet[Survey]:
+    return Survey.objects.filter(project__in=scoped(user, Action.VIEW, Project.objects.all()).values("pk"))
+
+
+@extend_schema(parameters=[OpenApiParameter("project", int, description="only surveys of this project")])
+class SurveyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    serializer_class = SurveySerializer
+
+    def get_queryset(self) -> QuerySet[Survey]:
+        qs = visible_surveys(self.request.user).order_by("-opens_on", "-id")
+        raw = self.request.query_params.get("project")
+        if raw and raw.isdigit():
+            qs = qs.filter(project_id=int(raw))
+        return qs
+
+    @extend_schema(request=SurveyCreateSerializer, responses={201: SurveySerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = SurveyCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        project = get_or_404(request.user, Action.VIEW, Project, pk=v["project"])
+        survey = create_survey(request.user, project, v["title"], v["opens_on"], v["closes_on"])
+        return Response(SurveySerializer(survey).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=AnswerInSerializer, responses={200: AnswerSerializer})
+    @action(detail=True, methods=["post"])
+    def answer(self, request: Request, pk: str | None = None) -> Response:
+        """Answer (or re-answer, replacing) for one dwelling: VISIT there, or the resident's own."""
+        survey = self.get_object()
+        data = AnswerInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        dwelling = Dwelling.objects.filter(pk=v["dwelling"]).first()
+        if dwelling is None:
+            raise Http404("no such dwelling")
+        answer = answer_survey(request.user, survey, dwelling, v["wanted"], v["comment"])
+        return Response(AnswerSerializer(answer).data)
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @action(detail=True, methods=["get"])
+    def results(self, request: Request, pk: str | None = None) -> Response:
+        """Dwellings wanting each item, by building and unit, and their share of those answering."""
+        return Response(survey_results(self.get_object()).as_dict())
+
+
+@extend_schema(
+    parameters=[OpenApiParameter(p, int, description=f"only answers of this {p}") for p in ("survey", "dwelling")]
+)
+class SurveyAnswerViewSet(viewsets.ReadOnlyModelViewSet):
+    """Answers per dwelling, where the caller may VISIT or see people (a resident: their own)."""
+
+    serializer_class = AnswerSerializer
+
+    def get_queryset(self) -> QuerySet[SurveyAnswer]:
+        q: Q | None = None
+        for act in (Action.VISIT, Action.VIEW_PEOPLE):
+            part = scope_q(self.request.user, act, SurveyAnswer)
+            if part is not None:
+                q = part if q is None else q | part
+        if q is None:
+            return SurveyAnswer.objects.none()
+        qs = SurveyAnswer.objects.filter(q).prefetch_related("wanted").order_by("survey_id", "dwelling_id")
+        for param, field in (("survey", "survey_id"), ("dwelling", "dwelling_id")):
+            raw = self.request.query_params.get(param)
+            if raw and raw.isdigit():
+                qs = qs.filter(**{field: int(raw)})
+        return qs
+
+
+def register(router: DefaultRouter) -> None:
+    router.register("surveys", SurveyViewSet, basename="survey")
+    router.register("survey-answers", SurveyAnswerViewSet, basename="survey-answer")

@@ -1,0 +1,212 @@
+"""/api/v1/ for home visits: the visits (list scoped by VISIT or VIEW_PEOPLE; create with an
+idempotency ``client_key``: a repeat returns the first visit with 200 instead of 201) and the
+consensus of a project (per building, aggregates) and of one building (per dwelling: VISIT only)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.routers import DefaultRouter
+
+from linli.accounts.permissions import can, get_or_404, scope_q
+from linli.accounts.roles import Action
+from linli.consult import queries_visits as qv
+from linli.consult import vocab
+from linli.consult.models import Attitude, Visit
+from linli.consult.services.visits import log_visit, was_replayed
+from linli.core.errors import LinliError
+from linli.places.models import Dwelling
+from linli.renewal.models import Project
+
+
+class VisitSerializer(serializers.ModelSerializer[Visit]):
+    building = serializers.IntegerField(source="dwelling.building_id", read_only=True)
+    visitor = serializers.CharField(source="visitor.__str__", read_only=True)
+    reason_labels = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Visit
+        fields: ClassVar = [
+            "id",
+            "project",
+            "dwelling",
+            "building",
+            "visitor",
+            "visited_at",
+            "attitude",
+            "reasons",
+            "reason_labels",
+            "note",
+            "next_step",
+            "next_visit_on",
+            "client_key",
+            "created_at",
+        ]
+
+    def get_reason_labels(self, obj: Visit) -> list[dict[str, str]]:
+        return [{"code": c, "zh": vocab.label(c), "en": vocab.label(c, "en")} for c in obj.reasons or []]
+
+
+class VisitCreateSerializer(serializers.Serializer[Any]):
+    project = serializers.IntegerField()
+    dwelling = serializers.IntegerField()
+    attitude = serializers.ChoiceField(choices=Attitude.choices)
+    reasons = serializers.ListField(child=serializers.CharField(max_length=40), required=False, default=list)
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    next_step = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+    next_visit_on = serializers.DateField(required=False, allow_null=True, default=None)
+    visited_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    client_key = serializers.CharField(required=False, allow_blank=True, default="", max_length=64)
+
+
+def _int(request: Request, name: str) -> int | None:
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        return int(raw)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise LinliError.one(
+            "bad_parameter", f"参数 {name} 须为整数。", f"Parameter {name} must be an integer."
+        ) from exc
+
+
+def visible_visits(user: Any) -> QuerySet[Visit]:
+    """Visits the user may read: where they may VISIT, or see people (VIEW_PEOPLE)."""
+    q: Q | None = None
+    for act in (Action.VISIT, Action.VIEW_PEOPLE):
+        part = scope_q(user, act, Visit)
+        if part is not None:
+            q = part if q is None else q | part
+    if q is None:
+        return Visit.objects.none()
+    return Visit.objects.filter(q)
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter(p, int, description=f"only visits of this {p}") for p in ("project", "building", "dwelling")
+    ]
+    + [OpenApiParameter("attitude", str, enum=Attitude.values)]
+)
+class VisitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """Home visits 入户走访 (append-only: no update, no delete; a correction is a new visit)."""
+
+    serializer_class = VisitSerializer
+
+    def get_queryset(self) -> QuerySet[Visit]:
+        qs = visible_visits(self.request.user).select_related("visitor", "dwelling").order_by("-visited_at", "-id")
+        for param, field in (
+            ("project", "project_id"),
+            ("building", "dwelling__building_id"),
+            ("dwelling", "dwelling_id"),
+        ):
+            value = _int(self.request, param)
+            if value is not None:
+                qs = qs.filter(**{field: value})
+        attitude = self.request.query_params.get("attitude")
+        if attitude:
+            qs = qs.filter(attitude=attitude)
+        return qs
+
+    @extend_schema(request=VisitCreateSerializer, responses={201: VisitSerializer, 200: VisitSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = VisitCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        project = get_or_404(request.user, Action.VIEW, Project, pk=v["project"])
+        dwelling = Dwelling.objects.filter(pk=v["dwelling"]).first()
+        if dwelling is None:
+            raise Http404("no such dwelling")
+        visit = log_visit(
+            request.user,
+            project,
+            dwelling,
+            attitude=v["attitude"],
+            reasons=v["reasons"],
+            note=v["note"],
+            next_step=v["next_step"],
+            next_visit_on=v["next_visit_on"],
+            visited_at=v["visited_at"],
+            client_key=v["client_key"],
+        )
+        code = status.HTTP_200_OK if was_replayed(visit) else status.HTTP_201_CREATED
+        return Response(VisitSerializer(visit).data, status=code)
+
+
+def _state(s: qv.DwellingState) -> dict[str, Any]:
+    return {
+        "dwelling": s.id,
+        "unit": s.unit,
+        "number": s.number,
+        "floor": s.floor,
+        "attitude": s.attitude,
+        "last_visit": s.last_visit.isoformat() if s.last_visit else None,
+        "visits": s.visits,
+        "reasons": s.reasons,
+        "next_visit_on": s.next_visit_on.isoformat() if s.next_visit_on else None,
+    }
+
+
+class ConsensusViewSet(viewsets.ViewSet):
+    """Consensus of a renovation project: support rate per building (aggregates, VIEW on the
+    project) and, per building, each dwelling's current attitude (VISIT on the building)."""
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def retrieve(self, request: Request, pk: str | None = None) -> Response:
+        project = get_or_404(request.user, Action.VIEW, Project, pk=pk)
+        data = qv.project_consensus(project)
+        return Response(
+            {
+                "project": project.pk,
+                **data.total.as_dict(),
+                "buildings": [
+                    {"id": b["id"], "name": b["name"], "code": b["code"], **b["consensus"].as_dict()}
+                    for b in data.buildings
+                ],
+                "series": qv.series_rows(data.total.series),
+            }
+        )
+
+    @extend_schema(
+        responses=OpenApiTypes.OBJECT,
+        parameters=[
+            OpenApiParameter("building_pk", int, OpenApiParameter.PATH),
+            OpenApiParameter("days", int, description="not visited for this many days (default 14)"),
+        ],
+    )
+    @action(detail=True, methods=["get"], url_path=r"buildings/(?P<building_pk>[0-9]+)", url_name="building")
+    def building(self, request: Request, pk: str | None = None, building_pk: str | None = None) -> Response:
+        project = get_or_404(request.user, Action.VIEW, Project, pk=pk)
+        obj = qv.project_buildings(project).filter(pk=int(building_pk or 0)).first()
+        if obj is None:
+            raise Http404("building not in this project")
+        if not can(request.user, Action.VISIT, obj):
+            raise PermissionDenied("VISIT needed on this building")
+        data = qv.building_consensus(project, obj)
+        days = qv.stale_days(request.query_params.get("days"))
+        return Response(
+            {
+                "project": project.pk,
+                "building": obj.pk,
+                **data.consensus.as_dict(),
+                "series": qv.series_rows(data.consensus.series),
+                "dwellings": [_state(s) for s in data.states],
+                "not_visited_days": days,
+                "not_visited_for_days": [s.id for s in data.stale(days)],
+            }
+        )
+
+
+def register(router: DefaultRouter) -> None:
+    router.register("visits", VisitViewSet, basename="visit")
+    router.register("consensus", ConsensusViewSet, basename="visit-consensus")

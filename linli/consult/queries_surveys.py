@@ -1,0 +1,134 @@
+"""Results of a needs survey by building and unit: for each item, how many dwellings want it and
+what share of the answering dwellings that is. Four aggregate queries whatever the size; no
+personal data (counts of dwellings only)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count
+
+from linli.consult.models import Survey, SurveyAnswer
+from linli.consult.queries_visits import pct, project_buildings
+from linli.places.models import Dwelling
+from linli.renewal.models import ProjectItem
+
+
+@dataclass
+class ResultRow:
+    level: str  # "building", "unit" or "total"
+    label: str
+    building_id: int | None
+    unit_id: int | None
+    dwellings: int = 0
+    answered: int = 0
+    wanted: dict[int, int] = field(default_factory=dict)  # item id → dwellings wanting it
+
+    @property
+    def answered_pct(self) -> Decimal:
+        return pct(self.answered, self.dwellings)
+
+    def cells(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [
+            {"count": self.wanted.get(i["id"], 0), "pct": pct(self.wanted.get(i["id"], 0), self.answered)}
+            for i in items
+        ]
+
+
+@dataclass
+class Results:
+    survey: Survey
+    items: list[dict[str, Any]]
+    rows: list[ResultRow]
+    total: ResultRow
+
+    def table(self) -> list[dict[str, Any]]:
+        return [{"row": r, "cells": r.cells(self.items)} for r in [*self.rows, self.total]]
+
+    def chart(self) -> dict[str, Any]:
+        labels = [i["name"] for i in self.items]
+        values = [self.total.wanted.get(i["id"], 0) for i in self.items]
+        return {
+            "labels": labels,
+            "values": values,
+            "rows": [{"label": a, "value": b} for a, b in zip(labels, values, strict=True)],
+        }
+
+    def as_dict(self) -> dict[str, Any]:
+        def one(r: ResultRow) -> dict[str, Any]:
+            return {
+                "level": r.level,
+                "label": r.label,
+                "building": r.building_id,
+                "unit": r.unit_id,
+                "dwellings": r.dwellings,
+                "answered": r.answered,
+                "answered_pct": float(r.answered_pct),
+                "items": [
+                    {"item": i["id"], "count": c["count"], "pct": float(c["pct"])}
+                    for i, c in zip(self.items, r.cells(self.items), strict=True)
+                ],
+            }
+
+        return {
+            "survey": self.survey.pk,
+            "items": self.items,
+            "rows": [one(r) for r in self.rows],
+            "total": one(self.total),
+        }
+
+
+def survey_results(survey: Survey) -> Results:
+    items: list[dict[str, Any]] = [
+        dict(r)
+        for r in ProjectItem.objects.filter(project_id=survey.project_id)
+        .order_by("item_class", "id")
+        .values("id", "name", "item_class")
+    ]
+    buildings = list(project_buildings(survey.project).values("id", "name"))
+    ids = [b["id"] for b in buildings]
+    units: dict[int, list[tuple[int, str, int]]] = defaultdict(list)
+    for r in (
+        Dwelling.objects.filter(building_id__in=ids)
+        .values("building_id", "unit_id", "unit__number")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        units[r["building_id"]].append((r["unit_id"], r["unit__number"], r["n"]))
+    answered = {
+        r["dwelling__unit_id"]: r["n"]
+        for r in SurveyAnswer.objects.filter(survey=survey, dwelling__building_id__in=ids)
+        .values("dwelling__unit_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    }
+    through = SurveyAnswer.wanted.through
+    wanted: dict[int, dict[int, int]] = defaultdict(dict)
+    for r in (
+        through.objects.filter(surveyanswer__survey=survey, surveyanswer__dwelling__building_id__in=ids)
+        .values("surveyanswer__dwelling__unit_id", "projectitem_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        wanted[r["surveyanswer__dwelling__unit_id"]][r["projectitem_id"]] = r["n"]
+    rows: list[ResultRow] = []
+    total = ResultRow("total", "", None, None)
+    for b in buildings:
+        brow = ResultRow("building", b["name"], b["id"], None)
+        urows = []
+        for unit_id, number, n in sorted(units[b["id"]], key=lambda u: (len(u[1]), u[1])):
+            urow = ResultRow(
+                "unit", number, b["id"], unit_id, n, answered.get(unit_id, 0), dict(wanted.get(unit_id, {}))
+            )
+            urows.append(urow)
+            for agg in (brow, total):
+                agg.dwellings += urow.dwellings
+                agg.answered += urow.answered
+                for item, k in urow.wanted.items():
+                    agg.wanted[item] = agg.wanted.get(item, 0) + k
+        rows.append(brow)
+        rows.extend(urows)
+    return Results(survey, items, rows, total)
