@@ -47,10 +47,10 @@ $(ASSETS): package.json package-lock.json
 	@touch $@
 
 browser:
-	@command -v chromium >/dev/null || { \
-	  echo "== installing Debian's chromium for the browser tests =="; \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "browser tests need chromium: sudo apt-get install chromium"; fi; }
+	@{ command -v chromium && command -v pdftotext; } >/dev/null || { \
+	  echo "== installing Debian's chromium (browser tests) and poppler-utils (PDF text checks) =="; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null; \
+	  else echo "browser and PDF tests need: sudo apt-get install chromium poppler-utils"; fi; }
 
 migrate: venv assets
 	@$(PY) manage.py migrate --noinput -v 0

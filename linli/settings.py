@@ -240,5 +240,9 @@ LINLI_GRID_MIN_HOUSEHOLDS = int(os.environ.get("LINLI_GRID_MIN_HOUSEHOLDS", "300
 LINLI_GRID_MAX_HOUSEHOLDS = int(os.environ.get("LINLI_GRID_MAX_HOUSEHOLDS", "500"))
 # Renovation eligibility, 国办发〔2020〕23号: built before the end of 2000.
 LINLI_RENOVATION_BUILT_BEFORE_YEAR = int(os.environ.get("LINLI_RENOVATION_BUILT_BEFORE_YEAR", "2001"))
+# Public notice period 公示期 (rules.md §2: 15 days by default, Jinan; other cities 7–15).
+LINLI_NOTICE_DAYS = int(os.environ.get("LINLI_NOTICE_DAYS", "15"))
+# Objections a single address may file per hour on the public notice form.
+LINLI_OBJECTION_RATE_PER_HOUR = int(os.environ.get("LINLI_OBJECTION_RATE_PER_HOUR", "5"))
 
 SITE_NAME = _("Linli")

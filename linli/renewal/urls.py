@@ -1,4 +1,22 @@
-from django.urls import URLPattern, URLResolver
+"""/renewal/ pages: staff pages (signed in, scoped) and the public project page /renewal/p/<id>/."""
+
+from django.urls import URLPattern, URLResolver, path
+
+from linli.renewal import views
 
 app_name = "renewal"
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", views.project_list, name="project_list"),
+    path("new/", views.project_create, name="project_create"),
+    path("catalogue/", views.catalogue, name="catalogue"),
+    path("<int:pk>/", views.project_detail, name="project_detail"),
+    path("<int:pk>/phase/", views.project_phase, name="project_phase"),
+    path("<int:pk>/items/", views.item_add, name="item_add"),
+    path("<int:pk>/sample-flats/", views.sample_flat_add, name="sample_flat_add"),
+    path("<int:pk>/reports/", views.report_add, name="report_add"),
+    path("items/<int:pk>/progress/", views.item_progress, name="item_progress"),
+    path("sample-flats/<int:pk>/open-days/", views.open_day_add, name="open_day_add"),
+    path("reports/<int:pk>/answer/", views.report_answer, name="report_answer"),
+    path("photos/<int:pk>/", views.photo, name="photo"),
+    path("p/<int:pk>/", views.public_project, name="public_project"),
+]

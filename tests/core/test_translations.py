@@ -30,7 +30,8 @@ def test_every_template_string_is_in_the_catalogue():
     for template in (ROOT / "linli").rglob("templates/**/*.html"):
         for match in TRANS_TAG.finditer(template.read_text(encoding="utf-8")):
             msgid = match.group(1)[1:-1]
-            if msgid not in known:
+            # makemessages writes a literal % of a {% trans %} string as %%
+            if msgid not in known and msgid.replace("%", "%%") not in known:
                 missing.append(f"{template.relative_to(ROOT)}: {msgid!r}")
     assert not missing, "run `make messages`:\n" + "\n".join(missing)
 

@@ -1,0 +1,146 @@
+"""/api/v1/notices/ and /api/v1/objections/: public notices and the objections raised against them.
+
+Notices: list/detail for anyone who may view the project, create for CONSULT. Objections: only
+staff with CONSULT see them (masked contact), and move them forward. Residents raise objections
+through the public page's form (no sign-in)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.routers import DefaultRouter
+
+from linli.accounts.permissions import get_or_404, scoped
+from linli.accounts.roles import Action
+from linli.consult.models import Ballot, Notice, Objection
+from linli.consult.services import notices as svc
+from linli.core.errors import LinliError
+from linli.renewal.models import Project
+
+
+class NoticeSerializer(serializers.ModelSerializer[Notice]):
+    ends_on = serializers.SerializerMethodField()
+    state = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Notice
+        fields: ClassVar = [
+            "id",
+            "project",
+            "ballot",
+            "kind",
+            "title",
+            "body",
+            "starts_on",
+            "days",
+            "ends_on",
+            "state",
+            "published_at",
+        ]
+
+    def get_ends_on(self, obj: Notice) -> str:
+        return svc.ends_on(obj).isoformat()
+
+    def get_state(self, obj: Notice) -> str:
+        return svc.state(obj)
+
+
+class NoticeCreateSerializer(serializers.Serializer[Any]):
+    project = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=Notice.Kind.choices)
+    title = serializers.CharField(max_length=200)
+    body = serializers.CharField(max_length=svc.MAX_BODY)
+    starts_on = serializers.DateField(required=False, allow_null=True, default=None)
+    days = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1, max_value=svc.MAX_DAYS)
+    ballot = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+
+class ObjectionSerializer(serializers.ModelSerializer[Objection]):
+    class Meta:
+        model = Objection
+        fields: ClassVar = [
+            "id",
+            "notice",
+            "name",
+            "contact_masked",
+            "dwelling_text",
+            "text",
+            "status",
+            "response",
+            "created_at",
+        ]
+
+
+class MoveSerializer(serializers.Serializer[Any]):
+    status = serializers.ChoiceField(choices=Objection.Status.choices)
+    response = serializers.CharField(required=False, allow_blank=True, default="", max_length=svc.MAX_RESPONSE)
+
+
+class NoticeViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = NoticeSerializer
+
+    def get_queryset(self) -> QuerySet[Notice]:
+        qs = scoped(self.request.user, Action.VIEW, Notice.objects.order_by("-starts_on", "-id"))
+        project = self.request.query_params.get("project")
+        if project and project.isdigit():
+            qs = qs.filter(project_id=int(project))
+        return qs
+
+    @extend_schema(request=NoticeCreateSerializer, responses={201: NoticeSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = NoticeCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        project = get_or_404(request.user, Action.CONSULT, Project, pk=v["project"])
+        ballot = None
+        if v["ballot"] is not None:
+            ballot = Ballot.objects.filter(pk=v["ballot"], project=project).first()
+            if ballot is None:
+                raise LinliError.one(
+                    "ballot_not_in_project", "所选表决不属于本项目。", "The ballot is not of this project."
+                )
+        notice = svc.publish_notice(
+            request.user,
+            project,
+            kind=v["kind"],
+            title=v["title"],
+            body=v["body"],
+            starts_on=v["starts_on"],
+            days=v["days"],
+            ballot=ballot,
+        )
+        return Response(NoticeSerializer(notice).data, status=status.HTTP_201_CREATED)
+
+
+class ObjectionViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = ObjectionSerializer
+
+    def get_queryset(self) -> QuerySet[Objection]:
+        qs = scoped(self.request.user, Action.CONSULT, Objection.objects.order_by("-created_at"))
+        notice = self.request.query_params.get("notice")
+        if notice and notice.isdigit():
+            qs = qs.filter(notice_id=int(notice))
+        return qs
+
+    @extend_schema(request=MoveSerializer, responses=ObjectionSerializer)
+    @action(detail=True, methods=["post"])
+    def move(self, request: Request, pk: str | None = None) -> Response:
+        """Forward only: received → negotiating → mediation → closed (closing needs a response)."""
+        objection = self.get_object()
+        data = MoveSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        moved = svc.move_objection(
+            request.user, objection, data.validated_data["status"], data.validated_data["response"]
+        )
+        return Response(ObjectionSerializer(moved).data)
+
+
+def register(router: DefaultRouter) -> None:
+    router.register("notices", NoticeViewSet, basename="notice")
+    router.register("objections", ObjectionViewSet, basename="objection")

@@ -1,0 +1,266 @@
+"""Public notices 公示 and the objections raised against them (rules.md §2).
+
+A plan or result notice is posted for a period, by default ``LINLI_NOTICE_DAYS`` = 15 days (Jinan's
+rule for lift projects; other cities 7–15: *unverified for Chongqing*, hence configurable per
+deployment and per notice). The period counts calendar days including the posting day: a 15-day
+notice posted on 1 June runs to 15 June inclusive (China Standard Time, settings.TIME_ZONE).
+
+Anyone may raise an objection while the period runs (the public project page has the form). An
+objection goes to negotiation, then mediation by the residents' committee or the street, then it
+is closed with a response (the court is outside Linli: the response says so when it comes to
+that). The contact is kept encrypted (linli.core.crypto) and shown masked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.http import Http404
+from django.utils import timezone
+
+from linli.accounts.permissions import authorize
+from linli.accounts.roles import Action
+from linli.consult.models import Ballot, Notice, Objection
+from linli.core import crypto
+from linli.core.errors import LinliError, Problem
+from linli.core.masking import mask_phone
+from linli.renewal.models import Project
+
+MAX_DAYS = 90
+MAX_TITLE = 200
+MAX_BODY = 20_000
+MAX_OBJECTION = 2_000
+MAX_NAME = 100
+MAX_CONTACT = 40
+MAX_DWELLING = 100
+MAX_RESPONSE = 2_000
+
+# Objection flow: negotiation → mediation → closed (then court, outside Linli). Forward only.
+FLOW = (
+    Objection.Status.RECEIVED,
+    Objection.Status.NEGOTIATING,
+    Objection.Status.MEDIATION,
+    Objection.Status.CLOSED,
+)
+
+
+def default_days() -> int:
+    return int(getattr(settings, "LINLI_NOTICE_DAYS", 15))
+
+
+def objection_rate() -> int:
+    """Objections one address may send per notice per hour (public form, no sign-in)."""
+    return int(getattr(settings, "LINLI_OBJECTION_RATE_PER_HOUR", 5))
+
+
+def today() -> date:
+    return timezone.localdate()
+
+
+def ends_on(notice: Notice) -> date:
+    return notice.starts_on + timedelta(days=notice.days - 1)
+
+
+def is_running(notice: Notice, on: date | None = None) -> bool:
+    d = on or today()
+    return notice.starts_on <= d <= ends_on(notice)
+
+
+def state(notice: Notice, on: date | None = None) -> str:
+    d = on or today()
+    if d < notice.starts_on:
+        return "upcoming"
+    return "running" if d <= ends_on(notice) else "ended"
+
+
+def _refuse(code: str, zh: str, en: str, status: int = 400) -> LinliError:
+    return LinliError.one(code, zh, en, status)
+
+
+def publish_notice(
+    user: Any,
+    project: Project,
+    *,
+    kind: str,
+    title: str,
+    body: str,
+    starts_on: date | None = None,
+    days: int | None = None,
+    ballot: Ballot | None = None,
+) -> Notice:
+    """Post a plan or result notice of a project (CONSULT on the project)."""
+    authorize(user, Action.CONSULT, project)
+    problems: list[Problem] = []
+    title = (title or "").strip()
+    body = (body or "").strip()
+    if kind not in {k.value for k in Notice.Kind}:
+        problems.append(
+            Problem("bad_kind", "公示类型须为方案公示或结果公示。", "Kind must be a plan or a result notice.")
+        )
+    if not title or len(title) > MAX_TITLE:
+        problems.append(Problem("bad_title", "标题须为 1–200 个字符。", "The title must be 1–200 characters."))
+    if not body or len(body) > MAX_BODY:
+        problems.append(
+            Problem("bad_body", "正文不能为空,且不超过 20000 字。", "The text must be 1–20,000 characters.")
+        )
+    period = default_days() if days is None else days
+    if not isinstance(period, int) or not 1 <= period <= MAX_DAYS:
+        problems.append(Problem("bad_days", f"公示期须为 1–{MAX_DAYS} 天。", f"The period must be 1–{MAX_DAYS} days."))
+    start = starts_on or today()
+    if start < today():
+        problems.append(Problem("starts_in_past", "公示不能从过去的日期开始。", "A notice cannot start in the past."))
+    if ballot is not None and ballot.project_id != project.pk:
+        problems.append(
+            Problem("ballot_not_in_project", "所选表决不属于本项目。", "The ballot is not of this project.")
+        )
+    if problems:
+        raise LinliError(problems)
+    with transaction.atomic():
+        return Notice.objects.create(
+            project=project,
+            ballot=ballot,
+            kind=kind,
+            title=title,
+            body=body,
+            starts_on=start,
+            days=period,
+            published_by=user,
+        )
+
+
+def public_notice(pk: int) -> Notice:
+    """A notice as the public sees it: only of a project shown on the public page."""
+    notice = Notice.objects.select_related("project__compound__community__street").filter(pk=pk).first()
+    if notice is None or not notice.project.is_public:
+        raise Http404("no such public notice")
+    return notice
+
+
+@dataclass
+class ObjectionInput:
+    name: str
+    contact: str = ""
+    dwelling_text: str = ""
+    text: str = ""
+
+
+def _mask_contact(value: str) -> str:
+    return mask_phone(value) if len(value) >= 7 else "*" * len(value)
+
+
+def raise_objection(notice: Notice, data: ObjectionInput, *, client_ip: str = "", on: date | None = None) -> Objection:
+    """An objection from anyone, without signing in, while the notice's period runs."""
+    if not notice.project.is_public:
+        raise Http404("no such public notice")
+    d = on or today()
+    if not is_running(notice, d):
+        end = ends_on(notice)
+        raise _refuse(
+            "outside_period",
+            f"公示期为 {notice.starts_on:%Y年%m月%d日} 至 {end:%Y年%m月%d日},期外不受理异议。",
+            f"The notice period runs {notice.starts_on:%Y-%m-%d} to {end:%Y-%m-%d}; objections are accepted "
+            "only within it.",
+            409,
+        )
+    name = (data.name or "").strip()
+    contact = (data.contact or "").strip()
+    dwelling = (data.dwelling_text or "").strip()
+    text = (data.text or "").strip()
+    problems: list[Problem] = []
+    if not name or len(name) > MAX_NAME:
+        problems.append(Problem("bad_name", "请填写姓名(不超过 100 字)。", "Enter your name (at most 100 characters)."))
+    if not contact or len(contact) > MAX_CONTACT:
+        problems.append(
+            Problem("bad_contact", "请填写联系方式(不超过 40 字)。", "Enter how to reach you (at most 40 characters).")
+        )
+    if len(dwelling) > MAX_DWELLING:
+        problems.append(
+            Problem("bad_dwelling", "楼栋房号不超过 100 字。", "Building and dwelling: at most 100 characters.")
+        )
+    if not text or len(text) > MAX_OBJECTION:
+        problems.append(
+            Problem("bad_text", "请填写异议内容(不超过 2000 字)。", "Enter your objection (at most 2,000 characters).")
+        )
+    if problems:
+        raise LinliError(problems)
+    if client_ip:
+        key = f"linli:objection:{notice.pk}:{client_ip}"
+        cache.add(key, 0, timeout=3600)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=3600)
+            count = 1
+        if count > objection_rate():
+            raise _refuse(
+                "too_many_objections",
+                "提交过于频繁,请一小时后再试,或到社区当面提出。",
+                "Too many objections from this address; try again in an hour, or come to the community office.",
+                429,
+            )
+    with transaction.atomic():
+        return Objection.objects.create(
+            notice=notice,
+            name=name,
+            contact_enc=crypto.encrypt(contact),
+            contact_masked=_mask_contact(contact),
+            dwelling_text=dwelling,
+            text=text,
+        )
+
+
+def move_objection(user: Any, objection: Objection, to_status: str, response: str = "") -> Objection:
+    """Staff (CONSULT) move an objection forward: received → negotiating → mediation → closed.
+    Steps may be skipped forward (settled in negotiation → closed); never back; closing needs a
+    response. Each step's response is appended, dated, to the objection's response text."""
+    authorize(user, Action.CONSULT, objection.notice.project)
+    values = [s.value for s in FLOW]
+    if to_status not in values:
+        raise _refuse("bad_status", "状态无效。", "Unknown status.")
+    response = (response or "").strip()
+    if len(response) > MAX_RESPONSE:
+        raise _refuse("too_long", "答复不超过 2000 字。", "The response is at most 2,000 characters.")
+    with transaction.atomic():
+        current = Objection.objects.select_for_update().get(pk=objection.pk)
+        here, there = values.index(current.status), values.index(to_status)
+        if current.status == Objection.Status.CLOSED:
+            raise _refuse("closed", "该异议已办结。", "This objection is closed.", 409)
+        if there <= here:
+            raise _refuse(
+                "backwards",
+                "异议只能向前推进(协商→调解→办结)。",
+                "An objection only moves forward (negotiation → mediation → closed).",
+                409,
+            )
+        if to_status == Objection.Status.CLOSED and not response:
+            raise _refuse("response_required", "办结须填写答复。", "Closing needs a response.")
+        if response:
+            stamp = timezone.localtime().strftime("%Y-%m-%d %H:%M")
+            label = Objection.Status(to_status).label
+            entry = f"[{stamp} · {label}] {response}"
+            current.response = f"{current.response}\n{entry}".strip()
+        current.status = to_status
+        current.save(update_fields=["status", "response"])
+    return current
+
+
+@transaction.atomic
+def reveal_contact(user: Any, objection: Objection, reason: str, ip: str | None = None) -> str:
+    """The full contact of an objector, for staff who must call back (REVEAL where the project is),
+    with a reason; the read is logged like any reveal."""
+    from linli.accounts.models import AccessLog
+    from linli.accounts.services import log_access
+
+    reason = (reason or "").strip()
+    if len(reason) < 2:
+        raise _refuse(
+            "reason_required", "查看完整联系方式须填写事由。", "A reason is required to see the full contact."
+        )
+    authorize(user, Action.REVEAL, objection.notice.project)
+    log_access(user, AccessLog.What.REVEAL_PHONE, objection, objection.notice.project.compound.path, reason, ip)
+    return crypto.decrypt(objection.contact_enc)

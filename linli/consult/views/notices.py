@@ -1,0 +1,200 @@
+"""Public notice pages (namespace ``consult``, names ``notice_…``).
+
+Staff (CONSULT on the project) publish notices and move objections; anyone who may view the
+project reads a notice. The public side needs no sign-in and serves only notices of projects shown
+on the public page: the notice page with the objection form, the objection POST (CSRF-protected,
+size- and rate-limited, refused outside the period) and the PDF.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.dateparse import parse_date
+from django.utils.http import content_disposition_header
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from linli.accounts.permissions import can, get_or_404
+from linli.accounts.roles import Action
+from linli.consult import pdf
+from linli.consult.models import Notice, Objection
+from linli.consult.services import notices as svc
+from linli.core.errors import LinliError
+from linli.renewal.models import Project
+
+
+def _texts(exc: LinliError) -> list[str]:
+    en = (get_language() or "").startswith("en")
+    return [p.en if en else p.zh for p in exc.problems]
+
+
+def _ip(request: HttpRequest) -> str:
+    return request.META.get("REMOTE_ADDR") or ""
+
+
+def _crumbs(project: Project, here: str) -> list[dict[str, Any]]:
+    return [
+        {"name": _("Home"), "url": reverse("places:home")},
+        {"name": _("Renovation projects"), "url": reverse("renewal:project_list")},
+        {"name": project.name, "url": reverse("renewal:project_detail", args=[project.pk])},
+        {"name": here, "url": None},
+    ]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def notice_new(request: HttpRequest, pk: int) -> HttpResponse:
+    project = get_or_404(request.user, Action.CONSULT, Project.objects.select_related("compound"), pk=pk)
+    ctx: dict[str, Any] = {
+        "project": project,
+        "kinds": Notice.Kind.choices,
+        "default_days": svc.default_days(),
+        "today": svc.today(),
+        "form": request.POST if request.method == "POST" else {},
+        "crumbs": _crumbs(project, _("Publish a notice")),
+    }
+    if request.method == "POST":
+        p = request.POST
+        raw_days = (p.get("days") or "").strip()
+        starts = parse_date(p.get("starts_on") or "") if p.get("starts_on") else None
+        try:
+            if raw_days and not raw_days.isdigit():
+                raise LinliError.one("bad_days", "公示期须为天数。", "The period must be a number of days.")
+            notice = svc.publish_notice(
+                request.user,
+                project,
+                kind=p.get("kind", ""),
+                title=p.get("title", ""),
+                body=p.get("body", ""),
+                starts_on=starts,
+                days=int(raw_days) if raw_days else None,
+            )
+        except LinliError as exc:
+            ctx["errors"] = _texts(exc)
+            return render(request, "consult/notices/new.html", ctx, status=exc.status)
+        messages.success(request, _("Notice published."))
+        return HttpResponseRedirect(reverse("consult:notice_detail", args=[notice.pk]))
+    return render(request, "consult/notices/new.html", ctx)
+
+
+def _notice_ctx(notice: Notice) -> dict[str, Any]:
+    return {
+        "notice": notice,
+        "ends_on": svc.ends_on(notice),
+        "state": svc.state(notice),
+        "running": svc.is_running(notice),
+    }
+
+
+@login_required
+@require_GET
+def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    notice = get_or_404(
+        request.user, Action.VIEW, Notice.objects.select_related("project__compound", "published_by"), pk=pk
+    )
+    run = can(request.user, Action.CONSULT, notice.project)
+    flow = [s for s in svc.FLOW if s != Objection.Status.RECEIVED]
+    return render(
+        request,
+        "consult/notices/detail.html",
+        {
+            **_notice_ctx(notice),
+            "project": notice.project,
+            "can_run": run,
+            "objections": list(notice.objections.order_by("-created_at")) if run else [],
+            "flow": flow,
+            "crumbs": _crumbs(notice.project, notice.title),
+        },
+    )
+
+
+@login_required
+@require_POST
+def notice_objection_move(request: HttpRequest, pk: int) -> HttpResponse:
+    objection = Objection.objects.select_related("notice__project").filter(pk=pk).first()
+    if objection is None:
+        raise Http404("no such objection")
+    # an objection's permission is its project's: a viewer of the project is told 403, others 404
+    get_or_404(request.user, Action.CONSULT, Project, pk=objection.notice.project_id)
+    try:
+        svc.move_objection(request.user, objection, request.POST.get("status", ""), request.POST.get("response", ""))
+    except LinliError as exc:
+        for t in _texts(exc):
+            messages.error(request, t)
+        response = notice_detail(_as_get(request), objection.notice_id)
+        response.status_code = exc.status
+        return response
+    messages.success(request, _("Objection updated."))
+    return HttpResponseRedirect(reverse("consult:notice_detail", args=[objection.notice_id]) + f"#obj-{objection.pk}")
+
+
+def _as_get(request: HttpRequest) -> HttpRequest:
+    request.method = "GET"
+    return request
+
+
+# --- public (no sign-in) ---------------------------------------------------------------------------
+
+
+@require_GET
+def notice_public(request: HttpRequest, pk: int) -> HttpResponse:
+    notice = svc.public_notice(pk)
+    return render(request, "consult/notices/public.html", {**_notice_ctx(notice), "project": notice.project})
+
+
+@require_POST
+def notice_object(request: HttpRequest, pk: int) -> HttpResponse:
+    """The public objection form's target (CSRF-protected like every form)."""
+    notice = svc.public_notice(pk)
+    p = request.POST
+    data = svc.ObjectionInput(
+        name=p.get("name", ""),
+        contact=p.get("contact", ""),
+        dwelling_text=p.get("dwelling_text", ""),
+        text=p.get("text", ""),
+    )
+    try:
+        svc.raise_objection(notice, data, client_ip=_ip(request))
+    except LinliError as exc:
+        ctx = {**_notice_ctx(notice), "project": notice.project, "errors": _texts(exc), "form": p}
+        return render(request, "consult/notices/public.html", ctx, status=exc.status)
+    messages.success(request, _("Your objection was received. The community will contact you."))
+    return HttpResponseRedirect(reverse("consult:notice_public", args=[notice.pk]))
+
+
+@require_GET
+def notice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The printable notice: public for public projects, else to those who may view the project."""
+    notice = Notice.objects.select_related("project__compound__community__street").filter(pk=pk).first()
+    if notice is None:
+        raise Http404("no such notice")
+    if not notice.project.is_public:
+        get_or_404(request.user, Action.VIEW, Notice, pk=pk)
+    compound = notice.project.compound
+    community = compound.community
+    public_url = (
+        request.build_absolute_uri(reverse("renewal:public_project", args=[notice.project_id]))
+        if notice.project.is_public
+        else ""
+    )
+    data = pdf.notice_pdf(
+        title=notice.title,
+        body=notice.body,
+        kind_label=str(Notice.Kind(notice.kind).label),
+        compound=f"{community.street.name} {community.name} {compound.name}",
+        issuer=f"{community.name}居民委员会",
+        starts_on=notice.starts_on,
+        ends_on=svc.ends_on(notice),
+        days=notice.days,
+        public_url=public_url,
+    )
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition_header(False, f"公示-{notice.pk}.pdf") or ""
+    return response
