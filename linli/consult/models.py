@@ -339,3 +339,22 @@ class Objection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.notice}: {self.name}"
+
+
+class ObjectionChange(models.Model):
+    """Append-only: each step of an objection (negotiation, mediation, closing), who, when, what was said."""
+
+    objection = models.ForeignKey(Objection, on_delete=models.CASCADE, related_name="changes")
+    from_status = models.CharField(max_length=12, choices=Objection.Status.choices)
+    to_status = models.CharField(max_length=12, choices=Objection.Status.choices)
+    response = models.TextField(blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    scope: ClassVar[Scope] = Scope.of(path="objection__notice__project__compound__path")
+
+    class Meta:
+        ordering: ClassVar = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.objection}: {self.from_status} → {self.to_status}"

@@ -103,6 +103,13 @@ def test_objection_flow(world, notice):
     assert o.status == "closed" and "已约谈" in o.response and "调解达成一致" in o.response
     with pytest.raises(LinliError):
         ns.move_objection(cw, o, "closed", "again")
+    # every step is on the record, in order, with who and what was said; refused moves left none
+    steps = list(o.changes.values_list("from_status", "to_status", "response", "by"))
+    assert steps == [
+        ("received", "negotiating", "已约谈", cw.pk),
+        ("negotiating", "mediation", "街道调解", cw.pk),
+        ("mediation", "closed", "调解达成一致", cw.pk),
+    ]
 
 
 def test_public_objection_form_with_csrf(world, notice):

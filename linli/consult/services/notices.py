@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from linli.accounts.permissions import authorize
 from linli.accounts.roles import Action
-from linli.consult.models import Ballot, Notice, Objection
+from linli.consult.models import Ballot, Notice, Objection, ObjectionChange
 from linli.core import crypto
 from linli.core.errors import LinliError, Problem
 from linli.core.masking import mask_phone
@@ -217,7 +217,8 @@ def raise_objection(notice: Notice, data: ObjectionInput, *, client_ip: str = ""
 def move_objection(user: Any, objection: Objection, to_status: str, response: str = "") -> Objection:
     """Staff (CONSULT) move an objection forward: received → negotiating → mediation → closed.
     Steps may be skipped forward (settled in negotiation → closed); never back; closing needs a
-    response. Each step's response is appended, dated, to the objection's response text."""
+    response. Each step is appended as an ObjectionChange (who, when, what was said); the
+    objection's response text also gathers the dated responses for display."""
     authorize(user, Action.CONSULT, objection.notice.project)
     values = [s.value for s in FLOW]
     if to_status not in values:
@@ -244,6 +245,9 @@ def move_objection(user: Any, objection: Objection, to_status: str, response: st
             label = Objection.Status(to_status).label
             entry = f"[{stamp} · {label}] {response}"
             current.response = f"{current.response}\n{entry}".strip()
+        ObjectionChange.objects.create(
+            objection=current, from_status=current.status, to_status=to_status, response=response, by=user
+        )
         current.status = to_status
         current.save(update_fields=["status", "response"])
     return current
