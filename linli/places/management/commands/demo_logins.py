@@ -67,8 +67,13 @@ def demo_places() -> dict[str, tuple[Role, Model]] | None:
         return None
     compound = m.Compound.objects.filter(community=community).order_by("path").first()
     grid = m.Grid.objects.filter(community=community).order_by("seq").first()
+    # demo-resident owns a home in the unit of the lift project of ``load_demo_consent`` (so that
+    # they can vote in its open ballot); the same dwelling whether or not the story is loaded.
+    from linli.consult.demo import resident_dwelling
+
     dwelling = (
-        m.Dwelling.objects.filter(building__community=community, households__owner_occupied=True)
+        resident_dwelling(community)
+        or m.Dwelling.objects.filter(building__community=community, households__owner_occupied=True)
         .order_by("building__path", "unit__number", "floor", "number")
         .first()
     )
