@@ -111,6 +111,14 @@ class PhaseSerializer(serializers.Serializer[Any]):
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
 
 
+class ItemUpdateSerializer(serializers.Serializer[Any]):
+    """For the schema only: values are checked by ``services.update_item`` (bilingual errors)."""
+
+    quantity = serializers.CharField(required=False, help_text="≥ 0, at most 2 decimals")
+    unit_cost = serializers.CharField(required=False, help_text="yuan, ≥ 0, at most 2 decimals")
+    weight = serializers.CharField(required=False, allow_null=True, help_text="null or empty = the cost share")
+
+
 class ProgressSerializer(serializers.Serializer[Any]):
     progress = serializers.IntegerField(min_value=0, max_value=100)
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
@@ -211,6 +219,22 @@ class ProjectItemViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self) -> QuerySet[ProjectItem]:
         projects = q.projects_for(self.request.user).values("pk")
         return ProjectItem.objects.filter(project__in=projects).select_related("catalogue_item").order_by("id")
+
+    @extend_schema(request=ItemUpdateSerializer, responses=ProjectItemSerializer)
+    def partial_update(self, request: Request, pk: str | None = None) -> Response:
+        """Change quantity, unit cost or weight (CONSULT; refused with 409 from acceptance on).
+        A key left out is kept; ``weight: null`` (or "") goes back to the cost share."""
+        item = self.get_object()
+        data = request.data
+        kwargs: dict[str, Any] = {}
+        for key in ("quantity", "unit_cost"):
+            if key in data:
+                kwargs[key] = "" if data[key] is None or isinstance(data[key], bool) else data[key]
+        if "weight" in data:
+            w = data["weight"]
+            kwargs["weight"] = None if w is None or w == "" else ("x" if isinstance(w, bool) else w)
+        services.update_item(request.user, item, **kwargs)
+        return Response(ProjectItemSerializer(item).data)
 
     @extend_schema(request=ProgressSerializer, responses={201: ProjectItemSerializer})
     @action(detail=True, methods=["post"])

@@ -17,6 +17,7 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import timezone
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from linli.accounts.permissions import authorize
@@ -42,6 +43,9 @@ PHASES: tuple[str, ...] = tuple(p.value for p in Phase)
 # Supervision during works (国办发〔2020〕23号 "建设共管") and after, while defects are put right.
 SUPERVISION_PHASES = frozenset({Phase.WORKS, Phase.ACCEPTANCE, Phase.OPERATION})
 PROGRESS_PHASES = SUPERVISION_PHASES
+# Estimates (quantity, unit cost, weight) are what the works are accepted against: frozen from
+# acceptance on. Going back to works (a phase change with a reason) opens them again.
+ESTIMATE_LOCKED_PHASES = frozenset({Phase.ACCEPTANCE, Phase.OPERATION})
 
 MAX_PHOTO_BYTES = 8 * 1024 * 1024
 MAX_PHOTO_PIXELS = 40_000_000  # 40 megapixels: any phone photo; larger is a decompression bomb
@@ -352,17 +356,41 @@ def add_item(
 def update_item(
     user: Any, item: ProjectItem, *, quantity: Any = None, unit_cost: Any = None, weight: Any = "keep"
 ) -> ProjectItem:
-    """Change an item's quantity, unit cost or weight (``weight=None`` → back to the cost share)."""
+    """Change an item's quantity, unit cost or weight (``weight=None`` → back to the cost share).
+
+    CONSULT on the project. Every value is checked (a number ≥ 0, at most two decimals, below
+    10¹²) before anything is written; all problems are reported together. Refused (409) once the
+    project has reached acceptance: the estimates are what the works are accepted against."""
     authorize(user, Action.CONSULT, item.project)
     fields: dict[str, Any] = {}
-    if quantity is not None:
-        fields["quantity"] = _decimal(quantity, "数量", "quantity")
-    if unit_cost is not None:
-        fields["unit_cost"] = _decimal(unit_cost, "单价", "unit cost")
-    if weight != "keep":
-        fields["weight"] = _decimal(weight, "权重", "weight", allow_none=True)
+    problems: list[Problem] = []
+    for key, raw, zh, en, allow_none in (
+        ("quantity", quantity, "数量", "quantity", False),
+        ("unit_cost", unit_cost, "单价", "unit cost", False),
+        ("weight", None if weight == "keep" else weight, "权重", "weight", True),
+    ):
+        if raw is None and (key != "weight" or weight == "keep"):
+            continue
+        try:
+            fields[key] = _decimal(raw, zh, en, allow_none=allow_none)
+        except LinliError as exc:
+            problems += [Problem(p.code, p.zh, p.en, column=key) for p in exc.problems]
+    if problems:
+        raise LinliError(problems)
     with transaction.atomic():
-        ProjectItem.objects.filter(pk=item.pk).update(**fields)
+        project = Project.objects.select_for_update().get(pk=item.project_id)
+        if project.phase in ESTIMATE_LOCKED_PHASES:
+            raise _refuse(
+                "estimate_locked",
+                f"项目已进入「{Phase(project.phase).label}」阶段,改造项的数量、单价和权重不能再修改"
+                "(如确需修改,请先退回施工阶段并说明理由)。",
+                f"The project has reached “{Phase(project.phase).label}”: quantities, unit costs and weights "
+                "can no longer be changed (go back to works, with a reason, to change them).",
+                409,
+            )
+        if fields:
+            ProjectItem.objects.filter(pk=item.pk).update(**fields)
+            Project.objects.filter(pk=project.pk).update(updated_at=timezone.now())
     item.refresh_from_db()
     return item
 

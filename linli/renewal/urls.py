@@ -1,4 +1,5 @@
-"""/renewal/ pages: staff pages (signed in, scoped) and the public project page /renewal/p/<id>/."""
+"""/renewal/ pages: staff pages (signed in, scoped) and the public pages /renewal/p/ (index) and
+/renewal/p/<id>/ (one project)."""
 
 from django.urls import URLPattern, URLResolver, path
 
@@ -15,8 +16,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("<int:pk>/sample-flats/", views.sample_flat_add, name="sample_flat_add"),
     path("<int:pk>/reports/", views.report_add, name="report_add"),
     path("items/<int:pk>/progress/", views.item_progress, name="item_progress"),
+    path("items/<int:pk>/edit/", views.item_edit, name="item_edit"),
     path("sample-flats/<int:pk>/open-days/", views.open_day_add, name="open_day_add"),
     path("reports/<int:pk>/answer/", views.report_answer, name="report_answer"),
     path("photos/<int:pk>/", views.photo, name="photo"),
+    path("p/", views.public_index, name="public_index"),
     path("p/<int:pk>/", views.public_project, name="public_project"),
 ]

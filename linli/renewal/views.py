@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -28,7 +30,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from linli.accounts.permissions import can, get_or_404, scoped
 from linli.accounts.roles import Action
 from linli.core.errors import LinliError
-from linli.places.models import Building, Compound, District, Dwelling
+from linli.places.models import Building, Community, Compound, District, Dwelling, Street
 from linli.renewal import queries as q
 from linli.renewal import services
 from linli.renewal.models import (
@@ -245,6 +247,57 @@ def item_progress(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
+def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Staff (CONSULT on the project) change an item's quantity, unit cost and weight.
+    Refused from acceptance on (the estimates are what the works are accepted against)."""
+    item = _child(ProjectItem.objects.all(), pk)
+    project = get_or_404(request.user, Action.CONSULT, Project.objects.select_related("compound"), pk=item.project_id)
+    item.project = project
+    errors: list[str] = []
+    status = 200
+    if request.method == "POST":
+        p = request.POST
+        weight = (p.get("weight") or "").strip()
+        try:
+            services.update_item(
+                request.user,
+                item,
+                quantity=p.get("quantity", ""),
+                unit_cost=p.get("unit_cost", ""),
+                weight=weight or None,
+            )
+        except LinliError as exc:
+            errors = _texts(exc)
+            status = exc.status
+        else:
+            messages.success(request, _("Item updated."))
+            return _back(project, "#items-h")
+    form = (
+        request.POST
+        if request.method == "POST"
+        else {
+            "quantity": item.quantity,
+            "unit_cost": item.unit_cost,
+            "weight": "" if item.weight is None else item.weight,
+        }
+    )
+    return render(
+        request,
+        "renewal/item_form.html",
+        {
+            "item": item,
+            "project": project,
+            "form": form,
+            "errors": errors,
+            "locked": project.phase in services.ESTIMATE_LOCKED_PHASES,
+            "crumbs": [*_crumbs(project), {"name": _("Edit item"), "url": None}],
+        },
+        status=status,
+    )
+
+
+@login_required
 @require_POST
 def sample_flat_add(request: HttpRequest, pk: int) -> HttpResponse:
     project = get_or_404(request.user, Action.CONSULT, Project, pk=pk)
@@ -362,6 +415,60 @@ def catalogue(request: HttpRequest) -> HttpResponse:
             "classes": classes,
             "can_edit": can(user, Action.EDIT, district),
             "crumbs": _crumbs(None, _("Item catalogue")),
+        },
+    )
+
+
+PUBLIC_PAGE_SIZE = 30
+
+
+def _pick(request: HttpRequest, key: str, choices: list[Any]) -> Any:
+    raw = request.GET.get(key, "")
+    return next((c for c in choices if str(c.pk) == raw), None)
+
+
+@require_GET
+def public_index(request: HttpRequest) -> HttpResponse:
+    """Every public project (is_public=True), newest first, optionally narrowed to a district,
+    street or community (``?district=&street=&community=``, ids; an unknown id is ignored).
+    No sign-in and no personal data: project, compound, place names, phase and progress."""
+    public = Project.objects.filter(is_public=True)
+    districts = list(District.objects.filter(pk__in=public.values("compound__community__street__district")))
+    district = _pick(request, "district", districts)
+    streets_qs = Street.objects.filter(pk__in=public.values("compound__community__street")).select_related("district")
+    if district is not None:
+        streets_qs = streets_qs.filter(district=district)
+    streets = list(streets_qs.order_by("path"))
+    street = _pick(request, "street", streets)
+    communities_qs = Community.objects.filter(pk__in=public.values("compound__community"))
+    if street is not None:
+        communities_qs = communities_qs.filter(street=street)
+    elif district is not None:
+        communities_qs = communities_qs.filter(street__district=district)
+    communities = list(communities_qs.order_by("path"))
+    community = _pick(request, "community", communities)
+    place = community or street or district
+    if place is not None:
+        public = public.filter(compound__path__startswith=place.path)
+    public = public.select_related("compound__community__street").prefetch_related("items").order_by("-created_at")
+    page = Paginator(public, PUBLIC_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [{"project": p, "progress": q.overall_progress(list(p.items.all()))} for p in page.object_list]
+    query = {k: v.pk for k, v in (("district", district), ("street", street), ("community", community)) if v}
+    return render(
+        request,
+        "renewal/public_index.html",
+        {
+            "public": True,
+            "rows": rows,
+            "page": page,
+            "districts": districts,
+            "streets": streets,
+            "communities": communities,
+            "district": district,
+            "street": street,
+            "community": community,
+            "place": place,
+            "query": urlencode(query),
         },
     )
 

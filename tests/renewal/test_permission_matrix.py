@@ -87,12 +87,14 @@ PAGES_HERE = {
     "renewal:project_phase": "test_page_matrix",
     "renewal:item_add": "test_page_matrix",
     "renewal:item_progress": "test_page_matrix",
+    "renewal:item_edit": "test_page_matrix",
     "renewal:sample_flat_add": "test_page_matrix",
     "renewal:open_day_add": "test_page_matrix",
     "renewal:report_add": "test_page_matrix",
     "renewal:report_answer": "test_page_matrix",
     "renewal:photo": "test_page_matrix",
     "renewal:public_project": "test_public_routes",
+    "renewal:public_index": "test_public_routes",
     "consult:notice_new": "test_page_matrix",
     "consult:notice_detail": "test_page_matrix",
     "consult:notice_objection_move": "test_page_matrix",
@@ -102,7 +104,7 @@ PAGES_HERE = {
 }
 API_HERE = {
     "project": "test_api_matrix",
-    "project-item": "test_api_matrix",
+    "project-item": "test_api_matrix (GET, PATCH)",
     "supervision-report": "test_api_matrix",
     "catalogue": "test_api_matrix (any signed-in user; the district must be theirs)",
     "notice": "test_api_matrix",
@@ -132,6 +134,13 @@ def test_page_matrix(world, setup):
                     "POST",
                     reverse("renewal:item_progress", args=[o["item"].pk]),
                     {"progress": "x"},
+                    expect(role, key, RUNS[key], ok=400),
+                ),
+                ("GET", reverse("renewal:item_edit", args=[o["item"].pk]), {}, expect(role, key, RUNS[key])),
+                (
+                    "POST",
+                    reverse("renewal:item_edit", args=[o["item"].pk]),
+                    {"quantity": "-1", "unit_cost": "x"},
                     expect(role, key, RUNS[key], ok=400),
                 ),
                 (
@@ -174,6 +183,7 @@ def test_page_matrix(world, setup):
                     failures.append(f"{role} {method} {url} → {r.status_code}, expected {expected}")
     assert not failures, "\n".join(failures)
     assert not ProjectItem.objects.filter(name="").exists()
+    assert set(ProjectItem.objects.values_list("quantity", "unit_cost")) == {(1, 10)}
     assert set(Project.objects.values_list("phase", flat=True)) == {"works"}
     assert not SampleFlat.objects.filter(description__startswith="xxx").exists()
 
@@ -198,6 +208,7 @@ def test_anonymous_sees_only_public_pages(world, setup):
         reverse("renewal:catalogue"),
         reverse("renewal:project_detail", args=[o["p"].pk]),
         reverse("renewal:photo", args=[o["photo"].pk]),
+        reverse("renewal:item_edit", args=[o["item"].pk]),
         reverse("consult:notice_detail", args=[o["notice"].pk]),
         reverse("consult:notice_new", args=[o["p"].pk]),
     ):
@@ -211,6 +222,8 @@ def test_public_routes(world, setup):
     c = Client()
     o = setup["a"]
     assert c.get(reverse("renewal:public_project", args=[o["p"].pk])).status_code == 200
+    index = c.get(reverse("renewal:public_index"))
+    assert index.status_code == 200 and o["p"].name in index.content.decode()
     assert c.get(reverse("consult:notice_public", args=[o["notice"].pk])).status_code == 200
     assert c.get(reverse("consult:notice_pdf", args=[o["notice"].pk])).status_code == 200
     # the notice period of 2000 has ended: refused with 409
@@ -256,6 +269,9 @@ def test_api_matrix(world, setup):
             exp = expect(role, key, RUNS[key], ok=400)
             if r.status_code != exp:
                 failures.append(f"{role} phase {key} → {r.status_code}, expected {exp}")
+            r = c.patch(f"/api/v1/project-items/{o['item'].pk}/", {"quantity": "-1"}, content_type="application/json")
+            if r.status_code != exp:
+                failures.append(f"{role} item PATCH {key} → {r.status_code}, expected {exp}")
         listed = {row["id"] for row in c.get("/api/v1/projects/?limit=100").json()["results"]}
         for key, o in setup.items():
             if (o["p"].pk in listed) != (role in SEES[key]):

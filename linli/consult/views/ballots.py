@@ -10,6 +10,7 @@ the scope a 404, inside without the right a 403. Writes go through
 from __future__ import annotations
 
 import tempfile
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -211,6 +212,9 @@ def _detail_context(request: HttpRequest, ballot: Ballot) -> dict[str, Any]:
         "choices": Choice.choices,
         "crumbs": _crumbs(user, ballot, compound),
         "now": timezone.now(),
+        # one fresh key per rendered form: a double tap or a retried POST of this form is one
+        # submission, but two forms sent within the same second are two (a timestamp was not)
+        "client_key": uuid.uuid4().hex,
     }
     if staff:
         ctx["roll"] = q.roll_with_votes(ballot) if ballot.status != Ballot.Status.DRAFT else []
