@@ -7,7 +7,7 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 # Sections this app adds to renovation project pages (see linli/renewal/panels.py).
-PANEL_MODULES = ("panels_visits", "panels_ballots", "panels_notices")
+PANEL_MODULES = ("panels_surveys", "panels_visits", "panels_ballots", "panels_notices")
 
 
 class ConsultConfig(AppConfig):

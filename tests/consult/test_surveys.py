@@ -192,3 +192,23 @@ def test_survey_matrix(world, project, survey, items, client_for):
             if got != (200 if readable else 404):
                 failures.append(f"{role} answer {ans.pk} → {got}")
     assert not failures, "\n".join(failures)
+
+
+def test_survey_results_feed_the_project_pages(world, project, survey, items, client_for):
+    """The project's staff page and its public page show which items residents asked for,
+    most wanted first, as aggregates only."""
+    ds = list(world.building_a.dwellings.order_by("unit__number", "floor", "number"))
+    user = world.users["community_worker"]
+    answer_survey(user, survey, ds[0], [items[0].pk, items[1].pk])
+    answer_survey(user, survey, ds[1], [items[1].pk])
+    staff = client_for(user).get(reverse("renewal:project_detail", args=[project.pk])).content.decode()
+    assert 'data-testid="survey-panel"' in staff
+    section = staff[staff.index('data-testid="survey-panel"') :]
+    assert section.index("停车位") < section.index("雨污分流") < section.index("加装电梯"), "most wanted first"
+    assert reverse("consult:survey_detail", args=[survey.pk]) in staff
+    from django.test import Client
+
+    anonymous = Client().get(reverse("renewal:public_project", args=[project.pk])).content.decode()
+    assert 'data-testid="survey-panel"' in anonymous and "2 / 24" not in anonymous
+    assert reverse("consult:survey_detail", args=[survey.pk]) not in anonymous
+    assert world.owner_a.name not in anonymous
