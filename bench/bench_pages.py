@@ -37,19 +37,12 @@ client = Client()
 client.force_login(User.objects.get(username="demo-community"))
 community = m.Community.objects.get(name=LAODONG)
 building = m.Building.objects.filter(community=community).order_by("path").first()
-out = {}
-for name, url in (("community", reverse("places:community", args=[community.pk])),
-                  ("building", reverse("places:building", args=[building.pk]))):
-    for _ in range(warm):
-        r = client.get(url)
-        assert r.status_code == 200, (url, r.status_code)
-    times = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        r = client.get(url)
-        times.append((time.perf_counter() - t0) * 1000)
-        assert r.status_code == 200, (url, r.status_code)
-    out[name] = {"url": url, "ms": times, "bytes": len(r.content)}
+from bench.common import time_pages
+urls = {
+    "community": reverse("places:community", args=[community.pk]),
+    "building": reverse("places:building", args=[building.pk]),
+}
+out = time_pages(client, urls, n, warm)
 print(json.dumps(out))
 """
 

@@ -67,19 +67,12 @@ for i in range(1000):
 Visit.objects.bulk_create(visits)
 client = Client()
 client.force_login(worker)
-out = {}
-for name, url in (("building", reverse("consult:visit_building", args=[p.pk, b.pk])),
-                  ("project", reverse("consult:visit_project", args=[p.pk]))):
-    for _ in range(warm):
-        r = client.get(url)
-        assert r.status_code == 200, (url, r.status_code)
-    times = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        r = client.get(url)
-        times.append((time.perf_counter() - t0) * 1000)
-        assert r.status_code == 200, (url, r.status_code)
-    out[name] = {"url": url, "ms": times, "bytes": len(r.content)}
+from bench.common import time_pages
+urls = {
+    "building": reverse("consult:visit_building", args=[p.pk, b.pk]),
+    "project": reverse("consult:visit_project", args=[p.pk]),
+}
+out = time_pages(client, urls, n, warm)
 print(json.dumps(out))
 """
 

@@ -83,3 +83,21 @@ def print_table(results: list[Result]) -> None:
         print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
         if n == 0:
             print("  ".join("-" * w for w in widths))
+
+
+def time_pages(client: object, urls: dict[str, str], n: int, warm: int = 5) -> dict[str, dict[str, object]]:
+    """Server time of pages through Django's test client, inside a bench subprocess: ``warm``
+    untimed requests, then ``n`` timed ones per URL (ms). Each must answer 200."""
+    out: dict[str, dict[str, object]] = {}
+    for name, url in urls.items():
+        for _ in range(warm):
+            r = client.get(url)  # type: ignore[attr-defined]
+            assert r.status_code == 200, (url, r.status_code)
+        times = []
+        for _ in range(n):
+            t0 = time.perf_counter()
+            r = client.get(url)  # type: ignore[attr-defined]
+            times.append((time.perf_counter() - t0) * 1000)
+            assert r.status_code == 200, (url, r.status_code)
+        out[name] = {"url": url, "ms": times, "bytes": len(r.content)}
+    return out
