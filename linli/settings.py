@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "linli.places",
     "linli.renewal",
     "linli.consult",
+    "linli.governance",
 ]
 
 MIDDLEWARE = [

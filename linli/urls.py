@@ -8,6 +8,7 @@ urlpatterns = [
     path("accounts/", include("linli.accounts.urls")),
     path("renewal/", include("linli.renewal.urls")),
     path("consult/", include("linli.consult.urls")),
+    path("governance/", include("linli.governance.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("linli.api_urls")),

@@ -80,10 +80,10 @@ def _io(user: Any, obj: Model, kind: str) -> dict[str, Any]:
         if can(user, Action.VIEW_PEOPLE, obj):
             whats.insert(2, "residents")
         exports = [(labels[w], reverse("places:io_export", args=[kind, obj.pk, w])) for w in whats]
-    import_url = (
-        reverse("places:io_import", args=[obj.pk]) if kind == "community" and can(user, Action.EDIT, obj) else None
-    )
-    return {"exports": exports, "import_url": import_url}
+    edit = kind == "community" and can(user, Action.EDIT, obj)
+    import_url = reverse("places:io_import", args=[obj.pk]) if edit else None
+    division_url = reverse("governance:division", args=[obj.pk]) if edit else None
+    return {"exports": exports, "import_url": import_url, "division_url": division_url}
 
 
 def _ip(request: HttpRequest) -> str | None:

@@ -208,6 +208,8 @@ PAGES: dict[str, tuple[type, bool]] = {
     "places:grid": (m.Grid, False),
 }
 PAGES_ELSEWHERE = {
+    "governance:division": "tests/governance/test_division.py::test_division_page_matrix",
+    "governance:division_publish": "tests/governance/test_division.py::test_division_page_matrix",
     "renewal:project_list": "tests/renewal/test_permission_matrix.py",
     "renewal:project_create": "tests/renewal/test_permission_matrix.py",
     "renewal:catalogue": "tests/renewal/test_permission_matrix.py",

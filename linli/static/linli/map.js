@@ -72,7 +72,11 @@
     if (tiles) L.tileLayer(tiles, { attribution: el.dataset.attribution || "", maxZoom: 19 }).addTo(map);
     var label = el.dataset.households || "";
     var layer = L.geoJSON(data, {
-      style: function (f) { return STYLE[(f.properties || {}).kind] || STYLE.compound; },
+      style: function (f) {
+        var p = f.properties || {}, st = STYLE[p.kind] || STYLE.compound;
+        // A feature may carry its own colour (e.g. buildings coloured by proposed grid).
+        return p.color ? Object.assign({}, st, { color: p.color, fillColor: p.color, fillOpacity: 0.85 }) : st;
+      },
       pointToLayer: function (f, ll) {
         return L.circleMarker(ll, { radius: 5 });
       },

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from linli.governance import views
+
+app_name = "governance"
+
+urlpatterns = [
+    path("community/<int:pk>/division/", views.division, name="division"),
+    path("community/<int:pk>/division/publish/", views.division_publish, name="division_publish"),
+]

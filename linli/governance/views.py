@@ -1,0 +1,118 @@
+"""Grid division pages: preview a proposed division on the map, move buildings, publish.
+
+The community comes through ``get_or_404`` with EDIT (outside the user's scope → 404, a role
+without EDIT → 403). The draft is a signed payload in a hidden field; nothing is stored until
+publish.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from linli.accounts.permissions import get_or_404
+from linli.accounts.roles import Action
+from linli.core.errors import LinliError
+from linli.governance import services as s
+from linli.places import models as m
+
+
+def _lang() -> str:
+    return get_language() or "zh-hans"
+
+
+def _geojson(summary: s.Summary) -> dict[str, Any]:
+    features = []
+    for pg in summary.grids:
+        for b in pg.buildings:
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "Point", "coordinates": [b["lon"], b["lat"]]},
+                    "properties": {
+                        "kind": "building",
+                        "name": f"{b['compound']} {b['name']} · {pg.seq}",
+                        "households": b["households"],
+                        "grid": pg.seq,
+                        "color": pg.colour,
+                        "url": reverse("places:building", args=[b["id"]]),
+                    },
+                }
+            )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _render(
+    request: HttpRequest, community: m.Community, draft: dict[str, Any] | None, errors: list[str], status: int = 200
+) -> HttpResponse:
+    ctx: dict[str, Any] = {"place": community, "errors": errors, "draft": None}
+    if draft is not None:
+        rows = s.buildings_of(community)
+        summary = s.summarise(community, draft, rows)
+        lo, hi = s.band()
+        ctx.update(
+            {
+                "draft": s.sign(draft),
+                "summary": summary,
+                "geojson": _geojson(summary),
+                "lo": lo,
+                "hi": hi,
+                "seqs": [pg.seq for pg in summary.grids],
+            }
+        )
+    ctx["community_url"] = reverse("places:community", args=[community.pk])
+    return render(request, "governance/division.html", ctx, status=status)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def division(request: HttpRequest, pk: int) -> HttpResponse:
+    community = get_or_404(request.user, Action.EDIT, m.Community, pk=pk)
+    try:
+        if request.method == "GET":
+            return _render(request, community, s.propose(community), [])
+        draft = s.unsign(request.POST.get("draft", ""), community)
+        rows = s.buildings_of(community)
+        s.check_roster(draft, rows)
+        summary = s.summarise(community, draft, rows)
+        moves: dict[int, int] = {}
+        for key in request.POST:
+            value = request.POST.get(key, "")
+            if key.startswith("b-") and key[2:].isdigit() and value.isdigit():
+                moves[int(key[2:])] = int(value)
+        return _render(request, community, s.move(draft, summary, moves), [])
+    except LinliError as exc:
+        return _render(request, community, None, s.problems_text(exc.problems, _lang()), exc.status)
+
+
+@never_cache
+@login_required
+@require_POST
+def division_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    community = get_or_404(request.user, Action.EDIT, m.Community, pk=pk)
+    try:
+        result = s.publish(request.user, community, request.POST.get("draft", ""))
+    except LinliError as exc:
+        return _render(request, community, None, s.problems_text(exc.problems, _lang()), exc.status)
+    messages.success(
+        request,
+        _("Division published: %(created)d grids created, %(updated)d updated, %(deleted)d removed.")
+        % {"created": result.created, "updated": result.updated, "deleted": result.deleted},
+    )
+    if result.kept:
+        messages.warning(
+            request,
+            _("Kept, unpublished, because they still have a grid team or role holders: %(names)s")
+            % {"names": "、".join(result.kept)},
+        )
+    return redirect("places:community", pk=community.pk)
