@@ -6,8 +6,6 @@ user's scope is a 404 and a role without the action a 403 (``linli.accounts.perm
 
 from __future__ import annotations
 
-import io
-import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -18,11 +16,11 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
-from PIL import Image, ImageOps, UnidentifiedImageError
 
 from linli.accounts.permissions import authorize
 from linli.accounts.roles import Action
 from linli.core.errors import LinliError, Problem
+from linli.core.photos import check_photo
 from linli.places.models import Building, Compound, District, Dwelling
 from linli.renewal import catalogue as defaults
 from linli.renewal.models import (
@@ -47,10 +45,7 @@ PROGRESS_PHASES = SUPERVISION_PHASES
 # acceptance on. Going back to works (a phase change with a reason) opens them again.
 ESTIMATE_LOCKED_PHASES = frozenset({Phase.ACCEPTANCE, Phase.OPERATION})
 
-MAX_PHOTO_BYTES = 8 * 1024 * 1024
-MAX_PHOTO_PIXELS = 40_000_000  # 40 megapixels: any phone photo; larger is a decompression bomb
 MAX_PHOTOS = 6
-PHOTO_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 MAX_TEXT = 4000
 
 
@@ -453,69 +448,6 @@ def add_open_day(user: Any, flat: SampleFlat, starts_at: datetime, ends_at: date
 
 
 # --- supervision -----------------------------------------------------------------------------------
-
-
-@dataclass
-class CheckedPhoto:
-    content: bytes
-    ext: str
-    width: int
-    height: int
-
-
-def check_photo(upload: Any, index: int = 1) -> CheckedPhoto:
-    """Read an uploaded photo with Pillow: images only (JPEG, PNG, WebP), at most 8 MB and 40
-    megapixels (decompression bombs refused). Re-encoded, which drops EXIF (GPS position of the
-    resident's phone) and anything hidden after the image data."""
-    size = getattr(upload, "size", None)
-    if size is None or size > MAX_PHOTO_BYTES:
-        raise LinliError(
-            [Problem("photo_too_big", f"第 {index} 张照片超过 8 MB。", f"Photo {index} is larger than 8 MB.")], 413
-        )
-    raw = upload.read(MAX_PHOTO_BYTES + 1)
-    if len(raw) > MAX_PHOTO_BYTES:
-        raise LinliError(
-            [Problem("photo_too_big", f"第 {index} 张照片超过 8 MB。", f"Photo {index} is larger than 8 MB.")], 413
-        )
-    not_image = _refuse(
-        "not_an_image",
-        f"第 {index} 个文件不是可识别的图片(支持 JPEG、PNG、WebP)。",
-        f"File {index} is not a readable image (JPEG, PNG or WebP).",
-    )
-    bomb = _refuse(
-        "photo_too_many_pixels",
-        f"第 {index} 张照片像素过多(上限 4000 万像素)。",
-        f"Photo {index} has too many pixels (limit 40 megapixels).",
-    )
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(raw)) as probe:
-                fmt = probe.format or ""
-                width, height = probe.size
-                if fmt not in PHOTO_FORMATS:
-                    raise not_image
-                if width * height > MAX_PHOTO_PIXELS:
-                    raise bomb
-                probe.verify()
-            with Image.open(io.BytesIO(raw)) as opened:
-                opened.load()
-                img: Image.Image = ImageOps.exif_transpose(opened) or opened
-                out = io.BytesIO()
-                if fmt == "JPEG":
-                    img.convert("RGB").save(out, "JPEG", quality=85, optimize=True)
-                elif fmt == "PNG":
-                    img.save(out, "PNG", optimize=True)
-                else:
-                    img.save(out, "WEBP", quality=85)
-                width, height = img.size
-    except LinliError:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise bomb from exc
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise not_image from exc
-    return CheckedPhoto(out.getvalue(), PHOTO_FORMATS[fmt], width, height)
 
 
 def submit_report(
