@@ -240,6 +240,12 @@ LOGGING = {
 LINLI_GRID_MIN_HOUSEHOLDS = int(os.environ.get("LINLI_GRID_MIN_HOUSEHOLDS", "300"))
 LINLI_GRID_MAX_HOUSEHOLDS = int(os.environ.get("LINLI_GRID_MAX_HOUSEHOLDS", "500"))
 # Renovation eligibility, 国办发〔2020〕23号: built before the end of 2000.
+# Grid events (issue 4): a reported position snaps to the nearest registered building within this
+# many metres (farther = outside the jurisdiction); open events of the same category within the
+# second distance are offered as possible duplicates.
+LINLI_EVENT_SNAP_METRES = int(os.environ.get("LINLI_EVENT_SNAP_METRES", "300"))
+LINLI_EVENT_DUPLICATE_METRES = int(os.environ.get("LINLI_EVENT_DUPLICATE_METRES", "100"))
+
 LINLI_RENOVATION_BUILT_BEFORE_YEAR = int(os.environ.get("LINLI_RENOVATION_BUILT_BEFORE_YEAR", "2001"))
 # Public notice period 公示期 (rules.md §2: 15 days by default, Jinan; other cities 7–15).
 LINLI_NOTICE_DAYS = int(os.environ.get("LINLI_NOTICE_DAYS", "15"))

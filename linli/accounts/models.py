@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -21,6 +21,48 @@ class User(AbstractUser):
         return self.display_name or self.username
 
 
+class Department(models.Model):
+    """An organisation that handles grid events (open311.md "responsibility"): a district functional
+    department (城管, 住建, 市场监管 …), an owner of components (供水, 燃气, 供电, 通信 companies) or a
+    street's locality office (属地, the fallback for anything without a clear owner: 属地兜底).
+
+    Its staff hold the role ``department_staff`` *at the department*; they see only the events
+    dispatched to it (``Scope.department``) and the places of its jurisdiction (``path``)."""
+
+    class Kind(models.TextChoices):
+        FUNCTIONAL = "functional", _("functional department 职能部门")
+        OWNER = "owner", _("component owner 权属单位")
+        LOCALITY = "locality", _("locality 属地(街道)")
+
+    code = models.CharField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    name_en = models.CharField(_("English name"), max_length=150, blank=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    district = models.ForeignKey("places.District", on_delete=models.PROTECT, related_name="departments")
+    # A locality office's street (one per street); None for district-wide departments.
+    street = models.OneToOneField(
+        "places.Street", on_delete=models.PROTECT, null=True, blank=True, related_name="locality_office"
+    )
+    # The path it serves (the street's, or the district's), kept for scope; set on save.
+    path = models.CharField(_("jurisdiction path"), max_length=120, db_index=True, editable=False)
+    phone = models.CharField(_("duty phone"), max_length=20, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    scope: ClassVar[Scope] = Scope.of(path="path", department="id")
+
+    class Meta:
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+        ordering: ClassVar = ["kind", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.path = self.street.path if self.street is not None else self.district.path
+        super().save(*args, **kwargs)
+
+
 class RoleGrant(models.Model):
     """A role held at a place. Revoked grants are kept (revoked_at) for the record."""
 
@@ -32,6 +74,7 @@ class RoleGrant(models.Model):
         BUILDING = "building", _("building")
         GRID = "grid", _("grid")
         DWELLING = "dwelling", _("dwelling")
+        DEPARTMENT = "department", _("department")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="grants")
     role = models.CharField(_("role"), max_length=20, choices=[(r.value, f"{ROLES[r].zh} {ROLES[r].en}") for r in Role])

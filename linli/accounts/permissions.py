@@ -10,7 +10,9 @@
 
 A user's scope is the union of their active role grants (see ``roles.py``): a role held at a
 place covers every object whose path starts with that place's path; a role held at a grid covers
-objects in that grid's buildings; a role held at a dwelling covers that dwelling. Each model says
+objects in that grid's buildings; a role held at a dwelling covers that dwelling; a role held at
+a department covers the events dispatched to it and, for other models, the department's
+jurisdiction. Each model says
 how it reaches path, grid and dwelling through its ``scope`` (``linli.core.scope.Scope``).
 Superusers hold every action everywhere.
 """
@@ -83,9 +85,15 @@ def scope_q(user: Any, action: str | Action, model: type[Model]) -> Q | None:
         return None
     q: Q | None = None
     for g in grants_of(user):
-        if not allows(g.role, str(action)):
+        if not allows(g.role, str(action), g.place_kind):
             continue
-        if g.place_kind == "grid":
+        if g.place_kind == "department":
+            # only what was dispatched to the department; other models through its jurisdiction
+            if scope.department:
+                part = _any(scope.department, "", g.place_id)
+            else:
+                part = _any(scope.path, "__startswith", g.path)
+        elif g.place_kind == "grid":
             part = _any(scope.grid, "", g.place_id)
         elif g.place_kind == "dwelling":
             part = _any(scope.dwelling, "", g.place_id)

@@ -22,6 +22,11 @@ class Action(StrEnum):
     CONSULT = "consult"  # run renovation projects, surveys, ballots and notices; enter paper and proxy
     #                      votes; see who voted how (rules.md §1: only community staff)
     VOTE = "vote"  # cast one's own vote as a verified owner (a personal right, not power over others)
+    # Grid events and their closed loop (open311.md, rules.md §4):
+    EVENTS = "events"  # see grid events in scope, with the reporter's contact (the handling chain only)
+    REPORT = "report"  # collect an event on the ground (信息收集) and verify one on site (核查)
+    HANDLE = "handle"  # a department's work on events dispatched to it: accept, handle, report back
+    COMMAND = "command"  # the command centre: register, dispatch, close, evaluate, approve, escalate
 
 
 # Actions that concern the holder only: they do not make a role "stronger" when granting.
@@ -51,47 +56,91 @@ class RoleSpec:
     at: frozenset[str]
     # 0 = district administration … 3 = the front line; one grants only roles of a higher rank.
     rank: int = 3
+    # Where the actions differ by the kind of place the role is held at: {place kind: actions}.
+    at_actions: tuple[tuple[str, frozenset[Action]], ...] = ()
+
+    def all_actions(self) -> frozenset[Action]:
+        out = self.actions
+        for _kind, actions in self.at_actions:
+            out |= actions
+        return out
+
+    def actions_at(self, place_kind: str | None) -> frozenset[Action]:
+        for kind, actions in self.at_actions:
+            if kind == place_kind:
+                return actions
+        return self.actions
 
 
 A = Action
 _ALL = frozenset(Action)
 _ADMIN_PLACES = frozenset({"district", "street", "community", "compound", "building"})
+_GRID_WORK = frozenset({A.EVENTS, A.REPORT})
 
 ROLES: dict[Role, RoleSpec] = {
     Role.DISTRICT_ADMIN: RoleSpec("区级管理员(住建委)", "District administrator", _ALL, frozenset({"district"}), 0),
     Role.STREET_COMMAND: RoleSpec(
         "街道指挥中心",
         "Street command centre",
-        frozenset({A.VIEW, A.VIEW_PEOPLE, A.REVEAL, A.EXPORT, A.MANAGE_ROLES, A.VISIT, A.CONSULT}),
+        frozenset(
+            {
+                A.VIEW,
+                A.VIEW_PEOPLE,
+                A.REVEAL,
+                A.EXPORT,
+                A.MANAGE_ROLES,
+                A.VISIT,
+                A.CONSULT,
+                A.EVENTS,
+                A.REPORT,
+                A.COMMAND,
+            }
+        ),
         frozenset({"street"}),
         1,
     ),
     Role.COMMUNITY_WORKER: RoleSpec(
         "社区工作者",
         "Community worker",
-        frozenset({A.VIEW, A.VIEW_PEOPLE, A.REVEAL, A.EDIT, A.EXPORT, A.MANAGE_ROLES, A.VISIT, A.CONSULT}),
+        frozenset({A.VIEW, A.VIEW_PEOPLE, A.REVEAL, A.EDIT, A.EXPORT, A.MANAGE_ROLES, A.VISIT, A.CONSULT} | _GRID_WORK),
         frozenset({"community", "compound"}),
         2,
     ),
     Role.GRID_LEADER: RoleSpec(
-        "网格长", "Grid leader", frozenset({A.VIEW, A.VIEW_PEOPLE, A.REVEAL, A.EXPORT, A.VISIT}), frozenset({"grid"})
+        "网格长",
+        "Grid leader",
+        frozenset({A.VIEW, A.VIEW_PEOPLE, A.REVEAL, A.EXPORT, A.VISIT} | _GRID_WORK),
+        frozenset({"grid"}),
     ),
     Role.GRID_FULLTIME: RoleSpec(
         "专职网格员",
         "Full-time grid worker",
-        frozenset({A.VIEW, A.VIEW_PEOPLE, A.REVEAL, A.VISIT}),
+        frozenset({A.VIEW, A.VIEW_PEOPLE, A.REVEAL, A.VISIT} | _GRID_WORK),
         frozenset({"grid"}),
     ),
     Role.GRID_PARTTIME: RoleSpec(
-        "兼职网格员", "Part-time grid worker", frozenset({A.VIEW, A.VIEW_PEOPLE, A.VISIT}), frozenset({"grid"})
+        "兼职网格员",
+        "Part-time grid worker",
+        frozenset({A.VIEW, A.VIEW_PEOPLE, A.VISIT} | _GRID_WORK),
+        frozenset({"grid"}),
     ),
     Role.GRID_INSTRUCTOR: RoleSpec(
-        "网格指导员", "Grid instructor", frozenset({A.VIEW, A.VIEW_PEOPLE, A.VISIT}), frozenset({"grid"})
+        "网格指导员", "Grid instructor", frozenset({A.VIEW, A.VIEW_PEOPLE, A.VISIT} | _GRID_WORK), frozenset({"grid"})
     ),
-    # Volunteers (party members, shopkeepers, couriers …) see the grid, never the roster.
-    Role.GRID_FORCE: RoleSpec("N力量(志愿者)", "N force (volunteer)", frozenset({A.VIEW}), frozenset({"grid"})),
+    # Volunteers (party members, shopkeepers, couriers …) see the grid, never the roster; they may
+    # report a problem they see, but not read other people's reports.
+    Role.GRID_FORCE: RoleSpec(
+        "N力量(志愿者)", "N force (volunteer)", frozenset({A.VIEW, A.REPORT}), frozenset({"grid"})
+    ),
+    # Held at a district or street: sees places (no people). Held at a department (a functional
+    # department, a utility or a street's locality office): also works the events dispatched to that
+    # department and sees nothing else of the event stream ("部门报到", issue 4 §5).
     Role.DEPARTMENT_STAFF: RoleSpec(
-        "部门工作人员", "Department staff", frozenset({A.VIEW}), frozenset({"district", "street"})
+        "部门工作人员",
+        "Department staff",
+        frozenset({A.VIEW}),
+        frozenset({"district", "street", "department"}),
+        at_actions=(("department", frozenset({A.VIEW, A.EVENTS, A.HANDLE})),),
     ),
     Role.RESIDENT: RoleSpec(
         "居民/业主", "Resident / owner", frozenset({A.VIEW, A.VIEW_PEOPLE, A.VOTE}), frozenset({"dwelling"})
@@ -100,9 +149,10 @@ ROLES: dict[Role, RoleSpec] = {
 }
 
 
-def allows(role: str, action: str) -> bool:
+def allows(role: str, action: str, place_kind: str | None = None) -> bool:
+    """Whether ``role`` (held at a place of ``place_kind``; None = anywhere) allows ``action``."""
     spec = ROLES.get(Role(role)) if role in Role._value2member_map_ else None
-    return spec is not None and Action(action) in spec.actions
+    return spec is not None and Action(action) in spec.actions_at(place_kind)
 
 
 def may_be_held_at(role: str, place_kind: str) -> bool:
@@ -120,4 +170,4 @@ def grantable_by(granter_roles: set[str]) -> set[Role]:
             rank = min(rank, ROLES[Role(r)].rank)
     if not held:
         return set()
-    return {role for role, spec in ROLES.items() if spec.actions - PERSONAL <= held and spec.rank > rank}
+    return {role for role, spec in ROLES.items() if spec.all_actions() - PERSONAL <= held and spec.rank > rank}

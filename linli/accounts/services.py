@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
 
-from linli.accounts.models import AccessLog, RoleGrant, User
+from linli.accounts.models import AccessLog, Department, RoleGrant, User
 from linli.accounts.permissions import authorize, forget_grants, grants_of
 from linli.accounts.roles import ROLES, Action, Role, grantable_by, may_be_held_at
 from linli.core.errors import LinliError
@@ -32,7 +32,7 @@ def place_label(place: Model) -> str:
 
 
 def resolve_place(kind: str, place_id: int) -> Model:
-    model = PLACE_MODELS.get(kind)
+    model = Department if kind == "department" else PLACE_MODELS.get(kind)
     if model is None:
         raise LinliError.one("unknown_place_kind", f"未知的地点类型:{kind}", f"Unknown place kind: {kind}")
     obj = model._default_manager.filter(pk=place_id).first()
@@ -43,7 +43,7 @@ def resolve_place(kind: str, place_id: int) -> Model:
 
 @transaction.atomic
 def grant_role(granter: Any, user: User, role: str, place: Model) -> RoleGrant:
-    kind = place.kind  # type: ignore[attr-defined]
+    kind = "department" if isinstance(place, Department) else place.kind  # type: ignore[attr-defined]
     if role not in Role._value2member_map_:
         raise LinliError.one("unknown_role", f"未知角色:{role}", f"Unknown role: {role}")
     if not may_be_held_at(role, kind):

@@ -2,7 +2,9 @@
 
 Every model that the permission check must scope declares one ``Scope``: the ORM lookups from
 the model to (a) the materialised place path of the building or place it belongs to, (b) the
-grid it falls in, (c) the dwelling it concerns. ``linli.accounts.permissions`` turns a person's
+grid it falls in, (c) the dwelling it concerns, (d) the department it is dispatched to (grid
+events). A model without department lookups is seen by a department's staff through the
+department's jurisdiction path. ``linli.accounts.permissions`` turns a person's
 role grants into a filter from these lookups, for every model, in one place.
 A lookup may be a tuple: the object is in scope if any of them is.
 """
@@ -19,14 +21,20 @@ class Scope:
     path: Lookups = ()
     grid: Lookups = ()
     dwelling: Lookups = ()
+    department: Lookups = ()
     # True where a lookup crosses a to-many relation and rows could repeat.
     distinct: bool = False
 
     @classmethod
     def of(
-        cls, path: str | Lookups = (), grid: str | Lookups = (), dwelling: str | Lookups = (), distinct: bool = False
+        cls,
+        path: str | Lookups = (),
+        grid: str | Lookups = (),
+        dwelling: str | Lookups = (),
+        distinct: bool = False,
+        department: str | Lookups = (),
     ) -> Scope:
         def tup(v: str | Lookups) -> Lookups:
             return (v,) if isinstance(v, str) else tuple(v)
 
-        return cls(tup(path), tup(grid), tup(dwelling), distinct)
+        return cls(tup(path), tup(grid), tup(dwelling), tup(department), distinct)

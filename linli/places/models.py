@@ -160,7 +160,11 @@ class Building(Place):
         verbose_name = _("building")
         verbose_name_plural = _("buildings")
         constraints: ClassVar = [models.UniqueConstraint(fields=["compound", "code"], name="building_code_unique")]
-        indexes: ClassVar = [models.Index(fields=["community", "grid"])]
+        indexes: ClassVar = [
+            models.Index(fields=["community", "grid"]),
+            # events snap a reported position to the nearest building (governance.services.events.locate)
+            models.Index(fields=["lat", "lon"], name="building_position"),
+        ]
 
     def save(self, *args: object, **kwargs: object) -> None:
         # Grids never cross communities (rules.md §4); bulk loaders check it themselves.

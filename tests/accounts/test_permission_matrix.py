@@ -255,6 +255,9 @@ PAGES_ELSEWHERE = {
     "consult:survey_detail": "tests/consult/test_surveys.py::test_survey_matrix",
     "consult:survey_answer": "tests/consult/test_surveys.py::test_survey_matrix",
     "consult:survey_export": "tests/consult/test_surveys.py::test_survey_matrix",
+    # -- grid events (governance) --
+    # -- Open311 --
+    # -- command centre (dashboard) --
 }
 
 

@@ -8,7 +8,7 @@ import pytest
 from django.core import signing
 from django.urls import reverse
 
-from linli.governance import services as s
+from linli.governance.services import division as s
 from linli.places import models as m
 from tests import factories as f
 

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from linli.accounts.permissions import get_or_404
 from linli.accounts.roles import Action
 from linli.core.errors import LinliError
-from linli.governance import services as s
+from linli.governance.services import division as s
 from linli.places import models as m
 
 

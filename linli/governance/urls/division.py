@@ -1,8 +1,6 @@
 from django.urls import path
 
-from linli.governance import views
-
-app_name = "governance"
+from linli.governance.views import division as views
 
 urlpatterns = [
     path("community/<int:pk>/division/", views.division, name="division"),

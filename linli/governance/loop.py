@@ -1,0 +1,253 @@
+"""The closed loop of a grid event (pure Python, no Django).
+
+The seven steps of digital urban management (GB/T 30428.1 and CJ/T 315, summarised in
+``shared/design/open311.md``): 信息收集 → 案卷建立 → 任务派遣 → 任务处理 → 处理反馈 → 核查结案 → 综合评价.
+Here each *step* is the state an event waits in, and each *move* the act that ends a step:
+
+    collected   信息收集  --register-->  registered   (the command centre opens a case 立案)
+    registered  案卷建立  --dispatch-->  dispatched   (sent to the routed department)
+    dispatched  任务派遣  --accept---->  handling     (the department reports for duty: 部门报到)
+    handling    任务处理  --report---->  reported     (done, with photos)
+    reported    处理反馈  --verify---->  closed       (someone else checks on site; a failed check
+                                                       sends it back to handling: rework 返工)
+    closed      核查结案  --evaluate-->  evaluated    (综合评价: the reporter's or centre's score)
+
+Side moves: a department returns a case that is not its own (回退, back to registered, with a
+reason); a case is voided (作废: a duplicate, not a problem, outside the remit); a case is put on
+the backlog (挂账: cannot be solved now, stays open, not overdue); its deadline is extended (延期)
+or it is deferred (缓办: out of the due count until a date). Return, void, extension, deferral and
+backlog need the command centre's approval (``APPROVED_BY_COMMAND``) and are counted.
+
+Each step has a time limit (hours, per category); overdue escalates — "吹哨": first to the street
+command centre, then to the district (rules.md §4).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+
+class Step(StrEnum):
+    COLLECTED = "collected"
+    REGISTERED = "registered"
+    DISPATCHED = "dispatched"
+    HANDLING = "handling"
+    REPORTED = "reported"
+    CLOSED = "closed"
+    EVALUATED = "evaluated"
+    VOIDED = "voided"
+
+
+# (Chinese, English) — the seven GB/T 30428 steps, and the void state.
+STEP_NAMES: dict[Step, tuple[str, str]] = {
+    Step.COLLECTED: ("信息收集", "Collected"),
+    Step.REGISTERED: ("案卷建立", "Registered"),
+    Step.DISPATCHED: ("任务派遣", "Dispatched"),
+    Step.HANDLING: ("任务处理", "Being handled"),
+    Step.REPORTED: ("处理反馈", "Reported back"),
+    Step.CLOSED: ("核查结案", "Verified and closed"),
+    Step.EVALUATED: ("综合评价", "Evaluated"),
+    Step.VOIDED: ("作废", "Voided"),
+}
+
+SEVEN: tuple[Step, ...] = (
+    Step.COLLECTED,
+    Step.REGISTERED,
+    Step.DISPATCHED,
+    Step.HANDLING,
+    Step.REPORTED,
+    Step.CLOSED,
+    Step.EVALUATED,
+)
+
+# Open311 knows only open and closed (open311.md): a case is closed once verified, or voided.
+CLOSED_STEPS = frozenset({Step.CLOSED, Step.EVALUATED, Step.VOIDED})
+OPEN_STEPS = frozenset(Step) - CLOSED_STEPS
+
+
+class Move(StrEnum):
+    REGISTER = "register"
+    DISPATCH = "dispatch"
+    ACCEPT = "accept"
+    REPORT = "report"
+    VERIFY_PASS = "verify_pass"  # noqa: S105 (a move, not a password)
+    VERIFY_FAIL = "verify_fail"
+    EVALUATE = "evaluate"
+    RETURN = "return"
+    VOID = "void"
+    # Flags and deadlines; the step does not change:
+    BACKLOG = "backlog"
+    UNBACKLOG = "unbacklog"
+    EXTEND = "extend"
+    DEFER = "defer"
+    WHISTLE = "whistle"
+    ESCALATE = "escalate"
+    NOTE = "note"
+
+
+MOVE_NAMES: dict[Move, tuple[str, str]] = {
+    Move.REGISTER: ("立案", "Register"),
+    Move.DISPATCH: ("派遣", "Dispatch"),
+    Move.ACCEPT: ("签收(部门报到)", "Accept"),
+    Move.REPORT: ("处置反馈", "Report back"),
+    Move.VERIFY_PASS: ("核查通过,结案", "Verified: close"),
+    Move.VERIFY_FAIL: ("核查未通过,返工", "Verification failed: rework"),
+    Move.EVALUATE: ("综合评价", "Evaluate"),
+    Move.RETURN: ("回退", "Return"),
+    Move.VOID: ("作废", "Void"),
+    Move.BACKLOG: ("挂账", "Backlog"),
+    Move.UNBACKLOG: ("销账(恢复办理)", "Off the backlog"),
+    Move.EXTEND: ("延期", "Extend"),
+    Move.DEFER: ("缓办", "Defer"),
+    Move.WHISTLE: ("吹哨", "Blow the whistle"),
+    Move.ESCALATE: ("超时升级", "Escalate (overdue)"),
+    Move.NOTE: ("备注", "Note"),
+}
+
+
+class Who(StrEnum):
+    """Which part of the chain takes a move (mapped to role actions by the services)."""
+
+    COMMAND = "command"  # the street command centre (or the district)
+    DEPARTMENT = "department"  # staff of the department the case is dispatched to
+    FIELD = "field"  # a grid worker on site (or the command centre)
+    REPORTER_OR_COMMAND = "reporter_or_command"
+
+
+@dataclass(frozen=True)
+class Rule:
+    from_steps: frozenset[Step]
+    to_step: Step | None  # None: the step does not change
+    who: Who
+
+
+_S = Step
+RULES: dict[Move, Rule] = {
+    Move.REGISTER: Rule(frozenset({_S.COLLECTED}), _S.REGISTERED, Who.COMMAND),
+    Move.DISPATCH: Rule(frozenset({_S.REGISTERED}), _S.DISPATCHED, Who.COMMAND),
+    Move.ACCEPT: Rule(frozenset({_S.DISPATCHED}), _S.HANDLING, Who.DEPARTMENT),
+    Move.REPORT: Rule(frozenset({_S.HANDLING}), _S.REPORTED, Who.DEPARTMENT),
+    Move.VERIFY_PASS: Rule(frozenset({_S.REPORTED}), _S.CLOSED, Who.FIELD),
+    Move.VERIFY_FAIL: Rule(frozenset({_S.REPORTED}), _S.HANDLING, Who.FIELD),
+    Move.EVALUATE: Rule(frozenset({_S.CLOSED}), _S.EVALUATED, Who.REPORTER_OR_COMMAND),
+    # A department asks to return a case (approved by the command centre): back to registered.
+    Move.RETURN: Rule(frozenset({_S.DISPATCHED, _S.HANDLING}), _S.REGISTERED, Who.COMMAND),
+    Move.VOID: Rule(frozenset({_S.COLLECTED, _S.REGISTERED, _S.DISPATCHED, _S.HANDLING}), _S.VOIDED, Who.COMMAND),
+    Move.BACKLOG: Rule(frozenset({_S.DISPATCHED, _S.HANDLING}), None, Who.COMMAND),
+    Move.UNBACKLOG: Rule(frozenset({_S.DISPATCHED, _S.HANDLING}), None, Who.COMMAND),
+    Move.EXTEND: Rule(frozenset({_S.DISPATCHED, _S.HANDLING}), None, Who.COMMAND),
+    Move.DEFER: Rule(frozenset({_S.DISPATCHED, _S.HANDLING}), None, Who.COMMAND),
+    Move.WHISTLE: Rule(frozenset(OPEN_STEPS), None, Who.FIELD),
+    Move.ESCALATE: Rule(frozenset(OPEN_STEPS), None, Who.COMMAND),
+    Move.NOTE: Rule(frozenset(Step), None, Who.FIELD),
+}
+
+# Moves a department may only *ask* for; the command centre approves (and they are counted).
+REQUESTABLE = frozenset({Move.RETURN, Move.VOID, Move.EXTEND, Move.DEFER, Move.BACKLOG})
+
+
+class StepError(ValueError):
+    """A move that is not allowed from the event's current step."""
+
+    def __init__(self, move: Move, step: Step) -> None:
+        self.move, self.step = move, step
+        super().__init__(f"{move} is not allowed at step {step}")
+
+    @property
+    def zh(self) -> str:
+        return f"案件处于“{STEP_NAMES[self.step][0]}”,不能“{MOVE_NAMES[self.move][0]}”。"
+
+    @property
+    def en(self) -> str:
+        return f"The case is at “{STEP_NAMES[self.step][1]}”; “{MOVE_NAMES[self.move][1]}” is not possible now."
+
+
+def apply(step: Step, move: Move) -> Step:
+    """The step after ``move`` from ``step``; raises StepError if the move is not allowed there."""
+    rule = RULES[move]
+    if step not in rule.from_steps:
+        raise StepError(move, step)
+    return rule.to_step if rule.to_step is not None else step
+
+
+# --- time limits ----------------------------------------------------------------------------------
+
+# The step whose deadline runs while an event waits in a state, and its default limit in hours.
+# Calendar hours: the command centre is staffed 24 h (rules.md §4); a district may set per category.
+LIMIT_OF_STEP: dict[Step, str] = {
+    Step.COLLECTED: "register",
+    Step.REGISTERED: "dispatch",
+    Step.DISPATCHED: "accept",
+    Step.HANDLING: "handle",
+    Step.REPORTED: "verify",
+    Step.CLOSED: "evaluate",
+}
+DEFAULT_LIMITS: dict[str, float] = {
+    "register": 2,
+    "dispatch": 1,
+    "accept": 2,
+    "handle": 72,
+    "verify": 24,
+    "evaluate": 72,
+}
+LIMIT_NAMES: dict[str, tuple[str, str]] = {
+    "register": ("立案时限", "to register"),
+    "dispatch": ("派遣时限", "to dispatch"),
+    "accept": ("签收时限", "to accept"),
+    "handle": ("处置时限", "to handle"),
+    "verify": ("核查时限", "to verify"),
+    "evaluate": ("评价时限", "to evaluate"),
+}
+
+
+def limits_with_defaults(limits: dict[str, float] | None) -> dict[str, float]:
+    out = dict(DEFAULT_LIMITS)
+    for key, value in (limits or {}).items():
+        if key in DEFAULT_LIMITS and value is not None and float(value) > 0:
+            out[key] = float(value)
+    return out
+
+
+def check_limits(limits: object) -> list[str]:
+    """Problems with a category's limits (English keys of the offending entries)."""
+    if not isinstance(limits, dict):
+        return ["limits must be an object of hours"]
+    bad = []
+    for key, value in limits.items():
+        if key not in DEFAULT_LIMITS:
+            bad.append(f"unknown step limit {key!r}")
+        elif isinstance(value, bool) or not isinstance(value, int | float) or not 0 < float(value) <= 24 * 365:
+            bad.append(f"{key} must be hours between 0 and 8760")
+    return bad
+
+
+def step_deadline(step: Step, started: datetime, limits: dict[str, float]) -> datetime | None:
+    """When the step an event has just entered must be done; None for terminal steps."""
+    key = LIMIT_OF_STEP.get(step)
+    if key is None:
+        return None
+    return started + timedelta(hours=limits_with_defaults(limits)[key])
+
+
+def handle_deadline(dispatched: datetime, limits: dict[str, float]) -> datetime:
+    """The deadline that 按期结案 is measured against: accept + handle + verify from dispatch."""
+    full = limits_with_defaults(limits)
+    return dispatched + timedelta(hours=full["accept"] + full["handle"] + full["verify"])
+
+
+# --- escalation ("吹哨") ---------------------------------------------------------------------------
+
+NONE, STREET, DISTRICT = 0, 1, 2
+LEVEL_NAMES = {NONE: ("", ""), STREET: ("街道指挥中心", "street command centre"), DISTRICT: ("区级", "district")}
+
+
+def escalation_level(now: datetime, step_due: datetime | None, step_hours: float) -> int:
+    """The level an event should be escalated to: overdue → the street command centre; overdue by
+    as long again as the step's own limit (at least 24 h) → the district."""
+    if step_due is None or now <= step_due:
+        return NONE
+    if now - step_due >= timedelta(hours=max(step_hours, 24.0)):
+        return DISTRICT
+    return STREET

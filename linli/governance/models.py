@@ -1,0 +1,289 @@
+"""Grid events and their closed loop (issue 4; open311.md, rules.md §4).
+
+An ``Event`` is one reported problem at one place, from any channel (grid worker, resident, hotline
+desk, sensor, task from above, an Open311 client). It moves through the seven steps of
+``loop.py``; every move appends an ``EventLog`` row (never updated or deleted). A department's
+requests to return, void, extend, defer or put a case on the backlog are ``EventRequest``s that
+the command centre approves or refuses.
+
+Dashboard figures are grouped over denormalised columns of ``Event`` (sector, kind, grid,
+community, street, department, due and closed times), so the command centre reads one table.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from linli.core.scope import Scope
+from linli.governance.categories import KIND_NAMES, SECTOR_NAMES
+from linli.governance.loop import CLOSED_STEPS, MOVE_NAMES, STEP_NAMES, Move, Step
+
+STEP_CHOICES = [(s.value, f"{zh} {en}") for s, (zh, en) in STEP_NAMES.items()]
+MOVE_CHOICES = [(m.value, f"{zh} {en}") for m, (zh, en) in MOVE_NAMES.items()]
+KIND_CHOICES = [(k.value, f"{zh} {en}") for k, (zh, en) in KIND_NAMES.items()]
+SECTOR_CHOICES = [(s.value, f"{zh} {en}") for s, (zh, en) in SECTOR_NAMES.items()]
+
+
+class Category(models.Model):
+    """An event category (an Open311 *service*): a component or incident of one of the four sectors."""
+
+    code = models.CharField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    name_en = models.CharField(_("English name"), max_length=150, blank=True)
+    kind = models.CharField(_("class"), max_length=10, choices=KIND_CHOICES)
+    sector = models.CharField(_("sector"), max_length=12, choices=SECTOR_CHOICES)
+    description = models.TextField(_("description"), blank=True)
+    keywords = models.CharField(_("keywords"), max_length=200, blank=True)
+    # The component's owner (部件) or second in line for an incident (事件); None = the locality only.
+    owner = models.ForeignKey(
+        "accounts.Department", on_delete=models.PROTECT, null=True, blank=True, related_name="owned_categories"
+    )
+    # Hours per step limit ({"accept": 1, "handle": 24} …); loop.DEFAULT_LIMITS fill the rest.
+    limits = models.JSONField(_("time limits (hours)"), default=dict, blank=True)
+    # Open311 service-definition attributes: [{code, zh, en, datatype, required, values: [[key, zh, en]]}]
+    attributes = models.JSONField(_("attributes"), default=list, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("event category")
+        verbose_name_plural = _("event categories")
+        ordering: ClassVar = ["order", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class RoutingRule(models.Model):
+    """Send events of ``category`` at places under ``path`` to ``department`` (most specific path wins).
+    Without a rule: a component to its owner, an incident to the locality (属地兜底)."""
+
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="routes")
+    path = models.CharField(_("place path prefix"), max_length=120)
+    department = models.ForeignKey("accounts.Department", on_delete=models.PROTECT, related_name="routes")
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    scope: ClassVar[Scope] = Scope.of(path="path")
+
+    class Meta:
+        verbose_name = _("routing rule")
+        verbose_name_plural = _("routing rules")
+        constraints: ClassVar = [models.UniqueConstraint(fields=["category", "path"], name="route_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.category} @ {self.path} → {self.department}"
+
+
+class Channel(models.TextChoices):
+    GRID = "grid", _("grid worker 网格员")
+    RESIDENT = "resident", _("resident 居民")
+    HOTLINE = "hotline", _("hotline desk 热线")
+    SENSOR = "sensor", _("sensor alarm 感知设备")
+    TASK = "task", _("task from above 上级交办")
+    OPEN311 = "open311", _("Open311 client")
+
+
+class Event(models.Model):
+    """One reported problem. ``step`` is where it waits (loop.Step)."""
+
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="events")
+    # denormalised from the category for the command centre's group-bys
+    kind = models.CharField(max_length=10, choices=KIND_CHOICES)
+    sector = models.CharField(max_length=12, choices=SECTOR_CHOICES)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    description = models.TextField(_("description"), max_length=4000, blank=True)
+    attributes = models.JSONField(_("attributes"), default=dict, blank=True)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    lat = models.FloatField(_("latitude"))
+    lon = models.FloatField(_("longitude"))
+    # where it is: the nearest building (snapped within LINLI_EVENT_SNAP_METRES), its grid and places
+    building = models.ForeignKey("places.Building", on_delete=models.PROTECT, null=True, related_name="+")
+    grid = models.ForeignKey("places.Grid", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    community = models.ForeignKey("places.Community", on_delete=models.PROTECT, related_name="+")
+    street = models.ForeignKey("places.Street", on_delete=models.PROTECT, related_name="+")
+    path = models.CharField(max_length=120, db_index=True)
+
+    # who reported it; contact data is for the handling chain only (issue 4 "Bad input and safety")
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reporter_name = models.CharField(_("reporter's name"), max_length=100, blank=True)
+    reporter_phone_enc = models.TextField(blank=True)
+    reporter_phone_masked = models.CharField(_("reporter's phone"), max_length=20, blank=True)
+    reporter_email_enc = models.TextField(blank=True)
+    account_id = models.CharField(max_length=64, blank=True)
+    device_id = models.CharField(max_length=64, blank=True)
+    media_url = models.URLField(max_length=500, blank=True)
+    # idempotency: (source, client_key) is unique, so a phone or client retrying never duplicates
+    source = models.CharField(max_length=40)  # "u:<user id>" or "k:<api key id>" or "sys"
+    client_key = models.CharField(max_length=64, blank=True)
+
+    step = models.CharField(_("step"), max_length=10, choices=STEP_CHOICES, default=Step.COLLECTED)
+    department = models.ForeignKey(
+        "accounts.Department", on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+    )
+    handler = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(_("reported at"), db_index=True)
+    updated_at = models.DateTimeField(_("updated at"))
+    step_started_at = models.DateTimeField()
+    step_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    # the deadline 按期结案 is measured against (set at first dispatch, moved by approved extensions)
+    due_at = models.DateTimeField(_("due"), null=True, blank=True, db_index=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, db_index=True)
+    escalation = models.PositiveSmallIntegerField(_("escalation level"), default=0)
+    backlog = models.BooleanField(_("on the backlog 挂账"), default=False)
+    deferred_until = models.DateTimeField(_("deferred until 缓办至"), null=True, blank=True)
+    rework_count = models.PositiveSmallIntegerField(_("reworks"), default=0)
+    return_count = models.PositiveSmallIntegerField(_("returns"), default=0)
+    extension_count = models.PositiveSmallIntegerField(_("extensions"), default=0)
+    score = models.PositiveSmallIntegerField(_("evaluation (1–5)"), null=True, blank=True)
+    duplicate_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    scope: ClassVar[Scope] = Scope.of(path="path", grid="grid_id", department="department_id")
+
+    class Meta:
+        verbose_name = _("grid event")
+        verbose_name_plural = _("grid events")
+        ordering: ClassVar = ["-created_at", "-pk"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["source", "client_key"], condition=~models.Q(client_key=""), name="event_client_key_unique"
+            )
+        ]
+        indexes: ClassVar = [
+            models.Index(fields=["step", "path"], name="event_step_path"),
+            models.Index(fields=["category", "lat", "lon"], name="event_cat_pos"),
+            models.Index(fields=["department", "step"], name="event_dept_step"),
+            models.Index(fields=["path", "created_at"], name="event_path_created"),
+            models.Index(fields=["path", "due_at"], name="event_path_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.category.name}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.step not in CLOSED_STEPS
+
+    @property
+    def step_names(self) -> tuple[str, str]:
+        return STEP_NAMES[Step(self.step)]
+
+
+class EventLog(models.Model):
+    """Append-only history of an event: every move, who, when, from which step to which."""
+
+    event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="log")
+    at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    actor_label = models.CharField(max_length=100, blank=True)  # "Open311: <client>", "system", a name
+    move = models.CharField(max_length=12, choices=[*MOVE_CHOICES, ("create", "上报 Reported")])
+    step_from = models.CharField(max_length=10, choices=STEP_CHOICES, blank=True)
+    step_to = models.CharField(max_length=10, choices=STEP_CHOICES)
+    department = models.ForeignKey("accounts.Department", on_delete=models.PROTECT, null=True, related_name="+")
+    note = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    scope: ClassVar[Scope] = Scope.of(path="event__path", grid="event__grid_id", department="event__department_id")
+
+    class Meta:
+        verbose_name = _("event history entry")
+        verbose_name_plural = _("event history")
+        ordering: ClassVar = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"#{self.event_id} {self.move} {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise RuntimeError("event history is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("event history is append-only")
+
+    @property
+    def move_names(self) -> tuple[str, str]:
+        if self.move == "create":
+            return ("上报", "Reported")
+        return MOVE_NAMES[Move(self.move)]
+
+
+def event_photo_path(instance: EventPhoto, filename: str) -> str:
+    return f"events/{instance.event_id}/{filename}"
+
+
+class EventPhoto(models.Model):
+    class Stage(models.TextChoices):
+        REPORT = "report", _("as reported")
+        HANDLE = "handle", _("after handling")
+        VERIFY = "verify", _("at verification")
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="photos")
+    stage = models.CharField(max_length=8, choices=Stage.choices)
+    image = models.ImageField(upload_to=event_photo_path)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    scope: ClassVar[Scope] = Scope.of(path="event__path", grid="event__grid_id", department="event__department_id")
+
+    class Meta:
+        ordering: ClassVar = ["pk"]
+
+    def __str__(self) -> str:
+        return f"#{self.event_id} {self.stage} photo"
+
+
+class EventRequest(models.Model):
+    """A department's request to return, void, extend, defer or backlog a case; the command centre
+    decides. Counted per department (open311.md: "need approval and are counted")."""
+
+    class Kind(models.TextChoices):
+        RETURN = "return", _("return 回退")
+        VOID = "void", _("void 作废")
+        EXTEND = "extend", _("extension 延期")
+        DEFER = "defer", _("deferral 缓办")
+        BACKLOG = "backlog", _("backlog 挂账")
+
+    class Decision(models.TextChoices):
+        PENDING = "pending", _("pending 待审批")
+        APPROVED = "approved", _("approved 同意")
+        REFUSED = "refused", _("refused 不同意")
+
+    event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="requests")
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    reason = models.TextField(_("reason"), max_length=1000)
+    hours = models.PositiveIntegerField(_("extra hours"), null=True, blank=True)
+    until = models.DateTimeField(_("deferred until"), null=True, blank=True)
+    department = models.ForeignKey("accounts.Department", on_delete=models.PROTECT, null=True, related_name="+")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField()
+    decision = models.CharField(max_length=8, choices=Decision.choices, default=Decision.PENDING)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField(max_length=500, blank=True)
+
+    scope: ClassVar[Scope] = Scope.of(path="event__path", grid="event__grid_id", department="department_id")
+
+    class Meta:
+        verbose_name = _("request for approval")
+        verbose_name_plural = _("requests for approval")
+        ordering: ClassVar = ["-requested_at"]
+        constraints: ClassVar = [
+            # one open request per case at a time
+            models.UniqueConstraint(
+                fields=["event"], condition=models.Q(decision="pending"), name="one_pending_request"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.event_id} {self.kind} ({self.decision})"

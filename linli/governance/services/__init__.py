@@ -1,0 +1,4 @@
+"""Every write of the governance app, one module per topic: ``division`` (grid division, rules.md
+§4) and ``events`` (grid events and their closed loop, open311.md).
+
+A large app splits a room into a package by topic; callers import from the topic module."""

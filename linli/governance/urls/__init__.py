@@ -1,0 +1,7 @@
+"""URLs of the governance app: each topic module's patterns, concatenated under one namespace."""
+
+from linli.governance.urls import division
+
+app_name = "governance"
+
+urlpatterns = [*division.urlpatterns]

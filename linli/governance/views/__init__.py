@@ -1,0 +1,1 @@
+"""Pages of the governance app, one module per topic (``division``, ``events``, ``queues``)."""
