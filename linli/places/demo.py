@@ -23,13 +23,14 @@ from decimal import Decimal
 
 from linli.core.masking import id_checksum
 from linli.places.codes import grid_code, number_west_to_east
+from linli.places.geometry import hull_polygon
+from linli.places.geometry import offset as _offset
 
 REFERENCE_YEAR = 2024  # "now" for ages and move-in dates: fixed so that output never depends on the clock
 OCCUPANCY = 0.93
 GRID_MIN, GRID_MAX = 300, 500  # rules.md §4 (defaults of LINLI_GRID_MIN/MAX_HOUSEHOLDS)
 GRID_MEAN = 357  # 60,000 households / 168 grids (the seed article)
 MAX_BUILDING_DWELLINGS = 200  # keeps one building well inside a grid
-M_PER_DEG_LAT = 111_000.0
 
 DISTRICT = ("500107", "九龙坡区", "Jiulongpo District", 29.50, 106.50)
 LAODONG = "劳动三村社区"
@@ -342,48 +343,6 @@ class DemoDistrict:
 
 
 # --- geometry (plain lat/lon maths; a few hundred metres, so a flat approximation is fine) -----------
-
-
-def _m_per_deg_lon(lat: float) -> float:
-    return M_PER_DEG_LAT * math.cos(math.radians(lat))
-
-
-def _offset(lat: float, lon: float, north_m: float, east_m: float) -> tuple[float, float]:
-    return lat + north_m / M_PER_DEG_LAT, lon + east_m / _m_per_deg_lon(lat)
-
-
-def convex_hull(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    """Andrew's monotone chain over (x, y) points; counter-clockwise, not closed."""
-    pts = sorted(set(points))
-    if len(pts) <= 2:
-        return pts
-
-    def cross(o: tuple[float, float], a: tuple[float, float], b: tuple[float, float]) -> float:
-        return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
-
-    lower: list[tuple[float, float]] = []
-    for p in pts:
-        while len(lower) >= 2 and cross(lower[-2], lower[-1], p) <= 0:
-            lower.pop()
-        lower.append(p)
-    upper: list[tuple[float, float]] = []
-    for p in reversed(pts):
-        while len(upper) >= 2 and cross(upper[-2], upper[-1], p) <= 0:
-            upper.pop()
-        upper.append(p)
-    return lower[:-1] + upper[:-1]
-
-
-def hull_polygon(latlons: list[tuple[float, float]], pad_m: float) -> dict:
-    """A GeoJSON Polygon ([lon, lat], closed ring) around points, each padded by ``pad_m`` metres."""
-    pts: list[tuple[float, float]] = []
-    for lat, lon in latlons:
-        for dn, de in ((pad_m, pad_m), (pad_m, -pad_m), (-pad_m, pad_m), (-pad_m, -pad_m)):
-            la, lo = _offset(lat, lon, dn, de)
-            pts.append((round(lo, 6), round(la, 6)))
-    ring = [list(p) for p in convex_hull(pts)]
-    ring.append(list(ring[0]))
-    return {"type": "Polygon", "coordinates": [ring]}
 
 
 def _ring_latlons(polygon: dict) -> list[tuple[float, float]]:

@@ -148,13 +148,56 @@ def test_moving_a_building_changes_the_table(world: Any, row: list[m.Building], 
     assert sum(totals) == sum(g.households for g in grids)
     moved_to = next(g for g in after.grids if any(x["id"] == b["id"] for x in g.buildings))
     assert {x["id"] for x in moved_to.buildings} == {x["id"] for x in dst.buildings} | {b["id"]}
-    # the new draft publishes as shown
-    r3 = c.post(_url(world, "governance:division_publish"), {"draft": r2.context["draft"]})
+    # the new draft publishes as shown (confirming a split grid if the move made one)
+    confirm = {"accept_split": "1"} if after.warnings else {}
+    r3 = c.post(_url(world, "governance:division_publish"), {"draft": r2.context["draft"], **confirm})
     assert r3.status_code == 302
     gb = m.Building.objects.get(pk=b["id"]).grid
     assert gb is not None
     mates = set(m.Building.objects.filter(grid=gb).values_list("pk", flat=True))
     assert mates == {x["id"] for x in moved_to.buildings}
+
+
+def test_draft_after_households_changed_is_409(world: Any, row: list[m.Building], client_for: Any) -> None:
+    c = client_for(world.users["community_worker"])
+    token = _preview(c, world).context["draft"]
+    d = m.Dwelling.objects.filter(unit__building=row[0]).first()
+    assert d is not None
+    m.Household.objects.create(dwelling=d)  # a roster import added a household
+    r = c.post(_url(world, "governance:division_publish"), {"draft": token})
+    assert r.status_code == 409
+    assert "户数".encode() in r.content or b"Household counts" in r.content
+    assert m.Building.objects.filter(community=world.comm_a, grid__isnull=True).count() == len(row)
+
+
+def test_split_grid_needs_confirmation_and_published_grids_get_outlines(
+    world: Any, row: list[m.Building], client_for: Any
+) -> None:
+    c = client_for(world.users["community_worker"])
+    r = _preview(c, world)
+    summary = r.context["summary"]
+    by_lon = sorted(((b["lon"], b["id"], g.seq) for g in summary.grids for b in g.buildings), key=lambda x: x[0])
+    # send the westernmost building to the grid of the easternmost: that grid is now in two pieces
+    west, east = by_lon[0], by_lon[-1]
+    assert west[2] != east[2]
+    r2 = c.post(_url(world), {"draft": r.context["draft"], f"b-{west[1]}": str(east[2])})
+    assert r2.status_code == 200 and r2.context["summary"].warnings
+    assert b'data-testid="warnings"' in r2.content and b'name="accept_split"' in r2.content
+    draft = r2.context["draft"]
+    refused = c.post(_url(world, "governance:division_publish"), {"draft": draft})
+    assert refused.status_code == 400
+    assert "不连片".encode() in refused.content
+    assert m.Building.objects.filter(community=world.comm_a, grid__isnull=True).count() == len(row)
+    ok = c.post(_url(world, "governance:division_publish"), {"draft": draft, "accept_split": "1"})
+    assert ok.status_code == 302
+    for g in m.Grid.objects.filter(community=world.comm_a, published=True):
+        assert g.boundary and g.boundary["type"] == "Polygon"
+        ring = g.boundary["coordinates"][0]
+        assert ring[0] == ring[-1] and len(ring) >= 4
+        for b in m.Building.objects.filter(grid=g):  # every building lies inside its grid's box
+            lons = [p[0] for p in ring]
+            lats = [p[1] for p in ring]
+            assert min(lons) <= b.lon <= max(lons) and min(lats) <= b.lat <= max(lats)
 
 
 def test_division_page_matrix(world: Any, client_for: Any) -> None:

@@ -22,8 +22,10 @@ from linli.core.errors import LinliError, Problem
 from linli.governance.partition import divide, evaluate
 from linli.places import models as m
 from linli.places.codes import grid_code, number_west_to_east
+from linli.places.geometry import hull_polygon
 
 SALT = "linli.governance.division"
+GRID_OUTLINE_PAD_M = 18  # metres around the outermost buildings (the demo's grids use the same)
 MAX_GRIDS = 999
 
 
@@ -65,7 +67,14 @@ def propose(community: m.Community) -> dict[str, Any]:
     rows = buildings_of(community)
     lo, hi = band()
     grids = divide(rows, lo, hi) if rows else []
-    return {"community": community.pk, "buildings": [r["id"] for r in rows], "grids": grids}
+    return {
+        "community": community.pk,
+        "buildings": [r["id"] for r in rows],
+        # households per building when the division was made: a roster import in between changes
+        # the grids' sizes, so publishing then is refused (409) and the division is run again
+        "households": {str(r["id"]): r["households"] for r in rows},
+        "grids": grids,
+    }
 
 
 def sign(draft: dict[str, Any]) -> str:
@@ -106,6 +115,13 @@ def check_roster(draft: dict[str, Any], rows: list[dict[str, Any]]) -> None:
             "roster_changed",
             "社区的楼栋已发生变化,请重新划分网格。",
             "The community's buildings have changed since this division was made; run the division again.",
+            status=409,
+        )
+    if draft.get("households") != {str(r["id"]): r["households"] for r in rows}:
+        raise LinliError.one(
+            "households_changed",
+            "划分后各楼栋的户数已发生变化(如导入了新名册),请重新划分网格。",
+            "Household counts have changed since this division was made (a roster import?); run the division again.",
             status=409,
         )
 
@@ -226,8 +242,11 @@ class Published:
     kept: list[str]  # names of grids left without buildings but kept (they have a team or roles)
 
 
-def publish(user: Any, community: m.Community, token: str) -> Published:
-    """Write the draft: grids (code per rules.md §4) and every building's grid, all or nothing."""
+def publish(user: Any, community: m.Community, token: str, *, accept_split: bool = False) -> Published:
+    """Write the draft: grids (code per rules.md §4), their outlines (the padded hull of their
+    buildings) and every building's grid, all or nothing. A grid that a manual move left in pieces
+    is refused unless ``accept_split`` (the person confirmed it: e.g. two blocks across a road that
+    one worker serves anyway)."""
     from linli.accounts.models import RoleGrant
 
     authorize(user, Action.EDIT, community)
@@ -237,6 +256,14 @@ def publish(user: Any, community: m.Community, token: str) -> Published:
         rows = buildings_of(community)
         check_roster(draft, rows)
         summary = summarise(community, draft, rows)
+        split = summary.warnings
+        if split and not accept_split:
+            names = "、".join(g.name for g in split[:5])
+            raise LinliError.one(
+                "grid_not_contiguous",
+                f"以下网格不连片:{names}。请调整楼栋,或勾选确认后再发布。",
+                f"These grids are not contiguous: {names}. Move buildings, or confirm to publish anyway.",
+            )
         if len(summary.grids) > MAX_GRIDS:
             raise LinliError.one(
                 "too_many_grids", "一个社区最多 999 个网格。", "A community can have at most 999 grids."
@@ -259,12 +286,15 @@ def publish(user: Any, community: m.Community, token: str) -> Published:
         target: dict[int, m.Grid] = {}
         for pg in summary.grids:
             grid = existing.get(pg.seq)
+            outline = hull_polygon([(b["lat"], b["lon"]) for b in pg.buildings], GRID_OUTLINE_PAD_M)
             if grid is None:
-                grid = m.Grid.objects.create(community=community, seq=pg.seq, code=pg.code, name=pg.name)
+                grid = m.Grid.objects.create(
+                    community=community, seq=pg.seq, code=pg.code, name=pg.name, boundary=outline
+                )
                 created += 1
             else:
-                grid.code, grid.name, grid.published = pg.code, pg.name, True
-                grid.save(update_fields=["code", "name", "published"])
+                grid.code, grid.name, grid.published, grid.boundary = pg.code, pg.name, True, outline
+                grid.save(update_fields=["code", "name", "published", "boundary"])
                 updated += 1
             target[pg.seq] = grid
         buildings = list(m.Building.objects.filter(community=community))

@@ -101,7 +101,9 @@ def division(request: HttpRequest, pk: int) -> HttpResponse:
 def division_publish(request: HttpRequest, pk: int) -> HttpResponse:
     community = get_or_404(request.user, Action.EDIT, m.Community, pk=pk)
     try:
-        result = s.publish(request.user, community, request.POST.get("draft", ""))
+        result = s.publish(
+            request.user, community, request.POST.get("draft", ""), accept_split=request.POST.get("accept_split") == "1"
+        )
     except LinliError as exc:
         return _render(request, community, None, s.problems_text(exc.problems, _lang()), exc.status)
     messages.success(
