@@ -114,6 +114,7 @@ class Who(StrEnum):
     DEPARTMENT = "department"  # staff of the department the case is dispatched to
     FIELD = "field"  # a grid worker on site (or the command centre)
     REPORTER_OR_COMMAND = "reporter_or_command"
+    CHAIN = "chain"  # anyone working the case: the field, the centre, the department it is with
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,7 @@ RULES: dict[Move, Rule] = {
     Move.DEFER: Rule(frozenset({_S.DISPATCHED, _S.HANDLING}), None, Who.COMMAND),
     Move.WHISTLE: Rule(frozenset(OPEN_STEPS), None, Who.FIELD),
     Move.ESCALATE: Rule(frozenset(OPEN_STEPS), None, Who.COMMAND),
-    Move.NOTE: Rule(frozenset(Step), None, Who.FIELD),
+    Move.NOTE: Rule(frozenset(Step), None, Who.CHAIN),
 }
 
 # Moves a department may only *ask* for; the command centre approves (and they are counted).

@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -250,6 +251,9 @@ def check_attributes(category: Category, given: dict[str, Any]) -> dict[str, Any
     defs = {a["code"]: a for a in category.attributes or []}
     problems: list[Problem] = []
     out: dict[str, Any] = {}
+    bad: set[str] = set()  # given with a wrong value: said once, not also "required"
+    if not isinstance(given or {}, dict):
+        raise _refuse("bad_attributes", "属性须为键值对。", "Attributes must be an object of code: value.")
     for code, value in (given or {}).items():
         spec = defs.get(code)
         if spec is None:
@@ -259,6 +263,7 @@ def check_attributes(category: Category, given: dict[str, Any]) -> dict[str, Any
         values = value if isinstance(value, list) else [value]
         values = [str(v).strip() for v in values if str(v).strip()]
         if spec["datatype"] in ("singlevaluelist", "multivaluelist") and any(v not in keys for v in values):
+            bad.add(code)
             problems.append(
                 Problem("bad_attribute", f"属性“{spec['zh']}”的取值无效。", f"Invalid value for “{spec['en']}”.")
             )
@@ -267,6 +272,7 @@ def check_attributes(category: Category, given: dict[str, Any]) -> dict[str, Any
             try:
                 [float(v) for v in values]
             except ValueError:
+                bad.add(code)
                 problems.append(
                     Problem("bad_attribute", f"属性“{spec['zh']}”须为数字。", f"“{spec['en']}” must be a number.")
                 )
@@ -274,7 +280,7 @@ def check_attributes(category: Category, given: dict[str, Any]) -> dict[str, Any
         if values:
             out[code] = values if spec["datatype"] == "multivaluelist" else values[0]
     for code, spec in defs.items():
-        if spec.get("required") and code not in out:
+        if spec.get("required") and code not in out and code not in bad:
             problems.append(Problem("attribute_required", f"请填写“{spec['zh']}”。", f"“{spec['en']}” is required."))
     if problems:
         raise LinliError(problems)
@@ -423,7 +429,9 @@ def _save_photos(event: Event, checked: Sequence[Any], stage: str, user: Any) ->
 
 
 def _locked(event: Event, expected_step: str | None) -> Event:
-    current = Event.objects.select_for_update().select_related("category", "department").get(pk=event.pk)
+    # of=("self",): lock the event row only; PostgreSQL refuses FOR UPDATE on the nullable side of
+    # the outer join to the department.
+    current = Event.objects.select_for_update(of=("self",)).select_related("category", "department").get(pk=event.pk)
     if expected_step and current.step != expected_step:
         raise _refuse(
             "step_changed",
@@ -443,15 +451,26 @@ def _hands(event: Event) -> set[int]:
     return out
 
 
+def _on_the_ground(user: Any, event: Event) -> bool:
+    """A grid worker of the place: reports (REPORT) and is in the handling chain (EVENTS). Volunteers
+    (N forces) report problems but neither verify, whistle nor annotate cases."""
+    return can(user, Action.REPORT, event) and can(user, Action.EVENTS, event)
+
+
 def _check_who(user: Any, event: Event, move: Move) -> None:
     who = loop.RULES[move].who
     if who == loop.Who.COMMAND:
         authorize(user, Action.COMMAND, event)
     elif who == loop.Who.DEPARTMENT:
         authorize(user, Action.HANDLE, event)
+    elif who == loop.Who.CHAIN:
+        if not (_on_the_ground(user, event) or can(user, Action.COMMAND, event) or can(user, Action.HANDLE, event)):
+            authorize(user, Action.EVENTS, event)  # 404 outside the scope
+            raise PermissionDenied("not in the handling chain")
     elif who == loop.Who.FIELD:
-        if not (can(user, Action.REPORT, event) or can(user, Action.COMMAND, event)):
-            authorize(user, Action.REPORT, event)
+        if not (_on_the_ground(user, event) or can(user, Action.COMMAND, event)):
+            authorize(user, Action.EVENTS, event)
+            raise PermissionDenied("verification and whistles are for grid workers and the command centre")
     elif who == loop.Who.REPORTER_OR_COMMAND and not (
         event.reporter_id and event.reporter_id == getattr(user, "pk", None)
     ):
@@ -509,7 +528,7 @@ def act(
             target = department or candidates[0]
             if not target.active:
                 raise _refuse("inactive_department", "该部门已停用。", "That department is inactive.")
-            if not (target.path and ev.path.startswith(target.path)) and not ev.path.startswith(target.district.path):
+            if not (target.path and ev.path.startswith(target.path)):
                 raise _refuse(
                     "department_out_of_area", "该部门不管辖此地。", "That department does not serve this place."
                 )
@@ -776,7 +795,7 @@ def reporter_contact(user: Any, event: Event) -> dict[str, str]:
         if event.reporter_phone_enc:
             AccessLog.objects.create(
                 user=user,
-                what=AccessLog.What.VIEW_PEOPLE,
+                what=AccessLog.What.REVEAL_PHONE,
                 object_type="event",
                 object_id=str(event.pk),
                 path=event.path,
