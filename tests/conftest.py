@@ -165,3 +165,17 @@ def project(world: World) -> Any:
     return Project.objects.create(
         compound=world.compound_a, name="劳动三村小区综合改造", created_by=world.users["community_worker"]
     )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_caches() -> Any:
+    """In-process caches (event categories, Open311 keys and services) hold rows of one test's
+    database; every test starts without them."""
+    from linli.governance.services.events import forget_categories
+    from linli.open311.services import clear_caches
+
+    forget_categories()
+    clear_caches()
+    yield
+    forget_categories()
+    clear_caches()

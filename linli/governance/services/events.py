@@ -19,6 +19,7 @@ Who may do what (roles.py actions; the loop itself is ``loop.py``):
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -27,8 +28,9 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
+from django.http import Http404
 from django.utils import timezone
 
 from linli.accounts.models import Department
@@ -41,7 +43,7 @@ from linli.governance import loop
 from linli.governance.categories import CATEGORIES, DEPARTMENTS, Kind
 from linli.governance.loop import Move, Step, StepError
 from linli.governance.models import Category, Channel, Event, EventLog, EventPhoto, EventRequest, RoutingRule
-from linli.places.models import Building, District, Street
+from linli.places.models import Building, Community, District, Street
 
 MAX_TEXT = 4000
 MAX_PHOTOS = 6
@@ -165,7 +167,57 @@ def route(category: Category, path: str, street: Street) -> list[Department]:
 # --- where: snapping a position to the jurisdiction ------------------------------------------------
 
 
-def locate(lat: Any, lon: Any, *, within: str = "") -> Building:
+@dataclass(frozen=True)
+class Spot:
+    """Where an event is: its building and the places above it (one query, for the intake path)."""
+
+    building_id: int
+    lat: float | None
+    lon: float | None
+    grid_id: int | None
+    community_id: int
+    street_id: int
+    path: str
+    label: str  # "<community> <building>"
+
+
+_SPOT_FIELDS = (
+    "pk",
+    "lat",
+    "lon",
+    "grid_id",
+    "community_id",
+    "community__street_id",
+    "path",
+    "name",
+    "community__name",
+)
+
+
+def _spot(row: tuple[Any, ...]) -> Spot:
+    pk, lat, lon, grid_id, community_id, street_id, path, name, community_name = row
+    return Spot(pk, lat, lon, grid_id, community_id, street_id, path, f"{community_name} {name}")
+
+
+def _buildings_in_box(s: float, n: float, w: float, e: float, within: str) -> list[tuple[Any, ...]]:
+    """Buildings with a position inside the box (at most 500), as ``_SPOT_FIELDS`` rows. Plain SQL:
+    this runs on every report, and building the ORM query cost more than running it."""
+    b, c = Building._meta.db_table, Community._meta.db_table
+    sql = (
+        f"SELECT b.id, b.lat, b.lon, b.grid_id, b.community_id, c.street_id, b.path, b.name, c.name "  # noqa: S608
+        f"FROM {b} b JOIN {c} c ON c.id = b.community_id "
+        "WHERE b.lat BETWEEN %s AND %s AND b.lon BETWEEN %s AND %s"
+    )
+    params: list[Any] = [s, n, w, e]
+    if within:
+        sql += " AND b.path LIKE %s"
+        params.append(within.replace("%", "").replace("_", "") + "%")
+    with connection.cursor() as cur:
+        cur.execute(sql + " LIMIT 500", params)
+        return [tuple(r) for r in cur.fetchall()]
+
+
+def locate_spot(lat: Any, lon: Any, *, within: str = "") -> Spot:
     """The building nearest to (lat, lon) within ``LINLI_EVENT_SNAP_METRES`` (under ``within``, a
     place path), or a 400 saying the place is outside the jurisdiction."""
     try:
@@ -176,23 +228,24 @@ def locate(lat: Any, lon: Any, *, within: str = "") -> Building:
         raise _refuse("bad_location", "经纬度超出范围。", "Latitude or longitude out of range.")
     radius = float(settings.LINLI_EVENT_SNAP_METRES)
     s, n, w, e = _box(la, lo, radius)
-    qs = Building.objects.filter(lat__gte=s, lat__lte=n, lon__gte=w, lon__lte=e)
-    if within:
-        qs = qs.filter(path__startswith=within)
-    best: tuple[float, int] | None = None
-    for pk, blat, blon in qs.values_list("pk", "lat", "lon")[:500]:
-        if blat is None or blon is None:
-            continue
-        d = metres(la, lo, blat, blon)
+    best: tuple[float, tuple[Any, ...]] | None = None
+    for row in _buildings_in_box(s, n, w, e, within):
+        d = metres(la, lo, row[1], row[2])
         if d <= radius and (best is None or d < best[0]):
-            best = (d, pk)
+            best = (d, row)
     if best is None:
         raise _refuse(
             "outside_jurisdiction",
             f"该位置不在辖区内(附近 {int(radius)} 米内没有登记的楼栋)。",
             f"This location is outside the jurisdiction (no registered building within {int(radius)} m).",
         )
-    return Building.objects.select_related("community__street").get(pk=best[1])
+    return _spot(best[1])
+
+
+def locate(lat: Any, lon: Any, *, within: str = "") -> Building:
+    """``locate_spot`` as a Building (with community and street loaded)."""
+    spot = locate_spot(lat, lon, within=within)
+    return Building.objects.select_related("community__street").get(pk=spot.building_id)
 
 
 def nearby_open(
@@ -220,9 +273,10 @@ def nearby_open(
 
 @dataclass
 class Report:
-    """What a reporter says. ``building`` may be picked instead of a position."""
+    """What a reporter says. ``building`` may be picked instead of a position; ``category`` is a
+    code, or a Category already loaded (the Open311 intake caches them)."""
 
-    category: str
+    category: str | Category
     lat: Any = None
     lon: Any = None
     building: int | None = None
@@ -239,11 +293,35 @@ class Report:
     photos: Sequence[Any] = ()
 
 
-def category_by_code(code: str) -> Category:
-    cat = Category.objects.filter(code=(code or "").strip(), active=True).select_related("owner").first()
+_CATEGORY_TTL_S = 30.0
+_categories: dict[str, tuple[float, Category]] = {}
+
+
+def category_by_code(code: str | Category) -> Category:
+    """An active category by its code. Kept in memory for 30 s per process: intake reads it on every
+    report (a category switched off in the admin is still accepted for up to 30 s)."""
+    if isinstance(code, Category):
+        if not code.active:
+            raise _refuse("unknown_category", f"未知的事件类别:{code.code}", f"Unknown event category: {code.code}")
+        return code
+    code = (code or "").strip()
+    now = time.monotonic()
+    hit = _categories.get(code)
+    if hit is not None and now - hit[0] < _CATEGORY_TTL_S:
+        return hit[1]
+    cat = Category.objects.filter(code=code, active=True).first()
     if cat is None:
+        _categories.pop(code, None)
         raise _refuse("unknown_category", f"未知的事件类别:{code}", f"Unknown event category: {code}")
+    if len(_categories) > 1000:
+        _categories.clear()
+    _categories[code] = (now, cat)
     return cat
+
+
+def forget_categories() -> None:
+    """Drop the in-memory categories (tests; after editing categories in a shell)."""
+    _categories.clear()
 
 
 def check_attributes(category: Category, given: dict[str, Any]) -> dict[str, Any]:
@@ -315,26 +393,33 @@ def report(
     client_key = (data.client_key or "").strip()
     if len(client_key) > 64:
         raise _refuse("bad_client_key", "client_key 不超过 64 个字符。", "client_key is at most 64 characters.")
-    found = _replay(source, client_key)
-    if found is not None:
-        return found, False
-
+    # No look-up of an earlier event with this key first: the unique (source, client_key) makes a
+    # retry's insert fail, and then the first event is returned (one query fewer per report).
     category = category_by_code(data.category)
     description = (data.description or "").strip()
     if len(description) > MAX_TEXT:
         raise _refuse("too_long", "描述不超过 4000 字。", "The description is at most 4000 characters.")
     if data.building:
-        building = Building.objects.select_related("community__street").filter(pk=data.building).first()
-        if building is None or (jurisdiction and not building.path.startswith(jurisdiction)):
+        qs = Building.objects.filter(pk=data.building)
+        if jurisdiction:
+            qs = qs.filter(path__startswith=jurisdiction)
+        row = qs.values_list(*_SPOT_FIELDS).first()
+        if row is None:
             raise _refuse("unknown_building", "所选楼栋不存在。", "The chosen building does not exist.")
-        lat = float(data.lat) if data.lat not in (None, "") else building.lat
-        lon = float(data.lon) if data.lon not in (None, "") else building.lon
+        spot = _spot(row)
+        try:
+            lat = float(data.lat) if data.lat not in (None, "") else spot.lat
+            lon = float(data.lon) if data.lon not in (None, "") else spot.lon
+        except (TypeError, ValueError) as exc:
+            raise _refuse(
+                "bad_location", "位置须为经纬度数字。", "The location must be a latitude and longitude."
+            ) from exc
         if lat is None or lon is None:
             raise _refuse("bad_location", "该楼栋没有坐标,请在地图上选点。", "This building has no position: pick one.")
     else:
         if data.lat in (None, "") or data.lon in (None, ""):
             raise _refuse("location_required", "请提供位置(定位或在地图上选点)。", "Give a location (device or map).")
-        building = locate(data.lat, data.lon, within=jurisdiction)
+        spot = locate_spot(data.lat, data.lon, within=jurisdiction)
         lat, lon = float(data.lat), float(data.lon)
     attributes = check_attributes(category, data.attributes)
     phone = (data.reporter_phone or "").strip()
@@ -345,6 +430,7 @@ def report(
 
     command = False
     if user is not None:
+        building = Building(pk=spot.building_id)  # the permission check needs only its key
         if channel == Channel.GRID:
             authorize(user, Action.REPORT, building)
         elif channel in (Channel.HOTLINE, Channel.TASK):
@@ -354,7 +440,6 @@ def report(
 
     now = timezone.now()
     step = Step.REGISTERED if command else Step.COLLECTED
-    street = building.community.street
     event = Event(
         category=category,
         kind=category.kind,
@@ -362,14 +447,14 @@ def report(
         channel=channel,
         description=description,
         attributes=attributes,
-        address=(data.address or "").strip()[:300] or f"{building.community.name} {building}",
+        address=(data.address or "").strip()[:300] or spot.label,
         lat=lat,
         lon=lon,
-        building=building,
-        grid_id=building.grid_id,
-        community_id=building.community_id,
-        street_id=street.pk,
-        path=building.path,
+        building_id=spot.building_id,
+        grid_id=spot.grid_id,
+        community_id=spot.community_id,
+        street_id=spot.street_id,
+        path=spot.path,
         reporter=user,
         reporter_name=(data.reporter_name or (user.get_full_name() if user else "") or "").strip()[:100],
         reporter_phone_enc=crypto.encrypt(phone),
@@ -475,6 +560,21 @@ def _check_who(user: Any, event: Event, move: Move) -> None:
         event.reporter_id and event.reporter_id == getattr(user, "pk", None)
     ):
         authorize(user, Action.COMMAND, event)
+
+
+def may_take(user: Any, event: Event, move: Move) -> bool:
+    """Whether ``user``'s role lets them take ``move`` on ``event`` (pages use it to show forms;
+    ``act`` enforces the same rule through ``_check_who``). The step is not checked here."""
+    try:
+        _check_who(user, event, move)
+    except (PermissionDenied, Http404):
+        return False
+    return True
+
+
+def handlers(event: Event) -> set[int]:
+    """Users who accepted or handled the case (they may not verify it)."""
+    return _hands(event)
 
 
 def _enter(event: Event, step: Step, now: datetime) -> None:
