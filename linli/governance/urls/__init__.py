@@ -1,7 +1,7 @@
 """URLs of the governance app: each topic module's patterns, concatenated under one namespace."""
 
-from linli.governance.urls import division
+from linli.governance.urls import division, events, queues
 
 app_name = "governance"
 
-urlpatterns = [*division.urlpatterns]
+urlpatterns = [*division.urlpatterns, *events.urlpatterns, *queues.urlpatterns]

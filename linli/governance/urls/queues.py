@@ -1,0 +1,11 @@
+from django.urls import path
+
+from linli.governance.views import queues as views
+
+urlpatterns = [
+    path("queue/department/", views.queue_department, name="queue_department"),
+    path("queue/department/<int:dept_pk>/", views.queue_department, name="queue_department_for"),
+    path("queue/command/", views.queue_command, name="queue_command"),
+    path("queue/events/<int:pk>/act/", views.queue_act, name="queue_act"),
+    path("queue/requests/<int:pk>/decide/", views.queue_decide, name="queue_decide"),
+]

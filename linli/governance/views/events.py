@@ -1,0 +1,444 @@
+"""Pages where grid events are reported and worked (issue 4 §2).
+
+- ``event_new``: the report page for a grid worker's phone (or a resident): category, position from
+  the device or the map, or a building of the user's scope; photos; a client key so a retry never
+  duplicates; nearby open events of the same category as possible duplicates.
+- ``event_hotline``: the hotline desk of the command centre (channel hotline or task from above).
+- ``event_list``: events in the user's EVENTS scope with filters, and "my reports" for anyone.
+- ``event_detail``: the case, its seven-step progress, history and the moves the user may take now;
+  a reporter without EVENTS sees a reduced view of their own case.
+- ``event_act`` / ``event_ask``: one move of the loop / a department's request, with
+  ``expected_step`` so a double submit gets the 409 message, never a second move.
+
+All writes go through ``linli.governance.services.events``; objects come through
+``linli.accounts.permissions`` (outside the scope → 404, inside without the right → 403). A
+refusal (``LinliError``) re-renders the page with its messages and its status.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from linli.accounts.models import Department
+from linli.accounts.permissions import authorize, can, scoped
+from linli.accounts.roles import Action
+from linli.core.errors import LinliError
+from linli.governance import loop
+from linli.governance import queries_events as q
+from linli.governance.categories import SECTOR_NAMES, Sector
+from linli.governance.models import Category, Channel, Event, EventPhoto
+from linli.governance.services import events as services
+from linli.places import models as pm
+
+
+def _en() -> bool:
+    return (get_language() or "").startswith("en")
+
+
+def _texts(exc: LinliError) -> list[dict[str, str]]:
+    """Each problem in both languages, the page's language first."""
+    return [{"first": p.en if _en() else p.zh, "second": p.zh if _en() else p.en} for p in exc.problems]
+
+
+def _crumbs(here: str, event: Event | None = None) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = [
+        {"name": _("Home"), "url": reverse("places:home")},
+        {"name": _("Grid events"), "url": reverse("governance:event_list")},
+    ]
+    if event is not None:
+        out.append({"name": f"#{event.pk}", "url": reverse("governance:event_detail", args=[event.pk])})
+    out.append({"name": here, "url": None})
+    return out
+
+
+# --- reporting ---------------------------------------------------------------------------------------
+
+
+def _form_state(post: Any) -> dict[str, Any]:
+    return {
+        "category": post.get("category", ""),
+        "lat": post.get("lat", ""),
+        "lon": post.get("lon", ""),
+        "building": post.get("building", ""),
+        "description": post.get("description", ""),
+        "address": post.get("address", ""),
+        "client_key": (post.get("client_key", "") or "")[:64],
+        "caller_name": post.get("caller_name", ""),
+        "caller_phone": post.get("caller_phone", ""),
+        "channel": post.get("channel", ""),
+        "attrs": {k: post.getlist(k) for k in post if k.startswith("attr-")},
+    }
+
+
+def _render_report(
+    request: HttpRequest, *, hotline: bool, form: dict[str, Any], errors: list[dict[str, str]], status: int = 200
+) -> HttpResponse:
+    user = request.user
+    buildings = q.report_buildings(user, Action.COMMAND if hotline else Action.VIEW)
+    sectors = q.categories_by_sector()
+    fields = {c.code: q.attribute_fields(c) for g in sectors for c in g.categories}
+    for fs in fields.values():
+        for spec in fs:
+            spec["chosen"] = form["attrs"].get(spec["name"], [])
+    ctx = {
+        "hotline": hotline,
+        "form": form,
+        "errors": errors,
+        "sectors": sectors,
+        "attribute_sets": [{"code": code, "fields": fs} for code, fs in fields.items() if fs],
+        "places": q.place_choices(buildings),
+        "geojson": q.place_map(user, buildings),
+        "max_photos": services.MAX_PHOTOS,
+        "crumbs": _crumbs(_("Hotline desk") if hotline else _("Report a problem")),
+        "action": reverse("governance:event_hotline" if hotline else "governance:event_new"),
+        "nearby_url": reverse("governance:event_nearby"),
+    }
+    return render(request, "governance/events/new.html", ctx, status=status)
+
+
+def _building_in(request: HttpRequest, raw: str, action: Action) -> pm.Building:
+    """A building picked from the list: it must be one the page offered (the user's scope)."""
+    b = q.report_buildings(request.user, action).filter(pk=int(raw)).first() if raw.isdigit() else None
+    if b is None:
+        raise LinliError.one("unknown_building", "所选楼栋不存在。", "The chosen building does not exist.")
+    return b
+
+
+def _where(request: HttpRequest, form: dict[str, Any], action: Action) -> pm.Building:
+    """The building the report is about: the one picked, or the nearest to the position given
+    (``services.locate``: 400 outside the jurisdiction)."""
+    if form["building"]:
+        return _building_in(request, form["building"], action)
+    if not form["lat"] or not form["lon"]:
+        raise LinliError.one(
+            "location_required",
+            "请提供位置(定位、在地图上选点或选择楼栋)。",
+            "Give a location (from the device, picked on the map, or a building).",
+        )
+    return services.locate(form["lat"], form["lon"])
+
+
+def _submit(request: HttpRequest, *, hotline: bool) -> HttpResponse:
+    form = _form_state(request.POST)
+    user = request.user
+    try:
+        action = Action.COMMAND if hotline else Action.VIEW
+        building = _where(request, form, action)
+        if hotline:
+            channel = form["channel"] if form["channel"] in (Channel.HOTLINE, Channel.TASK) else Channel.HOTLINE
+            if not can(user, Action.COMMAND, building):
+                raise LinliError.one(
+                    "outside_jurisdiction",
+                    "该位置不在您指挥中心的辖区内。",
+                    "This place is outside your command centre's jurisdiction.",
+                )
+        else:
+            # a grid worker (or anyone with REPORT there) reports as the grid; anyone else as a resident
+            channel = Channel.GRID if can(user, Action.REPORT, building) else Channel.RESIDENT
+        data = services.Report(
+            category=form["category"],
+            lat=form["lat"] or None,
+            lon=form["lon"] or None,
+            building=building.pk,
+            description=form["description"],
+            address=form["address"],
+            attributes=q.attributes_from_post(request.POST, form["category"]),
+            reporter_name=form["caller_name"] if hotline else "",
+            reporter_phone=form["caller_phone"] if hotline else "",
+            client_key=form["client_key"],
+            photos=request.FILES.getlist("photos"),
+        )
+        event, created = services.report(user, data, channel=channel)
+    except LinliError as exc:
+        return _render_report(request, hotline=hotline, form=form, errors=_texts(exc), status=exc.status)
+    if created:
+        messages.success(request, _("Reported. The case number is #%(pk)d.") % {"pk": event.pk})
+    else:
+        messages.info(request, _("This report was already received as #%(pk)d.") % {"pk": event.pk})
+    return HttpResponseRedirect(reverse("governance:event_detail", args=[event.pk]) + "?reported=1")
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def event_new(request: HttpRequest) -> HttpResponse:
+    """Anyone signed in may report; the channel follows from the place (grid worker or resident)."""
+    if request.method == "POST":
+        return _submit(request, hotline=False)
+    form = _form_state(request.GET)
+    form["client_key"] = str(uuid.uuid4())
+    return _render_report(request, hotline=False, form=form, errors=[])
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def event_hotline(request: HttpRequest) -> HttpResponse:
+    """The hotline desk: for the command centre (COMMAND) only."""
+    if not q.holds(request.user, Action.COMMAND):
+        raise PermissionDenied("the hotline desk is the command centre's")
+    if request.method == "POST":
+        return _submit(request, hotline=True)
+    form = _form_state(request.GET)
+    form["client_key"] = str(uuid.uuid4())
+    form["channel"] = Channel.HOTLINE.value
+    return _render_report(request, hotline=True, form=form, errors=[])
+
+
+@login_required
+@require_GET
+def event_nearby(request: HttpRequest) -> HttpResponse:
+    """Possible duplicates for the report page: open events of the same category nearby."""
+    category = Category.objects.filter(code=request.GET.get("category", ""), active=True).first()
+    lat, lon = request.GET.get("lat", ""), request.GET.get("lon", "")
+    building = request.GET.get("building", "")
+    ctx: dict[str, Any] = {"result": None}
+    try:
+        if category is not None:
+            if building.isdigit() and not (lat and lon):
+                b = _building_in(request, building, Action.VIEW)
+                lat, lon = str(b.lat or ""), str(b.lon or "")
+            if lat and lon:
+                la, lo = float(lat), float(lon)
+                ctx["result"] = q.nearby(request.user, category, la, lo)
+    except (LinliError, ValueError):
+        ctx["result"] = None
+    return render(request, "governance/events/_nearby.html", ctx)
+
+
+# --- list --------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def event_list(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    f = q.parse_filters(request.GET)
+    staff = q.holds(user, Action.EVENTS)
+    if not staff:
+        f.mine = True
+    page = Paginator(q.events_for(user, f), q.PER_PAGE).get_page(request.GET.get("page"))
+    now = timezone.now()
+    rows = []
+    for e in page.object_list:
+        rows.append({"e": e, "overdue": services.is_overdue(e, now), "step": e.step_names})
+    ctx = {
+        "rows": rows,
+        "page": page,
+        "filters": f,
+        "query": f.query(),
+        "staff": staff,
+        "steps": [(s.value, *loop.STEP_NAMES[s]) for s in loop.Step],
+        "sectors": [(s.value, *SECTOR_NAMES[s]) for s in Sector],
+        "categories": list(Category.objects.filter(active=True).order_by("order", "code")),
+        "grids": q.grid_choices(user),
+        "can_hotline": q.holds(user, Action.COMMAND),
+        "crumbs": [{"name": _("Home"), "url": reverse("places:home")}, {"name": _("Grid events"), "url": None}],
+    }
+    return render(request, "governance/events/list.html", ctx)
+
+
+# --- detail and moves --------------------------------------------------------------------------------
+
+
+def _event(request: HttpRequest, pk: int) -> tuple[Event, bool]:
+    """The event and whether the user sees it in full (EVENTS); its reporter without EVENTS sees a
+    reduced view; anyone else: 404 outside the scope, 403 inside without the right."""
+    event = (
+        Event.objects.select_related("category", "building", "grid", "community", "street", "department", "handler")
+        .filter(pk=pk)
+        .first()
+    )
+    if event is None:
+        raise Http404("no such event")
+    if can(request.user, Action.EVENTS, event):
+        return event, True
+    if event.reporter_id and event.reporter_id == request.user.pk:
+        return event, False
+    authorize(request.user, Action.EVENTS, event)
+    raise Http404("not in scope")  # pragma: no cover - authorize raised
+
+
+def _render_detail(
+    request: HttpRequest, event: Event, full: bool, errors: list[dict[str, str]] | None = None, status: int = 200
+) -> HttpResponse:
+    user = request.user
+    now = timezone.now()
+    moves = q.allowed_moves(user, event)
+    ctx: dict[str, Any] = {
+        "event": event,
+        "full": full,
+        "errors": errors or [],
+        "step": event.step_names,
+        "progress": q.progress(event),
+        "attributes": q.attribute_display(event),
+        "history": q.history(event, full),
+        "photos": list(EventPhoto.objects.filter(event=event).order_by("pk")),
+        "overdue": services.is_overdue(event, now),
+        "level": loop.LEVEL_NAMES.get(event.escalation, ("", "")),
+        "moves": moves,
+        "actions": [{"move": m, "zh": q.move_label(m)[0], "en": q.move_label(m)[1]} for m in moves],
+        "asks": q.allowed_asks(user, event) if full else [],
+        "pending": q.pending_request(event) if full else None,
+        "can_decide": full and can(user, Action.COMMAND, event),
+        "geojson": q.event_map(event),
+        "reported": request.GET.get("reported") == "1" and event.reporter_id == user.pk,
+        "crumbs": _crumbs(f"#{event.pk} {event.category.name}"),
+        "channel": Channel(event.channel).label if event.channel in Channel.values else event.channel,
+        "step_limit": loop.LIMIT_NAMES.get(loop.LIMIT_OF_STEP.get(loop.Step(event.step), ""), ("", "")),
+    }
+    if full:
+        ctx["contact"] = services.reporter_contact(user, event)
+    else:
+        ctx["contact"] = None
+    if "dispatch" in moves:
+        ctx["departments"], ctx["default_department"] = q.dispatch_choices(event)
+    if "void" in moves:
+        ctx["duplicates"] = q.nearby(user, event.category, event.lat, event.lon, exclude=event.pk)["shown"]
+    if "evaluate" in moves:
+        ctx["scores"] = range(1, 6)
+    return render(request, "governance/events/detail.html", ctx, status=status)
+
+
+@never_cache
+@login_required
+@require_GET
+def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    event, full = _event(request, pk)
+    return _render_detail(request, event, full)
+
+
+def _refused(request: HttpRequest, event: Event, full: bool, exc: LinliError) -> HttpResponse:
+    event.refresh_from_db()
+    return _render_detail(request, event, full, _texts(exc), exc.status)
+
+
+@never_cache
+@login_required
+@require_POST
+def event_act(request: HttpRequest, pk: int) -> HttpResponse:
+    """One move of the loop; the service checks the role and the step again."""
+    event, full = _event(request, pk)
+    post = request.POST
+    move = post.get("move", "")
+    if not full and move != loop.Move.EVALUATE:
+        # a reporter without EVENTS may only evaluate their own case
+        raise PermissionDenied("the reporter may only evaluate")
+    try:
+        department = None
+        raw = post.get("department", "")
+        if move == loop.Move.DISPATCH and raw:
+            department = Department.objects.filter(pk=int(raw) if raw.isdigit() else 0).first()
+            if department is None:
+                raise LinliError.one("unknown_department", "所选部门不存在。", "The chosen department does not exist.")
+        duplicate = None
+        raw = post.get("duplicate_of", "")
+        if move == loop.Move.VOID and raw:
+            duplicate = (
+                scoped(request.user, Action.EVENTS, Event.objects.all())
+                .filter(pk=int(raw) if raw.isdigit() else 0)
+                .first()
+            )
+            if duplicate is None:
+                raise LinliError.one(
+                    "bad_duplicate", "所选的重复案件不存在。", "The case it duplicates does not exist."
+                )
+        services.act(
+            request.user,
+            event,
+            move,
+            note=post.get("note", ""),
+            department=department,
+            photos=request.FILES.getlist("photos"),
+            score=post.get("score"),
+            expected_step=post.get("expected_step") or None,
+            duplicate_of=duplicate,
+        )
+    except LinliError as exc:
+        return _refused(request, event, full, exc)
+    name = q.move_label(move)
+    messages.success(request, _("Done: %(move)s.") % {"move": name[1] if _en() else name[0]})
+    return HttpResponseRedirect(reverse("governance:event_detail", args=[event.pk]))
+
+
+@never_cache
+@login_required
+@require_POST
+def event_ask(request: HttpRequest, pk: int) -> HttpResponse:
+    """A department asks to return, extend, defer, put on the backlog or void; the centre decides."""
+    event, full = _event(request, pk)
+    post = request.POST
+    until = None
+    if not full:
+        raise PermissionDenied("only the department the case is dispatched to may ask")
+    raw = (post.get("until") or "").strip()
+    try:
+        day = parse_date(raw) if len(raw) == 10 else None
+        moment = parse_datetime(raw) if raw and day is None else None
+    except ValueError:
+        day = moment = None
+    if day is not None:
+        until = timezone.make_aware(datetime(day.year, day.month, day.day, 9))
+    elif moment is not None:
+        until = timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+    try:
+        services.ask(
+            request.user, event, post.get("kind", ""), post.get("reason", ""), hours=post.get("hours"), until=until
+        )
+    except LinliError as exc:
+        return _refused(request, event, full, exc)
+    messages.success(request, _("Request sent to the command centre for approval."))
+    return HttpResponseRedirect(reverse("governance:event_detail", args=[event.pk]))
+
+
+@never_cache
+@login_required
+@require_POST
+def event_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    """The command centre approves or refuses the case's pending request."""
+    event, full = _event(request, pk)
+    if not full:
+        raise PermissionDenied("the command centre decides")
+    req = q.pending_request(event)
+    try:
+        if req is None or str(req.pk) != request.POST.get("request", ""):
+            raise LinliError.one("already_decided", "该申请已审批。", "This request was already decided.", 409)
+        services.decide(request.user, req, request.POST.get("approve") == "1", request.POST.get("note", ""))
+    except LinliError as exc:
+        return _refused(request, event, full, exc)
+    messages.success(request, _("Decision saved."))
+    return HttpResponseRedirect(reverse("governance:event_detail", args=[event.pk]))
+
+
+@login_required
+@require_GET
+def event_photo(request: HttpRequest, pk: int) -> FileResponse:
+    """A photo of an event, to those who may see the event (EVENTS) or its reporter."""
+    photo = EventPhoto.objects.select_related("event").filter(pk=pk).first()
+    if photo is None:
+        raise Http404("no such photo")
+    _event(request, photo.event_id)
+    try:
+        handle = photo.image.open("rb")
+    except (FileNotFoundError, OSError) as exc:
+        raise Http404("photo file missing") from exc
+    response = FileResponse(handle)
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

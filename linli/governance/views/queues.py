@@ -1,0 +1,302 @@
+"""Work queues: a department's own queue ("部门报到") and the command centre's queues.
+
+- ``queue_department`` shows only the events dispatched to one department the user works for
+  (``permissions.scoped`` with HANDLE); someone who holds no department role gets a bilingual 404.
+- ``queue_command`` shows the COMMAND holder's place: cases to register, dispatch, approve, verify,
+  the overdue and escalated ones ("吹哨"), the backlog (挂账) and deferred (缓办) ones.
+- ``queue_act`` (register, dispatch, accept) and ``queue_decide`` (approve or refuse a department's
+  request) post, call ``services.events`` and come back to the queue (POST-redirect-GET) with a
+  flash message. A refusal of the service (a double submit: 409) re-renders the queue with the
+  message in both languages and the service's status; nothing is done twice.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import Resolver404, resolve, reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from linli.accounts.models import Department
+from linli.accounts.permissions import authorize
+from linli.accounts.roles import Action
+from linli.core.errors import LinliError
+from linli.core.middleware import error_response
+from linli.governance import loop
+from linli.governance import queries_queues as q
+from linli.governance.loop import Move, Step
+from linli.governance.models import Event, EventRequest
+from linli.governance.services import events as svc
+
+QUEUE_NAMES = ("queue_department", "queue_department_for", "queue_command")
+# Moves a queue row offers directly, and the step each must find the case in (a stale page → 409).
+QUICK_MOVES = {Move.REGISTER: Step.COLLECTED, Move.DISPATCH: Step.REGISTERED, Move.ACCEPT: Step.DISPATCHED}
+
+
+def _english() -> bool:
+    return (get_language() or "").startswith("en")
+
+
+def _no_department() -> LinliError:
+    return LinliError.one(
+        "no_department",
+        "您不在任何部门任职,没有部门待办队列。",
+        "You do not work for a department, so you have no department queue.",
+        404,
+    )
+
+
+def _not_your_department() -> LinliError:
+    return LinliError.one(
+        "not_your_department",
+        "该部门不存在,或您不在该部门任职。",
+        "No such department, or you do not work for it.",
+        404,
+    )
+
+
+def _no_command() -> LinliError:
+    return LinliError.one(
+        "no_command",
+        "只有指挥中心(或区级管理员)可以查看指挥中心待办。",
+        "Only the command centre (or a district administrator) may open the command centre's queue.",
+        403,
+    )
+
+
+def _titles() -> dict[str, tuple[str, str]]:
+    return {
+        # department
+        "accept": (_("Waiting to accept"), _("Nothing is waiting to be accepted.")),
+        "handling": (_("Being handled"), _("Nothing is being handled.")),
+        "reported": (_("Reported back, waiting for verification"), _("Nothing is waiting for verification.")),
+        "requests": (_("Our requests waiting for approval"), _("No request is waiting for approval.")),
+        "decided": (_("Decisions on our requests"), _("No request has been decided yet.")),
+        # command centre
+        "register": (_("Waiting to be registered"), _("Nothing is waiting to be registered.")),
+        "dispatch": (_("Waiting to be dispatched"), _("Nothing is waiting to be dispatched.")),
+        "approve": (_("Requests waiting for approval"), _("No request is waiting for approval.")),
+        "verify": (_("Waiting for verification"), _("Nothing is waiting for verification.")),
+        "late": (_("Overdue or escalated"), _("Nothing is overdue or escalated.")),
+        "backlog": (_("On the backlog"), _("Nothing is on the backlog.")),
+        "deferred": (_("Deferred"), _("Nothing is deferred.")),
+    }
+
+
+def _titled(sections: list[q.Section]) -> list[q.Section]:
+    titles = _titles()
+    for s in sections:
+        s.title, s.empty = titles[s.key]
+    return sections
+
+
+def _dept_name(dept: Department) -> str:
+    return (dept.name_en or dept.name) if _english() else dept.name
+
+
+# --- pages -----------------------------------------------------------------------------------------
+
+
+def _department_page(
+    request: HttpRequest, dept: Department, depts: list[Department], error: LinliError | None = None
+) -> HttpResponse:
+    now = timezone.now()
+    sections = _titled(q.department_sections(request.user, dept, now, _english()))
+    here = reverse("governance:queue_department_for", args=[dept.pk])
+    ctx: dict[str, Any] = {
+        "dept": dept,
+        "dept_name": _dept_name(dept),
+        "depts": [(d, _dept_name(d), reverse("governance:queue_department_for", args=[d.pk])) for d in depts],
+        "sections": sections,
+        "here": here,
+        "now": now,
+        "error": error,
+        "hot": ["accept", "handling"],
+        "request_keys": ["requests", "decided"],
+        "crumbs": [
+            {"name": _("Home"), "url": reverse("places:home")},
+            {"name": _("Department queue"), "url": None},
+        ],
+    }
+    return render(request, "governance/queues/department.html", ctx, status=error.status if error else 200)
+
+
+def _command_page(request: HttpRequest, error: LinliError | None = None) -> HttpResponse:
+    if not q.holds_command(request.user):
+        return error_response(request, _no_command())
+    now = timezone.now()
+    sections = _titled(q.command_sections(request.user, now, _english()))
+    ctx: dict[str, Any] = {
+        "sections": sections,
+        "here": reverse("governance:queue_command"),
+        "now": now,
+        "error": error,
+        "hot": ["register", "dispatch", "approve", "late"],
+        "request_keys": ["approve"],
+        "crumbs": [
+            {"name": _("Home"), "url": reverse("places:home")},
+            {"name": _("Command centre queue"), "url": None},
+        ],
+    }
+    return render(request, "governance/queues/command.html", ctx, status=error.status if error else 200)
+
+
+@never_cache
+@login_required
+@require_GET
+def queue_department(request: HttpRequest, dept_pk: int | None = None) -> HttpResponse:
+    depts = q.my_departments(request.user)
+    if not depts:
+        return error_response(request, _no_department())
+    if dept_pk is None:
+        dept = depts[0]
+    else:
+        found = [d for d in depts if d.pk == dept_pk]
+        if not found:
+            return error_response(request, _not_your_department())
+        dept = found[0]
+    return _department_page(request, dept, depts)
+
+
+@never_cache
+@login_required
+@require_GET
+def queue_command(request: HttpRequest) -> HttpResponse:
+    return _command_page(request)
+
+
+# --- actions ---------------------------------------------------------------------------------------
+
+
+def _back(request: HttpRequest) -> str | None:
+    """The queue the form was posted from (only our own queue pages), or None."""
+    nxt = request.POST.get("next", "")
+    if not nxt or not url_has_allowed_host_and_scheme(nxt, {request.get_host()}, request.is_secure()):
+        return None
+    try:
+        match = resolve(nxt.split("?", 1)[0])
+    except Resolver404:
+        return None
+    if match.namespace != "governance" or match.url_name not in QUEUE_NAMES:
+        return None
+    return nxt
+
+
+def _fallback(request: HttpRequest) -> str:
+    if q.holds_command(request.user):
+        return reverse("governance:queue_command")
+    return reverse("governance:queue_department")
+
+
+def _refused(request: HttpRequest, back: str | None, error: LinliError) -> HttpResponse:
+    """Show the queue the person came from again, with the service's message and status."""
+    try:
+        match = resolve((back or _fallback(request)).split("?", 1)[0])
+    except Resolver404:  # pragma: no cover - _back and _fallback only give queue URLs
+        return error_response(request, error)
+    if match.url_name == "queue_command":
+        return _command_page(request, error)
+    depts = q.my_departments(request.user)
+    if not depts:
+        return error_response(request, error)
+    pk = match.kwargs.get("dept_pk")
+    dept = next((d for d in depts if d.pk == pk), depts[0])
+    return _department_page(request, dept, depts, error)
+
+
+def _bad(code: str, zh: str, en: str) -> LinliError:
+    return LinliError.one(code, zh, en, 400)
+
+
+@never_cache
+@login_required
+@require_POST
+def queue_act(request: HttpRequest, pk: int) -> HttpResponse:
+    """Register, dispatch or accept one case from a queue row (``services.events.act``)."""
+    back = _back(request)
+    event = Event.objects.filter(pk=pk).select_related("category", "street").first()
+    if event is None:
+        return error_response(
+            request,
+            LinliError.one("not_found", "案件不存在,或不在您的管辖范围内。", "No such case in your scope.", 404),
+        )
+    # outside the user's scope: 404 before any form check, so a bad form reveals nothing
+    authorize(request.user, Action.VIEW, event)
+    try:
+        move = Move(request.POST.get("move", ""))
+    except ValueError:
+        move = None
+    if move not in QUICK_MOVES:
+        return _refused(
+            request,
+            back,
+            _bad("unknown_move", "队列中只能立案、派遣或签收,其他操作请打开案件。", "Open the case for that action."),
+        )
+    department: Department | None = None
+    if move == Move.DISPATCH:
+        authorize(request.user, Action.COMMAND, event)  # a 403 before a form problem
+        raw = request.POST.get("department", "")
+        department = Department.objects.filter(pk=int(raw)).first() if raw.isdigit() and len(raw) < 12 else None
+        if department is None:
+            return _refused(request, back, _bad("bad_department", "请选择派遣部门。", "Choose a department."))
+    expected = request.POST.get("expected_step") or QUICK_MOVES[move].value
+    try:
+        event = svc.act(request.user, event, move, department=department, expected_step=expected)
+    except LinliError as exc:
+        return _refused(request, back, exc)
+    if move == Move.ACCEPT:
+        messages.success(request, _("Case #%(id)d accepted: it is now being handled.") % {"id": event.pk})
+    elif move == Move.REGISTER:
+        messages.success(request, _("Case #%(id)d registered.") % {"id": event.pk})
+    else:
+        name = _dept_name(event.department) if event.department else ""
+        messages.success(request, _("Case #%(id)d dispatched to %(dept)s.") % {"id": event.pk, "dept": name})
+    return HttpResponseRedirect(back or _fallback(request))
+
+
+@never_cache
+@login_required
+@require_POST
+def queue_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    """Approve or refuse a department's request (``services.events.decide``): 404 outside the
+    user's scope, 403 without COMMAND, 409 when it was already decided."""
+    back = _back(request)
+    req = EventRequest.objects.filter(pk=pk).select_related("event").first()
+    if req is None:
+        return error_response(
+            request,
+            LinliError.one("not_found", "申请不存在,或不在您的管辖范围内。", "No such request in your scope.", 404),
+        )
+    decision = request.POST.get("decision", "")
+    note = request.POST.get("note", "").strip()
+    error: LinliError | None = None
+    if decision not in ("approve", "refuse"):
+        error = _bad("bad_decision", "请选择同意或不同意。", "Choose approve or refuse.")
+    elif decision == "refuse" and not note:
+        error = _bad("reason_required", "不同意时请说明理由。", "Give a reason when refusing.")
+    elif len(note) > 500:
+        error = _bad("too_long", "审批意见不超过 500 字。", "The note is at most 500 characters.")
+    if error is not None:
+        # check the right first, so a bad form never tells someone outside the chain anything
+        authorize(request.user, Action.COMMAND, req.event)
+        return _refused(request, back, error)
+    try:
+        req = svc.decide(request.user, req, decision == "approve", note)
+    except LinliError as exc:
+        return _refused(request, back, exc)
+    kind = q.pick(loop.MOVE_NAMES[q.REQUEST_MOVE[req.kind]], _english())
+    if req.decision == EventRequest.Decision.APPROVED:
+        msg = _("Approved: %(kind)s of case #%(id)d.")
+    else:
+        msg = _("Refused: %(kind)s of case #%(id)d.")
+    messages.success(request, msg % {"kind": kind, "id": req.event_id})
+    return HttpResponseRedirect(back or reverse("governance:queue_command"))
