@@ -1,0 +1,220 @@
+"""Read side of the work queues (no writes): a department's queue ("部门报到") and the command
+centre's queues. Every queryset starts from ``permissions.scoped``; the filters after it only
+narrow what the person may already see (one department of theirs, one step), never widen it.
+
+Writes go through ``linli.governance.services.events`` (the views call act / decide there).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.urls import NoReverseMatch, reverse
+
+from linli.accounts.models import Department
+from linli.accounts.permissions import grants_of, scope_q, scoped
+from linli.accounts.roles import Action, allows
+from linli.governance import loop
+from linli.governance.loop import Move, Step
+from linli.governance.models import Event, EventRequest
+from linli.governance.services import events as svc
+
+# Rows shown per section; the heading always shows the full count.
+CAP = 100
+
+REQUEST_MOVE: dict[str, Move] = {
+    EventRequest.Kind.RETURN: Move.RETURN,
+    EventRequest.Kind.VOID: Move.VOID,
+    EventRequest.Kind.EXTEND: Move.EXTEND,
+    EventRequest.Kind.DEFER: Move.DEFER,
+    EventRequest.Kind.BACKLOG: Move.BACKLOG,
+}
+
+
+def pick(pair: tuple[str, str], english: bool) -> str:
+    """One of a (Chinese, English) pair for the page's language."""
+    return pair[1] if english else pair[0]
+
+
+def detail_url(pk: int) -> str | None:
+    """The event page (another part of the app); None while it is not there."""
+    try:
+        return reverse("governance:event_detail", args=[pk])
+    except NoReverseMatch:
+        return None
+
+
+def overdue_q(now: datetime) -> Q:
+    """The rows ``services.events.is_overdue`` says are overdue, as a filter (open steps only)."""
+    return Q(step__in=[s.value for s in loop.OPEN_STEPS], step_due_at__lt=now, backlog=False) & (
+        Q(deferred_until__isnull=True) | Q(deferred_until__lte=now)
+    )
+
+
+# --- who holds which queue -------------------------------------------------------------------------
+
+
+def my_departments(user: Any) -> list[Department]:
+    """Departments the user works for: where they hold a role with HANDLE *at the department*
+    (department staff), and which the permission check lets them handle events of."""
+    ids = [
+        g.place_id
+        for g in grants_of(user)
+        if g.place_kind == "department" and allows(g.role, Action.HANDLE, g.place_kind)
+    ]
+    if not ids:
+        return []
+    return list(scoped(user, Action.HANDLE, Department.objects.filter(pk__in=ids)).order_by("name", "pk"))
+
+
+def holds_command(user: Any) -> bool:
+    return scope_q(user, Action.COMMAND, Event) is not None
+
+
+# --- rows ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class EventRow:
+    event: Event
+    step_name: str
+    overdue: bool
+    level: int
+    level_name: str
+    url: str | None
+    # dispatch choices (command queue, 待派遣): (department, suggested?)
+    choices: list[tuple[Department, bool]] = field(default_factory=list)
+    suggested: Department | None = None
+
+
+@dataclass
+class RequestRow:
+    req: EventRequest
+    kind_name: str
+    url: str | None
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    count: int
+    rows: list[Any]
+    empty: str = ""
+    # the form each row offers: "accept", "register", "dispatch", "decide" or ""
+    form: str = ""
+
+    @property
+    def more(self) -> int:
+        return max(0, self.count - len(self.rows))
+
+
+def _events(qs: QuerySet[Event]) -> QuerySet[Event]:
+    return qs.select_related("category", "department", "community", "grid", "street")
+
+
+def event_rows(qs: QuerySet[Event], now: datetime, english: bool, *, links: bool = True) -> list[EventRow]:
+    rows = []
+    for ev in _events(qs)[:CAP]:
+        rows.append(
+            EventRow(
+                event=ev,
+                step_name=pick(loop.STEP_NAMES[Step(ev.step)], english),
+                overdue=svc.is_overdue(ev, now),
+                level=ev.escalation,
+                level_name=pick(loop.LEVEL_NAMES.get(ev.escalation, ("", "")), english),
+                url=detail_url(ev.pk) if links else None,
+            )
+        )
+    return rows
+
+
+def request_rows(
+    qs: QuerySet[EventRequest], english: bool, *, link_if_department: Department | None = None, links: bool = True
+) -> list[RequestRow]:
+    rows = []
+    for r in qs.select_related("event__category", "event__community", "department", "requested_by", "decided_by")[:CAP]:
+        url = None
+        if links and (link_if_department is None or r.event.department_id == link_if_department.pk):
+            url = detail_url(r.event_id)
+        rows.append(RequestRow(req=r, kind_name=pick(loop.MOVE_NAMES[REQUEST_MOVE[r.kind]], english), url=url))
+    return rows
+
+
+# --- the department's queue ------------------------------------------------------------------------
+
+
+def department_sections(user: Any, dept: Department, now: datetime, english: bool) -> list[Section]:
+    """待签收, 处理中 (overdue first), 已反馈待核查, and the department's requests with decisions."""
+    events = scoped(user, Action.HANDLE, Event.objects.all()).filter(department=dept)
+    dispatched = events.filter(step=Step.DISPATCHED).order_by("step_due_at", "pk")
+    handling = (
+        events.filter(step=Step.HANDLING)
+        .annotate(_late=Case(When(overdue_q(now), then=Value(1)), default=Value(0), output_field=IntegerField()))
+        .order_by("-_late", "step_due_at", "pk")
+    )
+    reported = events.filter(step=Step.REPORTED).order_by("-step_started_at", "-pk")
+    requests = scoped(user, Action.HANDLE, EventRequest.objects.all()).filter(department=dept)
+    pending = requests.filter(decision=EventRequest.Decision.PENDING).order_by("requested_at", "pk")
+    decided = requests.exclude(decision=EventRequest.Decision.PENDING).order_by("-decided_at", "-pk")
+    return [
+        Section("accept", "", dispatched.count(), event_rows(dispatched, now, english), form="accept"),
+        Section("handling", "", handling.count(), event_rows(handling, now, english)),
+        Section("reported", "", reported.count(), event_rows(reported, now, english)),
+        Section("requests", "", pending.count(), request_rows(pending, english, link_if_department=dept)),
+        Section("decided", "", decided.count(), request_rows(decided, english, link_if_department=dept)),
+    ]
+
+
+# --- the command centre's queues -------------------------------------------------------------------
+
+
+def _dispatch_choices(rows: list[EventRow]) -> None:
+    """The routed departments (services.route, the first one suggested), then every other active
+    department serving the place; ``services.act`` checks the choice again."""
+    if not rows:
+        return
+    others = list(Department.objects.filter(active=True).order_by("kind", "name"))
+    routed: dict[tuple[int, str], list[Department]] = {}
+    for row in rows:
+        ev = row.event
+        key = (ev.category_id, ev.path)
+        if key not in routed:
+            routed[key] = svc.route(ev.category, ev.path, ev.street)
+        chain = routed[key]
+        row.suggested = chain[0] if chain else None
+        row.choices = [(d, i == 0) for i, d in enumerate(chain)]
+        seen = {d.pk for d in chain}
+        row.choices += [(d, False) for d in others if d.pk not in seen and d.path and ev.path.startswith(d.path)]
+
+
+def command_sections(user: Any, now: datetime, english: bool) -> list[Section]:
+    events = scoped(user, Action.COMMAND, Event.objects.all())
+    open_steps = [s.value for s in loop.OPEN_STEPS]
+    collected = events.filter(step=Step.COLLECTED).order_by("created_at", "pk")
+    registered = events.filter(step=Step.REGISTERED).order_by("step_due_at", "pk")
+    reported = events.filter(step=Step.REPORTED).order_by("step_due_at", "pk")
+    late = (
+        events.filter(step__in=open_steps)
+        .filter(overdue_q(now) | Q(escalation__gt=loop.NONE))
+        .order_by("-escalation", "step_due_at", "pk")
+    )
+    backlog = events.filter(step__in=open_steps, backlog=True).order_by("updated_at", "pk")
+    deferred = events.filter(step__in=open_steps, deferred_until__gt=now).order_by("deferred_until", "pk")
+    pending = scoped(
+        user, Action.COMMAND, EventRequest.objects.filter(decision=EventRequest.Decision.PENDING)
+    ).order_by("requested_at", "pk")
+    dispatch_rows = event_rows(registered, now, english)
+    _dispatch_choices(dispatch_rows)
+    return [
+        Section("register", "", collected.count(), event_rows(collected, now, english), form="register"),
+        Section("dispatch", "", registered.count(), dispatch_rows, form="dispatch"),
+        Section("approve", "", pending.count(), request_rows(pending, english), form="decide"),
+        Section("verify", "", reported.count(), event_rows(reported, now, english)),
+        Section("late", "", late.count(), event_rows(late, now, english)),
+        Section("backlog", "", backlog.count(), event_rows(backlog, now, english)),
+        Section("deferred", "", deferred.count(), event_rows(deferred, now, english)),
+    ]
