@@ -1,0 +1,175 @@
+"""Open311 GeoReport v2 endpoints under /open311/v2/ (docs/open311.md).
+
+Every answer is XML or JSON after the suffix of the URL; every refusal is the standard's list of
+errors — 404 for an unknown resource (or format), 403 for a missing or bad api_key, 400 for
+anything else — with a description in Chinese and English. Nothing here answers 500: an
+unexpected failure is logged and answered as the standard's "general service error" (400).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import SuspiciousOperation
+from django.http import HttpRequest, HttpResponse, UnreadablePostError
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+
+from linli.core.errors import LinliError
+from linli.open311 import render
+from linli.open311 import services as svc
+from linli.open311.services import Open311Error
+
+log = logging.getLogger(__name__)
+
+View = Callable[..., HttpResponse]
+
+
+def respond(fmt: str, root: str, data: Any, status: int = 200) -> HttpResponse:
+    body, content_type = render.render(fmt, root, data)
+    return HttpResponse(body, content_type=content_type, status=status)
+
+
+def refuse(fmt: str, error: Open311Error) -> HttpResponse:
+    return respond(fmt if fmt in render.FORMATS else "xml", "errors", render.errors(error.items()), error.status)  # type: ignore[arg-type]
+
+
+def wants_english(request: HttpRequest) -> bool:
+    """English names when the client asks: ``locale=en`` (or en_US …), else an Accept-Language
+    whose most preferred Chinese or English entry is English. Chinese otherwise."""
+    locale = (request.GET.get("locale") or request.POST.get("locale") or "").strip().lower()
+    if locale:
+        return locale.startswith("en")
+    best: tuple[float, bool] | None = None
+    for part in request.headers.get("Accept-Language", "").split(","):
+        lang, _, params = part.strip().partition(";")
+        lang = lang.strip().lower()
+        if not lang.startswith(("en", "zh")):
+            continue
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        if best is None or q > best[0]:
+            best = (q, lang.startswith("en"))
+    return bool(best and best[1])
+
+
+def api(methods: tuple[str, ...] = ("GET",)) -> Callable[[View], View]:
+    """Check the format suffix and method; turn every refusal into the standard's error list."""
+
+    def wrap(view: View) -> View:
+        @wraps(view)
+        def inner(request: HttpRequest, fmt: str, **kwargs: Any) -> HttpResponse:
+            fmt = fmt.lower()
+            if fmt not in render.FORMATS:
+                return refuse(
+                    "xml",
+                    Open311Error(
+                        404, (f"不支持的格式 .{fmt[:20]}(可用 .xml、.json)。", "Unknown format: use .xml or .json.")
+                    ),
+                )
+            if request.method not in methods:
+                allowed = ", ".join(methods)
+                return refuse(
+                    fmt, Open311Error(400, (f"此资源只接受 {allowed}。", f"This resource accepts {allowed} only."))
+                )
+            try:
+                return view(request, fmt, **kwargs)
+            except Open311Error as exc:
+                return refuse(fmt, exc)
+            except LinliError as exc:
+                return refuse(fmt, Open311Error.of(exc))
+            except (SuspiciousOperation, UnreadablePostError) as exc:
+                log.info("open311: unreadable request: %s", exc)
+                return refuse(fmt, Open311Error(400, ("请求内容无法读取。", "The request body could not be read.")))
+            except Exception:
+                log.exception("open311: general service error")
+                return refuse(
+                    fmt,
+                    Open311Error(
+                        400,
+                        ("服务处理出错,请稍后重试并告知我们。", "General service error: try again later and tell us."),
+                    ),
+                )
+
+        return inner
+
+    return wrap
+
+
+@api()
+def discovery(request: HttpRequest, fmt: str) -> HttpResponse:
+    changeset = getattr(settings, "LINLI_OPEN311_CHANGESET", "2025-01-01T00:00:00+08:00")
+    data = {
+        "changeset": changeset,
+        "contact": getattr(settings, "LINLI_OPEN311_CONTACT", ""),
+        "key_service": getattr(settings, "LINLI_OPEN311_KEY_SERVICE", ""),
+        "endpoints": [
+            {
+                "specification": svc.SPECIFICATION,
+                "url": request.build_absolute_uri("/open311/v2"),
+                "changeset": changeset,
+                "type": getattr(settings, "LINLI_OPEN311_ENDPOINT_TYPE", "production"),
+                "formats": ["text/xml", "application/json"],
+            }
+        ],
+    }
+    return respond(fmt, "discovery", data)
+
+
+@api()
+def services(request: HttpRequest, fmt: str) -> HttpResponse:
+    svc.jurisdiction(request.GET.get("jurisdiction_id", ""))
+    en = wants_english(request)
+    return respond(fmt, "services", [svc.service_item(s, en) for s in svc.services().values()])
+
+
+@api()
+def service_definition(request: HttpRequest, fmt: str, code: str) -> HttpResponse:
+    svc.jurisdiction(request.GET.get("jurisdiction_id", ""))
+    return respond(fmt, "service_definition", svc.service_definition(svc.service(code), wants_english(request)))
+
+
+# CSRF exemption, deliberately: POST requests.{fmt} is called by Open311 client software (apps,
+# kiosks, partner systems), never by a page of this site, and it authenticates with the api_key in
+# the form body — not with the session cookie that CSRF protection guards. A browser cannot be
+# tricked into using a key it does not have, and a signed-in session gives this endpoint nothing.
+@csrf_exempt
+@api(methods=("GET", "POST"))
+def requests(request: HttpRequest, fmt: str) -> HttpResponse:
+    if request.method == "POST":
+        post = request.POST
+        key = svc.key_info(post.get("api_key") or request.GET.get("api_key") or "")
+        data = svc.submit(key, post, request.headers.get("Idempotency-Key", ""))
+        return respond(fmt, "service_requests", data)
+    j = svc.jurisdiction(request.GET.get("jurisdiction_id", ""))
+    q = svc.parse_query(request.GET, timezone.now())
+    found = svc.find(j, q)
+    return respond(fmt, "service_requests", svc.records(found, wants_english(request), q.extensions))
+
+
+@api()
+def request_detail(request: HttpRequest, fmt: str, request_id: str) -> HttpResponse:
+    j = svc.jurisdiction(request.GET.get("jurisdiction_id", ""))
+    event = svc.one(j, request_id)
+    extensions = (request.GET.get("extensions") or "").strip().lower() in ("true", "1", "yes")
+    return respond(fmt, "service_requests", svc.records([event], wants_english(request), extensions))
+
+
+@api()
+def token(request: HttpRequest, fmt: str, token: str) -> HttpResponse:
+    j = svc.jurisdiction(request.GET.get("jurisdiction_id", ""))
+    return respond(fmt, "service_requests", svc.by_token(j, token))
+
+
+@csrf_exempt  # same reason as requests(): an API surface without sessions; this view only refuses
+def unknown(request: HttpRequest, rest: str = "") -> HttpResponse:
+    fmt = "json" if rest.lower().endswith(".json") else "xml"
+    return refuse(fmt, Open311Error(404, ("没有这个资源。", "No such resource (see discovery.xml).")))
