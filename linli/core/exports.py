@@ -45,7 +45,21 @@ def _cell_value(value: Any) -> Any:
 
 def write_xlsx(target: Any, sheet_title: str, columns: Sequence[Column], rows: Iterable[Any]) -> int:
     """Write one sheet to ``target`` (path or binary stream); returns the number of data rows."""
+    return write_workbook(target, [(sheet_title, columns, rows)])[0]
+
+
+Sheet = tuple[str, Sequence[Column], Iterable[Any]]
+
+
+def write_workbook(target: Any, sheets: Sequence[Sheet]) -> list[int]:
+    """Write several sheets (title, columns, rows) to one workbook; the data rows of each."""
     wb = Workbook(write_only=True)
+    counts = [_write_sheet(wb, title, columns, rows) for title, columns, rows in sheets]
+    wb.save(target)
+    return counts
+
+
+def _write_sheet(wb: Workbook, sheet_title: str, columns: Sequence[Column], rows: Iterable[Any]) -> int:
     ws = wb.create_sheet(title=sheet_title[:31])
     rows = iter(rows)
     head = list(itertools.islice(rows, 200))  # widths from the header and the first rows
@@ -86,13 +100,17 @@ def write_xlsx(target: Any, sheet_title: str, columns: Sequence[Column], rows: I
     for r in rows:
         ws.append(cells([_cell_value(get(r)) for _, get in columns]))
         n += 1
-    wb.save(target)
     return n
 
 
 def xlsx_response(filename: str, sheet_title: str, columns: Sequence[Column], rows: Iterable[Any]) -> HttpResponse:
+    return workbook_response(filename, [(sheet_title, columns, rows)])
+
+
+def workbook_response(filename: str, sheets: Sequence[Sheet]) -> HttpResponse:
+    """Several sheets as one .xlsx download."""
     with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as buf:
-        write_xlsx(buf, sheet_title, columns, rows)
+        write_workbook(buf, sheets)
         buf.seek(0)
         response = HttpResponse(buf.read(), content_type=XLSX)
     response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename) or "attachment"

@@ -1,0 +1,421 @@
+"""Reads of the command centre: GROUP BY queries over the denormalised columns of ``Event``.
+
+Every figure is counted by the database (one scan per figure, over covering indexes declared in
+``governance.models.Event.Meta.indexes``); Python only rolls up the few hundred grouped rows
+(departments × grids) and names them. Nothing here loops over events, except the capped map points
+and the export's events sheet, which stream.
+
+The queryset passed in is already scoped (``permissions.scoped(user, Action.EVENTS, …)``): a street
+command centre sees its street, a grid worker their grid, a department's staff what was dispatched
+to it. The definitions of due / closed / on time / rework are in ``metrics.py`` (after
+``shared/design/open311.md``) and ``docs/dashboard.md``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, tzinfo
+from typing import Any
+
+from django.db.models import BooleanField, Case, CharField, Count, F, Func, Q, QuerySet, Value, When
+from django.db.models.functions import TruncDate
+
+from linli.accounts.models import Department
+from linli.dashboard.metrics import Counts, Period
+from linli.governance import loop
+from linli.governance.categories import SECTOR_NAMES, Sector
+from linli.governance.models import Category, Event
+from linli.places.models import Community, Grid, Street
+
+OPEN = [s.value for s in loop.OPEN_STEPS]
+CLOSED = [loop.Step.CLOSED.value, loop.Step.EVALUATED.value]
+MAP_CAP = 3000
+OVERDUE_LIST = 100
+EXPORT_EVENT_ROWS = 100_000  # the events sheet stops here (a year of a whole district is more)
+
+
+def overdue_q(now: datetime) -> Q:
+    """``services.events.is_overdue`` as a filter: open, its step's deadline passed, not on the
+    backlog (挂账), not deferred (缓办) beyond now."""
+    return Q(step__in=OPEN, step_due_at__lt=now, backlog=False) & (
+        Q(deferred_until__isnull=True) | Q(deferred_until__lte=now)
+    )
+
+
+def due_q(start: datetime, end: datetime, now: datetime) -> Q:
+    """Events due in [start, end): due_at in the period, not voided, not deferred at the end of the
+    period (or now, if the period is not over) — open311.md: "deferred cases excluded from due"."""
+    cut = min(end, now)
+    return (
+        Q(due_at__gte=start, due_at__lt=end)
+        & ~Q(step=loop.Step.VOIDED.value)
+        & (Q(deferred_until__isnull=True) | Q(deferred_until__lte=cut))
+    )
+
+
+# --- names -----------------------------------------------------------------------------------------
+
+
+def _pick(zh: str, en: str, lang: str) -> str:
+    return en if lang.startswith("en") and en else zh
+
+
+def sector_name(code: str, lang: str) -> str:
+    try:
+        zh, en = SECTOR_NAMES[Sector(code)]
+    except ValueError:
+        return code
+    return _pick(zh, en, lang)
+
+
+@dataclass
+class Names:
+    """id → display name of the categories, departments and grids that appear in a result."""
+
+    lang: str
+    categories: dict[int, tuple[str, str, str]] = field(default_factory=dict)  # id → (code, name, sector)
+    departments: dict[int, str] = field(default_factory=dict)
+    grids: dict[int, tuple[str, str]] = field(default_factory=dict)  # id → (code, name)
+
+    @classmethod
+    def load(cls, lang: str, categories: set[Any], departments: set[Any], grids: set[Any]) -> Names:
+        n = cls(lang)
+        for c in Category.objects.filter(pk__in=[i for i in categories if i]).only("code", "name", "name_en", "sector"):
+            n.categories[c.pk] = (c.code, _pick(c.name, c.name_en, lang), c.sector)
+        for d in Department.objects.filter(pk__in=[i for i in departments if i]).only("name", "name_en"):
+            n.departments[d.pk] = _pick(d.name, d.name_en, lang)
+        for g in Grid.objects.filter(pk__in=[i for i in grids if i]).only("code", "name"):
+            n.grids[g.pk] = (g.code, g.name)
+        return n
+
+    def category(self, pk: int | None) -> str:
+        return self.categories.get(pk or 0, ("", "—", ""))[1]
+
+    def department(self, pk: int | None) -> str:
+        return self.departments.get(pk or 0, "—") if pk else "—"
+
+    def grid(self, pk: int | None) -> str:
+        if not pk:
+            return "—"
+        code, name = self.grids.get(pk, ("", "—"))
+        return f"{name} ({code})" if code else name
+
+
+# --- open events now -------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    key: Any
+    label: str
+    open: int = 0
+    overdue: int = 0
+
+
+@dataclass
+class OpenSummary:
+    total: int
+    overdue: int
+    by_sector: list[Row]
+    by_category: list[Row]
+    by_grid: list[Row]
+    by_department: list[Row]
+    names: Names
+
+
+def _rows(counts: dict[Any, list[int]], label: Any) -> list[Row]:
+    rows = [Row(k, label(k), v[0], v[1]) for k, v in counts.items()]
+    rows.sort(key=lambda r: (-r.open, r.label))
+    return rows
+
+
+def open_summary(qs: QuerySet[Event], now: datetime, lang: str) -> OpenSummary:
+    """Open events by sector, category, grid and department, with how many are overdue: one
+    GROUP BY (step, category, grid, department) over open events, rolled up here."""
+    groups = list(
+        qs.filter(step__in=OPEN)
+        .order_by()
+        # grouped by step too, so that SQLite walks the covering index event_dash_open in order
+        # (without it the planner scans the whole table through the category index: seconds)
+        .values_list("step", "category_id", "grid_id", "department_id")
+        .annotate(n=Count("id"), late=Count("id", filter=overdue_q(now)))
+    )
+    names = Names.load(lang, {g[1] for g in groups}, {g[3] for g in groups}, {g[2] for g in groups})
+    by: dict[str, dict[Any, list[int]]] = {k: defaultdict(lambda: [0, 0]) for k in ("s", "c", "g", "d")}
+    total = late_total = 0
+    for _step, cat, grid, dept, n, late in groups:
+        sector = names.categories.get(cat, ("", "", ""))[2]
+        for key, value in (("s", sector), ("c", cat), ("g", grid), ("d", dept)):
+            by[key][value][0] += n
+            by[key][value][1] += late
+        total += n
+        late_total += late
+    return OpenSummary(
+        total,
+        late_total,
+        _rows(by["s"], lambda k: sector_name(k, lang)),
+        _rows(by["c"], names.category),
+        _rows(by["g"], names.grid),
+        _rows(by["d"], names.department),
+        names,
+    )
+
+
+def overdue_list(qs: QuerySet[Event], now: datetime, limit: int = OVERDUE_LIST) -> list[Event]:
+    """The longest-overdue open events first, at most ``limit`` (the total is in ``open_summary``)."""
+    return list(
+        qs.filter(overdue_q(now))
+        .order_by("step_due_at", "pk")
+        .select_related("category", "department", "grid", "community")
+        .only(
+            "pk",
+            "step",
+            "step_due_at",
+            "due_at",
+            "created_at",
+            "escalation",
+            "sector",
+            "category__name",
+            "category__name_en",
+            "category__code",
+            "department__name",
+            "department__name_en",
+            "grid__name",
+            "grid__code",
+            "community__name",
+        )[:limit]
+    )
+
+
+# --- rates over a period ---------------------------------------------------------------------------
+
+GROUPS = {"department": "department_id", "grid": "grid_id", "category": "category_id"}
+
+
+def period_counts(qs: QuerySet[Event], start: datetime, end: datetime, now: datetime, by: tuple[str, ...]) -> dict:
+    """Counts (due, closed, on time, reworked) per combination of ``by`` (keys of ``GROUPS``) of the
+    events due in [start, end): one GROUP BY query."""
+    cols = [GROUPS[b] for b in by]
+    closed = Q(step__in=CLOSED, closed_at__isnull=False)
+    rows = (
+        qs.filter(due_q(start, end, now))
+        .order_by()
+        .values_list(*cols)
+        .annotate(
+            due=Count("id"),
+            closed=Count("id", filter=closed),
+            on_time=Count("id", filter=closed & Q(closed_at__lte=F("due_at"))),
+            reworked=Count("id", filter=closed & Q(rework_count__gt=0)),
+        )
+    )
+    out: dict[tuple[Any, ...], Counts] = {}
+    for row in rows:
+        out[tuple(row[: len(cols)])] = Counts(*row[len(cols) :])
+    return out
+
+
+@dataclass
+class RateRow:
+    key: Any
+    label: str
+    counts: Counts
+
+
+@dataclass
+class Rates:
+    total: Counts
+    by_department: list[RateRow]
+    by_grid: list[RateRow]
+    names: Names
+
+
+def _rate_rows(groups: dict[Any, Counts], label: Any) -> list[RateRow]:
+    rows = [RateRow(k, label(k), c) for k, c in groups.items()]
+    rows.sort(key=lambda r: (-r.counts.due, r.label))
+    return rows
+
+
+def rates(qs: QuerySet[Event], start: datetime, end: datetime, now: datetime, lang: str) -> Rates:
+    """结案率 / 按期结案率 / 返工率 per department and per grid: one GROUP BY (department, grid)."""
+    groups = period_counts(qs, start, end, now, ("department", "grid"))
+    total = Counts()
+    by_dept: dict[Any, Counts] = defaultdict(Counts)
+    by_grid: dict[Any, Counts] = defaultdict(Counts)
+    for (dept, grid), c in groups.items():
+        total.add(c)
+        by_dept[dept].add(c)
+        by_grid[grid].add(c)
+    names = Names.load(lang, set(), set(by_dept), set(by_grid))
+    return Rates(total, _rate_rows(by_dept, names.department), _rate_rows(by_grid, names.grid), names)
+
+
+# --- trend -----------------------------------------------------------------------------------------
+
+
+class LocalDay(Func):
+    """The local calendar day of a datetime column as 'YYYY-MM-DD', computed by the database's own
+    date functions (Django's TruncDate on SQLite calls back into Python for every row)."""
+
+    output_field = CharField()
+
+    def __init__(self, column: str, tz: tzinfo, at: datetime) -> None:
+        self.tz = tz
+        self.at = at
+        super().__init__(F(column))
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
+        # SQLite stores UTC text; shift by the zone's offset in the period (exact for zones without
+        # daylight saving, such as Asia/Shanghai; elsewhere one hour around a change may slip a day).
+        offset = self.at.astimezone(self.tz).utcoffset() or timedelta(0)
+        minutes = int(offset.total_seconds() // 60)
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"strftime('%%Y-%%m-%%d', {sql}, '{minutes:+d} minutes')", params
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"to_char(({sql}) AT TIME ZONE %s, 'YYYY-MM-DD')", [*params, str(self.tz)]
+
+    def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:  # type: ignore[override]
+        return compiler.compile(TruncDate(self.source_expressions[0], tzinfo=self.tz))
+
+
+def _by_day(qs: QuerySet[Event], column: str, tz: tzinfo, at: datetime) -> dict[date, int]:
+    rows = (
+        qs.order_by()
+        .annotate(day=LocalDay(column, tz, at))
+        .values_list("day")
+        .annotate(n=Count("id"))
+        .values_list("day", "n")
+    )
+    out: dict[date, int] = {}
+    for day, n in rows:
+        if day is None:
+            continue
+        d = day if isinstance(day, date) else date.fromisoformat(str(day)[:10])
+        out[d] = out.get(d, 0) + n
+    return out
+
+
+@dataclass
+class TrendRow:
+    first: date
+    last: date
+    reported: int
+    closed: int
+
+    @property
+    def label(self) -> str:
+        return self.first.isoformat() if self.first == self.last else f"{self.first:%m-%d}–{self.last:%m-%d}"
+
+
+def trend(qs: QuerySet[Event], period: Period, tz: tzinfo) -> list[TrendRow]:
+    """Reported vs closed per day (periods up to 62 days) or per week: two GROUP BY day queries."""
+    start, end = period.bounds(tz)
+    mid = start + (end - start) / 2
+    reported = _by_day(qs.filter(created_at__gte=start, created_at__lt=end), "created_at", tz, mid)
+    closed = _by_day(qs.filter(closed_at__gte=start, closed_at__lt=end, step__in=CLOSED), "closed_at", tz, mid)
+    buckets = period.buckets()
+    rows = []
+    for i, first in enumerate(buckets):
+        last = (buckets[i + 1] - timedelta(days=1)) if i + 1 < len(buckets) else period.last
+        rows.append(TrendRow(first, last, 0, 0))
+    index = {r.first: r for r in rows}
+    for day, n in reported.items():
+        if period.first <= day <= period.last:
+            index[period.bucket_of(day)].reported += n
+    for day, n in closed.items():
+        if period.first <= day <= period.last:
+            index[period.bucket_of(day)].closed += n
+    return rows
+
+
+# --- the live map ----------------------------------------------------------------------------------
+
+SECTOR_COLOURS = {
+    Sector.PARTY.value: "#c62828",
+    Sector.ECONOMY.value: "#1565c0",
+    Sector.LIVELIHOOD.value: "#2e7d32",
+    Sector.SAFETY.value: "#6a1b9a",
+}
+
+
+def map_points(qs: QuerySet[Event], now: datetime, lang: str, cap: int = MAP_CAP) -> dict[str, Any]:
+    """Open events as GeoJSON points, overdue first then newest, at most ``cap``; says how many are
+    not drawn. No personal data: no reporter, no description, no address."""
+    open_qs = qs.filter(step__in=OPEN)
+    total = open_qs.count()
+    rows = list(
+        open_qs.annotate(
+            late=Case(When(overdue_q(now), then=Value(True)), default=Value(False), output_field=BooleanField())
+        )
+        .order_by("-late", "-created_at", "-pk")
+        .values_list("pk", "lat", "lon", "sector", "category_id", "step", "escalation", "late", "created_at")[:cap]
+    )
+    names = Names.load(lang, {r[4] for r in rows}, set(), set())
+    features = []
+    for pk, lat, lon, sector, cat, step, escalation, late, created in rows:
+        zh, en = loop.STEP_NAMES[loop.Step(step)]
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                "properties": {
+                    "id": pk,
+                    "sector": sector,
+                    "color": SECTOR_COLOURS.get(sector, "#555"),
+                    "category": names.category(cat),
+                    "step": _pick(zh, en, lang),
+                    "overdue": bool(late),
+                    "escalation": escalation,
+                    "reported": created.isoformat() if created else None,
+                },
+            }
+        )
+    return {
+        "type": "FeatureCollection",
+        "features": features,
+        "total_open": total,
+        "drawn": len(features),
+        "not_drawn": max(0, total - len(features)),
+        "cap": cap,
+        "at": now.isoformat(),
+    }
+
+
+# --- export ----------------------------------------------------------------------------------------
+
+
+def export_events(qs: QuerySet[Event], start: datetime, end: datetime, limit: int = EXPORT_EVENT_ROWS) -> Iterator[Any]:
+    """The events of the period (reported in it, or due in it) for the export, without the reporter's
+    personal data, streamed in id order."""
+    yield from (
+        qs.filter(Q(created_at__gte=start, created_at__lt=end) | Q(due_at__gte=start, due_at__lt=end))
+        .order_by("pk")
+        .values(
+            "pk",
+            "created_at",
+            "category_id",
+            "sector",
+            "kind",
+            "channel",
+            "step",
+            "department_id",
+            "street_id",
+            "community_id",
+            "grid_id",
+            "due_at",
+            "closed_at",
+            "deferred_until",
+            "backlog",
+            "rework_count",
+            "escalation",
+        )[:limit]
+        .iterator(chunk_size=5000)
+    )
+
+
+def place_names(kind: str, ids: set[int]) -> dict[int, str]:
+    model = {"street": Street, "community": Community}[kind]
+    return dict(model._default_manager.filter(pk__in=ids).values_list("pk", "name"))

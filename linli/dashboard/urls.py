@@ -1,0 +1,11 @@
+from django.urls import path
+
+from linli.dashboard import views
+
+app_name = "dashboard"
+
+urlpatterns = [
+    path("", views.dashboard, name="index"),
+    path("map.json", views.map_json, name="map"),
+    path("export.xlsx", views.export, name="export"),
+]

@@ -1,0 +1,171 @@
+"""The command centre (指挥中心) pages: live map, open events, overdue list, rates over a period,
+trend charts and the .xlsx export.
+
+Everything is scoped once with ``permissions.scoped(user, Action.EVENTS, Event.objects.all())``: a
+street command centre sees its street, the district its district, a grid worker their grid, a
+department's staff what was dispatched to it. A signed-in user without EVENTS anywhere gets a 403
+(there is no object whose existence could leak). Bad period input is a bilingual 400.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from linli.accounts.models import AccessLog
+from linli.accounts.permissions import grants_of, scope_q, scoped
+from linli.accounts.roles import Action
+from linli.accounts.services import log_access
+from linli.core.errors import LinliError
+from linli.core.exports import workbook_response
+from linli.core.middleware import error_response
+from linli.dashboard import metrics
+from linli.dashboard import queries as q
+from linli.dashboard.export import sheets
+from linli.governance.models import Event
+from linli.places.models import Community, District, Grid, Street
+
+
+def _lang() -> str:
+    return get_language() or "zh-hans"
+
+
+def _events(request: HttpRequest) -> QuerySet[Event]:
+    if scope_q(request.user, Action.EVENTS, Event) is None:
+        raise PermissionDenied("no events in scope")
+    return scoped(request.user, Action.EVENTS, Event.objects.all())
+
+
+def _scope_label(user: Any, lang: str) -> str:
+    """Where the figures come from: the places and departments of the user's EVENTS grants."""
+    from linli.accounts.models import Department
+    from linli.accounts.roles import allows
+
+    if getattr(user, "is_superuser", False):
+        return "全部 / everything" if not lang.startswith("en") else "Everything"
+    models = {"district": District, "street": Street, "community": Community, "grid": Grid, "department": Department}
+    out = []
+    for g in grants_of(user):
+        model = models.get(g.place_kind)
+        if model is None or not allows(g.role, Action.EVENTS, g.place_kind):
+            continue
+        obj = model._default_manager.filter(pk=g.place_id).first()
+        if obj is not None:
+            name = getattr(obj, "name", str(obj))
+            en = getattr(obj, "name_en", "")
+            out.append(en if lang.startswith("en") and en else name)
+    return "、".join(dict.fromkeys(out))
+
+
+def _scope_path(user: Any) -> str:
+    """The place path of the user's first EVENTS grant (for the access log's scope)."""
+    from linli.accounts.roles import allows
+
+    for g in grants_of(user):
+        if allows(g.role, Action.EVENTS, g.place_kind):
+            return g.path
+    return ""
+
+
+def _period(request: HttpRequest) -> metrics.Period:
+    return metrics.parse_period(
+        request.GET.get("start"), request.GET.get("end"), request.GET.get("preset"), timezone.localdate()
+    )
+
+
+def _period_query(period: metrics.Period) -> str:
+    if period.preset:
+        return f"preset={period.preset}"
+    return f"start={period.first.isoformat()}&end={period.last.isoformat()}"
+
+
+@never_cache
+@login_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    events = _events(request)
+    lang = _lang()
+    presets = [(k, zh if not lang.startswith("en") else en) for k, (zh, en) in metrics.PRESETS.items()]
+    ctx: dict[str, Any] = {
+        "presets": presets,
+        "scope_label": _scope_label(request.user, lang),
+        "max_days": metrics.MAX_DAYS,
+        "form": {k: request.GET.get(k, "")[:20] for k in ("start", "end", "preset")},
+    }
+    try:
+        period = _period(request)
+    except LinliError as exc:
+        ctx["errors"] = exc.problems
+        return render(request, "dashboard/dashboard.html", ctx, status=exc.status)
+    now = timezone.now()
+    tz = timezone.get_current_timezone()
+    start, end = period.bounds(tz)
+    summary = q.open_summary(events, now, lang)
+    rates = q.rates(events, start, end, now, lang)
+    trend = q.trend(events, period, tz)
+    ctx.update(
+        {
+            "period": period,
+            "period_query": _period_query(period),
+            "summary": summary,
+            "overdue": q.overdue_list(events, now),
+            "rates": rates,
+            "trend": trend,
+            "trend_rows": [{"label": r.label, "reported": r.reported, "closed": r.closed} for r in trend],
+            "map_src": reverse("dashboard:map"),
+            "export_url": reverse("dashboard:export") + "?" + _period_query(period),
+            "map_cap": q.MAP_CAP,
+            "sector_colours": [(q.sector_name(k, lang), c) for k, c in q.SECTOR_COLOURS.items()],
+            "now": now,
+        }
+    )
+    if not period.preset:
+        ctx["form"] = {"start": period.first.isoformat(), "end": period.last.isoformat(), "preset": ""}
+    else:
+        ctx["form"] = {"start": "", "end": "", "preset": period.preset}
+    return render(request, "dashboard/dashboard.html", ctx)
+
+
+@never_cache
+@login_required
+@require_GET
+def map_json(request: HttpRequest) -> HttpResponse:
+    """Open events for the live map (polled every 30 s): points, overdue first, capped."""
+    events = _events(request)
+    return JsonResponse(q.map_points(events, timezone.now(), _lang()))
+
+
+@never_cache
+@login_required
+@require_GET
+def export(request: HttpRequest) -> HttpResponse:
+    """The period as .xlsx: per department, per grid, per category, and its events (no reporter data)."""
+    events = _events(request)
+    try:
+        period = _period(request)
+    except LinliError as exc:
+        return error_response(request, exc)
+    tz = timezone.get_current_timezone()
+    response = workbook_response(
+        f"指挥中心-{period.first:%Y%m%d}-{period.last:%Y%m%d}.xlsx",
+        sheets(events, period, tz, timezone.now(), _lang()),
+    )
+    log_access(
+        request.user,
+        AccessLog.What.EXPORT,
+        None,
+        path=_scope_path(request.user),
+        reason=f"dashboard.xlsx {period.first.isoformat()}..{period.last.isoformat()}",
+        ip=request.META.get("REMOTE_ADDR") or None,
+    )
+    return response
