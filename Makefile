@@ -58,6 +58,7 @@ migrate: venv assets
 demo: migrate
 	@$(PY) manage.py load_demo --if-empty
 	@$(PY) manage.py load_demo_consent --if-empty
+	@$(PY) manage.py load_demo_events --if-empty
 
 run: demo
 	@$(PY) manage.py demo_logins --url http://$(HOST):$(PORT)/

@@ -1,6 +1,7 @@
 """The demo district: ``load_demo`` (generate + load ≈68k households, ≈150k people) on a fresh SQLite
 database, target ≤ 60 s; then ``load_demo_consent`` (the consent story of issue 3, also part of
-``make run``), target ≤ 10 s, and both together ≤ 60 s; and generation alone (pure Python,
+``make run``), target ≤ 10 s; then ``load_demo_events`` (a year of grid events, issue 4), target
+≤ 10 s; all three together (the data of ``make run``) ≤ 60 s; and generation alone (pure Python,
 in-process), for reference.
 
 Each run is a subprocess on its own migrated database (``migrate`` not timed). The database of the
@@ -23,6 +24,7 @@ from bench.common import ROOT, Result, fresh_sqlite_env, manage, timed
 CACHE_DIR = Path(tempfile.gettempdir()) / "linli-bench-demo-cache"
 TARGET_S = 60.0
 CONSENT_TARGET_S = 10.0
+EVENTS_TARGET_S = 10.0
 
 
 def _data_key() -> str:
@@ -55,9 +57,10 @@ def _copy_sqlite(src: Path, dst: Path) -> None:
     tmp.replace(dst)
 
 
-def _load_once(keep: bool) -> tuple[float, float]:
-    """Seconds of ``load_demo`` and of ``load_demo_consent`` after it (the cached database is the
-    district alone, copied before the story is loaded, as ``bench_pages`` expects)."""
+def _load_once(keep: bool) -> tuple[float, float, float]:
+    """Seconds of ``load_demo``, of ``load_demo_consent`` and of ``load_demo_events`` after it (the
+    cached database is the district alone, copied before the stories are loaded, as ``bench_pages``
+    expects)."""
     tmp = tempfile.mkdtemp(prefix="linli-bench-demo-")
     try:
         env = fresh_sqlite_env(tmp)
@@ -72,7 +75,11 @@ def _load_once(keep: bool) -> tuple[float, float]:
         consent = timed(lambda: story.append(manage(["load_demo_consent"], env, check=False)))
         if story[0].returncode != 0:
             raise RuntimeError(f"load_demo_consent failed:\n{story[0].stdout[-2000:]}\n{story[0].stderr[-2000:]}")
-        return seconds, consent
+        grid: list[subprocess.CompletedProcess[str]] = []
+        events = timed(lambda: grid.append(manage(["load_demo_events"], env, check=False)))
+        if grid[0].returncode != 0:
+            raise RuntimeError(f"load_demo_events failed:\n{grid[0].stdout[-2000:]}\n{grid[0].stderr[-2000:]}")
+        return seconds, consent, events
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -90,7 +97,8 @@ def run(quick: bool) -> list[Result]:
     both = [_load_once(keep=(i == runs - 1)) for i in range(runs)]
     loads = [b[0] for b in both]
     consents = [b[1] for b in both]
-    totals = [a + b for a, b in both]
+    grid_events = [b[2] for b in both]
+    totals = [a + b + c for a, b, c in both]
 
     from linli.places import demo  # pure Python: no Django settings needed
 
@@ -114,12 +122,20 @@ def run(quick: bool) -> list[Result]:
             note="`manage.py load_demo_consent` through the services (visits, survey, ballots, notices, works)",
         ),
         Result(
-            "`make run` data: load_demo + load_demo_consent, SQLite",
+            "demo grid events (issue 4) load, SQLite",
+            statistics.median(grid_events),
+            "s",
+            target=EVENTS_TARGET_S,
+            runs=grid_events,
+            note="`manage.py load_demo_events`: ≈4,000 events and ≈29,000 history rows over 12 months",
+        ),
+        Result(
+            "`make run` data: load_demo + load_demo_consent + load_demo_events, SQLite",
             statistics.median(totals),
             "s",
             target=TARGET_S,
             runs=totals,
-            note="both commands of the `demo` target",
+            note="the three commands of the `demo` target",
         ),
         Result(
             "demo district generation alone (pure Python)",

@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.db.models import Model
 
-from linli.accounts.models import User
+from linli.accounts.models import Department, User
 from linli.accounts.roles import ROLES, Role
 from linli.accounts.services import grant_role, place_label
 from linli.places import demo
@@ -77,6 +77,10 @@ def demo_places() -> dict[str, tuple[Role, Model]] | None:
         .order_by("building__path", "unit__number", "floor", "number")
         .first()
     )
+    # Once the grid events are loaded (``load_demo_events``), demo-dept works 区城市管理局's queue and
+    # demo-locality the street's locality office (属地); before that, demo-dept is held at the street.
+    bureau = Department.objects.filter(code=f"{district.code}-CG").first()
+    locality = Department.objects.filter(street=street).first()
     places: dict[str, tuple[Role, Model | None]] = {
         "demo-admin": (Role.DISTRICT_ADMIN, district),
         "demo-street": (Role.STREET_COMMAND, street),
@@ -84,7 +88,8 @@ def demo_places() -> dict[str, tuple[Role, Model]] | None:
         "demo-grid": (Role.GRID_FULLTIME, grid),
         "demo-resident": (Role.RESIDENT, dwelling),
         "demo-operator": (Role.OPERATOR, compound),
-        "demo-dept": (Role.DEPARTMENT_STAFF, street),
+        "demo-dept": (Role.DEPARTMENT_STAFF, bureau or street),
+        "demo-locality": (Role.DEPARTMENT_STAFF, locality),
     }
     return {u: (r, p) for u, (r, p) in places.items() if p is not None}
 

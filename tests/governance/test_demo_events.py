@@ -1,0 +1,342 @@
+"""``load_demo_events``: a year of grid events on the demo district, bulk-written yet exactly what the
+services would have written — checked by replaying histories through ``loop`` and, for a sample,
+by doing the same moves through the services at the same (frozen) times and comparing the rows."""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from linli.accounts.models import Department, User
+from linli.accounts.permissions import can
+from linli.accounts.roles import Action
+from linli.governance import demo, loop
+from linli.governance.loop import Move, Step
+from linli.governance.models import Event, EventLog, EventRequest, RoutingRule
+from linli.governance.services import events as svc
+from linli.places import models as m
+
+SMALL = 0.02
+EVENTS = 500
+NOW = datetime(2025, 6, 1, 10, 0, tzinfo=UTC)
+
+
+def _sites() -> list[demo.Site]:
+    """A 6×6 block of buildings, 80 m apart, in four grids of two streets."""
+    out = []
+    for i in range(6):
+        for j in range(6):
+            out.append(
+                demo.Site(
+                    building=i * 6 + j + 1,
+                    lat=29.5 + i * 80 / 111_000,
+                    lon=106.5 + j * 80 / 96_600,
+                    grid=(i // 3) * 2 + j // 3 + 1,
+                    community=i // 3 + 1,
+                    street=1,
+                    households=40 + 7 * ((i + j) % 5),
+                )
+            )
+    return out
+
+
+def test_plan_is_deterministic_and_tells_every_kind_of_case():
+    plans = demo.plan(_sites(), NOW, seed=5, events=3000)
+    again = demo.plan(_sites(), NOW, seed=5, events=3000)
+    assert [(p.token, p.step, len(p.log), p.updated_at) for p in plans] == [
+        (p.token, p.step, len(p.log), p.updated_at) for p in again
+    ]
+    other = demo.plan(_sites(), NOW, seed=6, events=3000)
+    assert [p.token for p in other] != [p.token for p in plans]
+
+    cats = Counter(p.category for p in plans)
+    assert cats.most_common(1)[0][0] == "E0201" and cats["E0201"] > cats["C0110"] * 3
+    channels = Counter(p.channel for p in plans)
+    assert channels["grid"] > channels["hotline"] > channels["task"] > 0 and channels["resident"] > 0
+    open_ = [p for p in plans if Step(p.step) in loop.OPEN_STEPS]
+    assert {Step(p.step) for p in open_} == set(loop.OPEN_STEPS)
+    assert {p.escalation for p in open_ if not p.backlog} >= {1, 2}
+    assert any(p.backlog for p in open_) and any(p.deferred_until and p.deferred_until > NOW for p in plans)
+    assert sum(p.rework_count for p in plans) and sum(p.return_count for p in plans)
+    assert sum(p.extension_count for p in plans) and any(p.duplicate_of is not None for p in plans)
+    assert any(rq.decision == "refused" for p in plans for rq in p.requests)
+    closed = [p for p in plans if p.step in ("closed", "evaluated") and p.due_at]
+    on_time = sum(1 for p in closed if p.closed_at and p.closed_at <= p.due_at) / len(closed)
+    assert 0.75 < on_time < 0.97  # most on time, some late
+    for p in plans:
+        assert p.created <= NOW and all(lg.at < NOW for lg in p.log)
+        assert p.reporter_phone == "" or (len(p.reporter_phone) == 11 and p.reporter_phone[0] == "1")
+        if p.duplicate_of is not None:
+            orig = plans[p.duplicate_of]
+            assert orig.created <= p.created and orig.category == p.category and p.step == "voided"
+
+
+def check_history(event: Event, logs: list[EventLog]) -> None:
+    """Replaying the history through ``loop.apply`` ends where the event is, counts and times agree."""
+    assert logs[0].move == "create" and logs[0].step_to == Step.COLLECTED and logs[0].at == event.created_at
+    step = Step.COLLECTED
+    last_change = event.created_at
+    dispatched = None
+    escalation = 0
+    for prev, lg in itertools.pairwise(logs):
+        assert prev.at <= lg.at, event.pk
+        assert lg.step_from == step, (event.pk, lg.move)
+        step = loop.apply(step, Move(lg.move))
+        assert lg.step_to == step, (event.pk, lg.move)
+        if lg.step_from != lg.step_to:
+            last_change, escalation = lg.at, 0
+        if lg.move == Move.DISPATCH and dispatched is None:
+            dispatched = lg.at
+        if lg.move in (Move.ESCALATE, Move.WHISTLE):
+            escalation = max(escalation, lg.data["level"])
+        if lg.move == Move.EXTEND:
+            escalation = 0
+    moves = Counter(lg.move for lg in logs)
+    assert event.step == step
+    assert event.step_started_at == last_change and event.updated_at == logs[-1].at
+    assert event.rework_count == moves[Move.VERIFY_FAIL]
+    assert event.return_count == moves[Move.RETURN]
+    assert event.extension_count == moves[Move.EXTEND]
+    assert event.escalation == escalation
+    assert event.dispatched_at == dispatched
+    if dispatched is not None:
+        extra = sum(lg.data["hours"] for lg in logs if lg.move == Move.EXTEND)
+        assert event.due_at == loop.handle_deadline(dispatched, event.category.limits) + timedelta(hours=extra)
+    ends = [lg.at for lg in logs if lg.move in (Move.VERIFY_PASS, Move.VOID)]
+    assert event.closed_at == (ends[-1] if ends else None)
+    if step in (Step.CLOSED, Step.EVALUATED, Step.VOIDED):
+        assert event.closed_at is not None
+    if not moves[Move.EXTEND]:
+        due = loop.step_deadline(step, last_change, event.category.limits)
+        if step == Step.HANDLING and due and event.due_at:
+            due = min(due, event.due_at)
+        assert event.step_due_at == due
+    if moves[Move.BACKLOG] > moves[Move.UNBACKLOG]:
+        assert event.backlog
+    assert event.department_id == (logs[-1].department_id if step != Step.COLLECTED else None)
+
+
+@pytest.fixture
+def loaded(db, monkeypatch):
+    monkeypatch.setenv("LINLI_DEMO_PASSWORD", "a-demo-password-for-tests")
+    call_command("load_demo", scale=SMALL, verbosity=0, stdout=StringIO())
+    out = StringIO()
+    call_command("load_demo_events", events=EVENTS, verbosity=0, stdout=out)
+    return out.getvalue()
+
+
+def test_needs_the_district_first(db):
+    with pytest.raises(CommandError, match="load_demo"):
+        call_command("load_demo_events", verbosity=0, stdout=StringIO())
+
+
+def test_load_is_consistent_idempotent_and_placed(loaded):
+    assert "grid events loaded" in loaded and "/governance/events/" in loaded
+    n_events, n_logs = Event.objects.count(), EventLog.objects.count()
+    assert n_events > EVENTS * 0.9
+    out = StringIO()
+    call_command("load_demo_events", if_empty=True, verbosity=0, stdout=out)
+    assert "not loaded" in out.getvalue()
+    assert (Event.objects.count(), EventLog.objects.count()) == (n_events, n_logs)
+    with pytest.raises(CommandError):
+        call_command("load_demo_events", verbosity=0, stdout=StringIO())
+
+    logs: dict[int, list[EventLog]] = {}
+    for lg in EventLog.objects.order_by("at", "pk"):
+        logs.setdefault(lg.event_id, []).append(lg)
+    for event in Event.objects.select_related("category"):
+        check_history(event, logs[event.pk])
+        # the position snaps to the event's building, within its jurisdiction
+        assert svc.locate(event.lat, event.lon).pk == event.building_id
+        assert event.path == event.building.path and event.grid_id == event.building.grid_id
+        if event.handler_id:
+            assert can(event.handler, Action.HANDLE, event)
+        if event.reporter_phone_masked:
+            assert svc.crypto.decrypt(event.reporter_phone_enc)[-4:] == event.reporter_phone_masked[-4:]
+    # the cron finds nothing left to escalate: the history already holds what it would have written
+    assert svc.escalate_overdue(timezone.now()) == 0
+    assert RoutingRule.objects.count() >= 3
+    assert EventRequest.objects.filter(decision="pending").exists()
+    open_steps = set(
+        Event.objects.exclude(step__in=[s.value for s in loop.CLOSED_STEPS]).values_list("step", flat=True)
+    )
+    assert open_steps >= {"collected", "registered", "dispatched", "handling", "reported"}
+    assert set(Event.objects.filter(escalation__gt=0).values_list("escalation", flat=True)) == {1, 2}
+
+
+def _twin(orig: Event, logs: list[EventLog], monkeypatch: Any) -> Event:
+    """Do ``orig``'s history again through the services at the same (frozen) times."""
+    clock = {"now": orig.created_at}
+    monkeypatch.setattr(timezone, "now", lambda: clock["now"])
+    reporter = orig.reporter
+    twin, _ = svc.report(
+        reporter,
+        svc.Report(
+            category=orig.category.code,
+            lat=orig.lat,
+            lon=orig.lon,
+            description=orig.description,
+            attributes=orig.attributes,
+            reporter_name=orig.reporter_name,
+            reporter_phone=svc.crypto.decrypt(orig.reporter_phone_enc),
+            address=orig.address,
+        ),
+        channel=orig.channel,
+    )
+    requests = list(EventRequest.objects.filter(event=orig).order_by("requested_at"))
+    timeline: list[tuple[datetime, int, str, Any]] = [(lg.at, 1, "log", lg) for lg in logs[1:]]
+    timeline += [(rq.requested_at, 0, "ask", rq) for rq in requests]
+    timeline += [(rq.decided_at, 1, "refuse", rq) for rq in requests if rq.decision == "refused"]
+    twin_req: dict[int, EventRequest] = {}
+    for at, _o, what, item in sorted(timeline, key=lambda x: (x[0], x[1])):
+        clock["now"] = at
+        if what == "ask":
+            twin_req[item.pk] = svc.ask(
+                item.requested_by, twin, item.kind, item.reason, hours=item.hours, until=item.until
+            )
+        elif what == "refuse":
+            svc.decide(item.decided_by, twin_req[item.pk], False, item.decision_note)
+        elif item.move == "register" and at == orig.created_at:
+            continue  # the hotline desk's report registers at once
+        elif item.move == Move.ESCALATE:
+            assert svc.escalate_overdue(at) >= 1
+        elif "request" in item.data:
+            rq = EventRequest.objects.get(pk=item.data["request"])
+            svc.decide(item.actor, twin_req[rq.pk], True, rq.decision_note)
+        else:
+            dup = item.data.get("duplicate_of")
+            svc.act(
+                item.actor,
+                Event.objects.get(pk=twin.pk),
+                item.move,
+                note=item.note,
+                department=item.department if item.move == Move.DISPATCH else None,
+                score=item.data.get("score"),
+                duplicate_of=Event.objects.get(pk=dup) if dup else None,
+            )
+        twin.refresh_from_db()
+    monkeypatch.undo()
+    return Event.objects.get(pk=twin.pk)
+
+
+FIELDS = [
+    "category_id",
+    "kind",
+    "sector",
+    "channel",
+    "description",
+    "attributes",
+    "address",
+    "lat",
+    "lon",
+    "building_id",
+    "grid_id",
+    "community_id",
+    "street_id",
+    "path",
+    "reporter_id",
+    "reporter_name",
+    "reporter_phone_masked",
+    "step",
+    "department_id",
+    "handler_id",
+    "created_at",
+    "updated_at",
+    "step_started_at",
+    "step_due_at",
+    "dispatched_at",
+    "due_at",
+    "closed_at",
+    "escalation",
+    "backlog",
+    "deferred_until",
+    "rework_count",
+    "return_count",
+    "extension_count",
+    "score",
+    "duplicate_of_id",
+]
+
+
+def _log_rows(event: Event) -> list[tuple[Any, ...]]:
+    out = []
+    for lg in EventLog.objects.filter(event=event).order_by("at", "pk"):
+        data = dict(lg.data)
+        if "request" in data:
+            data["request"] = EventRequest.objects.get(pk=data["request"]).kind
+        out.append(
+            (lg.at, lg.actor_id, lg.actor_label, lg.move, lg.step_from, lg.step_to, lg.department_id, lg.note, data)
+        )
+    return out
+
+
+def test_bulk_rows_are_what_the_services_write(loaded, monkeypatch):
+    """For a sample covering every kind of move, the services at the same times write the same rows."""
+    logs: dict[int, list[EventLog]] = {}
+    for lg in EventLog.objects.select_related("actor", "department").order_by("at", "pk"):
+        logs.setdefault(lg.event_id, []).append(lg)
+    wanted = {
+        "verify_fail",
+        "return",
+        "extend",
+        "defer",
+        "backlog",
+        "unbacklog",
+        "escalate",
+        "void",
+        "whistle",
+        "evaluate",
+    }
+    sample: list[Event] = []
+    seen: set[str] = set()
+    live_from = Event.objects.order_by("-pk")[4].pk  # the cases made through the services at load time
+    for event in Event.objects.filter(pk__lt=live_from).select_related("category", "reporter").order_by("pk"):
+        moves = {lg.move for lg in logs[event.pk]}
+        refused = EventRequest.objects.filter(event=event, decision="refused").exists()
+        new = (moves & wanted) - seen | ({"refused"} - seen if refused else set())
+        if new or event.channel not in {e.channel for e in sample}:
+            sample.append(event)
+            seen |= moves | ({"refused"} if refused else set())
+    assert seen >= wanted | {"refused"} and len(sample) >= 8
+    for orig in sample:
+        twin = _twin(orig, logs[orig.pk], monkeypatch)
+        for name in FIELDS:
+            assert getattr(twin, name) == getattr(orig, name), (orig.pk, name)
+        assert _log_rows(twin) == _log_rows(orig), orig.pk
+        assert [
+            (r.kind, r.reason, r.hours, r.until, r.department_id, r.requested_by_id, r.requested_at, r.decision,
+             r.decided_by_id, r.decided_at, r.decision_note)
+            for r in EventRequest.objects.filter(event=twin).order_by("requested_at")
+        ] == [
+            (r.kind, r.reason, r.hours, r.until, r.department_id, r.requested_by_id, r.requested_at, r.decision,
+             r.decided_by_id, r.decided_at, r.decision_note)
+            for r in EventRequest.objects.filter(event=orig).order_by("requested_at")
+        ]  # fmt: skip
+
+
+def test_demo_logins_have_work_waiting(loaded, client):
+    call_command("demo_logins", stdout=StringIO())
+    users = {u.username: u for u in User.objects.filter(username__startswith="demo-")}
+    district = m.District.objects.get()
+    cg = Department.objects.get(code=f"{district.code}-CG")
+    assert can(users["demo-dept"], Action.HANDLE, Event.objects.filter(department=cg).first())
+    waiting = Event.objects.filter(department=cg, step="dispatched").order_by("-pk").first()
+    svc.act(users["demo-dept"], waiting, "accept")
+    to_verify = Event.objects.filter(step="reported", grid__community__name="劳动三村社区").order_by("-pk").first()
+    assert svc.act(users["demo-grid"], to_verify, "verify_pass", note="现场核查,路灯已亮。").step == "closed"
+    req = EventRequest.objects.filter(decision="pending", event__department=cg).order_by("-pk").first()
+    assert svc.decide(users["demo-street"], req, True).decision == "approved"
+    collected = Event.objects.filter(step="collected", street__name="谢家湾街道").order_by("-pk").first()
+    assert svc.act(users["demo-street"], collected, "register").step == "registered"
+    at_locality = Event.objects.filter(department__kind="locality", step="dispatched").order_by("-pk").first()
+    assert svc.act(users["demo-locality"], at_locality, "accept").step == "handling"
+    for name in ("demo-street", "demo-grid", "demo-dept", "demo-locality"):
+        assert client.login(username=name, password="a-demo-password-for-tests"), name
+        client.logout()
