@@ -78,6 +78,8 @@ INSTALLED_APPS = [
     "linli.renewal",
     "linli.consult",
     "linli.governance",
+    "linli.dashboard",
+    "linli.open311",
 ]
 
 MIDDLEWARE = [
@@ -245,6 +247,19 @@ LINLI_GRID_MAX_HOUSEHOLDS = int(os.environ.get("LINLI_GRID_MAX_HOUSEHOLDS", "500
 # second distance are offered as possible duplicates.
 LINLI_EVENT_SNAP_METRES = int(os.environ.get("LINLI_EVENT_SNAP_METRES", "300"))
 LINLI_EVENT_DUPLICATE_METRES = int(os.environ.get("LINLI_EVENT_DUPLICATE_METRES", "100"))
+# Open311 GeoReport v2 (docs/open311.md): api keys, categories and districts are cached in each
+# process for this many seconds; events of these categories are never listed publicly (only by id,
+# without place or description); at most this many requests per GET requests page.
+LINLI_OPEN311_CACHE_SECONDS = float(os.environ.get("LINLI_OPEN311_CACHE_SECONDS", "30"))
+LINLI_OPEN311_PRIVATE_CATEGORIES = env_list("LINLI_OPEN311_PRIVATE_CATEGORIES", "E0206,E0209,E0210,E0211,E0212")
+LINLI_OPEN311_MAX_REQUESTS = int(os.environ.get("LINLI_OPEN311_MAX_REQUESTS", "1000"))
+LINLI_OPEN311_CONTACT = os.environ.get(
+    "LINLI_OPEN311_CONTACT", "区城市运行管理中心 District city operations centre: 023-12345"
+)
+LINLI_OPEN311_KEY_SERVICE = os.environ.get(
+    "LINLI_OPEN311_KEY_SERVICE",
+    "api_key 由区管理员签发(manage.py open311_key create)。 Keys are issued by the district's administrators.",
+)
 
 LINLI_RENOVATION_BUILT_BEFORE_YEAR = int(os.environ.get("LINLI_RENOVATION_BUILT_BEFORE_YEAR", "2001"))
 # Public notice period 公示期 (rules.md §2: 15 days by default, Jinan; other cities 7–15).

@@ -9,6 +9,8 @@ urlpatterns = [
     path("renewal/", include("linli.renewal.urls")),
     path("consult/", include("linli.consult.urls")),
     path("governance/", include("linli.governance.urls")),
+    path("dashboard/", include("linli.dashboard.urls")),
+    path("open311/v2/", include("linli.open311.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("linli.api_urls")),

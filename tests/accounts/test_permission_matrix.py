@@ -256,8 +256,33 @@ PAGES_ELSEWHERE = {
     "consult:survey_answer": "tests/consult/test_surveys.py::test_survey_matrix",
     "consult:survey_export": "tests/consult/test_surveys.py::test_survey_matrix",
     # -- grid events (governance) --
+    "governance:event_list": "tests/governance/test_events_pages.py::test_event_pages_matrix",
+    "governance:event_new": "tests/governance/test_events_pages.py::test_event_pages_matrix",
+    "governance:event_hotline": "tests/governance/test_events_pages.py::test_event_pages_matrix",
+    "governance:event_nearby": "tests/governance/test_events_pages.py::test_event_pages_matrix",
+    "governance:event_detail": "tests/governance/test_events_pages.py::test_event_pages_matrix",
+    "governance:event_act": "tests/governance/test_events_pages.py::test_event_pages_matrix",
+    "governance:event_ask": "tests/governance/test_events_pages.py::test_event_pages_matrix",
+    "governance:event_decide": "tests/governance/test_events_pages.py::test_event_pages_matrix",
+    "governance:event_photo": "tests/governance/test_events_pages.py::test_event_pages_matrix",
+    "governance:queue_department": "tests/governance/test_queues_pages.py::test_queue_pages_matrix",
+    "governance:queue_department_for": "tests/governance/test_queues_pages.py::test_queue_pages_matrix",
+    "governance:queue_command": "tests/governance/test_queues_pages.py::test_queue_pages_matrix",
+    "governance:queue_act": "tests/governance/test_queues_pages.py::test_queue_pages_matrix",
+    "governance:queue_decide": "tests/governance/test_queues_pages.py::test_queue_pages_matrix",
     # -- Open311 --
+    "open311:discovery": "public (GeoReport v2): tests/open311/test_api.py::test_discovery_both_formats",
+    "open311:services": "public: tests/open311/test_api.py::test_jurisdictions",
+    "open311:service_definition": "public: tests/open311/test_api.py::test_service_definition",
+    "open311:requests": "POST needs an api_key: tests/open311/test_api.py::test_api_key_refusals_403; "
+    "GET public without personal data: ::test_get_requests_fields_and_no_personal_data",
+    "open311:request": "public, jurisdiction only: tests/open311/test_api.py::test_jurisdictions",
+    "open311:token": "public, jurisdiction only: tests/open311/test_api.py::test_jurisdictions",
+    "open311:unknown": "always 404: tests/open311/test_api.py::test_unknown_format_and_resource_404",
     # -- command centre (dashboard) --
+    "dashboard:index": "tests/dashboard/test_dashboard.py::test_dashboard_matrix",
+    "dashboard:map": "tests/dashboard/test_dashboard.py::test_dashboard_matrix",
+    "dashboard:export": "tests/dashboard/test_dashboard.py::test_dashboard_matrix",
 }
 
 
