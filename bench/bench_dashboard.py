@@ -35,6 +35,7 @@ from bench.bench_demo import _copy_sqlite, _data_key, demo_db
 from bench.common import ROOT, Result, fresh_sqlite_env, manage
 
 TARGET_MS = 300.0
+EXPORT_TARGET_MS = 30_000.0
 EVENTS = 1_000_000
 CACHE = ROOT / "var" / "bench"
 VERSION = "1"  # bump when BUILD changes what it writes
@@ -262,7 +263,10 @@ def run(quick: bool) -> list[Result]:
             f"median p50 {statistics.median(v['p50']):.0f} ms; {rounds}×{v['n']} requests; "
             f"{v['bytes']:,} bytes; {v['url']}"
         )
+        # the page and the map JSON are what a person watches (issue 4: p95 ≤ 300 ms); the export is
+        # a download of every event of the period, measured against what one waits for a file
+        target = EXPORT_TARGET_MS if "export" in name else TARGET_MS
         results.append(
-            Result(f"dashboard {name}, server p95 (SQLite)", p95, "ms", target=TARGET_MS, runs=v["p95"], note=note)
+            Result(f"dashboard {name}, server p95 (SQLite)", p95, "ms", target=target, runs=v["p95"], note=note)
         )
     return results

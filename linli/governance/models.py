@@ -170,6 +170,8 @@ class Event(models.Model):
             models.Index(fields=["category", "lat", "lon"], name="event_cat_pos"),
             models.Index(fields=["department", "step"], name="event_dept_step"),
             models.Index(fields=["path", "created_at"], name="event_path_created"),
+            # the overdue list (longest overdue first) and escalate_events
+            models.Index(fields=["step_due_at"], name="event_step_due"),
             # The command centre's GROUP BYs (linli/dashboard/queries.py), each read from an index
             # alone: the range column first, then every column the query groups, counts or scopes on.
             models.Index(
