@@ -587,6 +587,36 @@ def _enter(event: Event, step: Step, now: datetime) -> None:
     event.escalation = 0
 
 
+def _return(ev: Event, data: dict[str, Any]) -> None:
+    """回退: the case leaves its department (counted) and waits to be dispatched again."""
+    ev.return_count += 1
+    data["from_department"] = ev.department.name if ev.department else ""
+    ev.department = None
+    ev.handler = None
+
+
+def _commit_move(
+    ev: Event, user: Any, mv: Move, before: Step, after: Step, now: datetime, note: str, data: dict[str, Any]
+) -> None:
+    """Enter the new step (if it changed), save the event and append the history row."""
+    if after != before:
+        _enter(ev, after, now)
+    ev.updated_at = now
+    ev.save()
+    EventLog.objects.create(
+        event=ev,
+        at=now,
+        actor=user,
+        actor_label=str(user),
+        move=mv,
+        step_from=before,
+        step_to=after,
+        department=ev.department,
+        note=note,
+        data=data,
+    )
+
+
 def act(
     user: Any,
     event: Event,
@@ -677,36 +707,17 @@ def act(
         elif mv == Move.RETURN:
             if not note:
                 raise _refuse("reason_required", "请说明回退原因。", "Say why the case is returned.")
-            ev.return_count += 1
-            data["from_department"] = ev.department.name if ev.department else ""
-            ev.department = None
-            ev.handler = None
+            _return(ev, data)
         elif mv == Move.WHISTLE:
             ev.escalation = max(ev.escalation, loop.STREET)
             data["level"] = ev.escalation
         elif mv == Move.UNBACKLOG:
             ev.backlog = False
-        if after != before:
-            _enter(ev, after, now)
-        ev.updated_at = now
-        ev.save()
-        log = EventLog.objects.create(
-            event=ev,
-            at=now,
-            actor=user,
-            actor_label=str(user),
-            move=mv,
-            step_from=before,
-            step_to=after,
-            department=ev.department,
-            note=note,
-            data=data,
-        )
+        _commit_move(ev, user, mv, before, after, now, note, data)
         stage = {Move.REPORT: EventPhoto.Stage.HANDLE, Move.VERIFY_PASS: EventPhoto.Stage.VERIFY}.get(
             mv, EventPhoto.Stage.VERIFY if mv == Move.VERIFY_FAIL else EventPhoto.Stage.REPORT
         )
         _save_photos(ev, checked, stage, user)
-        del log
     return ev
 
 
@@ -793,10 +804,7 @@ def decide(user: Any, req: EventRequest, approve: bool, note: str = "") -> Event
             before = Step(ev.step)
             data: dict[str, Any] = {"request": r.pk}
             if mv == Move.RETURN:
-                ev.return_count += 1
-                data["from_department"] = ev.department.name if ev.department else ""
-                ev.department = None
-                ev.handler = None
+                _return(ev, data)
             elif mv == Move.VOID:
                 ev.closed_at = now
             elif mv == Move.EXTEND:
@@ -811,22 +819,7 @@ def decide(user: Any, req: EventRequest, approve: bool, note: str = "") -> Event
                 data["until"] = r.until.isoformat() if r.until else None
             elif mv == Move.BACKLOG:
                 ev.backlog = True
-            if after != before:
-                _enter(ev, after, now)
-            ev.updated_at = now
-            ev.save()
-            EventLog.objects.create(
-                event=ev,
-                at=now,
-                actor=user,
-                actor_label=str(user),
-                move=mv,
-                step_from=before,
-                step_to=after,
-                department=ev.department,
-                note=f"{r.reason}" + (f" / {note}" if note else ""),
-                data=data,
-            )
+            _commit_move(ev, user, mv, before, after, now, f"{r.reason}" + (f" / {note}" if note else ""), data)
         r.decision = EventRequest.Decision.APPROVED if approve else EventRequest.Decision.REFUSED
         r.decided_by = user
         r.decided_at = now
