@@ -111,6 +111,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "linli.core.context.site",
+                "linli.accounts.context.nav",
             ],
         },
     },

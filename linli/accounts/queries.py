@@ -16,7 +16,9 @@ def active_grants(user: Any) -> QuerySet[RoleGrant]:
 
 
 def place_url(kind: str, pk: int) -> str | None:
-    """The page of a place, for links (a dwelling links to its building)."""
+    """The page of a place, for links (a dwelling links to its building; a department to its queue)."""
+    if kind == "department":
+        return reverse("governance:queue_department_for", args=[pk])
     if kind == "dwelling":
         from linli.places.models import Dwelling
 

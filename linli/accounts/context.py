@@ -1,0 +1,23 @@
+"""Which parts of the site the main menu offers a signed-in person, from their role grants (the
+pages themselves check again through ``permissions``: the menu only hides what would be refused)."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from linli.accounts.permissions import grants_of
+from linli.accounts.roles import Action, allows
+
+
+def nav(request: HttpRequest) -> dict[str, object]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    if user.is_superuser:
+        return {"nav_events": True, "nav_department": True, "nav_command": True}
+    grants = grants_of(user)
+    return {
+        "nav_events": any(allows(g.role, Action.EVENTS, g.place_kind) for g in grants),
+        "nav_department": any(g.place_kind == "department" for g in grants),
+        "nav_command": any(allows(g.role, Action.COMMAND, g.place_kind) for g in grants),
+    }
