@@ -335,6 +335,14 @@ def test_idempotent_per_source_and_client_key(world: Any, gov: Any) -> None:
     )
     assert (again.pk, created) == (first.pk, False)
     assert counts() == before  # nothing more written: no event, log row or photo
+    # a retry with photos is recognised before its photos are read again: even a photo that would
+    # now be refused answers the first event (the phone resends what it sent)
+    broken = SimpleUploadedFile("x.jpg", b"not an image", content_type="image/jpeg")
+    again, created = ev.report(
+        user, ev.Report("E0201", *POS["a"], client_key="phone-1", photos=[broken]), channel="resident"
+    )
+    assert (again.pk, created) == (first.pk, False)
+    assert counts() == before
     # the same key from another source is another report
     other, created = ev.report(world.outsider, ev.Report("E0201", *POS["a"], client_key="phone-1"), channel="resident")
     assert created and other.pk != first.pk

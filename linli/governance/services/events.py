@@ -393,8 +393,13 @@ def report(
     client_key = (data.client_key or "").strip()
     if len(client_key) > 64:
         raise _refuse("bad_client_key", "client_key 不超过 64 个字符。", "client_key is at most 64 characters.")
-    # No look-up of an earlier event with this key first: the unique (source, client_key) makes a
-    # retry's insert fail, and then the first event is returned (one query fewer per report).
+    # The unique (source, client_key) makes a retry's insert fail, and then the first event is
+    # returned, so a report without photos needs no look-up first (one query fewer on the Open311
+    # path). With photos, look first: re-checking six photos costs more than the query.
+    if client_key and data.photos:
+        found = _replay(source, client_key)
+        if found is not None:
+            return found, False
     category = category_by_code(data.category)
     description = (data.description or "").strip()
     if len(description) > MAX_TEXT:
