@@ -75,3 +75,19 @@ def _flatten(detail: Any, prefix: str = "") -> list[dict[str, Any]]:
             item["field"] = prefix
         out.append(item)
     return out
+
+
+def int_param(request: Any, name: str) -> int | None:
+    """An integer query parameter (``?project=12``): None when absent or empty, a bilingual 400 when
+    it is not a whole number a database key can hold — every list filter of the API answers a bad
+    value the same way."""
+    raw = request.query_params.get(name)
+    if raw is None or raw.strip() == "":
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        value = -1
+    if not 0 <= value < 2**63:
+        raise LinliError.one("bad_parameter", f"参数 {name} 须为整数。", f"Parameter {name} must be an integer.")
+    return value

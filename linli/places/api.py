@@ -16,7 +16,7 @@ from rest_framework.routers import DefaultRouter
 from linli.accounts.permissions import scoped
 from linli.accounts.roles import Action
 from linli.accounts.services import reveal
-from linli.core.errors import LinliError
+from linli.core.api import int_param
 from linli.places import models as m
 
 # --- serializers ----------------------------------------------------------------------------------
@@ -144,18 +144,6 @@ class RevealSerializer(serializers.Serializer[Any]):
 # --- viewsets -------------------------------------------------------------------------------------
 
 
-def _int_param(request: Request, name: str) -> int | None:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return None
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise LinliError.one(
-            "bad_parameter", f"参数 {name} 须为整数。", f"Parameter {name} must be an integer."
-        ) from exc
-
-
 class ScopedViewSet(viewsets.ReadOnlyModelViewSet):
     """A read-only viewset whose rows are those the caller may ``action`` (the one check)."""
 
@@ -168,7 +156,7 @@ class ScopedViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self) -> QuerySet[Any]:
         qs = scoped(self.request.user, self.action_required, self.base_queryset.all())
         for param, field in self.parent_filters.items():
-            value = _int_param(self.request, param)
+            value = int_param(self.request, param)
             if value is not None:
                 qs = qs.filter(**{field: value})
         q = (self.request.query_params.get("q") or "").strip()

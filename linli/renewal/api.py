@@ -20,6 +20,7 @@ from rest_framework.routers import DefaultRouter
 
 from linli.accounts.permissions import can, get_or_404, scoped
 from linli.accounts.roles import Action
+from linli.core.api import int_param
 from linli.core.errors import LinliError
 from linli.places.models import Building, Compound, District
 from linli.renewal import queries as q
@@ -161,9 +162,9 @@ class ProjectViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self) -> QuerySet[Project]:
         qs = q.projects_for(self.request.user).prefetch_related("buildings", "items")
-        compound = self.request.query_params.get("compound")
-        if compound and compound.isdigit():
-            qs = qs.filter(compound_id=int(compound))
+        compound = int_param(self.request, "compound")
+        if compound is not None:
+            qs = qs.filter(compound_id=compound)
         return qs
 
     @extend_schema(request=ProjectCreateSerializer, responses={201: ProjectSerializer})
@@ -273,9 +274,9 @@ class SupervisionReportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelVi
     def get_queryset(self) -> QuerySet[SupervisionReport]:
         projects = q.projects_for(self.request.user).values("pk")
         qs = SupervisionReport.objects.filter(project__in=projects).prefetch_related("photos").order_by("-created_at")
-        project = self.request.query_params.get("project")
-        if project and project.isdigit():
-            qs = qs.filter(project_id=int(project))
+        project = int_param(self.request, "project")
+        if project is not None:
+            qs = qs.filter(project_id=project)
         return qs
 
     @extend_schema(request={"multipart/form-data": ReportCreateSerializer}, responses={201: ReportSerializer})

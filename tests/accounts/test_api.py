@@ -109,6 +109,29 @@ def test_filters_and_bad_parameters(world, client_for):
     assert c.get("/api/v1/communities/?q=劳动").json()["count"] == 1
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/buildings/?community=abc",
+        "/api/v1/buildings/?community=-1",
+        "/api/v1/buildings/?community=99999999999999999999999",
+        "/api/v1/projects/?compound=abc",
+        "/api/v1/supervision-reports/?project=1.5",
+        "/api/v1/notices/?project=x",
+        "/api/v1/objections/?notice=x",
+        "/api/v1/surveys/?project=x",
+        "/api/v1/survey-answers/?survey=x",
+        "/api/v1/survey-answers/?dwelling=%E4%B8%80",
+    ],
+)
+def test_every_list_filter_refuses_a_bad_number_the_same_way(world, client_for, url):
+    """One helper (core.api.int_param) for every API list filter: a bilingual 400, never ignored."""
+    r = client_for(world.admin).get(url)
+    assert r.status_code == 400, (url, r.status_code)
+    error = r.json()["errors"][0]
+    assert error["code"] == "bad_parameter" and "须为整数" in error["zh"] and "integer" in error["en"]
+
+
 def test_schema_and_docs_are_served_without_cdn(world, client_for):
     c = client_for(world.users["community_worker"])
     schema = c.get("/api/v1/schema/")

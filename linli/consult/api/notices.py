@@ -20,6 +20,7 @@ from linli.accounts.permissions import get_or_404, scoped
 from linli.accounts.roles import Action
 from linli.consult.models import Ballot, Notice, Objection
 from linli.consult.services import notices as svc
+from linli.core.api import int_param
 from linli.core.errors import LinliError
 from linli.renewal.models import Project
 
@@ -87,9 +88,9 @@ class NoticeViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self) -> QuerySet[Notice]:
         qs = scoped(self.request.user, Action.VIEW, Notice.objects.order_by("-starts_on", "-id"))
-        project = self.request.query_params.get("project")
-        if project and project.isdigit():
-            qs = qs.filter(project_id=int(project))
+        project = int_param(self.request, "project")
+        if project is not None:
+            qs = qs.filter(project_id=project)
         return qs
 
     @extend_schema(request=NoticeCreateSerializer, responses={201: NoticeSerializer})
@@ -123,9 +124,9 @@ class ObjectionViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self) -> QuerySet[Objection]:
         qs = scoped(self.request.user, Action.CONSULT, Objection.objects.order_by("-created_at"))
-        notice = self.request.query_params.get("notice")
-        if notice and notice.isdigit():
-            qs = qs.filter(notice_id=int(notice))
+        notice = int_param(self.request, "notice")
+        if notice is not None:
+            qs = qs.filter(notice_id=notice)
         return qs
 
     @extend_schema(request=MoveSerializer, responses=ObjectionSerializer)

@@ -21,6 +21,7 @@ from linli.accounts.roles import Action
 from linli.consult.models import Survey, SurveyAnswer
 from linli.consult.queries_surveys import survey_results
 from linli.consult.services.surveys import answer_survey, create_survey
+from linli.core.api import int_param
 from linli.places.models import Dwelling
 from linli.renewal.models import Project
 
@@ -63,9 +64,9 @@ class SurveyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
 
     def get_queryset(self) -> QuerySet[Survey]:
         qs = visible_surveys(self.request.user).order_by("-opens_on", "-id")
-        raw = self.request.query_params.get("project")
-        if raw and raw.isdigit():
-            qs = qs.filter(project_id=int(raw))
+        project = int_param(self.request, "project")
+        if project is not None:
+            qs = qs.filter(project_id=project)
         return qs
 
     @extend_schema(request=SurveyCreateSerializer, responses={201: SurveySerializer})
@@ -116,9 +117,9 @@ class SurveyAnswerViewSet(viewsets.ReadOnlyModelViewSet):
             return SurveyAnswer.objects.none()
         qs = SurveyAnswer.objects.filter(q).prefetch_related("wanted").order_by("survey_id", "dwelling_id")
         for param, field in (("survey", "survey_id"), ("dwelling", "dwelling_id")):
-            raw = self.request.query_params.get(param)
-            if raw and raw.isdigit():
-                qs = qs.filter(**{field: int(raw)})
+            value = int_param(self.request, param)
+            if value is not None:
+                qs = qs.filter(**{field: value})
         return qs
 
 
