@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from linli.core.errors import LinliError
+from linli.core.ids import as_id
 
 _GENERIC = {
     status.HTTP_401_UNAUTHORIZED: ("请先登录。", "Please sign in first."),
@@ -84,10 +85,7 @@ def int_param(request: Any, name: str) -> int | None:
     raw = request.query_params.get(name)
     if raw is None or raw.strip() == "":
         return None
-    try:
-        value = int(raw)
-    except ValueError:
-        value = -1
-    if not 0 <= value < 2**63:
+    value = as_id(raw)
+    if value is None:
         raise LinliError.one("bad_parameter", f"参数 {name} 须为整数。", f"Parameter {name} must be an integer.")
     return value

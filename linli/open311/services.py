@@ -33,6 +33,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from linli.core.errors import LinliError
+from linli.core.ids import as_id
 from linli.governance import loop
 from linli.governance.categories import KIND_NAMES, SECTOR_NAMES, Kind, Sector
 from linli.governance.loop import MOVE_NAMES, SEVEN, STEP_NAMES, Move, Step
@@ -389,7 +390,7 @@ def building_for_id(address_id: str, path: str) -> int:
     value = address_id.strip()
     qs = Building.objects.filter(path__startswith=path)
     if value.isdigit():
-        pk = qs.filter(pk=int(value)).values_list("pk", flat=True).first()
+        pk = qs.filter(pk=as_id(value) or 0).values_list("pk", flat=True).first()
     else:
         full = value if value.endswith("/") else value + "/"
         pk = qs.filter(path=full).values_list("pk", flat=True).first()

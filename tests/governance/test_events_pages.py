@@ -561,3 +561,15 @@ def test_event_pages_matrix(world: Any, gov: Any, client_for: Any) -> None:
                     failures.append(f"{role} {name} {place} → {got}, expected one of {sorted(ok)}")
     assert not failures, "\n".join(failures)
     assert EventLog.objects.filter(move__in=["whistle", "extend"]).count() == 0
+
+
+def test_an_id_too_large_for_the_database_is_a_clear_400(world: Any, gov: Any, client_for: Any) -> None:
+    """A picked building id beyond what a database key holds: refused like an unknown building."""
+    c = client_for(world.users["grid_fulltime"])
+    r = c.post(
+        reverse("governance:event_new"),
+        {"category": "E0201", "building": "9" * 30, "description": "x", "client_key": "big-id"},
+    )
+    assert r.status_code == 400
+    assert "所选楼栋不存在".encode() in r.content
+    assert not Event.objects.exists()

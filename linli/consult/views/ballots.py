@@ -35,6 +35,7 @@ from linli.consult.models import Ballot, Channel, Choice, RollEntry
 from linli.consult.services import ballots as svc
 from linli.core.errors import LinliError
 from linli.core.exports import XLSX
+from linli.core.ids import as_id
 from linli.places.models import Building, Compound, Dwelling, Unit
 from linli.renewal.models import Project
 
@@ -77,9 +78,9 @@ def ballot_list(request: HttpRequest, pk: int) -> HttpResponse:
         | Q(scope_kind="building", scope_id__in=ids)
         | Q(scope_kind="unit", scope_id__in=units)
     )
-    project_id = request.GET.get("project")
-    if project_id and project_id.isdigit():
-        in_compound = in_compound.filter(project_id=int(project_id))
+    project_id = as_id(request.GET.get("project"))
+    if project_id is not None:
+        in_compound = in_compound.filter(project_id=project_id)
     ballots = q.visible_ballots(request.user, in_compound).select_related("project").order_by("-created_at")
     return render(
         request,
@@ -333,9 +334,7 @@ def ballot_lift(request: HttpRequest, pk: int) -> HttpResponse:
     """Mark the dwellings the lift would occupy (draft), or record one owner's consent."""
     ballot = q.get_ballot(request.user, Action.CONSULT, pk)
     if "dwelling" in request.POST:
-        dwelling = Dwelling.objects.filter(
-            pk=int(request.POST["dwelling"] or 0) if request.POST["dwelling"].isdigit() else 0
-        ).first()
+        dwelling = Dwelling.objects.filter(pk=as_id(request.POST["dwelling"]) or 0).first()
 
         def consent() -> None:
             if dwelling is None:
@@ -345,7 +344,7 @@ def ballot_lift(request: HttpRequest, pk: int) -> HttpResponse:
             )
 
         return _act(request, ballot, consent, _("The owner's consent is recorded."))
-    ids = [int(i) for i in request.POST.getlist("occupied") if i.isdigit()]
+    ids = [i for i in (as_id(raw) for raw in request.POST.getlist("occupied")) if i is not None]
     return _act(
         request, ballot, lambda: svc.set_lift_occupied(request.user, ballot, ids), _("Occupied dwellings saved.")
     )

@@ -39,6 +39,7 @@ from linli.accounts.models import Department
 from linli.accounts.permissions import authorize, can, scoped
 from linli.accounts.roles import Action
 from linli.core.errors import LinliError
+from linli.core.ids import as_id
 from linli.governance import loop
 from linli.governance import queries_events as q
 from linli.governance.categories import SECTOR_NAMES, Sector
@@ -114,7 +115,8 @@ def _render_report(
 
 def _building_in(request: HttpRequest, raw: str, action: Action) -> pm.Building:
     """A building picked from the list: it must be one the page offered (the user's scope)."""
-    b = q.report_buildings(request.user, action).filter(pk=int(raw)).first() if raw.isdigit() else None
+    pk = as_id(raw)
+    b = q.report_buildings(request.user, action).filter(pk=pk).first() if pk is not None else None
     if b is None:
         raise LinliError.one("unknown_building", "所选楼栋不存在。", "The chosen building does not exist.")
     return b
@@ -344,7 +346,7 @@ def event_act(request: HttpRequest, pk: int) -> HttpResponse:
         department = None
         raw = post.get("department", "")
         if move == loop.Move.DISPATCH and raw:
-            department = Department.objects.filter(pk=int(raw) if raw.isdigit() else 0).first()
+            department = Department.objects.filter(pk=as_id(raw) or 0).first()
             if department is None:
                 raise LinliError.one("unknown_department", "所选部门不存在。", "The chosen department does not exist.")
         duplicate = None
