@@ -3,6 +3,7 @@ and the public index of public projects /renewal/p/."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -198,8 +199,18 @@ def test_public_index_lists_public_projects_and_filters(world, project):
     assert hidden.name not in html
     assert "40.0 %" in html
     # no personal data: owners' names, IDs, phones, user names
-    for secret in ("张三", "李四", "110101", "138", "139", "community_worker", world.admin.username):
+    for secret in (
+        "张三",
+        "李四",
+        "110101199003",
+        "13800138000",
+        "13900139000",
+        "community_worker",
+        world.admin.username,
+    ):
         assert secret not in html, secret
+    # nor masked forms of them (a bare "138" would also match ids such as value="1380" on PostgreSQL)
+    assert not re.search(r"1[3-9]\d\*{4}\d{4}|\d{4}\*{10}\d{3}[\dX]", html)
     html = c.get(url, {"street": world.street2.pk}).content.decode()
     assert cproj.name in html and project.name not in html and b.name not in html
     html = c.get(url, {"community": world.comm_b.pk}).content.decode()
