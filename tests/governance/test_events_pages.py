@@ -441,6 +441,10 @@ def test_department_requests_and_the_centre_decides(world: Any, gov: Any, client
         .status_code
         == 403
     )
+    # refusing from the case page needs a reason, as from the command queue (services.events.decide)
+    r = command.post(url("event_decide", event.pk), {"request": req.pk, "approve": "0"})
+    assert r.status_code == 400 and "不同意时请说明理由" in r.content.decode()
+    assert EventRequest.objects.get().decision == "pending"
     due = Event.objects.get(pk=event.pk).due_at
     assert command.post(url("event_decide", event.pk), {"request": req.pk, "approve": "1"}).status_code == 302
     event.refresh_from_db()

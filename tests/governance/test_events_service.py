@@ -778,8 +778,11 @@ def test_request_when_the_case_moved_on_is_409(world: Any, gov: Any) -> None:
     refused(lambda: ev.decide(world.users["street_command"], req, True), 409, "wrong_step")
     assert (row(event), counts()) == before
     assert EventRequest.objects.get(pk=req.pk).decision == "pending"
-    # refusing it is still possible, so it does not block the list of pending requests
-    assert ev.decide(world.users["street_command"], req, False).decision == "refused"
+    # refusing it is still possible, so it does not block the list of pending requests; a refusal
+    # always says why
+    refused(lambda: ev.decide(world.users["street_command"], req, False), 400, "reason_required")
+    refused(lambda: ev.decide(world.users["street_command"], req, False, "x" * 501), 400, "too_long")
+    assert ev.decide(world.users["street_command"], req, False, "案件已作废").decision == "refused"
 
 
 # --- duplicates, contact, escalation ----------------------------------------------------------------

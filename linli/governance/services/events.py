@@ -791,9 +791,14 @@ def ask(
 
 
 def decide(user: Any, req: EventRequest, approve: bool, note: str = "") -> EventRequest:
-    """The command centre approves or refuses a request; approval applies it, both are logged."""
+    """The command centre approves or refuses a request; approval applies it, both are logged. A
+    refusal says why (the department must know what to do instead)."""
     authorize(user, Action.COMMAND, req.event)
-    note = (note or "").strip()[:500]
+    note = (note or "").strip()
+    if not approve and not note:
+        raise _refuse("reason_required", "不同意时请说明理由。", "Give a reason when refusing.")
+    if len(note) > 500:
+        raise _refuse("too_long", "审批意见不超过 500 字。", "The note is at most 500 characters.")
     with transaction.atomic():
         r = EventRequest.objects.select_for_update().get(pk=req.pk)
         if r.decision != EventRequest.Decision.PENDING:
