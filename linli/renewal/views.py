@@ -29,6 +29,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from linli.accounts.permissions import can, get_or_404, scoped
 from linli.accounts.roles import Action
+from linli.core import photos
 from linli.core.errors import LinliError
 from linli.places.models import Building, Community, Compound, District, Dwelling, Street
 from linli.renewal import queries as q
@@ -374,14 +375,7 @@ def photo(request: HttpRequest, pk: int) -> FileResponse:
     if rp is None:
         raise Http404("no such photo")
     get_or_404(request.user, Action.VIEW, Project, pk=rp.report.project_id)
-    try:
-        handle = rp.image.open("rb")
-    except (FileNotFoundError, OSError) as exc:
-        raise Http404("photo file missing") from exc
-    response = FileResponse(handle)
-    response["Cache-Control"] = "private, max-age=3600"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return photos.serve(rp.image)
 
 
 @login_required

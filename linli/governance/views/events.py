@@ -38,6 +38,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from linli.accounts.models import Department
 from linli.accounts.permissions import authorize, can, scoped
 from linli.accounts.roles import Action
+from linli.core import photos
 from linli.core.errors import LinliError
 from linli.core.ids import as_id
 from linli.governance import loop
@@ -436,11 +437,4 @@ def event_photo(request: HttpRequest, pk: int) -> FileResponse:
     if photo is None:
         raise Http404("no such photo")
     _event(request, photo.event_id)
-    try:
-        handle = photo.image.open("rb")
-    except (FileNotFoundError, OSError) as exc:
-        raise Http404("photo file missing") from exc
-    response = FileResponse(handle)
-    response["Cache-Control"] = "private, max-age=3600"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return photos.serve(photo.image)
