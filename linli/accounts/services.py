@@ -6,11 +6,11 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Model
-from django.utils import timezone
 
 from linli.accounts.models import AccessLog, Department, RoleGrant, User
 from linli.accounts.permissions import authorize, forget_grants, grants_of
 from linli.accounts.roles import ROLES, Action, Role, grantable_by, may_be_held_at
+from linli.core import clock
 from linli.core.errors import LinliError
 from linli.places.models import PLACE_MODELS, Building, Dwelling, Grid, Person
 
@@ -86,7 +86,7 @@ def revoke_role(granter: Any, grant: RoleGrant) -> None:
     if not granter.is_superuser:
         place = resolve_place(grant.place_kind, grant.place_id)
         authorize(granter, Action.MANAGE_ROLES, place)
-    RoleGrant.objects.filter(pk=grant.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    RoleGrant.objects.filter(pk=grant.pk, revoked_at__isnull=True).update(revoked_at=clock.now())
     forget_grants(grant.user)
 
 

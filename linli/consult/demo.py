@@ -38,6 +38,7 @@ from django.utils import timezone
 from linli.accounts.models import User
 from linli.accounts.roles import Role
 from linli.accounts.services import grant_role
+from linli.core import clock
 from linli.places import demo as places_demo
 from linli.places import models as m
 
@@ -318,7 +319,7 @@ class Writer:
 
     def __init__(self, comm: m.Community, rng: random.Random, bar: Bar) -> None:
         self.comm, self.rng, self.bar = comm, rng, bar
-        self.today = timezone.localdate()
+        self.today = clock.today()
         self.day0 = self.today - dt.timedelta(days=START_DAYS_AGO)
         self.built = Built()
         self.workers: dict[int | None, list[User]] = {}
@@ -331,7 +332,7 @@ class Writer:
     def at(self, day: int, minute: int = 0) -> dt.datetime:
         """09:00 local + ``minute`` on story day ``day`` (never after now)."""
         naive = dt.datetime.combine(self.date(day), dt.time(9)) + dt.timedelta(minutes=minute)
-        return min(timezone.make_aware(naive), timezone.now() - dt.timedelta(minutes=10))
+        return min(timezone.make_aware(naive), clock.now() - dt.timedelta(minutes=10))
 
     @staticmethod
     def backdate(model: type[Any], pk: int, **fields: Any) -> None:
@@ -573,7 +574,7 @@ class Writer:
             matter=Ballot.Matter.REBUILD.value,
             scope_kind=Ballot.ScopeKind.COMPOUND,
             scope_id=project.compound_id,
-            closes_at=timezone.now() + dt.timedelta(days=1),
+            closes_at=clock.now() + dt.timedelta(days=1),
         )
         bs.open_ballot(self.staff, ballot)
         keys = sorted(set(RollEntry.objects.filter(ballot=ballot).values_list("owner_key", flat=True)))
@@ -768,7 +769,7 @@ class Writer:
             matter=Ballot.Matter.LIFT.value,
             scope_kind=Ballot.ScopeKind.UNIT,
             scope_id=unit.pk,
-            closes_at=timezone.now() + dt.timedelta(days=14),
+            closes_at=clock.now() + dt.timedelta(days=14),
         )
         rows, _ = bs.build_roll(ballot)
         ground = next((r["dwelling"] for r in rows if r["dwelling"].floor == 1 and r["dwelling"].pk != home.pk), None)

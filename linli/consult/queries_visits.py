@@ -24,6 +24,7 @@ from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from linli.consult.models import Attitude, Visit
+from linli.core import clock
 from linli.places.models import Building, Dwelling
 from linli.renewal.models import Project
 
@@ -196,7 +197,7 @@ def project_buildings(project: Project) -> QuerySet[Building]:
 
 
 def _today() -> dt.date:
-    return timezone.localdate()
+    return clock.today()
 
 
 def _local_day(when: dt.datetime) -> dt.date:
@@ -212,7 +213,7 @@ class BuildingConsensus:
 
     def stale(self, days: int, now: dt.datetime | None = None) -> list[DwellingState]:
         """Dwellings not visited for ``days`` days (never visited first, then the longest ago)."""
-        cutoff = (now or timezone.now()) - dt.timedelta(days=days)
+        cutoff = (now or clock.now()) - dt.timedelta(days=days)
         out = [s for s in self.states if s.last_visit is None or s.last_visit < cutoff]
         far_past = dt.datetime.min.replace(tzinfo=dt.UTC)
         return sorted(out, key=lambda s: (s.last_visit is not None, s.last_visit or far_past, s.unit, s.floor))

@@ -26,6 +26,7 @@ from linli.accounts.models import AccessLog
 from linli.accounts.permissions import grants_of, scope_q, scoped
 from linli.accounts.roles import Action
 from linli.accounts.services import log_access
+from linli.core import clock
 from linli.core.errors import LinliError
 from linli.core.exports import workbook_response
 from linli.core.middleware import error_response
@@ -79,7 +80,7 @@ def _scope_path(user: Any) -> str:
 
 def _period(request: HttpRequest) -> metrics.Period:
     return metrics.parse_period(
-        request.GET.get("start"), request.GET.get("end"), request.GET.get("preset"), timezone.localdate()
+        request.GET.get("start"), request.GET.get("end"), request.GET.get("preset"), clock.today()
     )
 
 
@@ -107,7 +108,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     except LinliError as exc:
         ctx["errors"] = exc.problems
         return render(request, "dashboard/dashboard.html", ctx, status=exc.status)
-    now = timezone.now()
+    now = clock.now()
     tz = timezone.get_current_timezone()
     start, end = period.bounds(tz)
     summary = q.open_summary(events, now, lang)
@@ -142,7 +143,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def map_json(request: HttpRequest) -> HttpResponse:
     """Open events for the live map (polled every 30 s): points, overdue first, capped."""
     events = _events(request)
-    return JsonResponse(q.map_points(events, timezone.now(), _lang()))
+    return JsonResponse(q.map_points(events, clock.now(), _lang()))
 
 
 @never_cache
@@ -158,7 +159,7 @@ def export(request: HttpRequest) -> HttpResponse:
     tz = timezone.get_current_timezone()
     response = workbook_response(
         f"指挥中心-{period.first:%Y%m%d}-{period.last:%Y%m%d}.xlsx",
-        sheets(events, period, tz, timezone.now(), _lang()),
+        sheets(events, period, tz, clock.now(), _lang()),
     )
     log_access(
         request.user,

@@ -14,11 +14,11 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.urls import reverse
-from django.utils import timezone
 
 from linli.accounts.models import Department
 from linli.accounts.permissions import can, scoped
 from linli.accounts.roles import Action
+from linli.core import clock
 from linli.governance import loop
 from linli.governance.categories import KIND_NAMES, SECTOR_NAMES, Kind, Sector
 from linli.governance.loop import MOVE_NAMES, SEVEN, STEP_NAMES, Move, Step
@@ -291,7 +291,7 @@ def events_for(user: Any, f: Filters) -> QuerySet[Event]:
     if f.grid:
         qs = qs.filter(grid_id=f.grid)
     if f.overdue:
-        qs = qs.filter(overdue_q(timezone.now()))
+        qs = qs.filter(overdue_q(clock.now()))
     return qs.order_by("-created_at", "-pk")
 
 

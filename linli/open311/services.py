@@ -32,6 +32,7 @@ from django.core.validators import URLValidator, validate_email
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from linli.core import clock
 from linli.core.errors import LinliError
 from linli.core.ids import as_id
 from linli.governance import loop
@@ -158,7 +159,7 @@ def _touch(pk: int) -> None:
     if now - _touched.get(pk, -TOUCH_EVERY) < TOUCH_EVERY:
         return
     _touched[pk] = now
-    ApiKey.objects.filter(pk=pk).update(last_used_at=timezone.now())
+    ApiKey.objects.filter(pk=pk).update(last_used_at=clock.now())
 
 
 # --- jurisdictions ------------------------------------------------------------------------------------
@@ -564,7 +565,7 @@ def _joined(params: Any, name: str) -> list[str]:
 
 
 def parse_query(params: Any, now: datetime | None = None) -> Query:
-    now = now or timezone.now()
+    now = now or clock.now()
     raw_ids = _joined(params, "service_request_id")
     if any(not i.isdigit() or len(i) > 18 for i in raw_ids):
         raise Open311Error(

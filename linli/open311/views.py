@@ -16,9 +16,9 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, UnreadablePostError
-from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
+from linli.core import clock
 from linli.core.errors import LinliError
 from linli.open311 import render
 from linli.open311 import services as svc
@@ -150,7 +150,7 @@ def requests(request: HttpRequest, fmt: str) -> HttpResponse:
         data = svc.submit(key, post, request.headers.get("Idempotency-Key", ""))
         return respond(fmt, "service_requests", data)
     j = svc.jurisdiction(request.GET.get("jurisdiction_id", ""))
-    q = svc.parse_query(request.GET, timezone.now())
+    q = svc.parse_query(request.GET, clock.now())
     found = svc.find(j, q)
     return respond(fmt, "service_requests", svc.records(found, wants_english(request), q.extensions))
 

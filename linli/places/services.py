@@ -20,13 +20,12 @@ from typing import IO, Any
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, OperationalError, models, transaction
 from django.http import Http404
-from django.utils import timezone
 
 from linli.accounts.models import AccessLog
 from linli.accounts.permissions import authorize
 from linli.accounts.roles import Action
 from linli.accounts.services import log_access
-from linli.core import crypto
+from linli.core import clock, crypto
 from linli.core.errors import LinliError, Problem
 from linli.places import importing
 from linli.places.codes import child_path
@@ -163,7 +162,7 @@ class _Plan:
         self.roster = roster
         self.problems = problems
         self.only = only
-        self.now = timezone.now()
+        self.now = clock.now()
         self.result = ImportResult(rows=len(roster.buildings) + len(roster.dwellings))
         self.b_label = roster.labels.get("buildings")
         self.d_label = roster.labels.get("dwellings")
@@ -746,7 +745,7 @@ def import_boundaries(user: Any, fileobj: IO[bytes] | bytes, *, progress: Progre
             found.append((f, obj))
         if problems:
             raise LinliError(problems.final())
-        now = timezone.now()
+        now = clock.now()
         touched: dict[Any, list[Any]] = defaultdict(list)
         for n, (f, obj) in enumerate(found, start=1):
             obj.boundary = f.geometry

@@ -7,10 +7,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
-from django.utils import timezone
 
 from linli.accounts.permissions import scoped
 from linli.accounts.roles import Action
+from linli.core import clock
 from linli.renewal import progress as pure
 from linli.renewal.models import (
     ItemClass,
@@ -99,7 +99,7 @@ def summary(project: Project) -> dict[str, Any]:
 
 def upcoming_open_days(project: Project) -> list[OpenDay]:
     return list(
-        OpenDay.objects.filter(sample_flat__project=project, ends_at__gte=timezone.now())
+        OpenDay.objects.filter(sample_flat__project=project, ends_at__gte=clock.now())
         .select_related("sample_flat__dwelling")
         .order_by("starts_at")
     )

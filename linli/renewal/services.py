@@ -15,10 +15,10 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone
 
 from linli.accounts.permissions import authorize
 from linli.accounts.roles import Action
+from linli.core import clock
 from linli.core.errors import LinliError, Problem
 from linli.core.photos import check_photo
 from linli.places.models import Building, Compound, District, Dwelling
@@ -385,7 +385,7 @@ def update_item(
             )
         if fields:
             ProjectItem.objects.filter(pk=item.pk).update(**fields)
-            Project.objects.filter(pk=project.pk).update(updated_at=timezone.now())
+            Project.objects.filter(pk=project.pk).update(updated_at=clock.now())
     item.refresh_from_db()
     return item
 

@@ -34,12 +34,12 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Model, QuerySet
-from django.utils import timezone
 
 from linli.accounts.permissions import authorize, grants_of
 from linli.accounts.roles import Action, allows
 from linli.consult import rules
 from linli.consult.models import Ballot, Channel, Choice, LiftConsent, RollEntry, Vote, VoteRecord
+from linli.core import clock
 from linli.core.errors import LinliError
 from linli.places.models import Building, Compound, Dwelling, Ownership, Person, Unit
 from linli.renewal.models import Project
@@ -207,7 +207,7 @@ def create_ballot(
         problems.append(
             _err("question_required", "请填写表决事项的具体内容。", "The question put to the owners is required.")
         )
-    if closes_at is not None and closes_at <= timezone.now():
+    if closes_at is not None and closes_at <= clock.now():
         problems.append(_err("closes_in_past", "截止时间须在将来。", "The closing time must be in the future."))
     if project is not None and project.compound_id != _scope_compound_id(scope):
         problems.append(
@@ -258,7 +258,7 @@ def open_ballot(user: Any, ballot: Ballot) -> Ballot:
     ballot = _locked(ballot)
     authorize(user, Action.CONSULT, ballot)
     _refuse_unless_status(ballot, Ballot.Status.DRAFT)
-    now = timezone.now()
+    now = clock.now()
     if ballot.closes_at is not None and ballot.closes_at <= now:
         raise _err("closes_in_past", "截止时间已过,请先修改截止时间。", "The closing time has passed.", 409)
     occupied = set(RollEntry.objects.filter(ballot=ballot, occupied_by_lift=True).values_list("dwelling_id", flat=True))
@@ -353,7 +353,7 @@ def _cast_vote(
         if done is not None:  # the same submission again (double tap, retried request)
             return Vote.objects.get(ballot=ballot, owner_key=done.owner_key)
     _refuse_unless_status(ballot, Ballot.Status.OPEN)
-    if ballot.closes_at is not None and timezone.now() >= ballot.closes_at:
+    if ballot.closes_at is not None and clock.now() >= ballot.closes_at:
         raise _err("ballot_past_close", "表决已过截止时间。", "The ballot's closing time has passed.", 409)
     if choice not in Choice.values:
         raise _err("bad_choice", "请选择同意、反对或弃权。", "Choose yes, no or abstain.")
@@ -498,7 +498,7 @@ def close_ballot(user: Any, ballot: Ballot) -> Ballot:
     authorize(user, Action.CONSULT, ballot)
     _refuse_unless_status(ballot, Ballot.Status.OPEN)
     _refuse_if_roll_changed(ballot)
-    now = timezone.now()
+    now = clock.now()
     result = tally(ballot)
     result["closed_at"] = now.isoformat()
     result["closed_by"] = user.pk

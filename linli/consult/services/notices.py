@@ -26,7 +26,7 @@ from django.utils import timezone
 from linli.accounts.permissions import authorize
 from linli.accounts.roles import Action
 from linli.consult.models import Ballot, Notice, Objection, ObjectionChange
-from linli.core import crypto
+from linli.core import clock, crypto
 from linli.core.errors import LinliError, Problem
 from linli.core.masking import mask_phone
 from linli.renewal.models import Project
@@ -59,7 +59,7 @@ def objection_rate() -> int:
 
 
 def today() -> date:
-    return timezone.localdate()
+    return clock.today()
 
 
 def ends_on(notice: Notice) -> date:

@@ -11,12 +11,12 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.http import Http404
-from django.utils import timezone
 
 from linli.accounts.permissions import authorize, can
 from linli.accounts.roles import Action
 from linli.consult.models import Survey, SurveyAnswer
 from linli.consult.services.visits import dwelling_in_project
+from linli.core import clock
 from linli.core.errors import LinliError, Problem
 from linli.places.models import Dwelling
 from linli.renewal.models import Project, ProjectItem
@@ -50,7 +50,7 @@ def create_survey(user: Any, project: Project, title: str, opens_on: dt.date, cl
 
 
 def is_open(survey: Survey, today: dt.date | None = None) -> bool:
-    today = today or timezone.localdate()
+    today = today or clock.today()
     return survey.opens_on <= today <= survey.closes_on
 
 
@@ -81,7 +81,7 @@ def answer_survey(
         )
     if len(comment) > COMMENT_MAX:
         problems.append(Problem("comment_too_long", "意见不能超过 2000 字。", "The comment is over 2000 characters."))
-    today = timezone.localdate()
+    today = clock.today()
     if today < survey.opens_on:
         problems.append(
             Problem("survey_not_open", f"调查 {survey.opens_on} 才开始。", f"The survey opens on {survey.opens_on}.")

@@ -18,6 +18,7 @@ from linli.accounts.permissions import authorize
 from linli.accounts.roles import Action
 from linli.consult import vocab
 from linli.consult.models import Attitude, Visit
+from linli.core import clock
 from linli.core.errors import LinliError, Problem
 from linli.places.models import Dwelling
 from linli.renewal.models import Project
@@ -88,7 +89,7 @@ def _check(
     if timezone.is_naive(visited_at):
         problems.append(Problem("naive_time", "走访时间须带时区。", "The visit time needs a time zone."))
         return problems
-    if visited_at > timezone.now() + CLOCK_SKEW:
+    if visited_at > clock.now() + CLOCK_SKEW:
         problems.append(Problem("visit_in_future", "走访时间不能晚于现在。", "The visit time cannot be in the future."))
     if visited_at < project_start(project):
         problems.append(
@@ -148,7 +149,7 @@ def log_visit(
     reasons = vocab.normalise(reasons or [])
     note = (note or "").strip()
     next_step = (next_step or "").strip()
-    when = visited_at or timezone.now()
+    when = visited_at or clock.now()
     problems = _check(project, dwelling, attitude, reasons, note, next_step, next_visit_on, when, client_key)
     if problems:
         raise LinliError(problems)

@@ -33,6 +33,7 @@ from linli.accounts.services import log_access
 from linli.consult import queries_ballots as q
 from linli.consult.models import Ballot, Channel, Choice, RollEntry
 from linli.consult.services import ballots as svc
+from linli.core import clock
 from linli.core.errors import LinliError
 from linli.core.exports import XLSX
 from linli.core.ids import as_id
@@ -212,7 +213,7 @@ def _detail_context(request: HttpRequest, ballot: Ballot) -> dict[str, Any]:
         "compound": compound,
         "choices": Choice.choices,
         "crumbs": _crumbs(user, ballot, compound),
-        "now": timezone.now(),
+        "now": clock.now(),
         # one fresh key per rendered form: a double tap or a retried POST of this form is one
         # submission, but two forms sent within the same second are two (a timestamp was not)
         "client_key": uuid.uuid4().hex,

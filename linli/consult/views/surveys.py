@@ -13,7 +13,6 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.http import urlencode
 from django.utils.translation import get_language
@@ -26,6 +25,7 @@ from linli.consult.models import Survey, SurveyAnswer
 from linli.consult.queries_surveys import survey_results
 from linli.consult.queries_visits import project_buildings
 from linli.consult.services.surveys import answer_survey, create_survey, is_open
+from linli.core import clock
 from linli.core.errors import LinliError
 from linli.core.exports import xlsx_response
 from linli.places.models import Dwelling
@@ -95,7 +95,7 @@ def survey_list(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Survey opened."))
             return HttpResponseRedirect(reverse("consult:survey_detail", args=[survey.pk]), status=303)
     surveys = list(Survey.objects.filter(project=project).order_by("-opens_on", "-id"))
-    today = timezone.localdate()
+    today = clock.today()
     ctx.update(
         surveys=[{"s": s, "open": is_open(s, today)} for s in surveys],
         crumbs=_crumbs(user, project, _("Needs surveys")),

@@ -33,6 +33,7 @@ from linli.consult import queries_visits as qv
 from linli.consult import vocab
 from linli.consult.models import Attitude, Visit
 from linli.consult.services.visits import log_visit
+from linli.core import clock
 from linli.core.errors import LinliError, Problem
 from linli.core.masking import mask_name
 from linli.places import models as pm
@@ -242,7 +243,7 @@ def new(request: HttpRequest, pk: int) -> HttpResponse:
             chips=_reason_chips(form.get("reasons", [])),
             client_key=form.get("client_key") or uuid.uuid4().hex,
             form=form,
-            today=timezone.localdate().isoformat(),
+            today=clock.today().isoformat(),
             back_url=f"{base}?{urlencode({'unit': dwelling.unit_id})}",
         )
     else:

@@ -31,12 +31,11 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.http import Http404
-from django.utils import timezone
 
 from linli.accounts.models import Department
 from linli.accounts.permissions import authorize, can
 from linli.accounts.roles import Action
-from linli.core import crypto, masking
+from linli.core import clock, crypto, masking
 from linli.core.errors import LinliError, Problem
 from linli.core.photos import check_photo
 from linli.governance import loop
@@ -443,7 +442,7 @@ def report(
         command = can(user, Action.COMMAND, building)
     checked = [check_photo(p, i + 1) for i, p in enumerate(data.photos)]
 
-    now = timezone.now()
+    now = clock.now()
     step = Step.REGISTERED if command else Step.COLLECTED
     event = Event(
         category=category,
@@ -511,7 +510,7 @@ def report(
 def _save_photos(event: Event, checked: Sequence[Any], stage: str, user: Any) -> None:
     for i, photo in enumerate(checked, start=1):
         ph = EventPhoto(event=event, stage=stage, width=photo.width, height=photo.height, uploaded_by=user)
-        ph.image.save(f"{stage}-{timezone.now():%H%M%S}-{i}.{photo.ext}", ContentFile(photo.content), save=False)
+        ph.image.save(f"{stage}-{clock.now():%H%M%S}-{i}.{photo.ext}", ContentFile(photo.content), save=False)
         ph.save()
 
 
@@ -656,7 +655,7 @@ def act(
             after = loop.apply(before, mv)
         except StepError as exc:
             raise _refuse("wrong_step", exc.zh, exc.en, 409) from exc
-        now = timezone.now()
+        now = clock.now()
         data: dict[str, Any] = {}
         if mv == Move.DISPATCH:
             candidates = route(ev.category, ev.path, ev.street)
@@ -758,7 +757,7 @@ def ask(
         if not 1 <= h <= 720:
             raise _refuse("bad_hours", "延期时长须为 1–720 小时。", "An extension is 1 to 720 hours.")
     if kind == EventRequest.Kind.DEFER and (
-        until is None or until <= timezone.now() or until > timezone.now() + timedelta(days=366)
+        until is None or until <= clock.now() or until > clock.now() + timedelta(days=366)
     ):
         raise _refuse("bad_until", "缓办须至今后一年内的某日。", "Defer to a date within the coming year.")
     with transaction.atomic():
@@ -781,7 +780,7 @@ def ask(
                     until=until,
                     department=ev.department,
                     requested_by=user,
-                    requested_at=timezone.now(),
+                    requested_at=clock.now(),
                 )
         except IntegrityError as exc:
             raise _refuse(
@@ -804,7 +803,7 @@ def decide(user: Any, req: EventRequest, approve: bool, note: str = "") -> Event
         if r.decision != EventRequest.Decision.PENDING:
             raise _refuse("already_decided", "该申请已审批。", "This request was already decided.", 409)
         ev = _locked(r.event, None)
-        now = timezone.now()
+        now = clock.now()
         mv = _REQUEST_MOVE[EventRequest.Kind(r.kind)]
         if approve:
             try:
@@ -845,7 +844,7 @@ def escalate_overdue(now: datetime | None = None, batch: int = 5000) -> int:
     """Raise the escalation level of every open, overdue event ("吹哨": street, then district),
     skipping cases on the backlog or deferred. Run every few minutes (``manage.py escalate_events``).
     Returns the number of events escalated."""
-    now = now or timezone.now()
+    now = now or clock.now()
     done = 0
     qs = (
         Event.objects.filter(
@@ -883,7 +882,7 @@ def escalate_overdue(now: datetime | None = None, batch: int = 5000) -> int:
 
 
 def is_overdue(event: Event, now: datetime | None = None) -> bool:
-    now = now or timezone.now()
+    now = now or clock.now()
     if not event.is_open or event.backlog or (event.deferred_until and event.deferred_until > now):
         return False
     return event.step_due_at is not None and event.step_due_at < now

@@ -38,7 +38,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from linli.accounts.models import Department
 from linli.accounts.permissions import authorize, can, scoped
 from linli.accounts.roles import Action
-from linli.core import photos
+from linli.core import clock, photos
 from linli.core.errors import LinliError
 from linli.core.ids import as_id
 from linli.governance import loop
@@ -237,7 +237,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
     if not staff:
         f.mine = True
     page = Paginator(q.events_for(user, f), q.PER_PAGE).get_page(request.GET.get("page"))
-    now = timezone.now()
+    now = clock.now()
     rows = []
     for e in page.object_list:
         rows.append({"e": e, "overdue": services.is_overdue(e, now), "step": e.step_names})
@@ -282,7 +282,7 @@ def _render_detail(
     request: HttpRequest, event: Event, full: bool, errors: list[dict[str, str]] | None = None, status: int = 200
 ) -> HttpResponse:
     user = request.user
-    now = timezone.now()
+    now = clock.now()
     moves = q.allowed_moves(user, event)
     ctx: dict[str, Any] = {
         "event": event,

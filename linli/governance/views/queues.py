@@ -19,7 +19,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import Resolver404, resolve, reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -29,6 +28,7 @@ from django.views.decorators.http import require_GET, require_POST
 from linli.accounts.models import Department
 from linli.accounts.permissions import authorize
 from linli.accounts.roles import Action
+from linli.core import clock
 from linli.core.errors import LinliError
 from linli.core.middleware import error_response
 from linli.governance import loop
@@ -109,7 +109,7 @@ def _dept_name(dept: Department) -> str:
 def _department_page(
     request: HttpRequest, dept: Department, depts: list[Department], error: LinliError | None = None
 ) -> HttpResponse:
-    now = timezone.now()
+    now = clock.now()
     sections = _titled(q.department_sections(request.user, dept, now, _english()))
     here = reverse("governance:queue_department_for", args=[dept.pk])
     ctx: dict[str, Any] = {
@@ -133,7 +133,7 @@ def _department_page(
 def _command_page(request: HttpRequest, error: LinliError | None = None) -> HttpResponse:
     if not q.holds_command(request.user):
         return error_response(request, _no_command())
-    now = timezone.now()
+    now = clock.now()
     sections = _titled(q.command_sections(request.user, now, _english()))
     ctx: dict[str, Any] = {
         "sections": sections,

@@ -12,8 +12,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import close_old_connections
-from django.utils import timezone
 
+from linli.core import clock
 from linli.governance.services.events import escalate_overdue
 
 
@@ -39,8 +39,8 @@ class Command(BaseCommand):
             raise CommandError("--runs must not be negative / 次数不能为负")
         done = 0
         while True:
-            count = escalate_overdue(timezone.now())
-            self.stdout.write(f"{timezone.now():%Y-%m-%d %H:%M:%S} escalated {count} event(s) / 升级 {count} 件")
+            count = escalate_overdue(clock.now())
+            self.stdout.write(f"{clock.now():%Y-%m-%d %H:%M:%S} escalated {count} event(s) / 升级 {count} 件")
             done += 1
             if not every or (runs and done >= runs):
                 return

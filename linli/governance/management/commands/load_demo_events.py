@@ -29,12 +29,11 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.db.models import Count
 from django.test.utils import override_settings
-from django.utils import timezone
 
 from linli.accounts.models import Department, User
 from linli.accounts.roles import Role
 from linli.accounts.services import grant_role
-from linli.core import crypto, masking
+from linli.core import clock, crypto, masking
 from linli.governance import demo
 from linli.governance.models import Category, Event, EventLog, EventRequest, RoutingRule
 from linli.governance.services import events as svc
@@ -437,7 +436,7 @@ class Command(BaseCommand):
         if not 0 <= opts["events"] <= 200_000:
             raise CommandError("--events 须在 0 与 200000 之间 / --events must be in [0, 200000]")
         t0 = time.perf_counter()
-        now = timezone.now().replace(microsecond=0)
+        now = clock.now().replace(microsecond=0)
         with override_settings(DEBUG=False), transaction.atomic():
             svc.ensure_catalogue(district)
             rules = routing_rules(district)
