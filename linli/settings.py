@@ -16,6 +16,12 @@ from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from linli.core import clock
+
+# Every "now" comes from linli.core.clock (tests and the demo can move it); Django's own
+# timezone.now must be routed through it before any model class is built.
+clock.patch_django()
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("LINLI_VAR_DIR", BASE_DIR / "var"))
 
@@ -187,6 +193,8 @@ MEDIA_URL = "/media/"
 # Imports of a whole street's roster are large; anything above this is refused with a clear 413.
 LINLI_MAX_UPLOAD_BYTES = int(os.environ.get("LINLI_MAX_UPLOAD_BYTES", str(50 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = LINLI_MAX_UPLOAD_BYTES
+# An uploaded roster or boundary file waits this long for a worker to confirm it (docs/import.md).
+LINLI_IMPORT_PREVIEW_HOURS = float(os.environ.get("LINLI_IMPORT_PREVIEW_HOURS", "24"))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
 
@@ -267,5 +275,15 @@ LINLI_RENOVATION_BUILT_BEFORE_YEAR = int(os.environ.get("LINLI_RENOVATION_BUILT_
 LINLI_NOTICE_DAYS = int(os.environ.get("LINLI_NOTICE_DAYS", "15"))
 # Objections a single address may file per hour on the public notice form.
 LINLI_OBJECTION_RATE_PER_HOUR = int(os.environ.get("LINLI_OBJECTION_RATE_PER_HOUR", "5"))
+# Owner verification (issue 8, docs/ballots.md "Who votes online"): the SMS sender (a dotted path;
+# the console backend prints the message with the phone masked), how long a one-time code is valid,
+# the wait between two codes, codes per hour (per person and per account), wrong codes before the
+# lock (a worker unlocks), and ID-number checks one account may make per hour.
+LINLI_SMS_BACKEND = os.environ.get("LINLI_SMS_BACKEND", "linli.core.sms.ConsoleBackend")
+LINLI_OTP_SECONDS = int(os.environ.get("LINLI_OTP_SECONDS", "300"))
+LINLI_OTP_RESEND_SECONDS = int(os.environ.get("LINLI_OTP_RESEND_SECONDS", "60"))
+LINLI_OTP_PER_HOUR = int(os.environ.get("LINLI_OTP_PER_HOUR", "5"))
+LINLI_OTP_MAX_FAILURES = int(os.environ.get("LINLI_OTP_MAX_FAILURES", "5"))
+LINLI_OWNER_ID_TRIES_PER_HOUR = int(os.environ.get("LINLI_OWNER_ID_TRIES_PER_HOUR", "10"))
 
 SITE_NAME = _("Linli")

@@ -3,7 +3,8 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
-from linli.accounts.models import AccessLog, RoleGrant, User
+from linli.accounts.models import AccessLog, OwnerAccount, RoleGrant, User
+from linli.core.admin import ScopedAdmin
 
 
 @admin.register(User)
@@ -30,6 +31,25 @@ class AccessLogAdmin(admin.ModelAdmin):
     list_display = ("at", "user", "what", "object_type", "object_id", "reason", "ip")
     list_filter = ("what",)
     search_fields = ("user__username", "path", "reason")
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(OwnerAccount)
+class OwnerAccountAdmin(ScopedAdmin):
+    """Read-only: owners' voting accounts are made and revoked only through
+    ``linli.accounts.verification`` (SMS, or a worker in person), which enforce the rules."""
+
+    list_display = ("person", "user", "method", "verified_at", "verified_by", "revoked_at")
+    list_filter = ("method", "document_kind")
+    search_fields = ("user__username", "person__name")
 
     def has_add_permission(self, request: object) -> bool:
         return False

@@ -110,6 +110,7 @@ class AccessLog(models.Model):
         VIEW_PEOPLE = "view_people", _("roster viewed (masked)")
         EXPORT = "export", _("list exported")
         IMPORT = "import", _("roster imported")
+        VOTE_REPLACED = "vote_replaced", _("owner's online vote replaced by staff")
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -129,3 +130,106 @@ class AccessLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.what} {self.object_type}#{self.object_id}"
+
+
+class OwnerAccount(models.Model):
+    """The account through which one owner on the roll votes online (issue 8).
+
+    An online vote belongs to a *person* on the roll, never to whoever holds a grant at a dwelling:
+    an account becomes a person's voting account only after the owner proved who they are, either
+    themself (ID number matched by its keyed hash + a one-time SMS code to the phone on record,
+    ``method=sms``) or before a worker who saw their document (``method=in_person``). One active
+    account per person (database constraint); a revoked row is kept for the record.
+    See ``linli.accounts.verification`` and docs/ballots.md.
+    """
+
+    class Method(models.TextChoices):
+        SMS = "sms", _("ID number and SMS code")
+        IN_PERSON = "in_person", _("in person, document seen")
+
+    class Document(models.TextChoices):
+        ID_CARD = "id_card", _("resident ID card")
+        HOUSEHOLD = "household", _("household register")
+        PASSPORT = "passport", _("passport")
+        PERMIT = "permit", _("travel permit (Hong Kong, Macao, Taiwan residents)")
+        FOREIGN_PR = "foreign_pr", _("foreign permanent resident ID card")
+        BUSINESS = "business", _("business licence with letter of authorisation")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owner_accounts")
+    person = models.ForeignKey("places.Person", on_delete=models.PROTECT, related_name="owner_accounts")
+    method = models.CharField(_("how verified"), max_length=10, choices=Method.choices)
+    verified_at = models.DateTimeField(_("verified at"))
+    # The worker who saw the document (in person); empty for self-service by SMS.
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # The dwelling the verification was made from (the owner's; for the record and the page links).
+    dwelling = models.ForeignKey("places.Dwelling", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    document_kind = models.CharField(_("document seen"), max_length=12, choices=Document.choices, blank=True)
+    document_masked = models.CharField(_("document number (masked)"), max_length=24, blank=True)
+    phone_masked = models.CharField(_("code sent to"), max_length=20, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    revoke_reason = models.CharField(_("reason for revoking"), max_length=300, blank=True)
+
+    scope: ClassVar[Scope] = Scope.of(
+        path="person__ownerships__dwelling__building__path",
+        grid="person__ownerships__dwelling__building__grid_id",
+        dwelling="person__ownerships__dwelling_id",
+        distinct=True,
+    )
+
+    class Meta:
+        verbose_name = _("owner's voting account")
+        verbose_name_plural = _("owners' voting accounts")
+        ordering: ClassVar = ["-verified_at", "-id"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["person"], condition=models.Q(revoked_at__isnull=True), name="owner_account_one_per_person"
+            ),
+        ]
+        indexes: ClassVar = [models.Index(fields=["user", "revoked_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} = {self.person} ({self.method})"
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+class OwnerCode(models.Model):
+    """One one-time code sent by SMS for self-service owner verification: stored as a keyed hash
+    (never the code), valid until ``expires_at``, used once. ``failures`` counts wrong entries;
+    failures of rows not yet ``cleared`` (by a success or a worker's unlock) lock the person and
+    the account (``LINLI_OTP_MAX_FAILURES``)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    person = models.ForeignKey("places.Person", on_delete=models.CASCADE, related_name="+")
+    dwelling = models.ForeignKey("places.Dwelling", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    salt = models.CharField(max_length=32)
+    code_hash = models.CharField(max_length=64)
+    phone_masked = models.CharField(max_length=20, blank=True)
+    next_url = models.CharField(max_length=200, blank=True)
+    sent_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    failures = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+    cleared_at = models.DateTimeField(null=True, blank=True)
+    cleared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("owner verification code")
+        verbose_name_plural = _("owner verification codes")
+        indexes: ClassVar = [
+            models.Index(fields=["user", "sent_at"]),
+            models.Index(fields=["person", "sent_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.person} @ {self.sent_at:%Y-%m-%d %H:%M}"

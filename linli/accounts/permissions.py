@@ -26,7 +26,7 @@ from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
-from linli.accounts.roles import Action, allows
+from linli.accounts.roles import Action, Role, allows
 from linli.core.scope import Scope
 
 M = TypeVar("M", bound=Model)
@@ -43,19 +43,30 @@ class ActiveGrant:
 
 
 def grants_of(user: Any) -> list[ActiveGrant]:
-    """The user's active grants, read once per request (cached on the user object)."""
+    """The user's active grants, read once per request (cached on the user object), in one query.
+
+    Besides the ``RoleGrant`` rows: an account verified as an owner's voting account
+    (``OwnerAccount``, see ``verification.py``) sees that owner's dwellings as a ``resident`` grant
+    there would. Seeing is not voting: whose vote the account casts is decided by the
+    ``OwnerAccount`` itself, never by a grant."""
     if not getattr(user, "is_authenticated", False):
         return []
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is None:
-        from linli.accounts.models import RoleGrant
+        from django.db.models import CharField, Value
 
-        cached = [
-            ActiveGrant(g.role, g.place_kind, g.place_id, g.path)
-            for g in RoleGrant.objects.filter(user=user, revoked_at__isnull=True).only(
-                "role", "place_kind", "place_id", "path"
-            )
-        ]
+        from linli.accounts.models import RoleGrant
+        from linli.places.models import Ownership
+
+        held = RoleGrant.objects.filter(user=user, revoked_at__isnull=True).values_list(
+            "role", "place_kind", "place_id", "path"
+        )
+        owned = (
+            Ownership.objects.filter(person__owner_accounts__user=user, person__owner_accounts__revoked_at__isnull=True)
+            .annotate(g_role=Value(Role.RESIDENT.value, CharField()), g_kind=Value("dwelling", CharField()))
+            .values_list("g_role", "g_kind", "dwelling_id", "dwelling__building__path")
+        )
+        cached = [ActiveGrant(role, kind, int(pk), path) for role, kind, pk, path in held.union(owned)]
         setattr(user, _CACHE_ATTR, cached)
     return cached
 

@@ -21,7 +21,12 @@ class Action(StrEnum):
     VISIT = "visit"  # log home visits and needs-survey answers of households
     CONSULT = "consult"  # run renovation projects, surveys, ballots and notices; enter paper and proxy
     #                      votes; see who voted how (rules.md §1: only community staff)
-    VOTE = "vote"  # cast one's own vote as a verified owner (a personal right, not power over others)
+    # VOTE: cast one's own vote online *as a verified owner*: the ballot service counts the vote for
+    # the owner whose voting account (accounts.OwnerAccount, linli/accounts/verification.py) the
+    # user is, and for nobody else. Holding VOTE through a grant gives no vote by itself (issue 8):
+    # a ``resident`` grant only lets the account reach its dwelling's ballots. A personal right,
+    # never power over others; nobody can grant it to anyone as a vote.
+    VOTE = "vote"
     # Grid events and their closed loop (open311.md, rules.md §4):
     EVENTS = "events"  # see grid events in scope, with the reporter's contact (the handling chain only)
     REPORT = "report"  # collect an event on the ground (信息收集) and verify one on site (核查)
@@ -29,7 +34,8 @@ class Action(StrEnum):
     COMMAND = "command"  # the command centre: register, dispatch, close, evaluate, approve, escalate
 
 
-# Actions that concern the holder only: they do not make a role "stronger" when granting.
+# Actions that concern the holder only: they do not make a role "stronger" when granting (VOTE
+# creates no voting right: only owner verification does).
 PERSONAL = frozenset({Action.VOTE})
 
 
@@ -142,6 +148,10 @@ ROLES: dict[Role, RoleSpec] = {
         frozenset({"district", "street", "department"}),
         at_actions=(("department", frozenset({A.VIEW, A.EVENTS, A.HANDLE})),),
     ),
+    # "See my dwelling": its place, its people (masked) and its ballots. Voting online needs more
+    # than this grant: the account must be the verified voting account of the owner on the roll
+    # (accounts.OwnerAccount). A verified owner's account also holds this role, implied, at each
+    # of the owner's dwellings (permissions.grants_of).
     Role.RESIDENT: RoleSpec(
         "居民/业主", "Resident / owner", frozenset({A.VIEW, A.VIEW_PEOPLE, A.VOTE}), frozenset({"dwelling"})
     ),
@@ -161,7 +171,11 @@ def may_be_held_at(role: str, place_kind: str) -> bool:
 
 def grantable_by(granter_roles: set[str]) -> set[Role]:
     """Roles a person holding ``granter_roles`` (with MANAGE_ROLES) may hand out below them:
-    never one with more actions than they hold themselves."""
+    never one with more actions than they hold themselves, never one of their own rank or above.
+    ``granter_roles`` are the roles that cover the place of the grant (``services.grant_role``), not
+    every role the person holds elsewhere. Nobody grants anything to themselves (``grant_role``).
+    The matrix of every granter × role × place kind × self/other is
+    ``tests/accounts/test_grant_matrix.py``."""
     held: set[Action] = set()
     rank = 99
     for r in granter_roles:

@@ -41,9 +41,28 @@ def resolve_place(kind: str, place_id: int) -> Model:
     return obj
 
 
+def _covering_roles(granter: Any, place: Model) -> set[str]:
+    """The granter's roles held at ``place`` or above it (a role held elsewhere does not count)."""
+    target = place_path(place)
+    return {
+        g.role for g in grants_of(granter) if g.place_kind not in {"grid", "dwelling"} and target.startswith(g.path)
+    }
+
+
 @transaction.atomic
 def grant_role(granter: Any, user: User, role: str, place: Model) -> RoleGrant:
+    """Grant ``role`` at ``place`` to ``user``. Rules (tests/accounts/test_grant_matrix.py): nobody
+    grants themselves anything; the role must be one that may be held at that kind of place; the
+    granter needs ``manage_roles`` there and may hand out only roles below their own rank with no
+    action they do not hold there. A ``resident`` grant gives no vote (owner verification does)."""
     kind = "department" if isinstance(place, Department) else place.kind  # type: ignore[attr-defined]
+    if getattr(granter, "pk", None) is not None and granter.pk == user.pk:
+        raise LinliError.one(
+            "self_grant",
+            "不能给自己授予角色:角色须由他人授予。",
+            "You cannot grant a role to yourself: someone else must grant it.",
+            status=403,
+        )
     if role not in Role._value2member_map_:
         raise LinliError.one("unknown_role", f"未知角色:{role}", f"Unknown role: {role}")
     if not may_be_held_at(role, kind):
@@ -55,8 +74,7 @@ def grant_role(granter: Any, user: User, role: str, place: Model) -> RoleGrant:
         )
     if not granter.is_superuser:
         authorize(granter, Action.MANAGE_ROLES, place)
-        held = {g.role for g in grants_of(granter)}
-        if Role(role) not in grantable_by(held):
+        if Role(role) not in grantable_by(_covering_roles(granter, place)):
             raise LinliError.one(
                 "role_too_strong",
                 "不能授予比自己权限更大的角色。",

@@ -1,10 +1,31 @@
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from typing import Any
 
-from linli.accounts import queries
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from linli.accounts import queries, verification
+from linli.accounts.models import AccessLog, OwnerAccount, OwnerCode, User
+from linli.accounts.permissions import can, get_or_404, grants_of
+from linli.accounts.roles import Action
+from linli.accounts.services import log_access
+from linli.core import clock, confirm
+from linli.core.errors import LinliError
+from linli.core.ids import as_id
+from linli.places.models import Dwelling, Person
+
+
+def _ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
 
 
 @login_required
@@ -14,6 +35,247 @@ def me(request: HttpRequest) -> HttpResponse:
         "accounts/me.html",
         {
             "grants": queries.grants_with_places(request.user),
+            "owner_accounts": queries.my_owner_accounts(request.user),
             "crumbs": [{"name": str(request.user)}],
         },
     )
+
+
+# --- owner verification (issue 8; linli/accounts/verification.py) --------------------------------
+
+
+def _safe_next(request: HttpRequest, value: str) -> str:
+    value = (value or "").strip()
+    if value and url_has_allowed_host_and_scheme(value, {request.get_host()}, require_https=request.is_secure()):
+        return value
+    return ""
+
+
+def _dwelling_label(d: Dwelling) -> str:
+    return f"{d.building.compound.name} {d.building.name} {d.unit.number}-{d.number}"
+
+
+def _verify_crumbs(request: HttpRequest, last: str) -> list[dict[str, Any]]:
+    return [
+        {"name": str(request.user), "url": reverse("accounts:me")},
+        {"name": last, "url": None},
+    ]
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def owner_verify(request: HttpRequest) -> HttpResponse:
+    """Self-service, step 1: choose one of one's dwellings, type the ID number; a code is sent to
+    the owner's phone on record."""
+    data = request.POST if request.method == "POST" else request.GET
+    next_url = _safe_next(request, data.get("next", ""))
+    dwelling = None
+    raw = data.get("dwelling")
+    if raw:
+        dwelling = get_or_404(
+            request.user,
+            Action.VIEW,
+            Dwelling.objects.select_related("building__compound", "unit"),
+            pk=as_id(raw) or 0,
+        )
+    errors: list[Any] = []
+    status = 200
+    if request.method == "POST":
+        try:
+            if dwelling is None:
+                raise LinliError.one("dwelling_required", "请先选择房屋。", "Choose the dwelling first.")
+            challenge = verification.start_sms(request.user, dwelling, data.get("id_number", ""), next_url)
+        except LinliError as exc:
+            errors, status = exc.problems, exc.status
+        else:
+            return redirect("accounts:owner_verify_code", challenge.pk)
+    own = sorted(
+        {g.place_id for g in grants_of(request.user) if g.place_kind == "dwelling"},
+    )
+    return render(
+        request,
+        "accounts/owner_verify.html",
+        {
+            "dwelling": dwelling,
+            "dwelling_label": _dwelling_label(dwelling) if dwelling else "",
+            "own": [
+                {"pk": d.pk, "label": _dwelling_label(d)}
+                for d in Dwelling.objects.filter(pk__in=own).select_related("building__compound", "unit")
+            ],
+            "accounts": queries.my_owner_accounts(request.user),
+            "next": next_url,
+            "errors": errors,
+            "otp_minutes": max(1, verification.otp_seconds() // 60),
+            "crumbs": _verify_crumbs(request, _("Verify that you are the owner")),
+        },
+        status=status,
+    )
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def owner_verify_code(request: HttpRequest, pk: int) -> HttpResponse:
+    """Self-service, step 2: the code from the text message."""
+    challenge = OwnerCode.objects.filter(pk=pk, user_id=request.user.pk or 0).select_related("dwelling").first()
+    if challenge is None:
+        raise Http404("no such code")
+    errors: list[Any] = []
+    status = 200
+    if request.method == "POST":
+        try:
+            account = verification.confirm_sms(request.user, challenge.pk, request.POST.get("code", ""))
+        except LinliError as exc:
+            errors, status = exc.problems, exc.status
+            challenge.refresh_from_db()
+        else:
+            messages.success(
+                request,
+                _("Verified: your account is now the voting account of %(name)s. You can vote online.")
+                % {"name": account.person.name},
+            )
+            return redirect(_safe_next(request, challenge.next_url) or reverse("accounts:me"))
+    again = (
+        reverse("accounts:owner_verify")
+        + "?"
+        + urlencode({"dwelling": challenge.dwelling_id or "", "next": challenge.next_url})
+    )
+    return render(
+        request,
+        "accounts/owner_code.html",
+        {
+            "challenge": challenge,
+            "expired": clock.now() >= challenge.expires_at or challenge.used_at is not None,
+            "errors": errors,
+            "again": again,
+            "crumbs": _verify_crumbs(request, _("Verify that you are the owner")),
+        },
+        status=status,
+    )
+
+
+def _worker_dwelling(request: HttpRequest, pk: int) -> Dwelling:
+    """The dwelling, for a worker's owner-verification page: VIEW to find it (404 otherwise),
+    CONSULT or VISIT there to work on it (403 otherwise)."""
+    dwelling = get_or_404(
+        request.user, Action.VIEW, Dwelling.objects.select_related("building__compound", "unit"), pk=pk
+    )
+    if not (can(request.user, Action.CONSULT, dwelling) or can(request.user, Action.VISIT, dwelling)):
+        raise PermissionDenied("consult or visit needed")
+    return dwelling
+
+
+def _render_owner_dwelling(
+    request: HttpRequest, dwelling: Dwelling, errors: list[Any] | None = None, status: int = 200
+) -> HttpResponse:
+    owners = queries.dwelling_owners(dwelling)
+    log_access(request.user, AccessLog.What.VIEW_PEOPLE, dwelling, dwelling.building.path, ip=_ip(request))
+    return render(
+        request,
+        "accounts/owner_dwelling.html",
+        {
+            "dwelling": dwelling,
+            "dwelling_label": _dwelling_label(dwelling),
+            "owners": owners,
+            "documents": OwnerAccount.Document.choices,
+            "errors": errors or [],
+            "form": request.POST if errors else {},
+            "crumbs": [
+                {"name": _("Home"), "url": reverse("places:home")},
+                {"name": dwelling.building.name, "url": reverse("places:building", args=[dwelling.building_id])},
+                {"name": _("Owner verification"), "url": None},
+            ],
+        },
+        status=status,
+    )
+
+
+@never_cache
+@login_required
+@require_GET
+def owner_dwelling(request: HttpRequest, pk: int) -> HttpResponse:
+    """A worker's page for one dwelling's owners: their voting accounts (how and by whom verified),
+    verify in person, revoke, unlock SMS."""
+    return _render_owner_dwelling(request, _worker_dwelling(request, pk))
+
+
+@login_required
+@require_POST
+def owner_in_person(request: HttpRequest, pk: int) -> HttpResponse:
+    dwelling = _worker_dwelling(request, pk)
+    person = Person.objects.filter(pk=as_id(request.POST.get("person")) or 0).first()
+    username = (request.POST.get("username") or "").strip()
+    account = User.objects.filter(username=username).first() if username else None
+    try:
+        if person is None:
+            raise LinliError.one("person_required", "请选择业主。", "Choose the owner.")
+        if account is None:
+            raise LinliError.one("unknown_account", "账号不存在或已停用。", "No such account, or it is disabled.")
+        verification.verify_in_person(
+            request.user,
+            account,
+            person,
+            dwelling,
+            document_kind=request.POST.get("document_kind", ""),
+            document_number=request.POST.get("document_number", ""),
+            seen=request.POST.get("seen") == "1",
+            note=request.POST.get("note", ""),
+        )
+    except LinliError as exc:
+        return _render_owner_dwelling(request, dwelling, exc.problems, exc.status)
+    messages.success(
+        request,
+        _("%(user)s is now the voting account of %(name)s.") % {"user": account, "name": person.name},
+    )
+    return redirect("accounts:owner_dwelling", dwelling.pk)
+
+
+@login_required
+@require_POST
+def owner_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    row = get_or_404(request.user, Action.VIEW, OwnerAccount.objects.select_related("user", "person"), pk=pk)
+    dwelling_id = as_id(request.POST.get("dwelling")) or row.dwelling_id
+    back = reverse("accounts:owner_dwelling", args=[dwelling_id]) if dwelling_id else reverse("accounts:me")
+    if not (can(request.user, Action.CONSULT, row) or can(request.user, Action.VISIT, row)):
+        raise PermissionDenied("consult or visit needed")
+    reason = (request.POST.get("reason") or "").strip()
+    if len(reason) >= 2 and row.revoked_at is None and not confirm.confirmed(request):
+        return confirm.ask(
+            request,
+            title=_("Revoke this voting account?"),
+            consequences=[
+                _("%(user)s will no longer vote online as %(name)s, on any ballot.")
+                % {"user": row.user, "name": row.person.name},
+                _("Votes it has already cast stay counted: they were the owner's."),
+                _("This cannot be undone: the owner must verify again (by SMS or in person) to vote online."),
+                _("The revocation is kept on record with your name and the reason."),
+            ],
+            details=[(_("Reason"), reason)],
+            button=_("Yes, revoke the voting account"),
+            cancel_url=back,
+        )
+    try:
+        verification.revoke(request.user, row, reason)
+    except LinliError as exc:
+        if dwelling_id:
+            dwelling = _worker_dwelling(request, dwelling_id)
+            return _render_owner_dwelling(request, dwelling, exc.problems, exc.status)
+        raise
+    messages.success(request, _("The voting account is revoked."))
+    return redirect(back)
+
+
+@login_required
+@require_POST
+def owner_unlock(request: HttpRequest, pk: int) -> HttpResponse:
+    dwelling = _worker_dwelling(request, pk)
+    person = Person.objects.filter(pk=as_id(request.POST.get("person")) or 0).first()
+    try:
+        if person is None:
+            raise LinliError.one("person_required", "请选择业主。", "Choose the owner.")
+        verification.unlock_sms(request.user, person, dwelling)
+    except LinliError as exc:
+        return _render_owner_dwelling(request, dwelling, exc.problems, exc.status)
+    messages.success(request, _("SMS verification is unlocked for %(name)s.") % {"name": person.name})
+    return redirect("accounts:owner_dwelling", dwelling.pk)

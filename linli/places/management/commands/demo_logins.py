@@ -86,7 +86,7 @@ def demo_places() -> dict[str, tuple[Role, Model]] | None:
         "demo-street": (Role.STREET_COMMAND, street),
         "demo-community": (Role.COMMUNITY_WORKER, community),
         "demo-grid": (Role.GRID_FULLTIME, grid),
-        "demo-resident": (Role.RESIDENT, dwelling),
+        "demo-resident": (Role.RESIDENT, dwelling),  # and verified as its owner (_verify_demo_resident)
         "demo-operator": (Role.OPERATOR, compound),
         "demo-dept": (Role.DEPARTMENT_STAFF, bureau or street),
         "demo-locality": (Role.DEPARTMENT_STAFF, locality),
@@ -117,7 +117,21 @@ def ensure_demo_logins(password: str) -> list[tuple[str, str, str]]:
         user.save()
         grant_role(root, user, role.value, place)
         rows.append((username, f"{spec.zh} / {spec.en}", place_label(place)))
+    _verify_demo_resident(places)
     return rows
+
+
+def _verify_demo_resident(places: dict[str, tuple[Role, Model]]) -> None:
+    """demo-resident votes online: demo-community verifies the account in person as the owner of its
+    dwelling (a resident grant alone gives no vote, issue 8)."""
+    from linli.consult.demo import verify_owner_in_person
+
+    if "demo-resident" not in places or "demo-community" not in places:
+        return
+    dwelling = places["demo-resident"][1]
+    if isinstance(dwelling, m.Dwelling):
+        staff = User.objects.get(username="demo-community")
+        verify_owner_in_person(staff, User.objects.get(username="demo-resident"), dwelling)
 
 
 class Command(BaseCommand):
