@@ -9,13 +9,15 @@ immutable result that can be recomputed from the exported roll and votes (``rule
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from linli.core import clock
+from linli.core.errors import LinliError
 from linli.core.scope import Scope
 from linli.places.models import Dwelling, Person
 from linli.renewal.models import Project, ProjectItem
@@ -142,6 +144,8 @@ class Ballot(models.Model):
         DRAFT = "draft", _("draft")
         OPEN = "open", _("open")
         CLOSED = "closed", _("closed")
+        # Ended early by a manager with a published reason: decides nothing (no result counted).
+        WITHDRAWN = "withdrawn", _("withdrawn")
 
     project = models.ForeignKey(Project, on_delete=models.PROTECT, null=True, blank=True, related_name="ballots")
     title = models.CharField(_("title"), max_length=200)
@@ -151,14 +155,22 @@ class Ballot(models.Model):
     scope_id = models.BigIntegerField(_("scope id"))
     # Materialised path of the scope's compound or building, for the permission check.
     path = models.CharField(max_length=120, db_index=True, editable=False)
-    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.DRAFT)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
     opens_at = models.DateTimeField(_("opens at"), null=True, blank=True)
     closes_at = models.DateTimeField(_("closes at"), null=True, blank=True)
     hide_results = models.BooleanField(_("hide results until close"), default=False)
     # sha256 of the roll frozen at opening: a roll changed afterwards is detected, never used.
     roll_digest = models.CharField(max_length=64, blank=True, editable=False)
+    # Written once, when the ballot is counted or withdrawn: the figures and a snapshot of what was
+    # published (names of the places and the project as they were, roll size, who, when, why);
+    # pages, the public panel and notices render from it (services.ballots; docs/ballots.md).
     result = models.JSONField(_("result"), null=True, blank=True, editable=False)
     closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    withdrawn_reason = models.TextField(_("reason for withdrawing"), blank=True, editable=False)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="+"
+    )
+    withdrawn_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -173,6 +185,20 @@ class Ballot(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """A stored result is never rewritten (it is what was published)."""
+        fields = kwargs.get("update_fields")
+        if self.pk is not None and not self._state.adding and (fields is None or "result" in fields):
+            stored = type(self).objects.filter(pk=self.pk).values_list("result", flat=True).first()
+            if stored is not None and stored != self.result:
+                raise published_immutable()
+        super().save(*args, **kwargs)
+
+    @property
+    def decided(self) -> bool:
+        """Counted and closed: only such a ballot decides anything (a withdrawn one never does)."""
+        return self.status == self.Status.CLOSED
 
 
 class RollEntry(models.Model):
@@ -278,22 +304,69 @@ class LiftConsent(models.Model):
 # --- public notices --------------------------------------------------------------------------------
 
 
+def published_immutable() -> LinliError:
+    return LinliError.one(
+        "published_immutable",
+        "已发布的内容不能修改;如需更正,请追加一条注明日期的更正。",
+        "What was published cannot be changed; add a dated correction instead.",
+        409,
+    )
+
+
+class AppendOnlyQuerySet(models.QuerySet[Any]):
+    """Refuses ``update()`` of the fields a model declares ``FROZEN`` (what was published)."""
+
+    def update(self, **kwargs: Any) -> int:
+        if set(kwargs) & set(getattr(self.model, "FROZEN", ())):
+            raise published_immutable()
+        return super().update(**kwargs)
+
+
 class Notice(models.Model):
-    """A public notice 公示 of a plan or a result, posted for a period (default 15 days, rules.md §2)."""
+    """A public notice 公示 of a plan or a result, posted for a period (default 15 days, rules.md §2).
+
+    What was published stays published: ``snapshot`` holds everything the notice shows (title, text,
+    project, compound, community and street names, scope, the figures of a result, who published
+    it and when), written once at publication; pages, the public page and the PDF render from it,
+    never from the live place and project rows. ``save()`` and ``update()`` refuse to change it or
+    any published field; a later correction is a ``NoticeCorrection``, appended and dated."""
 
     class Kind(models.TextChoices):
         PLAN = "plan", _("plan notice 方案公示")
         RESULT = "result", _("result notice 结果公示")
+        WITHDRAWAL = "withdrawal", _("withdrawal notice 撤回公示")
+
+    FROZEN: ClassVar[tuple[str, ...]] = (
+        "project",
+        "project_id",
+        "ballot",
+        "ballot_id",
+        "kind",
+        "title",
+        "body",
+        "starts_on",
+        "days",
+        "published_by",
+        "published_by_id",
+        "published_at",
+        "snapshot",
+        "snapshot_sha256",
+    )
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="notices")
     ballot = models.ForeignKey(Ballot, on_delete=models.PROTECT, null=True, blank=True, related_name="notices")
-    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("text"))
     starts_on = models.DateField(_("posted on"))
     days = models.PositiveSmallIntegerField(_("period (days)"), default=15, validators=[MinValueValidator(1)])
     published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    published_at = models.DateTimeField(auto_now_add=True)
+    published_at = models.DateTimeField(default=clock.now, editable=False)
+    snapshot = models.JSONField(_("as published"), null=True, blank=True, editable=False)
+    # sha256 of the snapshot's canonical JSON (consult.snapshots.digest): printed on the PDF.
+    snapshot_sha256 = models.CharField(max_length=64, blank=True, editable=False)
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     scope: ClassVar[Scope] = Scope.of(
         path="project__compound__path",
@@ -309,6 +382,56 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """The snapshot is taken when the row is first written (from the rows as they are then);
+        afterwards no published field may change."""
+        from linli.consult import snapshots
+
+        if self._state.adding or self.pk is None:
+            if self.snapshot is None:
+                self.snapshot = snapshots.notice_snapshot(self)
+            self.snapshot_sha256 = snapshots.digest(self.snapshot)
+        else:
+            names = [f for f in self.FROZEN if f not in ("project", "ballot", "published_by")]
+            stored = type(self).objects.filter(pk=self.pk).values(*names).first()
+            if stored is not None and any(stored[n] != getattr(self, n) for n in names):
+                raise published_immutable()
+        super().save(*args, **kwargs)
+
+
+class NoticeCorrection(models.Model):
+    """A dated correction of a published notice: appended, never edited, shown under the notice and
+    in its PDF as "更正 / Correction (date): …". The notice itself never changes."""
+
+    FROZEN: ClassVar[tuple[str, ...]] = ("notice", "notice_id", "text", "reason", "by", "by_id", "by_name", "at")
+
+    notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="corrections")
+    text = models.TextField(_("correction"))
+    reason = models.TextField(_("why it is corrected"))
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # the corrector's name as it was (the account's name may change later)
+    by_name = models.CharField(max_length=150, editable=False)
+    at = models.DateTimeField(default=clock.now, editable=False)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    scope: ClassVar[Scope] = Scope.of(path="notice__project__compound__path")
+
+    class Meta:
+        verbose_name = _("notice correction")
+        verbose_name_plural = _("notice corrections")
+        ordering: ClassVar = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.notice}: {self.at:%Y-%m-%d}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not (self._state.adding or self.pk is None):
+            raise published_immutable()
+        if not self.by_name and self.by_id is not None:
+            self.by_name = str(self.by)[:150]
+        super().save(*args, **kwargs)
 
 
 class Objection(models.Model):

@@ -1,7 +1,9 @@
 """The ballots section of a renovation project's pages (registered by ConsultConfig.ready()).
 
 On the public page (``user`` None) only ballots that have opened are listed, and only the
-results of closed ones: aggregate shares, no names, no dwellings."""
+results of counted ones: aggregate shares, no names, no dwellings. A withdrawn ballot shows its
+published reason and that it decides nothing. Counted and withdrawn ballots render from the
+snapshot they kept (the scope's name as it was)."""
 
 from __future__ import annotations
 
@@ -17,33 +19,28 @@ from linli.consult.models import Ballot
 from linli.renewal.panels import Panel
 
 
+def _row(b: Ballot, url: str | None) -> dict[str, Any]:
+    published = q.published_of(b) or {}
+    return {
+        "title": b.title,
+        "matter": b.get_matter_display(),
+        "status": b.get_status_display(),
+        "scope": published.get("scope_label", ""),
+        "url": url,
+        "result": b.result if b.status == Ballot.Status.CLOSED else None,
+        "withdrawal": q.withdrawal_of(b),
+    }
+
+
 def panel(project: Any, user: Any | None) -> Panel | None:
     qs = Ballot.objects.filter(project=project).order_by("-created_at")
     if user is None or not getattr(user, "is_authenticated", False):
         ballots = qs.exclude(status=Ballot.Status.DRAFT)
-        rows = [
-            {
-                "title": b.title,
-                "matter": b.get_matter_display(),
-                "status": b.get_status_display(),
-                "url": None,
-                "result": b.result if b.status == Ballot.Status.CLOSED else None,
-            }
-            for b in ballots
-        ]
+        rows = [_row(b, None) for b in ballots]
         list_url = None
     else:
         ballots = q.visible_ballots(user, qs)
-        rows = [
-            {
-                "title": b.title,
-                "matter": b.get_matter_display(),
-                "status": b.get_status_display(),
-                "url": reverse("consult:ballot_detail", args=[b.pk]),
-                "result": b.result if b.status == Ballot.Status.CLOSED else None,
-            }
-            for b in ballots
-        ]
+        rows = [_row(b, reverse("consult:ballot_detail", args=[b.pk])) for b in ballots]
         list_url = (
             reverse("consult:ballot_list", args=[project.compound_id]) + f"?project={project.pk}"
             if can(user, Action.VIEW, project.compound)

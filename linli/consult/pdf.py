@@ -3,15 +3,22 @@
 The font is reportlab's built-in CID font STSong-Light (Adobe-GB1): the PDF names the font and
 every reader has it (Acrobat, pdf.js, poppler map it to a system Song/Ming face), so nothing is
 embedded and a fresh machine with no system fonts writes the notice all the same. No QR code.
+
+Everything printed comes from the notice's snapshot (what was published) and its dated
+corrections, which follow the text as "更正 / Correction (date): …"; the snapshot's sha256 is
+printed at the foot so a paper copy can be matched with the stored record.
 """
 
 from __future__ import annotations
 
 import io
-from datetime import date
+from collections.abc import Sequence
+from datetime import date, datetime
 from functools import cache
+from typing import Any
 from xml.sax.saxutils import escape
 
+from django.utils import timezone
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -44,6 +51,60 @@ def _cn_date(d: date) -> str:
     return f"{d.year}年{d.month}月{d.day}日"
 
 
+def _grid(rows: list[list[Any]]) -> Table:
+    table = Table(rows, colWidths=[34 * mm, None])
+    table.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.5, "#888888"),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("BACKGROUND", (0, 0), (0, -1), "#f0f0f0"),
+            ]
+        )
+    )
+    return table
+
+
+def _pct(share: dict[str, str] | None) -> str:
+    if not share:
+        return "—"
+    return f"{float(share['decimal']) * 100:.1f}%({share['fraction']})"
+
+
+def _ballot_rows(ballot: dict[str, Any], st: dict[str, ParagraphStyle]) -> list[list[Any]]:
+    def row(label: str, value: str) -> list[Any]:
+        return [Paragraph(label, st["meta"]), Paragraph(escape(value), st["meta"])]
+
+    rows = [row("表决事项", f"{ballot.get('title', '')}({ballot.get('matter_label', '')})")]
+    if ballot.get("scope_label"):
+        rows.append(row("表决范围", ballot["scope_label"]))
+    if ballot.get("status") == "withdrawn":
+        w = ballot.get("withdrawn") or {}
+        rows.append(row("表决结果", "表决已撤回,不作任何决定"))
+        rows.append(row("撤回理由", str(w.get("reason", ""))))
+        return rows
+    counts = ballot.get("counts") or {}
+    if counts:
+        rows.append(
+            row(
+                "参与表决",
+                f"{counts.get('voted')}/{counts.get('owners')} 位业主;同意 {counts.get('yes')},"
+                f"反对 {counts.get('no')},弃权 {counts.get('abstain')}",
+            )
+        )
+        rows.append(
+            row(
+                "参与面积 / 人数",
+                f"{_pct(ballot.get('participating_area'))} / {_pct(ballot.get('participating_owners'))}",
+            )
+        )
+        rows.append(
+            row("同意面积 / 人数", f"{_pct(ballot.get('approving_area'))} / {_pct(ballot.get('approving_owners'))}")
+        )
+        rows.append(row("表决结果", "通过" if ballot.get("approved") else "未通过"))
+    return rows
+
+
 def notice_pdf(
     *,
     title: str,
@@ -54,9 +115,14 @@ def notice_pdf(
     starts_on: date,
     ends_on: date,
     days: int,
+    project: str = "",
+    ballot: dict[str, Any] | None = None,
+    corrections: Sequence[tuple[datetime, str]] = (),
+    fingerprint: str = "",
+    reconstructed: bool = False,
     public_url: str = "",
 ) -> bytes:
-    """The notice as PDF bytes."""
+    """The notice as PDF bytes (every argument from the notice's snapshot and corrections)."""
     st = _styles()
     buf = io.BytesIO()
     doc = SimpleDocTemplate(
@@ -74,27 +140,29 @@ def notice_pdf(
     meta = [
         [Paragraph("公示类型", st["meta"]), Paragraph(escape(kind_label), st["meta"])],
         [Paragraph("小区", st["meta"]), Paragraph(escape(compound), st["meta"])],
+    ]
+    if project:
+        meta.append([Paragraph("项目", st["meta"]), Paragraph(escape(project), st["meta"])])
+    meta += [
         [
             Paragraph("公示期", st["meta"]),
             Paragraph(f"{_cn_date(starts_on)} 至 {_cn_date(ends_on)}(共 {days} 日)", st["meta"]),
         ],
         [Paragraph("发布单位", st["meta"]), Paragraph(escape(issuer), st["meta"])],
     ]
-    table = Table(meta, colWidths=[28 * mm, None])
-    table.setStyle(
-        TableStyle(
-            [
-                ("GRID", (0, 0), (-1, -1), 0.5, "#888888"),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("BACKGROUND", (0, 0), (0, -1), "#f0f0f0"),
-            ]
-        )
-    )
-    story += [table, Spacer(1, 6 * mm)]
+    story += [_grid(meta), Spacer(1, 6 * mm)]
     for para in [p.strip() for p in body.replace("\r\n", "\n").split("\n")]:
         if para:
             story.append(Paragraph(escape(para), st["body"]))
             story.append(Spacer(1, 2 * mm))
+    if ballot and ballot.get("status") in ("closed", "withdrawn"):
+        story += [Spacer(1, 4 * mm), _grid(_ballot_rows(ballot, st))]
+    for at, text in corrections:
+        day = timezone.localdate(at) if timezone.is_aware(at) else at.date()
+        story += [
+            Spacer(1, 4 * mm),
+            Paragraph(f"更正 / Correction({_cn_date(day)}):{escape(text)}", st["body"]),
+        ]
     story += [
         Spacer(1, 6 * mm),
         Paragraph(
@@ -106,5 +174,9 @@ def notice_pdf(
     if public_url:
         story.append(Paragraph(f"在线查看:{escape(public_url)}", st["small"]))
     story += [Spacer(1, 10 * mm), Paragraph(escape(issuer), st["sign"]), Paragraph(_cn_date(starts_on), st["sign"])]
+    if fingerprint:
+        story += [Spacer(1, 6 * mm), Paragraph(f"公示存档指纹 sha256:{fingerprint}", st["small"])]
+    if reconstructed:
+        story.append(Paragraph("注:本公示发布于存档功能启用之前,地名等信息按启用时的登记补录。", st["small"]))
     doc.build(story)
     return buf.getvalue()

@@ -11,6 +11,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
@@ -42,18 +43,46 @@ def get_ballot(user: Any, action: str, pk: object) -> Ballot:
 
 def results_visible(user: Any, ballot: Ballot) -> bool:
     """Totals: to everyone who sees the ballot, unless hidden until close (staff always see them)."""
-    if ballot.status == Ballot.Status.CLOSED or not ballot.hide_results:
+    if ballot.status in (Ballot.Status.CLOSED, Ballot.Status.WITHDRAWN) or not ballot.hide_results:
         return True
     return can(user, Action.CONSULT, ballot)
 
 
 def result_of(ballot: Ballot) -> dict[str, Any] | None:
-    """The stored result of a closed ballot, or the live tally of an open one."""
+    """The stored result of a counted ballot, or the live tally of an open one. A withdrawn ballot
+    has none: it decides nothing (its record is ``withdrawal_of``)."""
     if ballot.status == Ballot.Status.CLOSED:
         return ballot.result
     if ballot.status == Ballot.Status.OPEN:
         return tally(ballot)
     return None
+
+
+def withdrawal_of(ballot: Ballot) -> dict[str, Any] | None:
+    """The published record of a withdrawn ballot: reason, who, when, votes cast, and the
+    snapshot of the names as they were."""
+    if ballot.status != Ballot.Status.WITHDRAWN or not ballot.result:
+        return None
+    record = dict(ballot.result.get("withdrawn") or {})
+    record["at_dt"] = parse_datetime(record.get("at") or "")
+    record["snapshot"] = ballot.result.get("snapshot") or {}
+    return record
+
+
+def published_of(ballot: Ballot) -> dict[str, Any] | None:
+    """The snapshot a counted or withdrawn ballot keeps of what it published (names of the scope,
+    compound and project as they were, roll size, who ended it and when), or None while open."""
+    if ballot.status in (Ballot.Status.CLOSED, Ballot.Status.WITHDRAWN) and ballot.result:
+        snap = ballot.result.get("snapshot")
+        return dict(snap) if snap else None
+    return None
+
+
+def decisions(qs: QuerySet[Ballot] | None = None) -> QuerySet[Ballot]:
+    """Ballots that decided something: counted ones. Anything that reads decisions (approved or
+    not) starts here; a withdrawn ballot is never among them."""
+    base = qs if qs is not None else Ballot.objects.all()
+    return base.filter(status=Ballot.Status.CLOSED)
 
 
 def bars(result: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -117,6 +146,8 @@ def roll_with_votes(ballot: Ballot) -> list[dict[str, Any]]:
                 "area": Decimal(0),
                 "vote": votes.get(e.owner_key),
                 "changes": max(0, history.get(e.owner_key, 0) - 1),
+                "owner_id": e.owner_id,
+                "account": None,
             },
         )
         d = e.dwelling
@@ -130,23 +161,89 @@ def roll_with_votes(ballot: Ballot) -> list[dict[str, Any]]:
             }
         )
         row["area"] += e.area
+    _add_voting_accounts(owners)
     return list(owners.values())
 
 
-def my_entries(user: Any, ballot: Ballot) -> list[RollEntry]:
-    """The roll entries of the user's own dwellings (a resident grant held at the dwelling)."""
-    from linli.consult.services.ballots import own_dwelling_ids
+def _add_voting_accounts(owners: dict[str, dict[str, Any]]) -> None:
+    """Which owners have a verified voting account, how, and whether that account also holds a
+    staff role (shown on the roll, issue 8)."""
+    from linli.accounts.queries import accounts_by_person, staff_user_ids
 
+    accounts = accounts_by_person({row["owner_id"] for row in owners.values()})
+    staff = staff_user_ids({a.user_id for a in accounts.values()})
+    for row in owners.values():
+        account = accounts.get(row["owner_id"])
+        row["account"] = account
+        row["account_staff"] = account is not None and account.user_id in staff
+
+
+def my_entries(user: Any, ballot: Ballot) -> list[RollEntry]:
+    """The roll entries the user votes for online: those of the owners whose verified voting
+    account the user is (``services.ballots.voter_keys``)."""
+    from linli.consult.services.ballots import voter_keys
+
+    keys = voter_keys(user, ballot)
+    if not keys:
+        return []
     return list(
-        RollEntry.objects.filter(ballot=ballot, dwelling_id__in=own_dwelling_ids(user)).select_related(
-            "dwelling__unit", "dwelling__building"
-        )
+        RollEntry.objects.filter(ballot=ballot, owner_key__in=keys)
+        .select_related("dwelling__unit", "dwelling__building")
+        .order_by("dwelling__building_id", "dwelling__unit_id", "dwelling__floor", "dwelling__number")
+    )
+
+
+def unverified_entries(user: Any, ballot: Ballot) -> list[RollEntry]:
+    """Roll entries of the user's own dwellings (a ``resident`` grant) whose owner has not
+    verified this account: the page offers "Verify that you are the owner" for them."""
+    from linli.consult.services.ballots import own_dwelling_ids, voter_keys
+
+    own = own_dwelling_ids(user)
+    if not own:
+        return []
+    return list(
+        RollEntry.objects.filter(ballot=ballot, dwelling_id__in=own)
+        .exclude(owner_key__in=voter_keys(user, ballot))
+        .select_related("dwelling__unit", "dwelling__building")
+        .order_by("dwelling_id")
     )
 
 
 def my_votes(user: Any, ballot: Ballot) -> dict[str, Vote]:
     keys = {e.owner_key for e in my_entries(user, ballot)}
     return {v.owner_key: v for v in Vote.objects.filter(ballot=ballot, owner_key__in=keys)}
+
+
+def replacements(keys: Any, ballot: Ballot) -> list[dict[str, Any]]:
+    """Every time staff entered a paper or proxy vote over one of these owners' own online votes
+    (from the append-only ``VoteRecord`` history): shown to the owner on their ballot page."""
+    out: list[dict[str, Any]] = []
+    last_online: dict[str, VoteRecord] = {}
+    current: dict[str, str] = {}
+    for r in (
+        VoteRecord.objects.filter(ballot=ballot, owner_key__in=set(keys))
+        .select_related("entered_by")
+        .order_by("at", "id")
+    ):
+        if r.channel == "online":
+            last_online[r.owner_key] = r
+        elif current.get(r.owner_key) == "online" and r.owner_key in last_online:
+            online = last_online[r.owner_key]
+            out.append(
+                {
+                    "owner_key": r.owner_key,
+                    "online_at": online.at,
+                    "online_choice": online.get_choice_display(),
+                    "channel": r.channel,
+                    "channel_label": r.get_channel_display(),
+                    "choice": r.get_choice_display(),
+                    "by": str(r.entered_by),
+                    "at": r.at,
+                    "reason": r.reason,
+                }
+            )
+        current[r.owner_key] = r.channel
+    return out
 
 
 # --- export ---------------------------------------------------------------------------------------

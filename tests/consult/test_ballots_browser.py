@@ -14,22 +14,25 @@ import os
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop in this thread
 
 import re
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from linli.accounts.roles import Role
 from linli.accounts.services import grant_role
 from linli.consult.models import Ballot, Vote, VoteRecord
+from linli.core import clock
 from linli.places import models as m
 from tests import factories as f
 from tests.conftest import make_world
+from tests.phone import PHONE, fits  # the shared measuring of a 390 px phone (other browser tests import it from here)
 from tests.places.test_browser import ARGS, CHROMIUM
 
 pytestmark = pytest.mark.browser
 PASSWORD = "a-long-browser-password"
-PHONE = {"width": 390, "height": 844}
 
 
 def shot(page: Any, name: str) -> None:
@@ -42,19 +45,6 @@ def shot(page: Any, name: str) -> None:
     page.set_viewport_size({"width": 1280, "height": 900})
     page.screenshot(path=os.path.join(out, f"{name}-1280.png"), full_page=True)
     page.set_viewport_size(size)
-
-
-WIDE = """() => Array.from(document.querySelectorAll('body *'))
-  .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1
-               && !(e.parentElement && e.parentElement.closest('.table-wrap')))
-  .slice(0, 5)
-  .map(e => e.tagName + '.' + e.className + '#' + e.id + ' ' + Math.round(e.getBoundingClientRect().right))"""
-
-
-def fits(page: Any) -> None:
-    """Nothing wider than the viewport (tables scroll inside their .table-wrap)."""
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= page.viewport_size["width"], page.evaluate(WIDE)
 
 
 def small_compound(w: Any) -> dict[str, Any]:
@@ -88,6 +78,7 @@ def test_ballot_from_opening_to_result_on_phones(live_server, transactional_db):
     staff = w.users["community_worker"]
     owner = f.UserFactory(username="owner_one")
     grant_role(w.admin, owner, Role.RESIDENT.value, d1)
+    f.owner_account(owner, p1, by=staff)  # verified as the owner (a grant alone gives no vote)
     for u in (staff, owner):
         u.set_password(PASSWORD)
         u.save()
@@ -106,6 +97,9 @@ def test_ballot_from_opening_to_result_on_phones(live_server, transactional_db):
             sp.fill("#question", "是否同意在院内加装休闲座椅?")
             sp.select_option("#matter", "9")
             sp.select_option("#scope_kind", "compound")
+            # closes in two hours (sessions last eight: the clock moves past it below)
+            closes = timezone.localtime(clock.now()) + timedelta(hours=2)
+            sp.fill("#closes_at", closes.strftime("%Y-%m-%dT%H:%M"))
             sp.check("input[name=hide_results]")
             sp.click("form.form-grid button[type=submit]")
             sp.wait_for_selector("[data-testid=open]")
@@ -113,7 +107,14 @@ def test_ballot_from_opening_to_result_on_phones(live_server, transactional_db):
             assert ballot.status == "draft" and ballot.hide_results and ballot.scope_kind == "compound"
             fits(sp)
             shot(sp, "ballot-draft")
-            sp.click("[data-testid=open]")
+            sp.click("[data-testid=open]")  # asks first: the roll is frozen
+            sp.wait_for_selector("[data-testid=confirm-page]")
+            assert "4" in sp.inner_text("[data-testid=consequences]")
+            ballot.refresh_from_db()
+            assert ballot.status == "draft"
+            fits(sp)
+            shot(sp, "ballot-confirm-open")
+            sp.click("[data-testid=confirm]")
             sp.wait_for_selector("[data-testid=close]")
             ballot.refresh_from_db()
             assert ballot.status == "open" and ballot.roll.count() == 4 and ballot.roll_digest
@@ -168,8 +169,22 @@ def test_ballot_from_opening_to_result_on_phones(live_server, transactional_db):
             fits(sp)
             shot(sp, "ballot-staff-open")
 
-            # 4. staff close; the result: 3/4 took part (≥ 2/3), 2/3 of them said yes (> 1/2)
+            # 4. before its closing time, 3 of 4 owners having voted, counting is refused
             sp.click("[data-testid=close]")
+            sp.wait_for_selector("[role=alert]")
+            assert "3/4" in sp.inner_text("[role=alert]")
+            ballot.refresh_from_db()
+            assert ballot.status == "open"
+            # after it, staff close (asked first, with the figures); the result: 3/4 took part
+            # (≥ 2/3), 2/3 of them said yes (> 1/2)
+            clock.travel(ballot.closes_at + timedelta(minutes=1))
+            sp.goto(f"{base}/consult/ballots/{ballot.pk}/")
+            sp.click("[data-testid=close]")
+            sp.wait_for_selector("[data-testid=confirm-page]")
+            assert "3/4" in sp.inner_text("[data-testid=consequences]")
+            fits(sp)
+            shot(sp, "ballot-confirm-close")
+            sp.click("[data-testid=confirm]")
             sp.wait_for_selector("[data-testid=verdict]")
             ballot.refresh_from_db()
             assert ballot.status == "closed" and ballot.result["approved"] is True

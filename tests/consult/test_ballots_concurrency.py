@@ -12,6 +12,7 @@ from django.db import connection
 
 from linli.consult.models import RollEntry, Vote, VoteRecord
 from linli.consult.services import ballots as svc
+from tests import factories as f
 from tests.consult.test_ballots_helpers import open_ballot, own_building
 
 
@@ -20,6 +21,7 @@ def test_concurrent_votes_none_lost_none_duplicated(world):
     own_building(world)
     b = open_ballot(world)
     staff = world.users["community_worker"]
+    f.owner_account(world.users["resident"], world.owner_a, by=staff)  # the owner's voting account
     keys = sorted(set(RollEntry.objects.filter(ballot=b).values_list("owner_key", flat=True)))
     # Every owner is submitted by two threads at once; each submission is also sent twice (a
     # double tap with the same client key), and the owner votes online from a third thread.
@@ -38,7 +40,10 @@ def test_concurrent_votes_none_lost_none_duplicated(world):
         try:
             start.wait()
             for user, key, channel, choice, ck in part:
-                svc.cast_vote(user, b, choice=choice, owner_key=key, channel=channel, client_key=ck)
+                # a paper vote may land after the owner's own online vote: it then needs a reason
+                svc.cast_vote(
+                    user, b, choice=choice, owner_key=key, channel=channel, client_key=ck, reason="业主交回纸质票"
+                )
         except BaseException as exc:
             errors.append(exc)
         finally:

@@ -56,6 +56,16 @@ def open_ballot(w: Any, **kw: Any) -> Ballot:
     return svc.open_ballot(w.users["community_worker"], b)
 
 
+def past_closing(ballot: Ballot) -> None:
+    """Move the clock just past the ballot's announced closing time (a ballot is counted only
+    then, unless every owner voted); conftest's clock fixture puts it back after the test."""
+    from linli.core import clock
+
+    closes_at = Ballot.objects.get(pk=ballot.pk).closes_at
+    assert closes_at is not None
+    clock.travel(closes_at + timedelta(minutes=1))
+
+
 def snapshot(ballot: Ballot) -> tuple:
     """Everything a refused request must leave unchanged."""
     from linli.consult.models import LiftConsent, RollEntry, Vote, VoteRecord

@@ -6,8 +6,9 @@ scope, against an oracle written here in plain terms (not from linli.accounts.pe
   whose own dwelling is on its roll; a draft only by those who run ballots there;
 * who voted how, the export, paper/proxy entry, open and close: community staff who run ballots
   (district administrator, street command centre, community worker) of that place;
-* an online vote: the owner (resident) of a dwelling on the roll; anyone else who sees the
-  ballot is refused (403), anyone who does not see it gets 404."""
+* an online vote: the owner on the roll, through their verified voting account (here the resident
+  of dwelling_a, verified as 张三's); anyone else who sees the ballot is refused (403), anyone who
+  does not see it gets 404."""
 
 from __future__ import annotations
 
@@ -18,9 +19,18 @@ from django.urls import reverse
 
 from linli.consult.models import Ballot
 from linli.consult.services import ballots as svc
+from tests import factories as f
 from tests.consult.test_ballots_helpers import make_ballot, open_ballot, own_building
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _resident_is_verified_owner(world):
+    """The resident of dwelling_a is the verified voting account of its owner 张三 (issue 8: a
+    resident grant alone gives no vote; tests/consult/test_ballots_owner.py covers that)."""
+    f.owner_account(world.users["resident"], world.owner_a, by=world.users["community_worker"])
+
 
 RUNS_BALLOTS = {"district_admin", "street_command", "community_worker", "outsider"}
 
@@ -93,7 +103,7 @@ def test_ballot_page_matrix(world, ballots, client_for):
                 r = c.post(reverse(f"consult:{action}", args=[ballot.pk]), {"choice": "yes"})
                 if r.status_code != (403 if seen else 404):
                     failures.append(f"{role} {action} {name} → {r.status_code}")
-            for action in ("ballot_open", "ballot_close"):
+            for action in ("ballot_open", "ballot_close", "ballot_withdraw"):
                 if runs(role, where):
                     continue
                 r = c.post(reverse(f"consult:{action}", args=[ballot.pk]))
@@ -144,7 +154,7 @@ def test_ballot_api_matrix(world, ballots, client_for):
                 if r.status_code != expect(runs(role, where), seen):
                     failures.append(f"{role} {sub} {name} → {r.status_code}")
             if not runs(role, where):
-                for sub in ("open", "close"):
+                for sub in ("open", "close", "withdraw"):
                     r = c.post(f"/api/v1/ballots/{ballot.pk}/{sub}/")
                     if r.status_code != (403 if seen else 404):
                         failures.append(f"{role} {sub} {name} → {r.status_code}")

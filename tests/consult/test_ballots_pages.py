@@ -14,9 +14,17 @@ from django.utils import timezone
 from linli.consult import queries_ballots as q
 from linli.consult.models import Ballot, RollEntry, Vote, VoteRecord
 from linli.consult.panels_ballots import panel
-from tests.consult.test_ballots_helpers import make_ballot, open_ballot, own_building
+from tests import factories as f
+from tests.consult.test_ballots_helpers import make_ballot, open_ballot, own_building, past_closing
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _resident_is_verified_owner(world):
+    """The resident of dwelling_a is the verified voting account of its owner 张三 (issue 8: a
+    resident grant alone gives no vote; tests/consult/test_ballots_owner.py covers that)."""
+    f.owner_account(world.users["resident"], world.owner_a, by=world.users["community_worker"])
 
 
 def test_community_worker_runs_a_ballot_through_the_pages(world, project, client_for):
@@ -42,7 +50,12 @@ def test_community_worker_runs_a_ballot_through_the_pages(world, project, client
     assert b.project == project and b.status == "draft"
     page = c.get(reverse("consult:ballot_detail", args=[b.pk])).content.decode()
     assert "王五" in page  # the roll preview names owners to staff
-    assert c.post(reverse("consult:ballot_open", args=[b.pk])).status_code == 302
+    # opening freezes the roll: the first POST asks, saying so; confirm=1 does it
+    r = c.post(reverse("consult:ballot_open", args=[b.pk]))
+    assert r.status_code == 200 and 'data-testid="confirm-page"' in r.content.decode()
+    b.refresh_from_db()
+    assert b.status == "draft"
+    assert c.post(reverse("consult:ballot_open", args=[b.pk]), {"confirm": "1"}).status_code == 302
     b.refresh_from_db()
     assert b.status == "open"
     key = RollEntry.objects.filter(ballot=b).exclude(dwelling=world.dwelling_a).first().owner_key
@@ -59,10 +72,12 @@ def test_community_worker_runs_a_ballot_through_the_pages(world, project, client
     assert 'data-testid="roll"' in page and "老人行动不便" in page
     r = c.get(reverse("consult:ballot_export", args=[b.pk]))
     assert r.status_code == 200 and r["Content-Type"].startswith("application/vnd.openxmlformats")
-    assert c.post(reverse("consult:ballot_close", args=[b.pk])).status_code == 302
+    past_closing(b)  # counted as announced, after its closing time (days later: sign in again)
+    c = client_for(world.users["community_worker"])
+    assert c.post(reverse("consult:ballot_close", args=[b.pk]), {"confirm": "1"}).status_code == 302
     b.refresh_from_db()
     assert b.status == "closed" and b.result["counts"]["voted"] == 1
-    r = c.post(reverse("consult:ballot_close", args=[b.pk]))
+    r = c.post(reverse("consult:ballot_close", args=[b.pk]), {"confirm": "1"})
     assert r.status_code == 409 and "表决已结束" in r.content.decode()
     lst = c.get(reverse("consult:ballot_list", args=[world.compound_a.pk]) + f"?project={project.pk}")
     assert "1栋外墙改造" in lst.content.decode()
@@ -107,7 +122,9 @@ def test_hidden_results_until_close(world, client_for):
     assert api["result"] is None
     staff = client_for(world.users["community_worker"])
     assert staff.get(f"/api/v1/ballots/{b.pk}/").json()["result"]["counts"]["voted"] == 1
-    staff.post(reverse("consult:ballot_close", args=[b.pk]))
+    past_closing(b)  # days later: both sign in again
+    staff, resident = client_for(world.users["community_worker"]), client_for(world.users["resident"])
+    assert staff.post(reverse("consult:ballot_close", args=[b.pk]), {"confirm": "1"}).status_code == 302
     assert resident.get(f"/api/v1/ballots/{b.pk}/").json()["result"]["counts"]["voted"] == 1
 
 
@@ -164,6 +181,8 @@ def test_api_flow(world, client_for):
     )
     assert r.status_code == 200
     assert staff.get(f"/api/v1/ballots/{bid}/votes/").json()["count"] == 1
+    past_closing(Ballot(pk=bid))  # days later: both sign in again
+    staff, resident = client_for(world.users["community_worker"]), client_for(world.users["resident"])
     closed = staff.post(f"/api/v1/ballots/{bid}/close/").json()
     assert closed["status"] == "closed" and closed["result"]["lift"]["all_consented"] is True
     r = resident.post(f"/api/v1/ballots/{bid}/vote/", {"choice": "no"}, content_type="application/json")

@@ -20,7 +20,8 @@ from linli.consult.models import Ballot, LiftConsent, RollEntry, Vote, VoteRecor
 from linli.consult.services import ballots as svc
 from linli.core.errors import LinliError
 from linli.places import models as m
-from tests.consult.test_ballots_helpers import make_ballot, open_ballot, own_building, snapshot
+from tests import factories as f
+from tests.consult.test_ballots_helpers import make_ballot, open_ballot, own_building, past_closing, snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +31,10 @@ def cw(world):
 
 
 def resident(world):
-    return world.users["resident"]
+    """The resident of dwelling_a, verified as the voting account of its owner 张三 (issue 8)."""
+    user = world.users["resident"]
+    f.owner_account(user, world.owner_a, by=cw(world))
+    return user
 
 
 # --- create and roll ------------------------------------------------------------------------------
@@ -207,6 +211,7 @@ def _resident_of(world, dwelling):
     return u
 
 
+@pytest.mark.dates
 def test_votes_refused_before_open_after_close_and_past_closing_time(world):
     own_building(world)
     draft = make_ballot(world)
@@ -222,6 +227,7 @@ def test_votes_refused_before_open_after_close_and_past_closing_time(world):
     assert exc.value.problems[0].code == "ballot_past_close" and snapshot(b) == before
 
     Ballot.objects.filter(pk=b.pk).update(closes_at=timezone.now() + timedelta(days=1))
+    past_closing(b)  # counted as announced, after its closing time
     svc.close_ballot(cw(world), b)
     before = snapshot(b)
     for call in (
@@ -273,6 +279,7 @@ def test_close_stores_an_immutable_result_equal_to_rules_decide(world):
     own_building(world)
     b = open_ballot(world)
     _vote_all(world, b, yes=15, no=2)  # 17 of 21 owners take part
+    past_closing(b)
     b = svc.close_ballot(cw(world), b)
     r = b.result
     entries = RollEntry.objects.filter(ballot=b)
@@ -350,6 +357,7 @@ def test_export_recomputes_to_the_stored_result(world):
     b = open_ballot(world)
     _vote_all(world, b, yes=12, no=3, abstain=1)
     svc.cast_vote(resident(world), b, choice="no", channel="online")
+    past_closing(b)
     b = svc.close_ballot(cw(world), b)
     buf = io.BytesIO()
     q.export_workbook(cw(world), b, buf)

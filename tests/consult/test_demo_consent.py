@@ -93,6 +93,37 @@ def test_demo_resident_votes_in_the_open_lift_ballot(story):
     resident = User.objects.get(username="demo-resident")
     lift = Ballot.objects.get(matter=Ballot.Matter.LIFT, status=Ballot.Status.OPEN)
     assert lift.project is not None and lift.project.kind == Project.Kind.LIFT
+    account = resident.owner_accounts.get(revoked_at__isnull=True)  # verified in person (issue 8)
+    assert account.method == "in_person" and account.verified_by.username == "demo-community"
     vote = bs.cast_vote(resident, lift, choice="yes", channel=Channel.ONLINE)
     assert vote.choice == "yes" and vote.channel == Channel.ONLINE
     assert bs.tally(lift)["lift"]["all_consented"] is True
+
+
+def test_as_of_tells_the_story_up_to_that_day(db, monkeypatch):
+    """``--as-of 2028-02-29``: the two years of the story end at noon of that day (29 February of a
+    leap year), the lift ballot is open then, and the process's clock is given back afterwards."""
+    from datetime import UTC, date, datetime, timedelta
+
+    from django.utils import timezone
+
+    from linli.core import clock
+
+    monkeypatch.setenv("LINLI_DEMO_PASSWORD", "a-demo-password-for-tests")
+    call_command("load_demo", scale=SMALL, verbosity=0, stdout=StringIO())
+    before = clock.today()
+    call_command("load_demo_consent", "--as-of=2028-02-29", verbosity=0, stdout=StringIO())
+    assert clock.today() == before
+    noon = datetime(2028, 2, 29, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai
+    project = Project.objects.get(kind=Project.Kind.RENOVATION)
+    assert timezone.localdate(project.created_at) == date(2028, 2, 29) - timedelta(days=demo.START_DAYS_AGO)
+    assert Visit.objects.order_by("-visited_at").first().visited_at <= noon
+    lift = Ballot.objects.get(matter=Ballot.Matter.LIFT, status=Ballot.Status.OPEN)
+    assert lift.opens_at <= noon < lift.closes_at
+
+
+def test_as_of_that_is_not_a_date_is_refused(db):
+    with pytest.raises(CommandError) as info:
+        call_command("load_demo_consent", "--as-of=2027-02-29", verbosity=0, stdout=StringIO())
+    assert "YYYY-MM-DD" in str(info.value) and "日期" in str(info.value)
+    assert not Project.objects.exists()

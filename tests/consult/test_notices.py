@@ -30,6 +30,7 @@ def notice(world, project):
     )
 
 
+@pytest.mark.dates
 def test_default_period_and_settings(world, project, settings):
     n = ns.publish_notice(world.users["community_worker"], project, kind="plan", title="t", body="b")
     assert n.days == 15 and ns.ends_on(n) == n.starts_on + timedelta(days=14)
@@ -40,6 +41,7 @@ def test_default_period_and_settings(world, project, settings):
     assert n3.days == 30
 
 
+@pytest.mark.dates
 def test_publish_refusals(world, project):
     cw = world.users["community_worker"]
     with pytest.raises(LinliError) as e:
@@ -52,6 +54,7 @@ def test_publish_refusals(world, project):
     assert not Notice.objects.exists()
 
 
+@pytest.mark.dates
 def test_objection_only_during_the_period(notice):
     data = ns.ObjectionInput("王五", "13912345678", "1栋2单元301", "不同意方案")
     before, last, after = (

@@ -78,6 +78,7 @@ def test_answers_by_staff_and_resident_and_refusals(world, project, survey, item
     assert exc.value.problems[0].code == "dwelling_not_in_project"
 
 
+@pytest.mark.dates
 def test_answers_only_within_the_dates(world, project, items):
     today = timezone.localdate()
     past = create_survey(world.admin, project, "旧", today - dt.timedelta(days=9), today - dt.timedelta(days=2))

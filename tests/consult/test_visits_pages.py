@@ -102,6 +102,7 @@ def test_outsider_gets_404(world, project, client_for):
 # --- reads ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.dates
 def test_latest_visit_is_the_attitude_and_series_runs_day_by_day(world, project):
     backdate(project, 10)
     user = world.users["community_worker"]
@@ -129,6 +130,7 @@ def test_latest_visit_is_the_attitude_and_series_runs_day_by_day(world, project)
 ATT = st.sampled_from(list(Attitude.values))
 
 
+@pytest.mark.dates
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.tuples(st.integers(0, 23), st.integers(0, 40 * 24), ATT), min_size=1, max_size=60))
 def test_last_day_of_the_series_equals_the_latest_visits(world, project, visits):

@@ -79,6 +79,7 @@ def test_project_listing_buildings_limits_its_dwellings(world, project):
     assert sv.log_visit(world.users["community_worker"], project, d2, attitude="support").pk
 
 
+@pytest.mark.dates
 def test_future_and_before_project_are_refused(world, project):
     user = world.users["community_worker"]
     with pytest.raises(LinliError) as exc:
@@ -97,6 +98,7 @@ def test_future_and_before_project_are_refused(world, project):
     assert "visit_before_project" in codes(exc)
 
 
+@pytest.mark.dates
 def test_unknown_tag_bad_attitude_and_next_visit_in_past(world, project):
     user = world.users["community_worker"]
     with pytest.raises(LinliError) as exc:

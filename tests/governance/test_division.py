@@ -61,7 +61,16 @@ def test_worker_previews_and_publishes(world: Any, row: list[m.Building], client
     teamed = m.Grid.objects.create(community=world.comm_a, seq=51, code="500107001001051", name="y")
     m.GridMember.objects.create(grid=teamed, role="leader", name="王五")
 
-    r = c.post(_url(world, "governance:division_publish"), {"draft": r.context["draft"]})
+    draft = r.context["draft"]
+    # publishing asks first and says what it writes; that first POST changes nothing
+    before = list(m.Building.objects.filter(community=world.comm_a).values_list("pk", "grid_id"))
+    r = c.post(_url(world, "governance:division_publish"), {"draft": draft})
+    html = r.content.decode()
+    assert r.status_code == 200 and 'data-testid="confirm-page"' in html and 'name="confirm" value="1"' in html
+    assert f"{len(summary.grids)} 个网格" in html or f"{len(summary.grids)} grids" in html
+    assert list(m.Building.objects.filter(community=world.comm_a).values_list("pk", "grid_id")) == before
+    assert m.Grid.objects.filter(pk=spare.pk).exists()
+    r = c.post(_url(world, "governance:division_publish"), {"draft": draft, "confirm": "1"})
     assert r.status_code == 302, r.content[:500]
     n = len(summary.grids)
     grids = list(m.Grid.objects.filter(community=world.comm_a, published=True).order_by("seq"))
@@ -150,7 +159,7 @@ def test_moving_a_building_changes_the_table(world: Any, row: list[m.Building], 
     assert {x["id"] for x in moved_to.buildings} == {x["id"] for x in dst.buildings} | {b["id"]}
     # the new draft publishes as shown (confirming a split grid if the move made one)
     confirm = {"accept_split": "1"} if after.warnings else {}
-    r3 = c.post(_url(world, "governance:division_publish"), {"draft": r2.context["draft"], **confirm})
+    r3 = c.post(_url(world, "governance:division_publish"), {"draft": r2.context["draft"], **confirm, "confirm": "1"})
     assert r3.status_code == 302
     gb = m.Building.objects.get(pk=b["id"]).grid
     assert gb is not None
@@ -188,7 +197,10 @@ def test_split_grid_needs_confirmation_and_published_grids_get_outlines(
     assert refused.status_code == 400
     assert "不连片".encode() in refused.content
     assert m.Building.objects.filter(community=world.comm_a, grid__isnull=True).count() == len(row)
-    ok = c.post(_url(world, "governance:division_publish"), {"draft": draft, "accept_split": "1"})
+    asked = c.post(_url(world, "governance:division_publish"), {"draft": draft, "accept_split": "1"})
+    assert asked.status_code == 200 and b'name="accept_split" value="1"' in asked.content  # carried to the confirmation
+    assert m.Building.objects.filter(community=world.comm_a, grid__isnull=True).count() == len(row)
+    ok = c.post(_url(world, "governance:division_publish"), {"draft": draft, "accept_split": "1", "confirm": "1"})
     assert ok.status_code == 302
     for g in m.Grid.objects.filter(community=world.comm_a, published=True):
         assert g.boundary and g.boundary["type"] == "Polygon"

@@ -172,7 +172,7 @@ def test_resident_reports_as_resident_and_sees_a_reduced_view(world: Any, gov: A
     # once closed, the resident evaluates their own case (and may do nothing else)
     staff = client_for(gov.locality_staff)
     assert act(staff, event, "report", note="已清运").status_code == 302
-    assert act(client_for(world.users["grid_fulltime"]), event, "verify_pass").status_code == 302
+    assert act(client_for(world.users["grid_fulltime"]), event, "verify_pass", confirm="1").status_code == 302
     html = c.get(url("event_detail", event.pk)).content.decode()
     assert 'data-testid="act-evaluate"' in html and "已清运" in html and 'data-testid="act-note"' not in html
     assert act(c, event, "evaluate", score="5").status_code == 302
@@ -321,7 +321,7 @@ def test_every_move_through_the_pages(world: Any, gov: Any, client_for: Any) -> 
     event.refresh_from_db()
     assert event.step == Step.HANDLING and event.rework_count == 1
     assert act(staff, event, "report", note="再次修复").status_code == 302
-    assert act(wc, event, "verify_pass", note="已修好").status_code == 302
+    assert act(wc, event, "verify_pass", note="已修好", confirm="1").status_code == 302
     r = act(wc, event, "evaluate", score="6")
     assert r.status_code == 400 and "1–5" in r.content.decode()
     assert act(wc, event, "evaluate", score="4").status_code == 302
@@ -401,13 +401,13 @@ def test_whistle_void_with_duplicate_and_return(world: Any, gov: Any, client_for
     assert f'<option value="{first.pk}">#{first.pk}' in html  # offered as the duplicate
     r = act(command, second, "void")
     assert r.status_code == 400 and "作废原因" in r.content.decode()
-    assert act(command, second, "void", note="重复上报", duplicate_of=str(first.pk)).status_code == 302
+    assert act(command, second, "void", note="重复上报", duplicate_of=str(first.pk), confirm="1").status_code == 302
     second.refresh_from_db()
     assert second.step == Step.VOIDED and second.duplicate_of == first
     html = command.get(url("event_detail", second.pk)).content.decode()
     assert "作废" in html and f"#{first.pk}" in html
     # a duplicate the user cannot see is refused
-    assert act(command, first, "void", note="x", duplicate_of="999999").status_code == 400
+    assert act(command, first, "void", note="x", duplicate_of="999999", confirm="1").status_code == 400
     # return by the command centre, with a reason
     act(command, first, "dispatch")
     assert act(command, first, "return").status_code == 400

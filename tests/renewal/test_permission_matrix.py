@@ -19,7 +19,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from linli.consult.models import Notice, Objection
+from linli.consult.models import Notice, NoticeCorrection, Objection
 from linli.renewal.models import Project, ProjectItem, ReportPhoto, SampleFlat, SupervisionReport
 from tests.renewal.conftest import png
 
@@ -98,6 +98,7 @@ PAGES_HERE = {
     "consult:notice_new": "test_page_matrix",
     "consult:notice_detail": "test_page_matrix",
     "consult:notice_objection_move": "test_page_matrix",
+    "consult:notice_correct": "test_page_matrix",
     "consult:notice_public": "test_public_routes",
     "consult:notice_object": "test_public_routes",
     "consult:notice_pdf": "test_public_routes",
@@ -176,12 +177,20 @@ def test_page_matrix(world, setup):
                     {"status": "bogus"},
                     expect(role, key, RUNS[key], ok=400),
                 ),
+                # a correction without a reason: a runner gets the bilingual 400, nothing is appended
+                (
+                    "POST",
+                    reverse("consult:notice_correct", args=[o["notice"].pk]),
+                    {"text": "更正", "reason": "", "confirm": "1"},
+                    expect(role, key, RUNS[key], ok=400),
+                ),
             ]
             for method, url, data, expected in checks:
                 r = c.get(url) if method == "GET" else c.post(url, data)
                 if r.status_code != expected:
                     failures.append(f"{role} {method} {url} → {r.status_code}, expected {expected}")
     assert not failures, "\n".join(failures)
+    assert not NoticeCorrection.objects.exists()
     assert not ProjectItem.objects.filter(name="").exists()
     assert set(ProjectItem.objects.values_list("quantity", "unit_cost")) == {(1, 10)}
     assert set(Project.objects.values_list("phase", flat=True)) == {"works"}

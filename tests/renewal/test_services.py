@@ -154,6 +154,7 @@ def test_progress_reports_append_and_weight(world, project):
         s.report_progress(world.users["grid_leader"], a, 90)
 
 
+@pytest.mark.dates
 def test_sample_flats_and_open_days(world, project):
     cw = world.users["community_worker"]
     with pytest.raises(LinliError) as e:

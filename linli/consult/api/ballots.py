@@ -1,6 +1,12 @@
 """/api/v1/ballots/: list and detail (scoped; drafts only to staff who run them), create, and the
-actions open, close, vote, lift, export, votes (who voted how: CONSULT only). Writes go through
-``linli.consult.services.ballots``; refusals answer ``{"errors": [{code, zh, en}]}`` with a 4xx."""
+actions open, close, withdraw, vote, lift, export, votes (who voted how: CONSULT only). Writes go
+through ``linli.consult.services.ballots``; refusals answer ``{"errors": [{code, zh, en}]}`` with a
+4xx.
+
+The pages ask before an irreversible action (open, close, withdraw); the API does not: **the API
+call is the confirmation**. The service rules are the same: ``close`` is refused (409
+``too_early``) before the announced closing time unless every owner has voted, ``withdraw`` needs
+a written ``reason``."""
 
 from __future__ import annotations
 
@@ -31,6 +37,8 @@ from linli.renewal.models import Project
 
 class BallotSerializer(serializers.ModelSerializer[Ballot]):
     result = serializers.SerializerMethodField()
+    withdrawal = serializers.SerializerMethodField()
+    published = serializers.SerializerMethodField()
 
     class Meta:
         model = Ballot
@@ -49,13 +57,27 @@ class BallotSerializer(serializers.ModelSerializer[Ballot]):
             "hide_results",
             "roll_digest",
             "result",
+            "withdrawal",
+            "published",
         ]
         read_only_fields: ClassVar = fields
 
     def get_result(self, obj: Ballot) -> dict[str, Any] | None:
-        """The stored result after close, the live tally while open; null when hidden from the caller."""
+        """The stored result after close, the live tally while open; null when hidden from the caller
+        and for a withdrawn ballot (it decides nothing)."""
         user = self.context["request"].user
         return q.result_of(obj) if q.results_visible(user, obj) else None
+
+    def get_withdrawal(self, obj: Ballot) -> dict[str, Any] | None:
+        """A withdrawn ballot's published record: reason, by, at, votes cast then."""
+        record = q.withdrawal_of(obj)
+        if record is None:
+            return None
+        return {k: v for k, v in record.items() if k not in ("snapshot", "at_dt")}
+
+    def get_published(self, obj: Ballot) -> dict[str, Any] | None:
+        """The snapshot kept when the ballot was counted or withdrawn (names as they were)."""
+        return q.published_of(obj)
 
 
 class BallotCreateSerializer(serializers.Serializer[Any]):
@@ -83,11 +105,41 @@ class VoteSerializer(serializers.ModelSerializer[Vote]):
         fields: ClassVar = ["owner_key", "choice", "channel", "reason", "cast_at"]
 
 
+class WithdrawSerializer(serializers.Serializer[Any]):
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=svc.MAX_WITHDRAW_REASON)
+
+
 class LiftSerializer(serializers.Serializer[Any]):
     occupied = serializers.ListField(child=serializers.IntegerField(), required=False)
     dwelling = serializers.IntegerField(required=False)
     consents = serializers.BooleanField(required=False)
     note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+class MineEntrySerializer(serializers.Serializer[Any]):
+    dwelling = serializers.IntegerField()
+    owner_key = serializers.CharField()
+    area = serializers.CharField()
+
+
+class ReplacedSerializer(serializers.Serializer[Any]):
+    owner_key = serializers.CharField()
+    online_at = serializers.DateTimeField()
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    entered_by = serializers.CharField()
+    at = serializers.DateTimeField()
+    reason = serializers.CharField()
+
+
+class MineSerializer(serializers.Serializer[Any]):
+    can_vote = serializers.BooleanField()
+    entries = MineEntrySerializer(many=True)
+    votes = VoteSerializer(many=True)
+    replaced = ReplacedSerializer(many=True)
+    unverified_dwellings = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text="own dwellings on the roll whose owner has not verified this account",
+    )
 
 
 class BallotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -147,15 +199,30 @@ class BallotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @extend_schema(request=None, responses=BallotSerializer)
     @action(detail=True, methods=["post"])
     def close(self, request: Request, pk: str | None = None) -> Response:
-        """Close and keep the immutable result (CONSULT)."""
+        """Close, count and keep the immutable result with its snapshot (CONSULT). This call is the
+        confirmation. Refused (409 ``too_early``) before the announced closing time unless every
+        owner on the roll has voted; 409 ``ballot_withdrawn`` for a withdrawn ballot."""
         ballot = svc.close_ballot(request.user, self._ballot(Action.CONSULT))
+        return Response(self.get_serializer(ballot).data)
+
+    @extend_schema(request=WithdrawSerializer, responses=BallotSerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request: Request, pk: str | None = None) -> Response:
+        """Withdraw a draft or open ballot early (CONSULT) with a written ``reason`` (at least
+        ``MIN_WITHDRAW_REASON`` characters; published). It then decides nothing and takes no votes.
+        This call is the confirmation."""
+        data = WithdrawSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        ballot = svc.withdraw_ballot(request.user, self._ballot(Action.CONSULT), data.validated_data["reason"])
         return Response(self.get_serializer(ballot).data)
 
     @extend_schema(request=VoteInSerializer, responses=VoteSerializer)
     @action(detail=True, methods=["post"])
     def vote(self, request: Request, pk: str | None = None) -> Response:
-        """Cast or change a vote: ``online`` by the owner (VOTE at their dwelling), ``paper`` or
-        ``proxy`` by staff (CONSULT; proxy needs ``reason``). Same ``client_key`` twice = once."""
+        """Cast or change a vote: ``online`` by the owner through their verified voting account
+        (``/api/v1/owner-verification/``; a ``resident`` grant alone is refused with 403
+        ``not_owner``), ``paper`` or ``proxy`` by staff (CONSULT; proxy needs ``reason``, and so does
+        any vote replacing the owner's own online vote). Same ``client_key`` twice = once."""
         data = VoteInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
@@ -220,6 +287,40 @@ class BallotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         ballot = self._ballot(Action.CONSULT)
         votes = Vote.objects.filter(ballot=ballot).order_by("owner_key")
         return Response({"count": votes.count(), "votes": VoteSerializer(votes, many=True).data})
+
+    @extend_schema(responses=MineSerializer)
+    @action(detail=True, methods=["get"])
+    def mine(self, request: Request, pk: str | None = None) -> Response:
+        """The caller's own part as an owner: the roll entries their verified voting account votes
+        for, their current votes, and every paper or proxy vote that replaced their online vote
+        (who, when, why). Empty lists for anyone else who sees the ballot."""
+        ballot = self._ballot(Action.VIEW)
+        entries = q.my_entries(request.user, ballot)
+        keys = sorted({e.owner_key for e in entries})
+        votes = q.my_votes(request.user, ballot)
+        return Response(
+            {
+                "can_vote": bool(entries) and ballot.status == Ballot.Status.OPEN,
+                "entries": [
+                    {"dwelling": e.dwelling_id, "owner_key": e.owner_key, "area": str(e.area)} for e in entries
+                ],
+                "votes": VoteSerializer(list(votes.values()), many=True).data,
+                "replaced": [
+                    {
+                        "owner_key": r["owner_key"],
+                        "online_at": r["online_at"],
+                        "channel": r["channel"],
+                        "entered_by": r["by"],
+                        "at": r["at"],
+                        "reason": r["reason"],
+                    }
+                    for r in q.replacements(keys, ballot)
+                ]
+                if keys
+                else [],
+                "unverified_dwellings": sorted({e.dwelling_id for e in q.unverified_entries(request.user, ballot)}),
+            }
+        )
 
 
 def register(router: DefaultRouter) -> None:

@@ -1,8 +1,11 @@
 """/api/v1/notices/ and /api/v1/objections/: public notices and the objections raised against them.
 
-Notices: list/detail for anyone who may view the project, create for CONSULT. Objections: only
-staff with CONSULT see them (masked contact), and move them forward. Residents raise objections
-through the public page's form (no sign-in)."""
+Notices: list/detail for anyone who may view the project, create and ``correct`` for CONSULT.
+A notice is never changed once published (no PUT, PATCH or DELETE): ``snapshot`` is what was
+published, ``corrections`` the dated corrections appended since. On the API the call is the
+confirmation (the pages ask first). Objections: only staff with CONSULT see them (masked
+contact), and move them forward. Residents raise objections through the public page's form (no
+sign-in)."""
 
 from __future__ import annotations
 
@@ -18,16 +21,28 @@ from rest_framework.routers import DefaultRouter
 
 from linli.accounts.permissions import get_or_404, scoped
 from linli.accounts.roles import Action
-from linli.consult.models import Ballot, Notice, Objection
+from linli.consult.models import Ballot, Notice, NoticeCorrection, Objection
 from linli.consult.services import notices as svc
 from linli.core.api import int_param
 from linli.core.errors import LinliError
 from linli.renewal.models import Project
 
 
+class CorrectionSerializer(serializers.ModelSerializer[NoticeCorrection]):
+    class Meta:
+        model = NoticeCorrection
+        fields: ClassVar = ["id", "text", "reason", "by_name", "at"]
+
+
+class CorrectInSerializer(serializers.Serializer[Any]):
+    text = serializers.CharField(max_length=svc.MAX_CORRECTION, allow_blank=True)
+    reason = serializers.CharField(max_length=svc.MAX_CORRECTION, allow_blank=True)
+
+
 class NoticeSerializer(serializers.ModelSerializer[Notice]):
     ends_on = serializers.SerializerMethodField()
     state = serializers.SerializerMethodField()
+    corrections = CorrectionSerializer(many=True, read_only=True)
 
     class Meta:
         model = Notice
@@ -43,7 +58,11 @@ class NoticeSerializer(serializers.ModelSerializer[Notice]):
             "ends_on",
             "state",
             "published_at",
+            "snapshot",
+            "snapshot_sha256",
+            "corrections",
         ]
+        read_only_fields: ClassVar = fields
 
     def get_ends_on(self, obj: Notice) -> str:
         return svc.ends_on(obj).isoformat()
@@ -54,7 +73,7 @@ class NoticeSerializer(serializers.ModelSerializer[Notice]):
 
 class NoticeCreateSerializer(serializers.Serializer[Any]):
     project = serializers.IntegerField()
-    kind = serializers.ChoiceField(choices=Notice.Kind.choices)
+    kind = serializers.ChoiceField(choices=[(k.value, k.label) for k in svc.STAFF_KINDS])
     title = serializers.CharField(max_length=200)
     body = serializers.CharField(max_length=svc.MAX_BODY)
     starts_on = serializers.DateField(required=False, allow_null=True, default=None)
@@ -117,6 +136,18 @@ class NoticeViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             ballot=ballot,
         )
         return Response(NoticeSerializer(notice).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=CorrectInSerializer, responses={201: CorrectionSerializer})
+    @action(detail=True, methods=["post"])
+    def correct(self, request: Request, pk: str | None = None) -> Response:
+        """Append a dated correction (CONSULT on the project; ``reason`` required). The notice and
+        its snapshot stay as published. This call is the confirmation."""
+        notice = self.get_object()
+        data = CorrectInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        correction = svc.correct_notice(request.user, notice, text=v["text"], reason=v["reason"])
+        return Response(CorrectionSerializer(correction).data, status=status.HTTP_201_CREATED)
 
 
 class ObjectionViewSet(viewsets.ReadOnlyModelViewSet):

@@ -16,16 +16,21 @@ roll is frozen at opening:
 * residential and commercial dwellings with at least one owner are on the roll; dwellings of use
   "other" and dwellings without a registered owner are not (they appear in ``roll_preview``).
 
-Online votes: a role grant ``resident`` held at a dwelling is taken to be given to that
-dwelling's verified owner (the grant is issued after checking the owner's papers); the owner key
-is derived from the dwelling's roll entry, never taken from the request. A VOTE right held
-through a place path (e.g. a district administrator's "all actions") is not an owner's right and
-casts no online vote: staff enter paper and proxy votes instead (CONSULT).
+Online votes belong to a *person* on the roll (issue 8): an account votes online for exactly the
+owner keys whose roll entry's owner (for ``dev:`` keys, the developer person) has verified this
+account as their voting account (``accounts.OwnerAccount``: ID number + SMS code, or in person
+before a worker; ``linli/accounts/verification.py``). A ``resident`` grant alone gives no vote (it
+lets the account see its dwelling and its ballots), and neither does a VOTE right held through a
+place path (a district administrator's "all actions"): staff enter paper and proxy votes instead
+(CONSULT). The owner key is derived from the roll, never taken from the request. A paper or proxy
+vote that would replace an owner's own online vote needs a written reason; the owner's ballot page
+shows it, and it is logged (``VoteRecord`` and an ``AccessLog`` entry ``vote_replaced``).
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
@@ -34,10 +39,14 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Model, QuerySet
+from django.utils import timezone
 
+from linli.accounts.models import AccessLog
 from linli.accounts.permissions import authorize, grants_of
+from linli.accounts.queries import voting_person_ids
 from linli.accounts.roles import Action, allows
-from linli.consult import rules
+from linli.accounts.services import log_access
+from linli.consult import rules, snapshots
 from linli.consult.models import Ballot, Channel, Choice, LiftConsent, RollEntry, Vote, VoteRecord
 from linli.core import clock
 from linli.core.errors import LinliError
@@ -46,6 +55,11 @@ from linli.renewal.models import Project
 
 ROLL_USES = (Dwelling.Use.RESIDENTIAL, Dwelling.Use.COMMERCIAL)
 RETRIES = 3
+# A withdrawal needs a written reason of at least this many characters (it is published).
+MIN_WITHDRAW_REASON = 5
+MAX_WITHDRAW_REASON = 2000
+
+log = logging.getLogger("linli.consult.ballots")
 
 
 def _err(code: str, zh: str, en: str, status: int = 400) -> LinliError:
@@ -153,6 +167,13 @@ def _refuse_unless_status(ballot: Ballot, *allowed: str) -> None:
         return
     if ballot.status == Ballot.Status.CLOSED:
         raise _err("ballot_closed", "表决已结束,不能再更改。", "The ballot is closed; nothing can change.", 409)
+    if ballot.status == Ballot.Status.WITHDRAWN:
+        raise _err(
+            "ballot_withdrawn",
+            "表决已撤回:不再接受投票,也不计票,不作任何决定。",
+            "The ballot was withdrawn: it takes no votes, is not counted and decides nothing.",
+            409,
+        )
     if ballot.status == Ballot.Status.DRAFT:
         raise _err("ballot_not_open", "表决尚未开始。", "The ballot is not open yet.", 409)
     raise _err("ballot_open", "表决已开始,名册已冻结。", "The ballot is open; its roll is frozen.", 409)
@@ -283,21 +304,31 @@ def open_ballot(user: Any, ballot: Ballot) -> Ballot:
 
 
 def own_dwelling_ids(user: Any) -> set[int]:
-    """Dwellings where the user holds VOTE through a grant at the dwelling itself: the owner."""
+    """The user's own dwellings, to *see* (a ``resident`` grant at the dwelling, or implied by a
+    verified owner's account): "my ballots" are those whose roll holds one. Seeing is not voting:
+    see ``voter_keys``."""
     return {g.place_id for g in grants_of(user) if g.place_kind == "dwelling" and allows(g.role, Action.VOTE)}
 
 
+def voter_keys(user: Any, ballot: Ballot) -> set[str]:
+    """The owner keys ``user`` may vote for online: those whose roll entry's owner (for a ``dev:``
+    key, the developer person) has an active voting account (``OwnerAccount``) for this user."""
+    persons = voting_person_ids(user)
+    if not persons:
+        return set()
+    return set(RollEntry.objects.filter(ballot=ballot, owner_id__in=persons).values_list("owner_key", flat=True))
+
+
 def _voter_key(user: Any, ballot: Ballot, owner_key: str | None) -> str:
-    mine = set(
-        RollEntry.objects.filter(ballot=ballot, dwelling_id__in=own_dwelling_ids(user)).values_list(
-            "owner_key", flat=True
-        )
-    )
+    mine = voter_keys(user, ballot)
     if not mine:
         raise _err(
             "not_owner",
-            "您不是本表决名册上的业主,不能在线投票。",
-            "You are not an owner on this ballot's roll and cannot vote online.",
+            "您的账号不是本表决名册上业主的在线投票账号,不能在线投票。业主请先验证身份"
+            "(身份证号+短信验证码,或到社区当面核验);持有“居民/业主”角色本身不能投票。",
+            "Your account is not the verified voting account of an owner on this ballot's roll, so it "
+            "cannot vote online. Owners verify first (ID number and SMS code, or in person at the "
+            "community office); holding the resident role does not give a vote.",
             403,
         )
     if owner_key:
@@ -323,8 +354,9 @@ def cast_vote(
     reason: str = "",
     client_key: str = "",
 ) -> Vote:
-    """Cast or change one owner's vote. Online: the owner themself (VOTE at their dwelling).
-    Paper and proxy: staff (CONSULT on the ballot); a proxy vote needs the reason. The same
+    """Cast or change one owner's vote. Online: the owner themself, through their verified voting
+    account (``voter_keys``). Paper and proxy: staff (CONSULT on the ballot); a proxy vote needs
+    the reason, and so does any vote replacing the owner's own online vote. The same
     ``client_key`` twice is one submission. Concurrent submissions queue on the ballot row; a
     unique-constraint race is retried."""
     for attempt in range(RETRIES):
@@ -374,6 +406,8 @@ def _cast_vote(
     _refuse_if_roll_changed(ballot)
 
     vote = Vote.objects.filter(ballot=ballot, owner_key=key).first()
+    _refuse_silent_replacement(vote, channel, reason)
+    replaced_online = vote is not None and vote.channel == Channel.ONLINE and channel != Channel.ONLINE
     if vote is None:
         try:
             with transaction.atomic():  # a savepoint: a racing insert is retried as an update
@@ -382,6 +416,8 @@ def _cast_vote(
                 )
         except IntegrityError:
             vote = Vote.objects.get(ballot=ballot, owner_key=key)
+            _refuse_silent_replacement(vote, channel, reason)
+            replaced_online = vote.channel == Channel.ONLINE and channel != Channel.ONLINE
     if vote.choice != choice or vote.channel != channel or vote.entered_by_id != user.pk or vote.reason != reason:
         vote.choice, vote.channel, vote.entered_by, vote.reason = choice, channel, user, reason[:200]
         vote.save(update_fields=["choice", "channel", "entered_by", "reason", "cast_at"])
@@ -394,7 +430,20 @@ def _cast_vote(
         reason=reason[:200],
         client_key=client_key,
     )
+    if replaced_online:
+        log_access(user, AccessLog.What.VOTE_REPLACED, ballot, ballot.path, reason=f"{key} · {channel} · {reason}")
     return vote
+
+
+def _refuse_silent_replacement(current: Vote | None, channel: str, reason: str) -> None:
+    """A paper or proxy vote never silently replaces an owner's own online vote."""
+    if current is not None and current.channel == Channel.ONLINE and channel != Channel.ONLINE and len(reason) < 2:
+        raise _err(
+            "replace_reason",
+            "这位业主已经亲自在线投票。用纸质票或代投票替换业主本人的在线投票,须写明理由;理由会显示给业主,并记录在案。",
+            "This owner has voted online themself. Replacing an owner's own online vote with a paper or "
+            "proxy vote needs a written reason; the owner is shown it, and it is logged.",
+        )
 
 
 # --- lifts ----------------------------------------------------------------------------------------
@@ -490,20 +539,182 @@ def tally(ballot: Ballot) -> dict[str, Any]:
     return out
 
 
-@transaction.atomic
-def close_ballot(user: Any, ballot: Ballot) -> Ballot:
-    """Close: compute the result from the frozen roll and the current votes and keep it. After
-    this nothing about the ballot changes."""
-    ballot = _locked(ballot)
-    authorize(user, Action.CONSULT, ballot)
-    _refuse_unless_status(ballot, Ballot.Status.OPEN)
+def participation(ballot: Ballot) -> tuple[int, int]:
+    """(owners who voted, owners on the roll): counting units, as the roll counts them."""
+    owners = RollEntry.objects.filter(ballot=ballot).values("owner_key").distinct().count()
+    keys = RollEntry.objects.filter(ballot=ballot).values("owner_key")
+    voted = Vote.objects.filter(ballot=ballot, owner_key__in=keys).values("owner_key").distinct().count()
+    return voted, owners
+
+
+def _local(dt: datetime) -> str:
+    return timezone.localtime(dt).strftime("%Y-%m-%d %H:%M")
+
+
+def count_refusal(ballot: Ballot, now: datetime | None = None) -> LinliError | None:
+    """Why counting ``ballot`` now would be refused, or None. A ballot is counted only as announced:
+    once its closing time has passed, or earlier only when every owner on the roll has voted
+    (there is nothing left to wait for). Used by ``close_ballot`` and by the confirmation page."""
+    try:
+        _refuse_unless_status(ballot, Ballot.Status.OPEN)
+    except LinliError as exc:
+        return exc
+    now = now or clock.now()
+    if ballot.closes_at is not None and now >= ballot.closes_at:
+        return None
+    voted, owners = participation(ballot)
+    if voted >= owners:
+        return None
+    if ballot.closes_at is None:
+        when_zh, when_en = "本表决未公布截止时间", "This ballot announced no closing time"
+    else:
+        when_zh = f"表决公布的截止时间为 {_local(ballot.closes_at)}"
+        when_en = f"The ballot's announced closing time is {_local(ballot.closes_at)}"
+    return _err(
+        "too_early",
+        f"{when_zh},尚未到期;目前已投票 {voted}/{owners} 位业主。截止前只有全部业主都已投票才能计票。"
+        "如确需提前终止,请由负责人撤回表决并写明理由(撤回的表决不作任何决定)。",
+        f"{when_en} and it has not passed; {voted} of {owners} owners have voted. Before its end a ballot "
+        "is counted only when every owner on the roll has voted. To end it early, a manager withdraws it "
+        "with a written reason (a withdrawn ballot decides nothing).",
+        409,
+    )
+
+
+def _scope_and_compound(ballot: Ballot) -> tuple[Model, Compound]:
+    scope = scope_object(ballot.scope_kind, ballot.scope_id)
+    if isinstance(scope, Compound):
+        return scope, scope
+    building = scope.building if isinstance(scope, Unit) else scope
+    assert isinstance(building, Building)
+    return scope, building.compound
+
+
+def _count(ballot: Ballot, by: Any, now: datetime) -> Ballot:
+    """Compute and keep the result (the ballot row is locked by the caller)."""
     _refuse_if_roll_changed(ballot)
-    now = clock.now()
+    scope, compound = _scope_and_compound(ballot)
+    early = ballot.closes_at is None or now < ballot.closes_at
     result = tally(ballot)
+    result["outcome"] = "counted"
+    result["decided"] = True
     result["closed_at"] = now.isoformat()
-    result["closed_by"] = user.pk
+    result["closed_by"] = by.pk if by is not None else None
+    result["closed_early_all_voted"] = early
+    result["snapshot"] = snapshots.ballot_snapshot(ballot, scope, compound, by=by, at=now, outcome="counted")
+    if by is None:
+        result["snapshot"]["ended_by"] = {"id": None, "name": "自动计票 automatic count"}
     ballot.result = result
     ballot.status = Ballot.Status.CLOSED
     ballot.closed_at = now
     ballot.save(update_fields=["result", "status", "closed_at"])
+    log.info(
+        "ballot %s counted by %s at %s: %s", ballot.pk, by.pk if by else "system", now.isoformat(), result["approved"]
+    )
+    return ballot
+
+
+@transaction.atomic
+def close_ballot(user: Any, ballot: Ballot) -> Ballot:
+    """Close and count: compute the result from the frozen roll and the current votes and keep it,
+    with the snapshot of what is published. Refused (409, nothing written) before the announced
+    closing time unless every owner on the roll has voted (``count_refusal``). After this nothing
+    about the ballot changes."""
+    ballot = _locked(ballot)
+    authorize(user, Action.CONSULT, ballot)
+    now = clock.now()
+    refusal = count_refusal(ballot, now)
+    if refusal is not None:
+        raise refusal
+    return _count(ballot, user, now)
+
+
+def count_due(now: datetime | None = None) -> tuple[list[int], list[int]]:
+    """Count every open ballot whose closing time has passed (``manage.py count_due_ballots``, from
+    cron or a timer). Returns (counted ids, ids left open because their roll changed after
+    opening: staff must look at those)."""
+    now = now or clock.now()
+    counted: list[int] = []
+    suspended: list[int] = []
+    due = Ballot.objects.filter(status=Ballot.Status.OPEN, closes_at__lte=now).order_by("closes_at", "pk")
+    for pk in list(due.values_list("pk", flat=True)):
+        try:
+            with transaction.atomic():
+                ballot = Ballot.objects.select_for_update().get(pk=pk)
+                if ballot.status != Ballot.Status.OPEN or ballot.closes_at is None or ballot.closes_at > now:
+                    continue
+                _count(ballot, None, now)
+                counted.append(pk)
+        except LinliError:
+            suspended.append(pk)
+            log.warning("ballot %s is due but its roll changed after opening: not counted", pk)
+    return counted, suspended
+
+
+def withdraw_refusal(ballot: Ballot, reason: str) -> LinliError | None:
+    """Why withdrawing ``ballot`` with ``reason`` would be refused, or None."""
+    try:
+        _refuse_unless_status(ballot, Ballot.Status.DRAFT, Ballot.Status.OPEN)
+    except LinliError as exc:
+        return exc
+    reason = (reason or "").strip()
+    if len(reason) < MIN_WITHDRAW_REASON:
+        return _err(
+            "reason_required",
+            f"撤回表决须写明理由(至少 {MIN_WITHDRAW_REASON} 个字),理由将公开。",
+            f"Withdrawing a ballot needs a written reason (at least {MIN_WITHDRAW_REASON} characters); "
+            "it is published.",
+        )
+    if len(reason) > MAX_WITHDRAW_REASON:
+        return _err(
+            "reason_too_long",
+            f"撤回理由不超过 {MAX_WITHDRAW_REASON} 字。",
+            f"The reason is at most {MAX_WITHDRAW_REASON:,} characters.",
+        )
+    return None
+
+
+@transaction.atomic
+def withdraw_ballot(user: Any, ballot: Ballot, reason: str) -> Ballot:
+    """A manager (CONSULT) ends a draft or open ballot early, with a written reason. The ballot
+    then decides nothing: no figures are counted, ``approved`` is never true, it takes no votes.
+    The reason is kept on the ballot, in its ``result`` record (with the snapshot of the places'
+    names, roll size, who and when), logged, and — for an opened ballot of a project — published
+    as a withdrawal notice on the project's pages."""
+    ballot = _locked(ballot)
+    authorize(user, Action.CONSULT, ballot)
+    refusal = withdraw_refusal(ballot, reason)
+    if refusal is not None:
+        raise refusal
+    reason = reason.strip()
+    now = clock.now()
+    was_open = ballot.status == Ballot.Status.OPEN
+    voted, owners = participation(ballot) if was_open else (0, 0)
+    scope, compound = _scope_and_compound(ballot)
+    snap = snapshots.ballot_snapshot(ballot, scope, compound, by=user, at=now, outcome="withdrawn")
+    ballot.result = {
+        "outcome": "withdrawn",
+        "decided": False,
+        "approved": False,
+        "approved_by_vote": False,
+        "withdrawn": {
+            "reason": reason,
+            "by": snapshots.person_label(user),
+            "at": now.isoformat(),
+            "was_open": was_open,
+            "voted": voted,
+            "owners": owners,
+        },
+        "snapshot": snap,
+    }
+    ballot.status = Ballot.Status.WITHDRAWN
+    ballot.withdrawn_reason = reason
+    ballot.withdrawn_by = user
+    ballot.withdrawn_at = now
+    ballot.save(update_fields=["result", "status", "withdrawn_reason", "withdrawn_by", "withdrawn_at"])
+    log.warning("ballot %s withdrawn by user %s at %s: %s", ballot.pk, user.pk, now.isoformat(), reason)
+    if was_open and ballot.project is not None:
+        from linli.consult.services import notices
+
+        notices.publish_withdrawal(user, ballot)
     return ballot

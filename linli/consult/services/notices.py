@@ -5,6 +5,11 @@ rule for lift projects; other cities 7–15: *unverified for Chongqing*, hence c
 deployment and per notice). The period counts calendar days including the posting day: a 15-day
 notice posted on 1 June runs to 15 June inclusive (China Standard Time, settings.TIME_ZONE).
 
+What was published stays published (issue 8): publishing takes a snapshot of everything the
+notice shows (``Notice.snapshot``, see ``linli.consult.snapshots``); pages and the PDF render
+from it. Nothing changes a published notice: a later correction is appended with its date and
+reason (``correct_notice``) and shown under the notice and in the PDF.
+
 Anyone may raise an objection while the period runs (the public project page has the form). An
 objection goes to negotiation, then mediation by the residents' committee or the street, then it
 is closed with a response (the court is outside Linli: the response says so when it comes to
@@ -25,7 +30,7 @@ from django.utils import timezone
 
 from linli.accounts.permissions import authorize
 from linli.accounts.roles import Action
-from linli.consult.models import Ballot, Notice, Objection, ObjectionChange
+from linli.consult.models import Ballot, Notice, NoticeCorrection, Objection, ObjectionChange
 from linli.core import clock, crypto
 from linli.core.errors import LinliError, Problem
 from linli.core.masking import mask_phone
@@ -39,6 +44,10 @@ MAX_NAME = 100
 MAX_CONTACT = 40
 MAX_DWELLING = 100
 MAX_RESPONSE = 2_000
+MAX_CORRECTION = 2_000
+MIN_CORRECTION_REASON = 5
+# Kinds staff choose on the form and the API; a withdrawal notice is published by withdraw_ballot.
+STAFF_KINDS = (Notice.Kind.PLAN, Notice.Kind.RESULT)
 
 # Objection flow: negotiation → mediation → closed (then court, outside Linli). Forward only.
 FLOW = (
@@ -82,8 +91,7 @@ def _refuse(code: str, zh: str, en: str, status: int = 400) -> LinliError:
     return LinliError.one(code, zh, en, status)
 
 
-def publish_notice(
-    user: Any,
+def check_notice(
     project: Project,
     *,
     kind: str,
@@ -92,9 +100,9 @@ def publish_notice(
     starts_on: date | None = None,
     days: int | None = None,
     ballot: Ballot | None = None,
-) -> Notice:
-    """Post a plan or result notice of a project (CONSULT on the project)."""
-    authorize(user, Action.CONSULT, project)
+) -> list[Problem]:
+    """Every problem with a notice before it is published (nothing is written): the confirmation
+    page asks only about a notice that would be published."""
     problems: list[Problem] = []
     title = (title or "").strip()
     body = (body or "").strip()
@@ -118,6 +126,40 @@ def publish_notice(
         problems.append(
             Problem("ballot_not_in_project", "所选表决不属于本项目。", "The ballot is not of this project.")
         )
+    elif ballot is not None and kind == Notice.Kind.RESULT and ballot.status != Ballot.Status.CLOSED:
+        problems.append(
+            Problem(
+                "ballot_not_counted",
+                "结果公示只能关联已计票结束的表决(撤回的表决不作决定,没有结果)。",
+                "A result notice can only refer to a counted ballot (a withdrawn ballot decides nothing).",
+            )
+        )
+    if kind == Notice.Kind.WITHDRAWAL and (ballot is None or ballot.status != Ballot.Status.WITHDRAWN):
+        problems.append(
+            Problem(
+                "not_withdrawn",
+                "撤回公示只在撤回表决时自动发布。",
+                "A withdrawal notice is published when a ballot is withdrawn.",
+            )
+        )
+    return problems
+
+
+def publish_notice(
+    user: Any,
+    project: Project,
+    *,
+    kind: str,
+    title: str,
+    body: str,
+    starts_on: date | None = None,
+    days: int | None = None,
+    ballot: Ballot | None = None,
+) -> Notice:
+    """Post a plan or result notice of a project (CONSULT on the project). The notice's snapshot is
+    taken now (``Notice.save``): what it shows will not change afterwards."""
+    authorize(user, Action.CONSULT, project)
+    problems = check_notice(project, kind=kind, title=title, body=body, starts_on=starts_on, days=days, ballot=ballot)
     if problems:
         raise LinliError(problems)
     with transaction.atomic():
@@ -125,12 +167,81 @@ def publish_notice(
             project=project,
             ballot=ballot,
             kind=kind,
-            title=title,
-            body=body,
-            starts_on=start,
-            days=period,
+            title=title.strip(),
+            body=body.strip(),
+            starts_on=starts_on or today(),
+            days=default_days() if days is None else days,
             published_by=user,
         )
+
+
+def publish_withdrawal(user: Any, ballot: Ballot) -> Notice:
+    """The public notice of a withdrawn ballot (called by ``ballots.withdraw_ballot`` in its
+    transaction): the reason, who withdrew it, when, and that it decides nothing."""
+    project = ballot.project
+    assert project is not None
+    w = (ballot.result or {}).get("withdrawn") or {}
+    snap = (ballot.result or {}).get("snapshot") or {}
+    when = timezone.localtime(ballot.withdrawn_at or clock.now())
+    body = (
+        f"{snap.get('scope_label', '')}业主表决「{ballot.title}」"
+        f"(表决事项:{snap.get('matter_label', ballot.get_matter_display())})"
+        f"于 {when:%Y年%m月%d日 %H:%M} 撤回,不作任何决定。\n"
+        f"撤回理由:{ballot.withdrawn_reason}\n"
+        f"撤回时已投票 {w.get('voted', 0)}/{w.get('owners', 0)} 位业主;已投的票不予计票。"
+        "如需重新表决,将另行公告。"
+    )
+    return publish_notice(
+        user,
+        project,
+        kind=Notice.Kind.WITHDRAWAL,
+        title=f"{ballot.title[:180]}撤回公示",
+        body=body,
+        ballot=ballot,
+    )
+
+
+def check_correction(text: str, reason: str) -> list[Problem]:
+    problems: list[Problem] = []
+    text, reason = (text or "").strip(), (reason or "").strip()
+    if not text or len(text) > MAX_CORRECTION:
+        problems.append(
+            Problem(
+                "bad_correction",
+                f"请填写更正内容(不超过 {MAX_CORRECTION} 字)。",
+                f"Enter the correction (at most {MAX_CORRECTION:,} characters).",
+            )
+        )
+    if len(reason) < MIN_CORRECTION_REASON or len(reason) > MAX_CORRECTION:
+        problems.append(
+            Problem(
+                "reason_required",
+                f"请写明更正理由(至少 {MIN_CORRECTION_REASON} 个字)。",
+                f"Say why it is corrected (at least {MIN_CORRECTION_REASON} characters).",
+            )
+        )
+    return problems
+
+
+def correct_notice(user: Any, notice: Notice, *, text: str, reason: str) -> NoticeCorrection:
+    """Append a dated correction to a published notice (CONSULT on the project). The notice and
+    its snapshot stay as published; the correction is shown under it and in its PDF."""
+    authorize(user, Action.CONSULT, notice.project)
+    problems = check_correction(text, reason)
+    if problems:
+        raise LinliError(problems)
+    with transaction.atomic():
+        return NoticeCorrection.objects.create(notice=notice, text=text.strip(), reason=reason.strip(), by=user)
+
+
+def shown(notice: Notice) -> dict[str, Any]:
+    """What a page or the PDF shows of a notice: its snapshot (as published), with the dates as
+    dates, and its corrections in order."""
+    snap = dict(notice.snapshot or {})
+    snap["starts_on_date"] = date.fromisoformat(snap["starts_on"]) if snap.get("starts_on") else notice.starts_on
+    snap["ends_on_date"] = date.fromisoformat(snap["ends_on"]) if snap.get("ends_on") else ends_on(notice)
+    snap["kind_label"] = str(Notice.Kind(snap.get("kind", notice.kind)).label)
+    return snap
 
 
 def public_notice(pk: int) -> Notice:

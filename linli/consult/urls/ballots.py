@@ -15,6 +15,7 @@ urlpatterns = [
     path("ballots/<int:pk>/enter/", v.ballot_enter, name="ballot_enter"),
     path("ballots/<int:pk>/open/", v.ballot_open, name="ballot_open"),
     path("ballots/<int:pk>/close/", v.ballot_close, name="ballot_close"),
+    path("ballots/<int:pk>/withdraw/", v.ballot_withdraw, name="ballot_withdraw"),
     path("ballots/<int:pk>/lift/", v.ballot_lift, name="ballot_lift"),
     path("ballots/<int:pk>/export.xlsx", v.ballot_export, name="ballot_export"),
 ]

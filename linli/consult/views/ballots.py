@@ -21,7 +21,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.http import content_disposition_header
+from django.utils.http import content_disposition_header, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -33,7 +33,7 @@ from linli.accounts.services import log_access
 from linli.consult import queries_ballots as q
 from linli.consult.models import Ballot, Channel, Choice, RollEntry
 from linli.consult.services import ballots as svc
-from linli.core import clock
+from linli.core import clock, confirm
 from linli.core.errors import LinliError
 from linli.core.exports import XLSX
 from linli.core.ids import as_id
@@ -218,7 +218,13 @@ def _detail_context(request: HttpRequest, ballot: Ballot) -> dict[str, Any]:
         # submission, but two forms sent within the same second are two (a timestamp was not)
         "client_key": uuid.uuid4().hex,
     }
+    ctx["published"] = q.published_of(ballot)
+    ctx["withdrawal"] = q.withdrawal_of(ballot)
     if staff:
+        if ballot.status == Ballot.Status.OPEN:
+            ctx["voted"], ctx["owners"] = svc.participation(ballot)
+            ctx["count_refusal"] = svc.count_refusal(ballot)
+        ctx["min_reason"] = svc.MIN_WITHDRAW_REASON
         ctx["roll"] = q.roll_with_votes(ballot) if ballot.status != Ballot.Status.DRAFT else []
         if ballot.status == Ballot.Status.DRAFT:
             rows, left_out = svc.build_roll(ballot)
@@ -231,13 +237,39 @@ def _detail_context(request: HttpRequest, ballot: Ballot) -> dict[str, Any]:
         ctx["history"] = list(ballot.vote_records.select_related("entered_by").order_by("-at", "-id")[:50])
         ctx["channels"] = [(Channel.PAPER, Channel.PAPER.label), (Channel.PROXY, Channel.PROXY.label)]
         log_access(user, AccessLog.What.VIEW_PEOPLE, ballot, ballot.path, ip=_ip(request))
-    else:
-        entries = q.my_entries(user, ballot)
-        ctx["mine"] = entries
-        ctx["my_votes"] = q.my_votes(user, ballot)
-        ctx["owner_keys"] = sorted({e.owner_key for e in entries})
-        ctx["can_vote"] = bool(entries) and ballot.status == Ballot.Status.OPEN
+    ctx.update(_owner_context(user, ballot))
     return ctx
+
+
+def _owner_context(user: Any, ballot: Ballot) -> dict[str, Any]:
+    """The signed-in person's own part as an owner (also for staff who are owners): the entries
+    their verified voting account votes for, their votes, paper/proxy votes that replaced their
+    online vote, and "verify that you are the owner" for their dwellings on the roll it does not
+    vote for yet."""
+    entries = q.my_entries(user, ballot)
+    keys = sorted({e.owner_key for e in entries})
+    back = reverse("consult:ballot_detail", args=[ballot.pk])
+    links, seen = [], set()
+    if ballot.status == Ballot.Status.OPEN:
+        for e in q.unverified_entries(user, ballot):
+            if e.dwelling_id in seen:
+                continue
+            seen.add(e.dwelling_id)
+            d = e.dwelling
+            links.append(
+                {
+                    "label": f"{d.building.name} {d.unit.number}-{d.number}",
+                    "url": reverse("accounts:owner_verify") + "?" + urlencode({"dwelling": str(d.pk), "next": back}),
+                }
+            )
+    return {
+        "mine": entries,
+        "my_votes": q.my_votes(user, ballot),
+        "owner_keys": keys,
+        "can_vote": bool(entries) and ballot.status == Ballot.Status.OPEN,
+        "replaced": q.replacements(keys, ballot) if keys else [],
+        "verify_links": links,
+    }
 
 
 @never_cache
@@ -311,10 +343,54 @@ def ballot_enter(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _when(dt: datetime | None) -> str:
+    return timezone.localtime(dt).strftime("%Y-%m-%d %H:%M") if dt else "—"
+
+
+def _ask(request: HttpRequest, ballot: Ballot, title: str, consequences: list[str], button: str) -> HttpResponse:
+    """The confirmation page of an irreversible ballot action (``linli.core.confirm``)."""
+    return confirm.ask(
+        request,
+        title=title,
+        consequences=consequences,
+        button=button,
+        cancel_url=reverse("consult:ballot_detail", args=[ballot.pk]),
+        details=[(_("Ballot"), ballot.title), (_("Closes"), _when(ballot.closes_at))],
+        crumbs=_crumbs(request.user, ballot, ballot_compound(ballot)),
+    )
+
+
 @login_required
 @require_POST
 def ballot_open(request: HttpRequest, pk: int) -> HttpResponse:
+    """Freeze the roll and open: asks first (the roll cannot be changed afterwards)."""
     ballot = q.get_ballot(request.user, Action.CONSULT, pk)
+    rows, left_out = svc.build_roll(ballot) if ballot.status == Ballot.Status.DRAFT else ([], [])
+    due = ballot.closes_at is not None and ballot.closes_at <= clock.now()
+    # a ballot the service would refuse (not a draft, empty roll, closing time passed) is not asked about
+    if not confirm.confirmed(request) and rows and not due:
+        owners = len({r["owner_key"] for r in rows})
+        consequences = [
+            _(
+                "The roll is frozen now: %(dwellings)d dwellings, %(owners)d owners "
+                "(%(left)d dwellings left out). It cannot be changed afterwards."
+            )
+            % {"dwellings": len(rows), "owners": owners, "left": len(left_out)},
+            _("Owners can vote from now on; staff can enter paper and proxy votes."),
+        ]
+        if ballot.closes_at is not None:
+            consequences.append(
+                _(
+                    "Votes are counted after the announced closing time, %(when)s, or earlier only if every "
+                    "owner has voted."
+                )
+                % {"when": _when(ballot.closes_at)}
+            )
+        else:
+            consequences.append(
+                _("No closing time is set: the ballot can be counted only once every owner has voted, or withdrawn.")
+            )
+        return _ask(request, ballot, _("Freeze the roll and open the ballot?"), consequences, _("Yes, freeze and open"))
     return _act(
         request, ballot, lambda: svc.open_ballot(request.user, ballot), _("The roll is frozen; voting is open.")
     )
@@ -323,9 +399,68 @@ def ballot_open(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def ballot_close(request: HttpRequest, pk: int) -> HttpResponse:
+    """Close and count: refused before the announced end unless every owner voted; asks first."""
     ballot = q.get_ballot(request.user, Action.CONSULT, pk)
+    if not confirm.confirmed(request):
+        refusal = svc.count_refusal(ballot)
+        if refusal is not None:
+            return _render_detail(request, ballot, refusal.problems, refusal.status)
+        voted, owners = svc.participation(ballot)
+        consequences = [
+            _("Counting ends the ballot: the result is final and cannot be changed; no vote can be cast or changed.")
+            + " "
+            + _("Votes so far: %(voted)d/%(owners)d owners.") % {"voted": voted, "owners": owners},
+            _("The result, the names of the places and the roll size are kept as they are now and published."),
+        ]
+        return _ask(
+            request, ballot, _("Close the ballot and count the votes?"), consequences, _("Yes, close and count")
+        )
     return _act(
         request, ballot, lambda: svc.close_ballot(request.user, ballot), _("The ballot is closed; the result is kept.")
+    )
+
+
+@login_required
+@require_POST
+def ballot_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    """A manager withdraws a draft or open ballot with a written reason; asks first."""
+    ballot = q.get_ballot(request.user, Action.CONSULT, pk)
+    reason = request.POST.get("reason", "")
+    if not confirm.confirmed(request):
+        refusal = svc.withdraw_refusal(ballot, reason)
+        if refusal is not None:
+            return _render_detail(request, ballot, refusal.problems, refusal.status)
+        consequences = [
+            _(
+                "The ballot ends now and decides nothing: no result is counted, it is never approved, "
+                "no vote is accepted."
+            ),
+            _("Your reason is published on the ballot page and the project's public page, and kept in the record."),
+        ]
+        if ballot.status == Ballot.Status.OPEN:
+            voted, owners = svc.participation(ballot)
+            consequences.insert(
+                1,
+                _("Votes so far: %(voted)d/%(owners)d owners.") % {"voted": voted, "owners": owners}
+                + " "
+                + _("They are kept but not counted."),
+            )
+            if ballot.project_id:
+                consequences.append(_("A withdrawal notice is published on the project's pages."))
+        return confirm.ask(
+            request,
+            title=_("Withdraw the ballot?"),
+            consequences=consequences,
+            button=_("Yes, withdraw the ballot"),
+            cancel_url=reverse("consult:ballot_detail", args=[ballot.pk]),
+            details=[(_("Ballot"), ballot.title), (_("Reason"), reason.strip())],
+            crumbs=_crumbs(request.user, ballot, ballot_compound(ballot)),
+        )
+    return _act(
+        request,
+        ballot,
+        lambda: svc.withdraw_ballot(request.user, ballot, reason),
+        _("The ballot is withdrawn; it decides nothing. The reason is published."),
     )
 
 

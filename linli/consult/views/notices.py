@@ -1,13 +1,17 @@
 """Public notice pages (namespace ``consult``, names ``notice_…``).
 
-Staff (CONSULT on the project) publish notices and move objections; anyone who may view the
-project reads a notice. The public side needs no sign-in and serves only notices of projects shown
-on the public page: the notice page with the objection form, the objection POST (CSRF-protected,
-size- and rate-limited, refused outside the period) and the PDF.
+Staff (CONSULT on the project) publish notices, append dated corrections and move objections;
+anyone who may view the project reads a notice. Publishing and correcting ask first
+(``linli.core.confirm``): what is published cannot be changed. Every page and the PDF render the
+notice from its snapshot (``Notice.snapshot``), never from the live project and place rows. The
+public side needs no sign-in and serves only notices of projects shown on the public page: the
+notice page with the objection form, the objection POST (CSRF-protected, size- and rate-limited,
+refused outside the period) and the PDF.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -26,6 +30,7 @@ from linli.accounts.roles import Action
 from linli.consult import pdf
 from linli.consult.models import Notice, Objection
 from linli.consult.services import notices as svc
+from linli.core import confirm
 from linli.core.errors import LinliError
 from linli.renewal.models import Project
 
@@ -54,7 +59,7 @@ def notice_new(request: HttpRequest, pk: int) -> HttpResponse:
     project = get_or_404(request.user, Action.CONSULT, Project.objects.select_related("compound"), pk=pk)
     ctx: dict[str, Any] = {
         "project": project,
-        "kinds": Notice.Kind.choices,
+        "kinds": [(k.value, k.label) for k in svc.STAFF_KINDS],
         "default_days": svc.default_days(),
         "today": svc.today(),
         "form": request.POST if request.method == "POST" else {},
@@ -64,18 +69,27 @@ def notice_new(request: HttpRequest, pk: int) -> HttpResponse:
         p = request.POST
         raw_days = (p.get("days") or "").strip()
         starts = parse_date(p.get("starts_on") or "") if p.get("starts_on") else None
+        kind = p.get("kind", "")
         try:
             if raw_days and not raw_days.isdigit():
                 raise LinliError.one("bad_days", "公示期须为天数。", "The period must be a number of days.")
-            notice = svc.publish_notice(
-                request.user,
-                project,
-                kind=p.get("kind", ""),
-                title=p.get("title", ""),
-                body=p.get("body", ""),
-                starts_on=starts,
-                days=int(raw_days) if raw_days else None,
-            )
+            if kind not in svc.STAFF_KINDS:
+                raise LinliError.one(
+                    "bad_kind", "公示类型须为方案公示或结果公示。", "Kind must be a plan or a result notice."
+                )
+            fields: dict[str, Any] = {
+                "kind": kind,
+                "title": p.get("title", ""),
+                "body": p.get("body", ""),
+                "starts_on": starts,
+                "days": int(raw_days) if raw_days else None,
+            }
+            if not confirm.confirmed(request):
+                problems = svc.check_notice(project, **fields)
+                if problems:
+                    raise LinliError(problems)
+                return _ask_publish(request, project, fields)
+            notice = svc.publish_notice(request.user, project, **fields)
         except LinliError as exc:
             ctx["errors"] = _texts(exc)
             return render(request, "consult/notices/new.html", ctx, status=exc.status)
@@ -84,9 +98,41 @@ def notice_new(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "consult/notices/new.html", ctx)
 
 
+def _ask_publish(request: HttpRequest, project: Project, fields: dict[str, Any]) -> HttpResponse:
+    start = fields["starts_on"] or svc.today()
+    days = fields["days"] or svc.default_days()
+    end = start + timedelta(days=days - 1)
+    return confirm.ask(
+        request,
+        title=_("Publish this notice?"),
+        consequences=[
+            _(
+                "Once published, the notice cannot be changed or withdrawn: a mistake can only be corrected "
+                "by a dated correction shown under it."
+            ),
+            _(
+                "It is posted from %(start)s to %(end)s (%(days)d days) and, for a public project, shown on "
+                "the public page and in its PDF."
+            )
+            % {"start": start.isoformat(), "end": end.isoformat(), "days": days},
+            _("The names of the project, the compound, the community and the street are kept as they are now."),
+        ],
+        button=_("Yes, publish"),
+        cancel_url=reverse("renewal:project_detail", args=[project.pk]),
+        details=[
+            (_("Kind"), str(Notice.Kind(fields["kind"]).label)),
+            (_("Title"), fields["title"].strip()),
+            (_("Text"), fields["body"].strip()),
+        ],
+        crumbs=_crumbs(project, _("Publish a notice")),
+    )
+
+
 def _notice_ctx(notice: Notice) -> dict[str, Any]:
     return {
         "notice": notice,
+        "shown": svc.shown(notice),
+        "corrections": list(notice.corrections.order_by("at", "id")),
         "ends_on": svc.ends_on(notice),
         "state": svc.state(notice),
         "running": svc.is_running(notice),
@@ -108,11 +154,53 @@ def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
             **_notice_ctx(notice),
             "project": notice.project,
             "can_run": run,
+            "show_publisher": True,  # signed-in pages name the staff member; the public page does not
+            "min_reason": svc.MIN_CORRECTION_REASON,
             "objections": list(notice.objections.order_by("-created_at")) if run else [],
             "flow": flow,
             "crumbs": _crumbs(notice.project, notice.title),
         },
     )
+
+
+@login_required
+@require_POST
+def notice_correct(request: HttpRequest, pk: int) -> HttpResponse:
+    """Append a dated correction (CONSULT on the project); asks first: it is published for good."""
+    notice = Notice.objects.select_related("project").filter(pk=pk).first()
+    if notice is None:
+        raise Http404("no such notice")
+    get_or_404(request.user, Action.CONSULT, Project, pk=notice.project_id)
+    text, reason = request.POST.get("text", ""), request.POST.get("reason", "")
+    try:
+        if not confirm.confirmed(request):
+            problems = svc.check_correction(text, reason)
+            if problems:
+                raise LinliError(problems)
+            return confirm.ask(
+                request,
+                title=_("Publish this correction?"),
+                consequences=[
+                    _(
+                        "The correction is shown under the notice and in its PDF with today's date, for good; "
+                        "it cannot be edited or removed."
+                    ),
+                    _("The notice itself stays as it was published."),
+                ],
+                button=_("Yes, publish the correction"),
+                cancel_url=reverse("consult:notice_detail", args=[notice.pk]),
+                details=[(_("Notice"), notice.title), (_("Correction"), text.strip()), (_("Reason"), reason.strip())],
+                crumbs=_crumbs(notice.project, notice.title),
+            )
+        svc.correct_notice(request.user, notice, text=text, reason=reason)
+    except LinliError as exc:
+        for t in _texts(exc):
+            messages.error(request, t)
+        response = notice_detail(_as_get(request), notice.pk)
+        response.status_code = exc.status
+        return response
+    messages.success(request, _("Correction published."))
+    return HttpResponseRedirect(reverse("consult:notice_detail", args=[notice.pk]) + "#corrections-h")
 
 
 @login_required
@@ -171,28 +259,33 @@ def notice_object(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def notice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    """The printable notice: public for public projects, else to those who may view the project."""
-    notice = Notice.objects.select_related("project__compound__community__street").filter(pk=pk).first()
+    """The printable notice, from its snapshot and corrections: public for public projects, else to
+    those who may view the project."""
+    notice = Notice.objects.select_related("project").filter(pk=pk).first()
     if notice is None:
         raise Http404("no such notice")
     if not notice.project.is_public:
         get_or_404(request.user, Action.VIEW, Notice, pk=pk)
-    compound = notice.project.compound
-    community = compound.community
+    shown = svc.shown(notice)
     public_url = (
         request.build_absolute_uri(reverse("renewal:public_project", args=[notice.project_id]))
         if notice.project.is_public
         else ""
     )
     data = pdf.notice_pdf(
-        title=notice.title,
-        body=notice.body,
-        kind_label=str(Notice.Kind(notice.kind).label),
-        compound=f"{community.street.name} {community.name} {compound.name}",
-        issuer=f"{community.name}居民委员会",
-        starts_on=notice.starts_on,
-        ends_on=svc.ends_on(notice),
-        days=notice.days,
+        title=shown["title"],
+        body=shown["body"],
+        kind_label=shown["kind_label"],
+        compound=shown["place_label"],
+        project=shown["project"]["name"],
+        issuer=shown["issuer"],
+        starts_on=shown["starts_on_date"],
+        ends_on=shown["ends_on_date"],
+        days=shown["days"],
+        ballot=shown.get("ballot"),
+        corrections=[(c.at, c.text) for c in notice.corrections.order_by("at", "id")],
+        fingerprint=notice.snapshot_sha256,
+        reconstructed=bool(shown.get("reconstructed")),
         public_url=public_url,
     )
     response = HttpResponse(data, content_type="application/pdf")

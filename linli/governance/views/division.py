@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from linli.accounts.permissions import get_or_404
 from linli.accounts.roles import Action
+from linli.core import confirm
 from linli.core.errors import LinliError
 from linli.governance.services import division as s
 from linli.places import models as m
@@ -100,10 +101,46 @@ def division(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def division_publish(request: HttpRequest, pk: int) -> HttpResponse:
     community = get_or_404(request.user, Action.EDIT, m.Community, pk=pk)
+    accept_split = request.POST.get("accept_split") == "1"
+    if not confirm.confirmed(request):
+        # ask first, saying what publishing writes; a draft the service would refuse is refused now
+        try:
+            draft = s.unsign(request.POST.get("draft", ""), community)
+            rows = s.buildings_of(community)
+            s.check_roster(draft, rows)
+            summary = s.summarise(community, draft, rows)
+        except LinliError as exc:
+            return _render(request, community, None, s.problems_text(exc.problems, _lang()), exc.status)
+        if not summary.warnings or accept_split:
+            existing = set(m.Grid.objects.filter(community=community).values_list("seq", flat=True))
+            seqs = {pg.seq for pg in summary.grids}
+            return confirm.ask(
+                request,
+                title=_("Publish the grid division of %(name)s?") % {"name": community.name},
+                consequences=[
+                    _(
+                        "%(grids)d grids are written (%(new)d new, %(kept)d updated) and every one of the "
+                        "community's %(buildings)d buildings is moved to its grid."
+                    )
+                    % {
+                        "grids": len(seqs),
+                        "new": len(seqs - existing),
+                        "kept": len(seqs & existing),
+                        "buildings": len(rows),
+                    },
+                    _(
+                        "%(gone)d existing grids get no building: they are removed, unless they still have a grid "
+                        "team or role holders."
+                    )
+                    % {"gone": len(existing - seqs)},
+                    _("Grid codes (rules.md §4) are used on signs, rosters and events; they cannot be taken back."),
+                ],
+                button=_("Yes, publish the division"),
+                cancel_url=reverse("governance:division", args=[community.pk]),
+                crumbs=[{"name": community.name, "url": reverse("places:community", args=[community.pk])}],
+            )
     try:
-        result = s.publish(
-            request.user, community, request.POST.get("draft", ""), accept_split=request.POST.get("accept_split") == "1"
-        )
+        result = s.publish(request.user, community, request.POST.get("draft", ""), accept_split=accept_split)
     except LinliError as exc:
         return _render(request, community, None, s.problems_text(exc.problems, _lang()), exc.status)
     messages.success(

@@ -38,7 +38,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from linli.accounts.models import Department
 from linli.accounts.permissions import authorize, can, scoped
 from linli.accounts.roles import Action
-from linli.core import clock, photos
+from linli.core import clock, confirm, photos
 from linli.core.errors import LinliError
 from linli.core.ids import as_id
 from linli.governance import loop
@@ -332,17 +332,57 @@ def _refused(request: HttpRequest, event: Event, full: bool, exc: LinliError) ->
     return _render_detail(request, event, full, _texts(exc), exc.status)
 
 
+# Moves that end a case for good ask first (linli.core.confirm): what they do, then confirm=1.
+CONFIRM_MOVES = {loop.Move.VOID.value, loop.Move.VERIFY_PASS.value}
+
+
+def _ask_end(request: HttpRequest, event: Event, move: str) -> HttpResponse:
+    """The confirmation page of voiding or closing a case."""
+    name = q.move_label(move)
+    if move == loop.Move.VOID:
+        consequences = [
+            _("Voiding ends the case: it is no longer handled, leaves every queue and cannot be reopened."),
+            _("The reason is kept in the case's history and shown to the reporter."),
+        ]
+    else:
+        consequences = [
+            _("Closing the case ends it: it leaves every queue and cannot be reopened."),
+            _("The reporter is asked to evaluate how it was handled."),
+        ]
+    note = request.POST.get("note", "").strip()
+    return confirm.ask(
+        request,
+        title=_("%(move)s: case #%(pk)d?") % {"move": name[1] if _en() else name[0], "pk": event.pk},
+        consequences=consequences,
+        button=_("Yes: %(move)s") % {"move": name[1] if _en() else name[0]},
+        cancel_url=reverse("governance:event_detail", args=[event.pk]),
+        details=[(_("Case"), f"#{event.pk} {event.category.name}"), *([(_("Note"), note)] if note else [])],
+        file_field="photos" if move == loop.Move.VERIFY_PASS else "",
+        file_label=_("Photos (attach them again)"),
+        crumbs=_crumbs(name[1] if _en() else name[0], event),
+    )
+
+
 @never_cache
 @login_required
 @require_POST
 def event_act(request: HttpRequest, pk: int) -> HttpResponse:
-    """One move of the loop; the service checks the role and the step again."""
+    """One move of the loop; the service checks the role and the step again. Voiding and closing
+    ask first (``confirm=1``); a move the user may not take goes straight to the service's refusal."""
     event, full = _event(request, pk)
     post = request.POST
     move = post.get("move", "")
     if not full and move != loop.Move.EVALUATE:
         # a reporter without EVENTS may only evaluate their own case
         raise PermissionDenied("the reporter may only evaluate")
+    if (
+        move in CONFIRM_MOVES
+        and not confirm.confirmed(request)
+        and move in q.allowed_moves(request.user, event)
+        and str(post.get("expected_step") or event.step) == event.step
+        and (move != loop.Move.VOID or post.get("note", "").strip())
+    ):
+        return _ask_end(request, event, move)
     try:
         department = None
         raw = post.get("department", "")
@@ -419,6 +459,28 @@ def event_decide(request: HttpRequest, pk: int) -> HttpResponse:
     if not full:
         raise PermissionDenied("the command centre decides")
     req = q.pending_request(event)
+    approve = request.POST.get("approve") == "1"
+    if (
+        req is not None
+        and approve
+        and req.kind == loop.Move.VOID
+        and str(req.pk) == request.POST.get("request", "")
+        and not confirm.confirmed(request)
+        and can(request.user, Action.COMMAND, event)
+    ):
+        name = q.move_label(loop.Move.VOID)
+        return confirm.ask(
+            request,
+            title=_("Approve voiding case #%(pk)d?") % {"pk": event.pk},
+            consequences=[
+                _("Voiding ends the case: it is no longer handled, leaves every queue and cannot be reopened."),
+                _("The department's reason is kept in the case's history and shown to the reporter."),
+            ],
+            button=_("Yes: %(move)s") % {"move": name[1] if _en() else name[0]},
+            cancel_url=reverse("governance:event_detail", args=[event.pk]),
+            details=[(_("Case"), f"#{event.pk} {event.category.name}"), (_("Reason"), req.reason)],
+            crumbs=_crumbs(name[1] if _en() else name[0], event),
+        )
     try:
         if req is None or str(req.pk) != request.POST.get("request", ""):
             raise LinliError.one("already_decided", "该申请已审批。", "This request was already decided.", 409)

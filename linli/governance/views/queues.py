@@ -28,7 +28,7 @@ from django.views.decorators.http import require_GET, require_POST
 from linli.accounts.models import Department
 from linli.accounts.permissions import authorize
 from linli.accounts.roles import Action
-from linli.core import clock
+from linli.core import clock, confirm
 from linli.core.errors import LinliError
 from linli.core.middleware import error_response
 from linli.governance import loop
@@ -285,6 +285,26 @@ def queue_decide(request: HttpRequest, pk: int) -> HttpResponse:
         # check the right first, so a bad form never tells someone outside the chain anything
         authorize(request.user, Action.COMMAND, req.event)
         return _refused(request, back, error)
+    if (
+        decision == "approve"
+        and req.kind == Move.VOID
+        and req.decision == EventRequest.Decision.PENDING
+        and not confirm.confirmed(request)
+    ):
+        # approving a void ends the case for good: ask first (linli.core.confirm)
+        authorize(request.user, Action.COMMAND, req.event)
+        name = q.pick(loop.MOVE_NAMES[Move.VOID], _english())
+        return confirm.ask(
+            request,
+            title=_("Approve voiding case #%(pk)d?") % {"pk": req.event_id},
+            consequences=[
+                _("Voiding ends the case: it is no longer handled, leaves every queue and cannot be reopened."),
+                _("The department's reason is kept in the case's history and shown to the reporter."),
+            ],
+            button=_("Yes: %(move)s") % {"move": name},
+            cancel_url=back or _fallback(request),
+            details=[(_("Reason"), req.reason)],
+        )
     try:
         req = svc.decide(request.user, req, decision == "approve", note)
     except LinliError as exc:
