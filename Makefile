@@ -14,11 +14,19 @@ PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/linli
 export LINLI_DEBUG ?= 1
 
-.PHONY: run test test-sqlite test-postgres bench lint venv assets browser migrate demo clean messages help
+# The days `make test-dates` runs the date-sensitive tests as of (pytest -m dates): a month end, the
+# year's last and first day, a Monday after the New Year holiday, 29 February, the day after a
+# February, the day issue 8 was found — at noon, Asia/Shanghai — and the first half hour of 2027 in
+# Shanghai, when UTC still says 2026.
+AS_OF_DATES ?= 2026-11-30 2026-12-31 2027-01-01 2027-01-04 2028-02-29 2026-06-30 2027-03-01 2027-01-01T00:30:00+08:00
+
+.PHONY: run test test-sqlite test-dates test-postgres bench lint venv assets browser migrate demo clean messages help
 
 help:
 	@echo "make run    — install, migrate SQLite, load the demo district, serve http://$(HOST):$(PORT)"
-	@echo "make test   — the whole suite on SQLite, and on PostgreSQL if one answers on localhost"
+	@echo "make test   — the whole suite on SQLite, the date-sensitive tests at several dates, and"
+	@echo "              the whole suite on PostgreSQL if one answers on localhost"
+	@echo "make test-dates — only the date-sensitive tests (pytest -m dates), once per day in AS_OF_DATES"
 	@echo "make bench  — measured figures beside their targets"
 	@echo "make lint   — ruff + mypy"
 
@@ -46,11 +54,13 @@ $(ASSETS): package.json package-lock.json
 	  node_modules/leaflet/dist/images node_modules/leaflet/LICENSE build/vendor/leaflet/
 	@touch $@
 
+# Browser tests measure Chinese text at its real width: they need a Chinese font (fonts-noto-cjk, as
+# on every real user's machine) and fail without one.
 browser:
-	@{ command -v chromium && command -v pdftotext; } >/dev/null || { \
-	  echo "== installing Debian's chromium (browser tests) and poppler-utils (PDF text checks) =="; \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null; \
-	  else echo "browser and PDF tests need: sudo apt-get install chromium poppler-utils"; fi; }
+	@{ command -v chromium && command -v pdftotext && fc-list :lang=zh | grep -q .; } >/dev/null 2>&1 || { \
+	  echo "== installing Debian's chromium (browser tests), poppler-utils (PDF text checks) and fonts-noto-cjk (Chinese text at its real width) =="; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils fontconfig fonts-noto-cjk >/dev/null; \
+	  else echo "browser and PDF tests need: sudo apt-get install chromium poppler-utils fontconfig fonts-noto-cjk"; fi; }
 
 migrate: venv assets
 	@$(PY) manage.py migrate --noinput -v 0
@@ -67,11 +77,25 @@ run: demo
 
 test: venv assets browser
 	@$(MAKE) --no-print-directory test-sqlite
+	@$(MAKE) --no-print-directory test-dates
 	@$(MAKE) --no-print-directory test-postgres
 
 test-sqlite: venv assets
 	@echo "== test suite on SQLite =="
 	@$(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+# The date-sensitive tests as if each day of AS_OF_DATES were today (linli.core.clock reads LINLI_AS_OF),
+# on SQLite, two days at a time (each run makes its own test database); then the failing days are named.
+DATES_JOBS ?= 2
+test-dates: venv assets
+	@echo "== date-sensitive tests (pytest -m dates) on SQLite as of: $(AS_OF_DATES) =="
+	@files="$$(grep -rl 'pytest.mark.dates' tests --include='test_*.py' | sort)"; logs="$$(mktemp -d)"; failed=""; \
+	run() { LINLI_AS_OF=$$1 $(PY) -m pytest -p no:cacheprovider -q --no-header -m dates $(DATES_ARGS) $$files \
+	  > "$$logs/$$1.log" 2>&1 && echo "-- as of $$1: $$(tail -n 1 "$$logs/$$1.log")" \
+	  || { echo "-- as of $$1: FAILED"; cat "$$logs/$$1.log"; touch "$$logs/$$1.failed"; }; }; \
+	n=0; for day in $(AS_OF_DATES); do run $$day & n=$$((n + 1)); [ $$((n % $(DATES_JOBS))) -eq 0 ] && wait; done; wait; \
+	for day in $(AS_OF_DATES); do [ -e "$$logs/$$day.failed" ] && failed="$$failed $$day"; done; rm -rf "$$logs"; \
+	if [ -n "$$failed" ]; then echo "== date-sensitive tests FAILED as of:$$failed =="; exit 1; fi
 
 test-postgres: venv assets
 	@if $(PY) -c "import psycopg,sys; psycopg.connect('$(PG_URL)'.rsplit('/',1)[0]+'/postgres', connect_timeout=3).close()" 2>/dev/null; then \

@@ -12,6 +12,7 @@ world.outsider     a community worker of community B.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -165,6 +166,55 @@ def project(world: World) -> Any:
     return Project.objects.create(
         compound=world.compound_a, name="劳动三村小区综合改造", created_by=world.users["community_worker"]
     )
+
+
+RUN_AS_OF = os.environ.get("LINLI_AS_OF", "").strip()  # the day this run is "as of" (make test-dates)
+
+
+def _back_to_the_run_clock() -> None:
+    from linli.core import clock
+
+    clock.reset()
+    if RUN_AS_OF:
+        clock.travel(RUN_AS_OF)
+
+
+@pytest.fixture(autouse=True)
+def _run_clock() -> Any:
+    """Every test starts on the run's clock — the system clock, or noon of ``LINLI_AS_OF`` (``make
+    test-dates``) — and whatever it does with ``clock.travel``/``clock.frozen`` is undone after it."""
+    _back_to_the_run_clock()
+    yield
+    _back_to_the_run_clock()
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def cjk_fonts() -> list[str]:
+    """The Chinese fonts fontconfig knows (``fc-list :lang=zh``); empty when none or no fontconfig."""
+    import shutil
+    import subprocess
+
+    if not shutil.which("fc-list"):
+        return []
+    out = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True, check=False).stdout
+    return sorted({line.strip() for line in out.splitlines() if line.strip()})
+
+
+@pytest.fixture(autouse=True)
+def _real_chinese_font(request: Any) -> None:
+    """Browser tests measure Chinese text at its real width: with chromium present and no Chinese
+    font, they fail (never skip) — `make browser` installs Debian's fonts-noto-cjk."""
+    if request.node.get_closest_marker("browser") is None or not os.path.exists(CHROMIUM):
+        return
+    if not cjk_fonts():
+        pytest.fail(
+            "No Chinese font: `fc-list :lang=zh` is empty. Browser tests measure text at its real width; "
+            "install Debian's fonts-noto-cjk (`make browser` as root, or `sudo apt-get install fonts-noto-cjk`)."
+            " / 没有中文字体:请安装 fonts-noto-cjk。",
+            pytrace=False,
+        )
 
 
 @pytest.fixture(autouse=True)

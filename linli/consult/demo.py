@@ -280,6 +280,37 @@ def _granted(root: User, user: User, role: Role, place: Any) -> User:
     return user
 
 
+def verify_owner_in_person(staff: User, user: User, dwelling: m.Dwelling) -> User:
+    """The owner of ``dwelling`` (its first owner, who votes for it) brings their ID card to the
+    community office; ``staff`` sees it and verifies ``user`` as the owner's voting account, through
+    the product's own service (issue 8: a resident grant alone gives no vote). Idempotent."""
+    from linli.accounts import verification
+    from linli.core.errors import LinliError
+
+    first = (
+        m.Ownership.objects.filter(dwelling=dwelling).select_related("person").order_by("-share", "person_id").first()
+    )
+    if first is None:
+        return user
+    person = first.person
+    try:
+        verification.verify_in_person(
+            staff,
+            user,
+            person,
+            dwelling,
+            # the demo plays the owner holding their own card: the number is read from the record
+            document_kind="id_card" if person.id_number_hash else "household",
+            document_number=person._id_number() or "demo",
+            seen=True,
+            note="演示:业主持身份证到社区当面核验 / demo: verified in person at the community office",
+        )
+    except LinliError as exc:
+        if exc.problems[0].code != "already_verified":
+            raise
+    return user
+
+
 # --- the writer ------------------------------------------------------------------------------------
 
 Bar = Callable[[Sequence[Any], str], Iterable[Any]]
@@ -546,7 +577,8 @@ class Writer:
     # the ballot, notices and works ------------------------------------------------------------------
 
     def owner_users(self, ballot: Any, k: int) -> dict[str, User]:
-        """A few owners of the story building who vote online: a resident grant at their dwelling."""
+        """A few owners of the story building who vote online: a resident grant at their dwelling, and
+        their account verified in person by the community worker (``verify_owner_in_person``)."""
         from linli.consult.models import RollEntry
 
         out: dict[str, User] = {}
@@ -557,7 +589,7 @@ class Writer:
             user = _granted(
                 self.root, _user(f"story-owner-{e.dwelling_id}", f"{e.owner.name}(业主)"), Role.RESIDENT, e.dwelling
             )
-            out[e.owner_key] = user
+            out[e.owner_key] = verify_owner_in_person(self.staff, user, e.dwelling)
             if len(out) >= k:
                 break
         return out
@@ -602,10 +634,18 @@ class Writer:
         result = bs.tally(ballot)
         if not result["approved"]:  # the story needs it approved; a different seed might not
             raise RuntimeError(f"demo ballot not approved: {result}")
-        ballot = bs.close_ballot(self.staff, ballot)
+        # counted as announced: at its closing time (a ballot is not counted before, issue 8)
+        with clock.frozen(ballot.closes_at or clock.now()):
+            ballot = bs.close_ballot(self.staff, ballot)
         closed = self.at(BALLOT_CLOSES_DAY, 480)
         result = dict(ballot.result or {})
         result["closed_at"] = closed.isoformat()
+        result["snapshot"] = {
+            **result.get("snapshot", {}),
+            "opens_at": timezone.localtime(self.at(BALLOT_OPENS_DAY)).isoformat(),
+            "closes_at": timezone.localtime(closed).isoformat(),
+            "ended_at": timezone.localtime(closed).isoformat(),
+        }
         self.backdate(
             Ballot,
             ballot.pk,
@@ -630,44 +670,44 @@ class Writer:
 
         res = ballot.result or {}
         counts = res.get("counts", {})
-        result_notice = ns.publish_notice(
-            self.staff,
-            project,
-            kind=Notice.Kind.RESULT,
-            title=f"{ballot.title}结果公示",
-            body=(
-                f"表决事项:{ballot.question}\n参加表决业主 {counts.get('voted')} 人(共 {counts.get('owners')} 人),"
-                f"同意 {counts.get('yes')} 人;按专有部分面积和人数计算,参与率与同意率均达到法定比例,表决通过。"
-                "公示期内如有异议,可在本页提出或到社区居委会反映。"
-            ),
-            days=15,
-            ballot=ballot,
-        )
-        plan_notice = ns.publish_notice(
-            self.staff,
-            project,
-            kind=Notice.Kind.PLAN,
-            title=f"{project.compound.name}综合改造实施方案公示",
-            body="改造内容:" + "、".join(i.name for i in self.item_objs) + "。施工期间设居民监督员,欢迎监督。",
-            days=15,
-        )
-        objection = ns.raise_objection(
-            plan_notice,
-            ns.ObjectionInput(
-                name="刘先生",
-                contact="13983012345",
-                dwelling_text=f"{self.pilot.name}1单元",
-                text="方案里的新停车位占了楼下的晾晒场地,希望调整位置。",
-            ),
-        )
-        steps = (
-            (Objection.Status.NEGOTIATING, "已约业主和设计单位到现场查看,拟将晾晒架移至绿地东侧。", 4),
-            (Objection.Status.CLOSED, "协商一致:停车位不变,晾晒架移至绿地东侧并加装雨棚,业主表示满意。", 9),
-        )
-        for status, text, _day in steps:
-            ns.move_objection(self.staff, objection, status, text)
-        for notice in (result_notice, plan_notice):
-            self.backdate(Notice, notice.pk, starts_on=self.date(NOTICE_DAY), published_at=self.at(NOTICE_DAY))
+        # published on the story's day (a published notice is never rewritten afterwards, issue 8)
+        with clock.frozen(self.at(NOTICE_DAY)):
+            ns.publish_notice(
+                self.staff,
+                project,
+                kind=Notice.Kind.RESULT,
+                title=f"{ballot.title}结果公示",
+                body=(
+                    f"表决事项:{ballot.question}\n参加表决业主 {counts.get('voted')} 人(共 {counts.get('owners')} 人),"
+                    f"同意 {counts.get('yes')} 人;按专有部分面积和人数计算,参与率与同意率均达到法定比例,表决通过。"
+                    "公示期内如有异议,可在本页提出或到社区居委会反映。"
+                ),
+                days=15,
+                ballot=ballot,
+            )
+            plan_notice = ns.publish_notice(
+                self.staff,
+                project,
+                kind=Notice.Kind.PLAN,
+                title=f"{project.compound.name}综合改造实施方案公示",
+                body="改造内容:" + "、".join(i.name for i in self.item_objs) + "。施工期间设居民监督员,欢迎监督。",
+                days=15,
+            )
+            objection = ns.raise_objection(
+                plan_notice,
+                ns.ObjectionInput(
+                    name="刘先生",
+                    contact="13983012345",
+                    dwelling_text=f"{self.pilot.name}1单元",
+                    text="方案里的新停车位占了楼下的晾晒场地,希望调整位置。",
+                ),
+            )
+            steps = (
+                (Objection.Status.NEGOTIATING, "已约业主和设计单位到现场查看,拟将晾晒架移至绿地东侧。", 4),
+                (Objection.Status.CLOSED, "协商一致:停车位不变,晾晒架移至绿地东侧并加装雨棚,业主表示满意。", 9),
+            )
+            for status, text, _day in steps:
+                ns.move_objection(self.staff, objection, status, text)
         self.backdate(Objection, objection.pk, created_at=self.at(NOTICE_DAY + 2, 120))
         stamped = []
         for change, (status, text, day) in zip(
@@ -781,6 +821,7 @@ class Writer:
                 self.staff, ballot, ground, True, "电梯井占用一楼入户花园约3平方米,业主签字同意,补偿方案已谈妥。"
             )
         resident = _granted(self.root, _user("demo-resident", "演示·居民/业主"), Role.RESIDENT, home)
+        verify_owner_in_person(self.staff, resident, home)
         mine = set(RollEntry.objects.filter(ballot=ballot, dwelling=home).values_list("owner_key", flat=True))
         keys = sorted(set(RollEntry.objects.filter(ballot=ballot).values_list("owner_key", flat=True)) - mine)
         for i, key in enumerate(keys[: len(keys) // 2]):
@@ -837,12 +878,14 @@ class Writer:
         return self.built
 
 
-def build(seed: int = 2024, bar: Bar | None = None) -> Built:
-    """Write the story (inside the caller's transaction); ``bar`` wraps loops in a progress bar."""
+def build(seed: int = 2024, bar: Bar | None = None, as_of: dt.date | None = None) -> Built:
+    """Write the story (inside the caller's transaction); ``bar`` wraps loops in a progress bar.
+    The story's two years end today (``clock.today()``), or at noon of ``as_of``."""
     comm = community()
     if comm is None:
         raise NoDistrict
-    return Writer(comm, random.Random(seed), bar or _no_bar).run()
+    with clock.as_of(as_of):
+        return Writer(comm, random.Random(seed), bar or _no_bar).run()
 
 
 __all__ = [
@@ -854,4 +897,5 @@ __all__ = [
     "resident_dwelling",
     "story_plan",
     "support_by_day",
+    "verify_owner_in_person",
 ]

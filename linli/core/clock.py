@@ -17,6 +17,7 @@ clock *is* the system clock: the cost is one function call.
 
 from __future__ import annotations
 
+import argparse
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -81,6 +82,32 @@ def frozen(at: datetime | date | str) -> Iterator[datetime]:
         _frozen_at = before
 
 
+@contextmanager
+def as_of(day: datetime | date | str | None) -> Iterator[datetime]:
+    """Run the block as if it were ``day`` (a date: noon local time), the clock running from there;
+    the previous clock comes back afterwards. ``None``, or today's date, leaves the clock as it is
+    (``manage.py load_demo_events --as-of`` and ``load_demo_consent --as-of``)."""
+    global _offset, _frozen_at
+    before = _offset, _frozen_at
+    if day is not None and not (type(day) is date and day == today()):
+        travel(day)
+    try:
+        yield now()
+    finally:
+        _offset, _frozen_at = before
+
+
+def parse_day(text: str) -> date:
+    """A ``YYYY-MM-DD`` date: the ``type`` of a command's ``--as-of`` option (a bilingual
+    ``argparse.ArgumentTypeError`` otherwise, which the command prints as its error)."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"日期应为 YYYY-MM-DD,而不是 {text[:30]!r} / a date must be YYYY-MM-DD, not {text[:30]!r}"
+        ) from exc
+
+
 def shifted() -> bool:
     """True when the clock does not read the system time (an "as of" date or a frozen instant)."""
     return _frozen_at is not None or _offset != timedelta(0)
@@ -90,12 +117,25 @@ def _django_now() -> datetime:
     return now()
 
 
+# It stands in for ``django.utils.timezone.now`` everywhere, migrations included: a field default
+# ``timezone.now`` serialises to the same path, so no migration ever sees a change.
+_django_now.__module__ = "django.utils.timezone"
+_django_now.__qualname__ = _django_now.__name__ = "now"
+
+
+def patch_django() -> None:
+    """Route Django's ``timezone.now`` through this clock. ``linli/settings.py`` calls it before
+    any model class exists, so the defaults of Django's own models (``User.date_joined``,
+    ``LogEntry.action_time``) and their migrations hold this same function."""
+    timezone.now = _django_now
+
+
 def install() -> None:
     """Route Django's ``timezone.now`` through this clock and apply ``LINLI_AS_OF`` if set."""
-    timezone.now = _django_now
+    patch_django()
     as_of = os.environ.get("LINLI_AS_OF", "").strip()
     if as_of:
         travel(as_of)
 
 
-__all__ = ["frozen", "install", "now", "reset", "shifted", "today", "travel"]
+__all__ = ["as_of", "frozen", "install", "now", "parse_day", "reset", "shifted", "today", "travel"]

@@ -391,8 +391,11 @@ def _delay(r: random.Random, limit: float, late: float, lo: float = 0.05, hi: fl
     return limit * r.triangular(lo, hi, lo + (hi - lo) * 0.3)
 
 
-def _story(sim: _Sim, r: random.Random, stall: Step | None, two_routes: bool) -> None:
-    """Move the event through the loop until it ends or the next move would be after now."""
+def _story(sim: _Sim, r: random.Random, stall: Step | None, two_routes: bool, show: str | None = None) -> None:
+    """Move the event through the loop until it ends or the next move would be after now.
+
+    ``show`` (one of ``SHOWCASE``'s kinds) takes that side road for sure and no other; the random
+    draws are the same either way, so a showcase does not shift the other stories."""
     ev, full = sim.ev, sim.full
     cmd: Actor = ("cmd", r.randrange(2))
     field_: Actor = ("gw", r.randrange(3))
@@ -400,20 +403,24 @@ def _story(sim: _Sim, r: random.Random, stall: Step | None, two_routes: bool) ->
     def wait(step: Step, hours: float) -> float:
         return NEVER.total_seconds() / 3600 if stall == step else hours
 
+    def chance(p: float, kind: str) -> bool:
+        hit = r.random() < p
+        return hit if show is None else show == kind
+
     command = ev.channel in ("hotline", "task")
     sim.create(command)
     if not command:
         if ev.duplicate_of is not None:
             sim.act(r.uniform(0.1, 1.0), Move.VOID, cmd, VOID_DUPLICATE, duplicate_of=ev.duplicate_of)
             return
-        if r.random() < 0.01:
+        if stall is None and chance(0.01, "void"):  # a stuck case is not voided
             sim.act(r.uniform(0.2, 1.5), Move.VOID, cmd, r.choice(VOID_NOT_A_PROBLEM))
             return
         sim.act(wait(Step.COLLECTED, _delay(r, full["register"], 0.04)), Move.REGISTER, cmd)
     sim.act(wait(Step.REGISTERED, _delay(r, full["dispatch"], 0.04)), Move.DISPATCH, cmd, dept=0)
     dept_staff: Actor = ("dept", r.randrange(2))
     plain = stall is not None  # a stuck case: no side roads, so that it ends where it is meant to
-    if two_routes and not plain and r.random() < 0.04:  # the wrong department: asks to return, re-dispatched
+    if two_routes and not plain and chance(0.04, "return"):  # the wrong department: asks to return, re-dispatched
         req = sim.ask(r.uniform(0.2, 1.5), "return", r.choice(RETURN_REASONS))
         sim.decide(r.uniform(0.2, 2.0), req, True)
         sim.act(r.uniform(0.1, 0.8), Move.DISPATCH, cmd, dept=1)
@@ -421,10 +428,12 @@ def _story(sim: _Sim, r: random.Random, stall: Step | None, two_routes: bool) ->
 
     handle = _delay(r, full["handle"], 0.12, 0.05, 0.9)
     roll = 1.0 if plain else r.random()
+    if show is not None:
+        roll = {"extend": 0.0, "refused": 0.0, "defer": 0.045, "backlog": 0.055, "unbacklog": 0.055}.get(show, 1.0)
     if roll < 0.04:  # an extension
         hours = r.choice((24, 48, 72, 120, 168))
         req = sim.ask(handle * r.uniform(0.3, 0.7), "extend", r.choice(EXTEND_REASONS), hours=hours)
-        approve = r.random() < 0.85
+        approve = chance(0.85, "extend")
         sim.decide(r.uniform(0.5, 4), req, approve, "" if approve else r.choice(REFUSE_NOTES))
         handle = _delay(r, hours if approve else full["handle"] * 0.3, 0.1)
     elif roll < 0.05:  # deferred to a date, then handled
@@ -436,30 +445,32 @@ def _story(sim: _Sim, r: random.Random, stall: Step | None, two_routes: bool) ->
     elif roll < 0.062:  # on the backlog; some taken off it later
         req = sim.ask(r.uniform(6, 48), "backlog", r.choice(BACKLOG_REASONS))
         sim.decide(r.uniform(1, 12), req, True)
-        if r.random() < 0.5:
+        if chance(0.5, "backlog"):
             raise _Stop
         sim.act(r.uniform(30, 120) * 24, Move.UNBACKLOG, cmd, "专项整治启动,恢复办理。")
         handle = r.uniform(24, 240)
-    if not plain and r.random() < 0.02:  # a grid worker blows the whistle on a slow case
+    if not plain and chance(0.02, "whistle"):  # a grid worker blows the whistle on a slow case
         sim.act(handle * r.uniform(0.5, 0.9), Move.WHISTLE, field_, "居民多次反映,请尽快处置。")
         handle *= 0.3
     sim.act(wait(Step.HANDLING, handle), Move.REPORT, dept_staff, r.choice(REPORT_NOTES))
-    if not plain and r.random() < 0.06:  # the check fails once: rework
+    if not plain and chance(0.06, "verify_fail"):  # the check fails once: rework
         sim.act(_delay(r, full["verify"], 0.05), Move.VERIFY_FAIL, field_, r.choice(FAIL_NOTES))
         sim.act(_delay(r, full["handle"] * 0.5, 0.1), Move.REPORT, dept_staff, r.choice(REPORT_NOTES))
     sim.act(wait(Step.REPORTED, _delay(r, full["verify"], 0.05)), Move.VERIFY_PASS, field_, "现场核查,处置到位。")
-    if r.random() < 0.78:
+    if chance(0.78, "evaluate") or show:
         by = ev.reporter if ev.channel == "resident" and r.random() < 0.6 else cmd
         score = r.choices((5, 4, 3, 2, 1), (60, 27, 8, 3, 2))[0]
         sim.act(r.uniform(1, 60), Move.EVALUATE, by, score=score)
 
 
-def run_story(ev: PlannedEvent, spec: CategorySpec, now: datetime, seed: int, stall: Step | None = None) -> None:
+def run_story(
+    ev: PlannedEvent, spec: CategorySpec, now: datetime, seed: int, stall: Step | None = None, show: str | None = None
+) -> None:
     """Fill ``ev``'s history and state up to ``now`` (deterministic for a seed)."""
     sim = _Sim(ev, spec, now)
     r = random.Random(seed)
     with contextlib.suppress(_Stop):
-        _story(sim, r, stall, two_routes=bool(spec.owner))
+        _story(sim, r, stall, two_routes=bool(spec.owner), show=show)
     sim.tick(now)
 
 
@@ -547,9 +558,38 @@ STUCK: tuple[tuple[Step, int], ...] = (
 )
 
 
+# One case of every side road, whatever the seed, the number of events and the day: (the move or
+# request outcome it shows, its category — a component with an owner where it is returned —, channel).
+SHOWCASE: tuple[tuple[str, str, str], ...] = (
+    ("return", "C0101", "hotline"),
+    ("extend", "C0102", "hotline"),
+    ("refused", "E0207", "task"),
+    ("defer", "C0109", "hotline"),
+    ("backlog", "E0206", "hotline"),
+    ("unbacklog", "E0203", "hotline"),
+    ("whistle", "E0205", "resident"),
+    ("verify_fail", "E0201", "grid"),
+    ("void", "E0216", "grid"),
+    ("evaluate", "E0202", "grid"),
+)
+
+
+def _shows(ev: PlannedEvent, kind: str) -> bool:
+    """The showcase ``kind`` has happened in ``ev``'s history."""
+    if kind == "refused":
+        return any(rq.decision == "refused" for rq in ev.requests)
+    if kind == "backlog":
+        return ev.backlog
+    return any(lg.move == kind for lg in ev.log)
+
+
 def plan(sites: list[Site], now: datetime, seed: int = 2024, events: int = EVENTS_PER_YEAR) -> list[PlannedEvent]:
     """A year of events on ``sites`` up to ``now`` (aware), ``events`` reports in all, oldest
-    first; ``PlannedEvent.index`` is the position in the list."""
+    first; ``PlannedEvent.index`` is the position in the list.
+
+    Besides the random mix, which may or may not hold a rare side road on a given day, the year
+    always holds the overdue cases of ``STUCK`` and one case of each ``SHOWCASE`` kind (reported
+    as recently as its story allows), so that every kind of move is there to see on any day."""
     if not sites:
         return []
     r = random.Random(seed)
@@ -625,6 +665,31 @@ def plan(sites: list[Site], now: datetime, seed: int = 2024, events: int = EVENT
             continue
         ev.index = len(out)
         out.append(ev)
+
+    # one case of every side road, reported as recently as its story allows to have happened by now
+    for k, (kind, code, channel) in enumerate(SHOWCASE):
+        site = r.choices(sites, site_weights)[0]
+        hours = 48.0
+        while hours < 24 * (DAYS - 5):
+            ev = new_event(now - timedelta(hours=hours), code, site, channel)
+            run_story(ev, specs[code], now, seed * 6113 + k, show=kind)
+            if _shows(ev, kind):
+                break
+            hours *= 1.25
+        else:  # pragma: no cover - every story ends well within the year
+            continue
+        ev.index = len(out)
+        out.append(ev)
+    # and a report of something already reported: voided as a duplicate of the first
+    site = r.choices(sites, site_weights)[0]
+    first = new_event(now - timedelta(days=9, hours=3), "E0201", site, "grid")
+    first.index = len(out)
+    out.append(first)
+    run_story(first, specs["E0201"], now, seed * 6113 + len(SHOWCASE), show="evaluate")
+    again = new_event(first.created + timedelta(hours=2), "E0201", site, "resident")
+    again.duplicate_of, again.index = first.index, len(out)
+    out.append(again)
+    run_story(again, specs["E0201"], now, seed * 6113 + len(SHOWCASE) + 1)
     out.sort(key=lambda e: (e.created, e.index))
     renumber = {e.index: i for i, e in enumerate(out)}
     for i, e in enumerate(out):

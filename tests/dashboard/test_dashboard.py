@@ -117,6 +117,39 @@ def test_trend_weekly_over_a_year(world: Any, march: Any, client_for: Any) -> No
     assert sum(x.reported for x in rows) == 8 and sum(x.closed for x in rows) == 3
 
 
+@pytest.mark.dates
+@pytest.mark.parametrize("preset", ["week", "month", "30d", "year"])
+def test_presets_end_today_and_count_what_was_reported_today(
+    world: Any, gov: Any, client_for: Any, preset: str
+) -> None:
+    """Each preset ends on today's local date (the run's day: a Monday, 1 January, 29 February …),
+    starts where its name says, and today's report is in its last chart bucket and in the export."""
+    from linli.core import clock
+
+    today = clock.today()
+    late_evening = datetime.combine(today, datetime.min.time(), tzinfo=SH) + timedelta(hours=23, minutes=30)
+    early = datetime.combine(today, datetime.min.time(), tzinfo=SH) + timedelta(minutes=30)
+    put_event(world, step="handling", created_at=early, due_at=late_evening)  # due today (local)
+    put_event(world, step="handling", created_at=early - timedelta(hours=1))  # reported yesterday (local)
+    r = client_for(world.users["district_admin"]).get(reverse("dashboard:index"), {"preset": preset})
+    assert r.status_code == 200
+    period = r.context["period"]
+    first = {
+        "week": today - timedelta(days=today.weekday()),
+        "month": today.replace(day=1),
+        "30d": today - timedelta(days=29),
+        "year": today.replace(month=1, day=1),
+    }[preset]
+    assert (period.first, period.last) == (first, today)
+    assert r.context["rates"].total.due == 1
+    trend = r.context["trend"]
+    assert trend[-1].last == today and trend[-1].reported >= 1
+    assert sum(x.reported for x in trend) == (2 if period.days > 1 else 1)
+    export = client_for(world.users["district_admin"]).get(reverse("dashboard:export"), {"preset": preset})
+    assert export.status_code == 200
+
+
+@pytest.mark.dates
 def test_open_counts_and_overdue_through_the_services(world: Any, gov: Any, client_for: Any) -> None:
     worker, command = world.users["grid_fulltime"], world.users["street_command"]
     lat, lon = POS["a"]
@@ -189,6 +222,7 @@ def test_map_json_has_points_and_no_personal_data(world: Any, gov: Any, client_f
         assert secret not in body
 
 
+@pytest.mark.dates
 def test_map_json_caps_points_and_says_how_many_are_left(
     world: Any, gov: Any, client_for: Any, monkeypatch: Any
 ) -> None:

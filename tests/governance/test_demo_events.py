@@ -12,13 +12,14 @@ from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.utils import timezone
 
 from linli.accounts.models import Department, User
 from linli.accounts.permissions import can
 from linli.accounts.roles import Action
+from linli.core import clock
 from linli.governance import demo, loop
 from linli.governance.loop import Move, Step
+from linli.governance.management.commands import load_demo_events as command
 from linli.governance.models import Event, EventLog, EventRequest, RoutingRule
 from linli.governance.services import events as svc
 from linli.places import models as m
@@ -76,6 +77,46 @@ def test_plan_is_deterministic_and_tells_every_kind_of_case():
         if p.duplicate_of is not None:
             orig = plans[p.duplicate_of]
             assert orig.created <= p.created and orig.category == p.category and p.step == "voided"
+
+
+KINDS = {"verify_fail", "return", "extend", "defer", "backlog", "unbacklog", "escalate", "void", "whistle", "evaluate"}
+
+
+def _kinds(plans: list[demo.PlannedEvent]) -> set[str]:
+    """The kinds of move in the plans, with "refused" for a refused request and "duplicate"."""
+    out = {lg.move for p in plans for lg in p.log}
+    if any(rq.decision == "refused" for p in plans for rq in p.requests):
+        out.add("refused")
+    if any(p.duplicate_of is not None for p in plans):
+        out.add("duplicate")
+    return out
+
+
+@pytest.mark.dates
+@pytest.mark.parametrize("events", [0, EVENTS])
+def test_the_year_up_to_today_holds_every_kind_of_move(events):
+    """Whatever the day (``make test-dates``) and however few reports, the demo year shows every
+    side road of the loop (the random mix alone may not: issue 8 — on 2026-11-30 no case had been
+    taken off the backlog), an open case at every step and escalations to both levels."""
+    now = clock.now().replace(microsecond=0)
+    plans = demo.plan(_sites(), now, seed=2024, events=events)
+    assert _kinds(plans) >= KINDS | {"refused", "duplicate"}
+    open_ = [p for p in plans if Step(p.step) in loop.OPEN_STEPS]
+    assert {Step(p.step) for p in open_} == set(loop.OPEN_STEPS)
+    assert {p.escalation for p in open_ if not p.backlog} >= {1, 2}
+    assert any(p.backlog for p in open_)
+    for p in plans:
+        assert now - timedelta(days=demo.DAYS + 1) <= p.created <= now and all(lg.at < now for lg in p.log)
+
+
+def test_every_kind_of_move_for_any_seed_and_day():
+    """The showcase cases are found for many seeds and days, not only the default ones."""
+    start = datetime(2026, 1, 1, 3, 17, tzinfo=UTC)
+    for k in range(40):
+        now = start + timedelta(days=k * 37, hours=k * 5)
+        plans = demo.plan(_sites(), now, seed=1000 + 7 * k, events=0)
+        assert _kinds(plans) >= KINDS | {"refused", "duplicate"}, (now, 1000 + 7 * k)
+        assert {Step(p.step) for p in plans if Step(p.step) in loop.OPEN_STEPS} == set(loop.OPEN_STEPS), now
 
 
 def check_history(event: Event, logs: list[EventLog]) -> None:
@@ -161,7 +202,7 @@ def test_load_is_consistent_idempotent_and_placed(loaded):
         if event.reporter_phone_masked:
             assert svc.crypto.decrypt(event.reporter_phone_enc)[-4:] == event.reporter_phone_masked[-4:]
     # the cron finds nothing left to escalate: the history already holds what it would have written
-    assert svc.escalate_overdue(timezone.now()) == 0
+    assert svc.escalate_overdue(clock.now()) == 0
     assert RoutingRule.objects.count() >= 3
     assert EventRequest.objects.filter(decision="pending").exists()
     open_steps = set(
@@ -171,10 +212,23 @@ def test_load_is_consistent_idempotent_and_placed(loaded):
     assert set(Event.objects.filter(escalation__gt=0).values_list("escalation", flat=True)) == {1, 2}
 
 
-def _twin(orig: Event, logs: list[EventLog], monkeypatch: Any) -> Event:
+def _twin(orig: Event, logs: list[EventLog]) -> Event:
     """Do ``orig``'s history again through the services at the same (frozen) times."""
-    clock = {"now": orig.created_at}
-    monkeypatch.setattr(timezone, "now", lambda: clock["now"])
+    with clock.frozen(orig.created_at):
+        twin = _twin_report(orig)
+    requests = list(EventRequest.objects.filter(event=orig).order_by("requested_at"))
+    timeline: list[tuple[datetime, int, str, Any]] = [(lg.at, 1, "log", lg) for lg in logs[1:]]
+    timeline += [(rq.requested_at, 0, "ask", rq) for rq in requests]
+    timeline += [(rq.decided_at, 1, "refuse", rq) for rq in requests if rq.decision == "refused"]
+    twin_req: dict[int, EventRequest] = {}
+    for at, _o, what, item in sorted(timeline, key=lambda x: (x[0], x[1])):
+        with clock.frozen(at):
+            _twin_step(orig, twin, at, what, item, twin_req)
+        twin.refresh_from_db()
+    return Event.objects.get(pk=twin.pk)
+
+
+def _twin_report(orig: Event) -> Event:
     reporter = orig.reporter
     twin, _ = svc.report(
         reporter,
@@ -190,40 +244,33 @@ def _twin(orig: Event, logs: list[EventLog], monkeypatch: Any) -> Event:
         ),
         channel=orig.channel,
     )
-    requests = list(EventRequest.objects.filter(event=orig).order_by("requested_at"))
-    timeline: list[tuple[datetime, int, str, Any]] = [(lg.at, 1, "log", lg) for lg in logs[1:]]
-    timeline += [(rq.requested_at, 0, "ask", rq) for rq in requests]
-    timeline += [(rq.decided_at, 1, "refuse", rq) for rq in requests if rq.decision == "refused"]
-    twin_req: dict[int, EventRequest] = {}
-    for at, _o, what, item in sorted(timeline, key=lambda x: (x[0], x[1])):
-        clock["now"] = at
-        if what == "ask":
-            twin_req[item.pk] = svc.ask(
-                item.requested_by, twin, item.kind, item.reason, hours=item.hours, until=item.until
-            )
-        elif what == "refuse":
-            svc.decide(item.decided_by, twin_req[item.pk], False, item.decision_note)
-        elif item.move == "register" and at == orig.created_at:
-            continue  # the hotline desk's report registers at once
-        elif item.move == Move.ESCALATE:
-            assert svc.escalate_overdue(at) >= 1
-        elif "request" in item.data:
-            rq = EventRequest.objects.get(pk=item.data["request"])
-            svc.decide(item.actor, twin_req[rq.pk], True, rq.decision_note)
-        else:
-            dup = item.data.get("duplicate_of")
-            svc.act(
-                item.actor,
-                Event.objects.get(pk=twin.pk),
-                item.move,
-                note=item.note,
-                department=item.department if item.move == Move.DISPATCH else None,
-                score=item.data.get("score"),
-                duplicate_of=Event.objects.get(pk=dup) if dup else None,
-            )
-        twin.refresh_from_db()
-    monkeypatch.undo()
-    return Event.objects.get(pk=twin.pk)
+    return twin
+
+
+def _twin_step(orig: Event, twin: Event, at: datetime, what: str, item: Any, twin_req: dict[int, EventRequest]) -> None:
+    """One move of the history, through the services (the clock stands at ``at``)."""
+    if what == "ask":
+        twin_req[item.pk] = svc.ask(item.requested_by, twin, item.kind, item.reason, hours=item.hours, until=item.until)
+    elif what == "refuse":
+        svc.decide(item.decided_by, twin_req[item.pk], False, item.decision_note)
+    elif item.move == "register" and at == orig.created_at:
+        return  # the hotline desk's report registers at once
+    elif item.move == Move.ESCALATE:
+        assert svc.escalate_overdue(at) >= 1
+    elif "request" in item.data:
+        rq = EventRequest.objects.get(pk=item.data["request"])
+        svc.decide(item.actor, twin_req[rq.pk], True, rq.decision_note)
+    else:
+        dup = item.data.get("duplicate_of")
+        svc.act(
+            item.actor,
+            Event.objects.get(pk=twin.pk),
+            item.move,
+            note=item.note,
+            department=item.department if item.move == Move.DISPATCH else None,
+            score=item.data.get("score"),
+            duplicate_of=Event.objects.get(pk=dup) if dup else None,
+        )
 
 
 FIELDS = [
@@ -277,23 +324,13 @@ def _log_rows(event: Event) -> list[tuple[Any, ...]]:
     return out
 
 
-def test_bulk_rows_are_what_the_services_write(loaded, monkeypatch):
+@pytest.mark.dates
+def test_bulk_rows_are_what_the_services_write(loaded):
     """For a sample covering every kind of move, the services at the same times write the same rows."""
     logs: dict[int, list[EventLog]] = {}
     for lg in EventLog.objects.select_related("actor", "department").order_by("at", "pk"):
         logs.setdefault(lg.event_id, []).append(lg)
-    wanted = {
-        "verify_fail",
-        "return",
-        "extend",
-        "defer",
-        "backlog",
-        "unbacklog",
-        "escalate",
-        "void",
-        "whistle",
-        "evaluate",
-    }
+    wanted = KINDS  # every one is in the demo year on any day (test_the_year_up_to_today_holds_every_kind_of_move)
     sample: list[Event] = []
     seen: set[str] = set()
     live_from = Event.objects.order_by("-pk")[4].pk  # the cases made through the services at load time
@@ -306,7 +343,7 @@ def test_bulk_rows_are_what_the_services_write(loaded, monkeypatch):
             seen |= moves | ({"refused"} if refused else set())
     assert seen >= wanted | {"refused"} and len(sample) >= 8
     for orig in sample:
-        twin = _twin(orig, logs[orig.pk], monkeypatch)
+        twin = _twin(orig, logs[orig.pk])
         for name in FIELDS:
             assert getattr(twin, name) == getattr(orig, name), (orig.pk, name)
         assert _log_rows(twin) == _log_rows(orig), orig.pk
@@ -319,6 +356,38 @@ def test_bulk_rows_are_what_the_services_write(loaded, monkeypatch):
              r.decided_by_id, r.decided_at, r.decision_note)
             for r in EventRequest.objects.filter(event=orig).order_by("requested_at")
         ]  # fmt: skip
+
+
+def test_as_of_builds_the_year_up_to_that_day(db, monkeypatch):
+    """``--as-of 2028-02-29``: the history ends at noon of that day (local time), the live cases are
+    made then, the same seed and day give the same history, and the clock is given back."""
+    monkeypatch.setenv("LINLI_DEMO_PASSWORD", "a-demo-password-for-tests")
+    call_command("load_demo", scale=SMALL, verbosity=0, stdout=StringIO())
+    before = clock.today()
+    out = StringIO()
+    call_command("load_demo_events", "--events=200", "--as-of=2028-02-29", verbosity=0, stdout=out)
+    assert "as of 2028-02-29" in out.getvalue()
+    assert clock.today() == before  # the command's day does not leak into the process
+    noon = datetime(2028, 2, 29, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai
+    latest = Event.objects.order_by("-created_at").first()
+    assert latest is not None and noon <= latest.created_at < noon + timedelta(minutes=5)  # a live case
+    assert EventLog.objects.filter(at__gte=noon + timedelta(minutes=5)).count() == 0
+    first = Event.objects.order_by("created_at").first()
+    assert first is not None and first.created_at >= noon - timedelta(days=demo.DAYS + 1)
+    history = sorted(Event.objects.filter(created_at__lt=noon).values_list("token", flat=True))
+    moves = {m for m in EventLog.objects.values_list("move", flat=True)}
+    assert moves >= KINDS
+    # the same seed and day: the same history (the plans are pure)
+    again = demo.plan(command.sites(m.District.objects.get())[0], noon - timedelta(seconds=1), seed=2024, events=200)
+    assert sorted(p.token for p in again) == history
+
+
+@pytest.mark.parametrize("day", ["2027-02-29", "29.02.2028", "tomorrow"])
+def test_as_of_that_is_not_a_date_is_refused_in_both_languages(db, day):
+    with pytest.raises(CommandError) as info:
+        call_command("load_demo_events", f"--as-of={day}", verbosity=0, stdout=StringIO())
+    assert "YYYY-MM-DD" in str(info.value) and "日期" in str(info.value)
+    assert not Event.objects.exists()
 
 
 def test_demo_logins_have_work_waiting(loaded, client):

@@ -682,6 +682,7 @@ def test_extension_moves_both_deadlines(world: Any, gov: Any) -> None:
     assert event.log.get(move="extend").data["hours"] == 48
 
 
+@pytest.mark.dates
 def test_defer_and_backlog(world: Any, gov: Any) -> None:
     command = world.users["street_command"]
     a = at_step(world, gov, Step.DISPATCHED)
@@ -875,6 +876,7 @@ def test_escalation_resets_on_the_next_step(world: Any, gov: Any) -> None:
     assert event.escalation == 0 and event.step_due_at is not None and event.step_due_at > timezone.now()
 
 
+@pytest.mark.dates
 def test_escalate_skips_backlog_deferred_and_closed(world: Any, gov: Any) -> None:
     command = world.users["street_command"]
     backlog = at_step(world, gov, Step.HANDLING)

@@ -305,6 +305,7 @@ def test_double_submit_on_decide_is_409_and_one_decision(world: Any, gov: Any, c
     assert case.extension_count == 1
 
 
+@pytest.mark.dates
 def test_overdue_escalated_backlog_and_deferred_lists(world: Any, gov: Any, client_for: Any) -> None:
     late = ev.act(gov.cg_staff, dispatched(world), "accept")
     Event.objects.filter(pk=late.pk).update(step_due_at=timezone.now() - timedelta(hours=2))

@@ -416,6 +416,7 @@ def test_status_open_closed_through_the_loop(client: Any, o311: Any) -> None:
     assert "不归我们管" not in client.get(f"{BASE}requests/{e.pk}.json?extensions=true").content.decode()
 
 
+@pytest.mark.dates
 def test_filters(client: Any, o311: Any) -> None:
     a = _event(o311, "C0102")
     b = _event(o311, "C0101")

@@ -1,7 +1,9 @@
-"""``manage.py load_demo_consent [--seed N] [--if-empty]``: the consent story (issue 3) onto the demo
-district: 劳动三村's renovation project with its needs survey, home visits (the pilot building's
-support rising from 23 % to 100 %), sample flat, approved owners' ballot, notices and works, and an
-open lift ballot where ``demo-resident`` can vote. Needs ``load_demo`` first. See docs/demo.md."""
+"""``manage.py load_demo_consent [--seed N] [--as-of YYYY-MM-DD] [--if-empty]``: the consent story
+(issue 3) onto the demo district: 劳动三村's renovation project with its needs survey, home visits
+(the pilot building's support rising from 23 % to 100 %), sample flat, approved owners' ballot,
+notices and works, and an open lift ballot where ``demo-resident`` can vote. Needs ``load_demo``
+first. See docs/demo.md. The story's two years end today (``linli.core.clock``: the system date or
+``LINLI_AS_OF``), or at noon of ``--as-of``'s day."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from django.test.utils import override_settings
 from tqdm import tqdm
 
 from linli.consult import demo
+from linli.core import clock
 from linli.places import models as m
 from linli.renewal.models import Project
 
@@ -41,6 +44,13 @@ class Command(BaseCommand):
             "--if-empty",
             action="store_true",
             help="已有改造项目时什么也不做 / do nothing when a renovation project exists",
+        )
+        parser.add_argument(
+            "--as-of",
+            type=clock.parse_day,
+            default=None,
+            metavar="YYYY-MM-DD",
+            help="故事截止的日期(默认今天)/ the day the story runs up to (default: today, clock.today())",
         )
 
     def handle(self, *args: Any, **opts: Any) -> None:
@@ -69,7 +79,7 @@ class Command(BaseCommand):
         # DEBUG would keep the SQL of thousands of service calls in memory: not for a bulk load.
         try:
             with override_settings(DEBUG=False), transaction.atomic():
-                built = demo.build(seed=opts["seed"], bar=bar)
+                built = demo.build(seed=opts["seed"], bar=bar, as_of=opts["as_of"])
         except demo.NoDistrict as exc:
             raise CommandError(
                 "演示区不完整(没有劳动三村社区的小区和楼栋):请重新 `load_demo`。/ The demo district has no "

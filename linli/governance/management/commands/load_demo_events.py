@@ -1,6 +1,9 @@
-"""``manage.py load_demo_events [--seed N] [--events N] [--if-empty]``: a year of grid events on the
-demo district (issue 4), so that the command centre, the queues and the overdue list show a living
-street. Needs ``load_demo`` first. See docs/demo.md.
+"""``manage.py load_demo_events [--seed N] [--events N] [--as-of YYYY-MM-DD] [--if-empty]``: a year of
+grid events on the demo district (issue 4), so that the command centre, the queues and the overdue
+list show a living street. Needs ``load_demo`` first. See docs/demo.md.
+
+The year ends at the clock's now (``linli.core.clock``: the system time, or ``LINLI_AS_OF``), or at
+noon of ``--as-of``'s day (Asia/Shanghai); the same seed and ``--as-of`` always give the same history.
 
 1. ``services.events.ensure_catalogue`` (departments, a locality office per street, categories) and
    a few routing rules; users for the chain: two command-centre desks per street (``ev-cmd-…``),
@@ -418,6 +421,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--if-empty", action="store_true", help="已有事件时什么也不做 / do nothing when grid events exist"
         )
+        parser.add_argument(
+            "--as-of",
+            type=clock.parse_day,
+            default=None,
+            metavar="YYYY-MM-DD",
+            help="演示年截止的日期(默认今天)/ the day the demo year runs up to (default: today, clock.today())",
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         district = m.District.objects.order_by("path").first()
@@ -436,8 +446,8 @@ class Command(BaseCommand):
         if not 0 <= opts["events"] <= 200_000:
             raise CommandError("--events 须在 0 与 200000 之间 / --events must be in [0, 200000]")
         t0 = time.perf_counter()
-        now = clock.now().replace(microsecond=0)
-        with override_settings(DEBUG=False), transaction.atomic():
+        with clock.as_of(opts["as_of"]), override_settings(DEBUG=False), transaction.atomic():
+            now, day = clock.now().replace(microsecond=0), clock.today()
             svc.ensure_catalogue(district)
             rules = routing_rules(district)
             chain = Chain(district)
@@ -450,7 +460,9 @@ class Command(BaseCommand):
         counts["events"] += len(live)
         counts["open"] += len(live)
         self.stdout.write(
-            self.style.SUCCESS(f"网格事件已载入 / grid events loaded (seed {opts['seed']}) — {seconds:.1f} s")
+            self.style.SUCCESS(
+                f"网格事件已载入 / grid events loaded (seed {opts['seed']}, as of {day}) — {seconds:.1f} s"
+            )
         )
         for key, (zh, en) in LABELS.items():
             pad = " " * max(1, 10 - 2 * len(zh))

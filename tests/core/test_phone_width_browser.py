@@ -1,0 +1,297 @@
+"""Every page fits a 390 px phone with the real Chinese font, for every role.
+
+The demo district (``load_demo`` small, the consent story, a year of grid events, the demo logins)
+is opened in Debian's chromium at 390 × 844 by each demo login and by a visitor. For each role the
+test walks the links of the navigation, the breadcrumbs and the page itself (one page per kind of
+address: ``/places/building/12/`` and ``/places/building/13/`` are one kind), starting from the
+main pages of the demo (community, compound, building, grid, project, survey, visits, ballots,
+notice, events, queues, command centre, import, …). On each page, with every ``<details>`` closed
+and then opened:
+
+* ``document.documentElement.scrollWidth <= 390`` — nothing makes the page scroll sideways;
+* no text is squeezed to a character or two per line (a link in a row too narrow for it);
+* no text is cut off: every run of characters (``Range.getClientRects`` of each text node, i.e. the
+  boxes of the glyphs, not of their containers) lies inside the viewport or inside a scroll
+  container it can be scrolled to (a wide table in its ``.table-wrap``), and inside every ancestor
+  that hides overflow.
+
+Pages added later are picked up when a page links to them. The Chinese font must be installed
+(``tests/conftest.py`` fails a browser test without one; ``make browser`` installs fonts-noto-cjk).
+``LINLI_SCREENSHOTS=<dir>`` saves a full-page screenshot of each page that does not fit;
+``LINLI_WIDTH_ROLES=demo-street,visitor`` walks only those roles (while fixing a page).
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop in this thread
+
+import re
+from collections.abc import Iterable
+from io import StringIO
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from django.core.management import call_command
+
+from tests.conftest import CHROMIUM, cjk_fonts
+from tests.phone import CLIPPED, OPEN_DETAILS, PHONE, SETTLED, WIDE
+from tests.places.test_browser import ARGS
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "a-demo-password-for-browser-tests"
+# one demo login per role (demo-locality holds the same role as demo-dept, at the street's office)
+ROLES = ("demo-admin", "demo-street", "demo-community", "demo-grid", "demo-resident", "demo-operator", "demo-dept")
+MAX_PAGES = 45  # kinds of page per role (the demo has about 30)
+# Not pages: files, the API and its docs, Django's admin, language and sign-out forms, photos.
+NOT_PAGES = re.compile(
+    r"^/(api|admin|static|media|i18n|open311)/|/logout/|\.(xlsx|pdf|json|geojson|csv|png|jpg)$|/(photos?|pdf)/|/export"
+)
+
+LINKS = r"""() => Array.from(document.querySelectorAll('header nav a[href], nav.crumbs a[href], main a[href]'))
+  .filter(a => !a.hasAttribute('download') && !a.closest('.leaflet-container'))
+  .map(a => a.href)"""
+
+
+def kind(path: str) -> str:
+    """One kind of page: numbers in the path are ids."""
+    return re.sub(r"/\d+(?=/|$)", "/N", path)
+
+
+def main_pages() -> list[str]:
+    """The main pages of the loaded demo, whichever role may see them."""
+    from linli.consult.models import Ballot, Notice, Survey
+    from linli.governance.models import Event
+    from linli.places import models as m
+    from linli.renewal.models import Project
+
+    out = ["/", "/places/", "/accounts/me/", "/renewal/", "/renewal/catalogue/", "/renewal/p/", "/consult/ballots/"]
+    out += ["/governance/events/", "/governance/events/new/", "/governance/events/hotline/"]
+    out += ["/governance/queue/command/", "/governance/queue/department/", "/dashboard/"]
+    community = m.Community.objects.filter(name="劳动三村社区").first() or m.Community.objects.order_by("pk").first()
+    assert community is not None
+    district = m.District.objects.get()
+    out += [f"/places/district/{district.pk}/", f"/places/street/{community.street_id}/"]
+    out += [f"/places/community/{community.pk}/", f"/places/community/{community.pk}/import/"]
+    out += [f"/governance/community/{community.pk}/division/"]
+    compound = m.Compound.objects.filter(community=community).order_by("path").first()
+    building = m.Building.objects.filter(community=community).order_by("path").first()
+    grid = m.Grid.objects.filter(community=community).order_by("seq").first()
+    if compound:
+        out += [f"/places/compound/{compound.pk}/", f"/consult/ballots/compound/{compound.pk}/"]
+        out += [f"/consult/ballots/compound/{compound.pk}/new/"]
+    if building:
+        out.append(f"/places/building/{building.pk}/")
+    if grid:
+        out.append(f"/places/grid/{grid.pk}/")
+    for project in Project.objects.order_by("pk")[:2]:
+        out += [f"/renewal/{project.pk}/", f"/renewal/p/{project.pk}/", f"/consult/projects/{project.pk}/consensus/"]
+        out += [f"/consult/projects/{project.pk}/surveys/", f"/consult/projects/{project.pk}/visits/new/"]
+        out.append(f"/consult/notices/project/{project.pk}/new/")
+    out += [f"/consult/surveys/{pk}/" for pk in Survey.objects.order_by("pk").values_list("pk", flat=True)[:1]]
+    for ballot in Ballot.objects.order_by("pk"):
+        out.append(f"/consult/ballots/{ballot.pk}/")
+    for notice in Notice.objects.order_by("pk")[:2]:
+        out += [f"/consult/notices/{notice.pk}/", f"/consult/notices/{notice.pk}/public/"]
+    # events: one at each step, the one with the longest description, one escalated
+    events = Event.objects.order_by("pk")
+    chosen = {e.pk for e in (events.filter(step=step).last() for step in ("collected", "dispatched", "handling")) if e}
+    chosen |= {e.pk for e in (events.filter(escalation=2).first(), events.filter(step="evaluated").first()) if e}
+    out += [f"/governance/events/{pk}/" for pk in sorted(chosen)]
+    return out
+
+
+def _seen_ok(status: int, seed: bool) -> bool:
+    """A linked page must open; a main page tried for a role may be refused (it is measured too)."""
+    return status < 400 or (seed and status in (403, 404))
+
+
+def walk(page: Any, base: str, seeds: Iterable[str], who: str, shots: str | None) -> tuple[list[str], list[str]]:
+    """Open the seeds and every kind of page linked from them; returns (problems, kinds visited)."""
+    queue: list[tuple[str, bool]] = [(s, True) for s in seeds]
+    kinds: dict[str, str] = {}
+    problems: list[str] = []
+    while queue and len(kinds) < MAX_PAGES:
+        url, seed = queue.pop(0)
+        parts = urlsplit(url)
+        if parts.scheme not in ("", "http", "https") or (parts.netloc and parts.netloc != urlsplit(base).netloc):
+            continue  # tel:, mailto:, other sites
+        path = parts.path or "/"
+        if NOT_PAGES.search(path) or kind(path) in kinds:
+            continue
+        kinds[kind(path)] = path
+        response = page.goto(base + path + (f"?{parts.query}" if parts.query and not seed else ""))
+        status = response.status if response else 0
+        if not _seen_ok(status, seed):
+            problems.append(f"{who} {path}: HTTP {status} (linked from a page this role sees)")
+            continue
+        page.evaluate(SETTLED)  # charts and maps size themselves after load
+        for opened in (False, True):
+            if opened:
+                if not page.evaluate(OPEN_DETAILS):
+                    break
+                page.evaluate(SETTLED)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            wide = page.evaluate(WIDE) if width > PHONE["width"] else []
+            cut = page.evaluate(CLIPPED)
+            if width > PHONE["width"] or cut:
+                state = "details open" if opened else "as loaded"
+                problems.append(f"{who} {path} ({state}): {width} px wide {wide} clipped {cut}")
+                if shots:
+                    name = re.sub(r"\W+", "_", f"{who}{path}{'-open' if opened else ''}")
+                    page.screenshot(path=os.path.join(shots, f"{name}.png"), full_page=True)
+                break
+        if status < 400:
+            queue += [(href, False) for href in page.evaluate(LINKS)]
+    return problems, sorted(kinds)
+
+
+@pytest.fixture
+def demo_site(transactional_db, settings, monkeypatch):
+    settings.LINLI_MAP_TILE_URL = ""
+    monkeypatch.setenv("LINLI_DEMO_PASSWORD", PASSWORD)
+    out = StringIO()
+    call_command("load_demo", scale=0.02, verbosity=0, stdout=out)
+    call_command("load_demo_consent", verbosity=0, stdout=out)
+    call_command("load_demo_events", events=300, verbosity=0, stdout=out)
+    call_command("demo_logins", stdout=out)
+    return main_pages()
+
+
+def rendered_fonts(page: Any, selector: str) -> dict[str, int]:
+    """The fonts chromium really drew ``selector``'s text with (family → glyphs), through the
+    DevTools protocol: what is on the screen, not what the CSS asks for."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument")["root"]["nodeId"]
+    node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+    fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+    cdp.detach()
+    return {f["familyName"]: f["glyphCount"] for f in fonts}
+
+
+def visit_as(browser: Any, base: str, who: str, seeds: list[str], locale: str, errors: list[str]) -> Any:
+    """A phone of ``who`` (a demo login, or "visitor"), signed in, on the login page first."""
+    ctx = browser.new_context(viewport=PHONE, locale=locale)
+    page = ctx.new_page()
+    page.on("pageerror", lambda e: errors.append(f"{who} {page.url}: {e}"))
+    page.goto(base + "/accounts/login/")
+    if locale.startswith("zh"):
+        # the Chinese heading is drawn with the CJK font, not with boxes or a fallback's glyphs
+        fonts = rendered_fonts(page, "main h1")
+        assert any("CJK" in family for family in fonts), fonts
+    if who != "visitor":
+        page.fill("#id_username", who)
+        page.fill("#id_password", PASSWORD)
+        page.click("main button[type=submit]")
+        page.wait_for_url(f"{base}/**")
+        assert "/accounts/login/" not in page.url, who
+    return page
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Debian's chromium is not installed at {CHROMIUM}")
+def test_every_page_fits_a_390px_phone_for_every_role(live_server, demo_site):
+    from django.db import connection
+    from playwright.sync_api import sync_playwright
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the layout does not depend on the database: measured in the SQLite run")
+    assert cjk_fonts(), "fc-list :lang=zh is empty: install fonts-noto-cjk (make browser)"
+    base = live_server.url
+    shots = os.environ.get("LINLI_SCREENSHOTS")
+    public = ["/accounts/login/", *(s for s in demo_site if s.startswith("/renewal/p/") or s.endswith("/public/"))]
+    walks = [("visitor", public, "zh-CN"), *((who, demo_site, "zh-CN") for who in ROLES)]
+    walks.append(("demo-street", demo_site, "en-GB"))  # English words do not break like Chinese
+    only = [w for w in os.environ.get("LINLI_WIDTH_ROLES", "").split(",") if w]
+    problems: list[str] = []
+    errors: list[str] = []
+    visited: dict[str, list[str]] = {}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            for who, seeds, locale in walks:
+                if only and who not in only:
+                    continue
+                page = visit_as(browser, base, who, seeds, locale, errors)
+                if not locale.startswith("zh"):
+                    page.click("[data-testid=lang-switch]")
+                    page.wait_for_selector("html[lang=en]")
+                name = who if locale.startswith("zh") else f"{who} (English)"
+                found, visited[name] = walk(page, base, seeds, name, shots)
+                problems += found
+                page.context.close()
+        finally:
+            browser.close()
+    assert not problems, "\n".join(problems)
+    assert not errors, errors
+    if only:
+        return
+    # the walk really covered the product, role by role
+    assert len(visited["demo-community"]) >= 30, visited["demo-community"]
+    assert {"/dashboard/", "/governance/queue/command/", "/places/community/N/import/"} <= set(visited["demo-street"])
+    assert "/renewal/p/N/" in visited["visitor"] and "/accounts/login/" in visited["visitor"]
+    assert len(visited["demo-street (English)"]) >= 30
+
+
+CASES = [
+    # (HTML, what the checks must say: "" = fits)
+    ('<div style="width:6rem;overflow:hidden;white-space:nowrap">很长很长很长很长的小区名称</div>', "cut by div"),
+    (
+        '<div style="width:6rem;overflow:hidden;text-overflow:ellipsis;white-space:nowrap">劳动三村小区1栋2单元</div>',
+        "cut by",
+    ),
+    ('<div style="height:1.2em;overflow:hidden">第一行<br>第二行被截掉</div>', "cut by div"),
+    ('<p style="position:relative;left:300px">跑到屏幕外面去了</p>', "outside the screen"),
+    ('<nav style="display:flex;width:4rem"><a href="#">地点管理</a><a href="#">改造项目</a></nav>', "squeezed"),
+    (
+        '<div style="overflow-x:auto"><table style="white-space:nowrap"><tr><td>'
+        + "很宽的表格" * 30
+        + "</td></tr></table></div>",
+        "",
+    ),
+    (
+        '<span style="position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)" class="sr-only">'
+        "只给屏幕阅读器的说明文字</span>",
+        "",
+    ),
+    (
+        '<details><summary>展开</summary><div style="width:3rem;overflow:hidden;white-space:nowrap">'
+        "藏起来的长文字很长</div></details>",
+        "",
+    ),
+    ("<p>劳动三村社区的普通段落,文字在手机上自动换行,一个字也不会被截掉。</p>", ""),
+    ('<p style="width:10rem">一行写不下的链接:<a href="#">公开页面</a></p>', ""),  # wraps at the line's end
+]
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Debian's chromium is not installed at {CHROMIUM}")
+def test_the_checks_see_cut_squeezed_and_offscreen_text_and_allow_what_scrolls():
+    """The measuring itself: each broken snippet is caught, each sound one passes (the checks can fail)."""
+    from playwright.sync_api import sync_playwright
+
+    assert cjk_fonts(), "fc-list :lang=zh is empty: install fonts-noto-cjk (make browser)"
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(viewport=PHONE, locale="zh-CN")
+            for html, expected in CASES:
+                page.set_content(
+                    '<html lang="zh-Hans"><body style="margin:0;font-family:\'Noto Sans CJK SC\'">'
+                    f"<main>{html}</main></body></html>"
+                )
+                page.evaluate(SETTLED)
+                said = " ".join(page.evaluate(CLIPPED))
+                if page.evaluate("document.documentElement.scrollWidth") > PHONE["width"]:
+                    said += " wider than the phone"
+                if expected:
+                    assert expected in said, (html, said)
+                else:
+                    assert said == "", (html, said)
+            page.set_content("<main>" + CASES[7][0] + "</main>")
+            assert page.evaluate(OPEN_DETAILS) == 1 and page.evaluate(CLIPPED)  # opened, the cut text is seen
+        finally:
+            browser.close()
