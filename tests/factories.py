@@ -109,3 +109,27 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"user{n}")
     password = factory.django.Password("a-long-test-password")
+
+
+def owner_account(user: User, person: m.Person, by: User | None = None) -> object:
+    """Make ``user`` the verified voting account of ``person`` (as a worker's in-person check would,
+    without going through it: for tests of what a verified owner may do). Issue 8: a ``resident``
+    grant alone gives no vote."""
+    from linli.accounts.models import OwnerAccount
+    from linli.accounts.permissions import forget_grants
+    from linli.core import clock
+
+    row, _ = OwnerAccount.objects.get_or_create(
+        user=user,
+        person=person,
+        revoked_at=None,
+        defaults={
+            "method": OwnerAccount.Method.IN_PERSON,
+            "verified_at": clock.now(),
+            "verified_by": by,
+            "document_kind": OwnerAccount.Document.ID_CARD,
+            "document_masked": person.id_number_masked,
+        },
+    )
+    forget_grants(user)
+    return row

@@ -22,6 +22,11 @@ class ConsultConfig(AppConfig):
             fn = getattr(module, "panel", None)
             if fn is not None:
                 panels.register(fn)
+        # Imports may not change what an open ballot counts (places never imports consult).
+        from linli.consult.import_guard import frozen_rolls
+        from linli.places.guards import register_import_guard
+
+        register_import_guard(frozen_rolls)
 
 
 def _exists(name: str) -> bool:

@@ -38,5 +38,15 @@ def decrypt(token: str) -> str:
         raise RuntimeError("personal data cannot be decrypted with the configured LINLI_FIELD_KEYS") from exc
 
 
+def encrypt_bytes(data: bytes) -> bytes:
+    """A Fernet token of ``data`` (e.g. an uploaded roster waiting for confirmation)."""
+    return _fernet().encrypt(data) if data else b""
+
+
+def decrypt_bytes(token: bytes) -> bytes:
+    """The bytes of a token from ``encrypt_bytes``; raises ``InvalidToken`` if it was altered."""
+    return _fernet().decrypt(bytes(token)) if token else b""
+
+
 def lookup_hash(value: str) -> str:
     return hmac.new(_hash_key(), value.encode(), hashlib.sha256).hexdigest() if value else ""

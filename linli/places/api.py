@@ -1,23 +1,29 @@
-"""/api/v1/ for the place tree and rosters. Read-only here (writes come through imports, the
-admin and later issues' services); every queryset passes through the one permission check."""
+"""/api/v1/ for the place tree and rosters. Read-only here, except imports (``/imports/``: upload →
+preview → confirm or cancel, through ``linli.places.services``); every queryset passes through the
+one permission check."""
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.db.models import Count, Q, QuerySet
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
-from linli.accounts.permissions import scoped
+from linli.accounts.permissions import get_or_404, scoped
 from linli.accounts.roles import Action
 from linli.accounts.services import reveal
+from linli.core import clock
 from linli.core.api import int_param
+from linli.core.errors import LinliError
 from linli.places import models as m
+from linli.places import services as import_services
 
 # --- serializers ----------------------------------------------------------------------------------
 
@@ -287,6 +293,154 @@ class PersonViewSet(ScopedViewSet):
         return Response({"field": data.validated_data["field"], "value": value})
 
 
+# --- imports: upload → preview → confirm or cancel --------------------------------------------------
+
+
+class ImportPreviewSerializer(serializers.ModelSerializer[m.ImportPreview]):
+    """A stored preview: the plan lists what would be created, changed (old → new) and removed,
+    with personal data masked; ``conflicts`` are the doubts about people a worker must decide."""
+
+    created_by = serializers.CharField(source="created_by.username", read_only=True)
+    decided_by = serializers.CharField(source="decided_by.username", read_only=True, default=None)
+    status = serializers.SerializerMethodField()
+
+    class Meta:
+        model = m.ImportPreview
+        fields: ClassVar = [
+            "id",
+            "kind",
+            "community",
+            "filename",
+            "size",
+            "sha256",
+            "status",
+            "created_by",
+            "created_at",
+            "expires_at",
+            "decided_by",
+            "decided_at",
+            "plan",
+            "resolutions",
+            "log",
+            "result",
+        ]
+
+    def get_status(self, obj: m.ImportPreview) -> str:
+        """pending, applied, cancelled or expired (a pending preview past ``expires_at`` is expired)."""
+        if obj.status == m.ImportPreview.Status.PENDING and obj.expires_at <= clock.now():
+            return str(m.ImportPreview.Status.EXPIRED)
+        return str(obj.status)
+
+
+class ImportUploadSerializer(serializers.Serializer[Any]):
+    community = serializers.IntegerField(help_text="the community whose rows the file holds (EDIT needed)")
+    kind = serializers.ChoiceField(choices=["roster", "boundaries"], default="roster")
+    file = serializers.FileField(help_text=".xlsx or .csv roster, or a .geojson FeatureCollection")
+    encoding = serializers.ChoiceField(choices=["", "utf-8", "gb18030"], default="", required=False)
+
+
+class ImportResolveSerializer(serializers.Serializer[Any]):
+    decisions = serializers.DictField(
+        child=serializers.ChoiceField(choices=["rename", "separate", "stop"]),
+        help_text='conflict id → decision, e.g. {"c1": "rename"}; "stop" cancels the preview',
+    )
+
+
+_IMPORT_REFUSED = inline_serializer(
+    "ImportRefused",
+    {
+        "errors": serializers.ListField(child=serializers.DictField()),
+        "preview": serializers.DictField(help_text="what the rows without problems would do (nothing is stored)"),
+    },
+)
+_ERRORS = inline_serializer("ImportErrors", {"errors": serializers.ListField(child=serializers.DictField())})
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[OpenApiParameter("community", int, description="only previews of this community")])
+)
+class ImportPreviewViewSet(viewsets.ReadOnlyModelViewSet):
+    """Roster and boundary imports in two steps: ``POST /imports/`` uploads a file and answers the
+    full preview (nothing else is written); ``POST /imports/{id}/confirm/`` applies it, all or
+    nothing; ``POST /imports/{id}/cancel/`` drops it. Visible to users who may EDIT the community."""
+
+    serializer_class = ImportPreviewSerializer
+    parser_classes = (MultiPartParser, FormParser, JSONParser)
+
+    def get_queryset(self) -> QuerySet[m.ImportPreview]:
+        qs = scoped(self.request.user, Action.EDIT, m.ImportPreview.objects.all())
+        community = int_param(self.request, "community")
+        if community is not None:
+            qs = qs.filter(community_id=community)
+        return qs.select_related("created_by", "decided_by").order_by("-created_at")
+
+    @extend_schema(
+        request={"multipart/form-data": ImportUploadSerializer},
+        responses={201: ImportPreviewSerializer, 400: _IMPORT_REFUSED, 413: _ERRORS},
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Upload: check the whole file and store its preview. A file with any problem answers 400
+        with every problem (row, column) and the plan of its good rows; nothing is stored then."""
+        data = ImportUploadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        upload = v["file"]
+        if upload.size is not None and upload.size > settings.LINLI_MAX_UPLOAD_BYTES:
+            mb = settings.LINLI_MAX_UPLOAD_BYTES // (1024 * 1024)
+            raise LinliError.one(
+                "too_large",
+                f"上传内容过大(上限 {mb} MB),请拆分后再上传。",
+                f"The upload is too large (limit {mb} MB); split it and try again.",
+                status=413,
+            )
+        community = get_or_404(request.user, Action.EDIT, m.Community, pk=v["community"])
+        if v["kind"] == "boundaries":
+            preview = import_services.preview_boundaries(
+                request.user, upload.read(), upload.name or "boundaries.geojson", community=community
+            )
+        else:
+            preview = import_services.preview_roster(
+                request.user,
+                upload,
+                upload.name or "upload.xlsx",
+                encoding=v.get("encoding") or None,
+                community=community,
+            )
+        preview = self.get_queryset().get(pk=preview.pk)
+        return Response(ImportPreviewSerializer(preview).data, status=201)
+
+    @extend_schema(
+        request=ImportResolveSerializer, responses={200: ImportPreviewSerializer, 400: _ERRORS, 409: _ERRORS}
+    )
+    @action(detail=True, methods=["post"])
+    def resolve(self, request: Request, pk: str | None = None) -> Response:
+        """Decide conflicts about people: "rename" (the same person: take the file's name),
+        "separate" (different people: add a new owner) or "stop" (cancel: fix the file)."""
+        preview = self.get_object()
+        data = ImportResolveSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        import_services.resolve_conflicts(request.user, preview, dict(data.validated_data["decisions"]))
+        return Response(ImportPreviewSerializer(self.get_queryset().get(pk=preview.pk)).data)
+
+    @extend_schema(request=None, responses={200: ImportPreviewSerializer, 409: _ERRORS, 503: _ERRORS})
+    @action(detail=True, methods=["post"])
+    def confirm(self, request: Request, pk: str | None = None) -> Response:
+        """Apply the preview in one transaction. 409 (nothing written) if it was applied,
+        cancelled or expired, if the file or the data it was made from changed since, or if a
+        conflict is undecided; of two simultaneous confirmations exactly one applies."""
+        preview = self.get_object()
+        import_services.apply_preview(request.user, preview)
+        return Response(ImportPreviewSerializer(self.get_queryset().get(pk=preview.pk)).data)
+
+    @extend_schema(request=None, responses={200: ImportPreviewSerializer, 409: _ERRORS})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str | None = None) -> Response:
+        """Drop the preview: only its status changes."""
+        preview = self.get_object()
+        import_services.cancel_preview(request.user, preview)
+        return Response(ImportPreviewSerializer(self.get_queryset().get(pk=preview.pk)).data)
+
+
 def register(router: DefaultRouter) -> None:
     router.register("districts", DistrictViewSet, basename="district")
     router.register("streets", StreetViewSet, basename="street")
@@ -300,3 +454,4 @@ def register(router: DefaultRouter) -> None:
     router.register("ownerships", OwnershipViewSet, basename="ownership")
     router.register("residents", ResidentViewSet, basename="resident")
     router.register("people", PersonViewSet, basename="person")
+    router.register("imports", ImportPreviewViewSet, basename="import")

@@ -35,6 +35,13 @@ MAX_ROWS = 100_000  # per sheet; a bigger roster is split by community (and read
 LAT_RANGE = (3.0, 54.0)
 LON_RANGE = (73.0, 136.0)
 
+# The template's example rows carry this marker in every code and personal-data cell. No real code
+# (digits, letters, '-') or ID number can contain it, so an example row can never match real data,
+# and a file that still holds one is refused with that reason (``example_row``).
+EXAMPLE_MARK = "示例EXAMPLE"
+_EXAMPLE_RE = re.compile(r"示例|example", re.IGNORECASE)
+_EXAMPLE_TYPES = frozenset({"code", "community", "id_number", "phone"})
+
 _CODE_RE = re.compile(r"^[0-9A-Za-z\-]{1,20}$")
 _COMMUNITY_RE = re.compile(r"^[0-9A-Za-z\-/]{1,80}$")
 _LANDLINE_RE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
@@ -102,7 +109,7 @@ _COMMUNITY = Column(
     "community",
     True,
     aliases=("社区代码",),
-    example="500107001001",
+    example=f"{EXAMPLE_MARK}-社区",
     note_zh="12 位统计区划代码(区县 6 位 + 街道 3 位 + 社区 3 位),或路径 500107/001/001",
     note_en="12-digit statistical code (district 6 + street 3 + community 3), or the path 500107/001/001",
 )
@@ -112,7 +119,7 @@ _COMPOUND = Column(
     "code",
     True,
     aliases=("小区代码",),
-    example="0001",
+    example=f"{EXAMPLE_MARK}-小区",
     note_zh="社区内唯一,1–20 位字母、数字或 -;请设为文本格式以保留前导 0",
     note_en="unique in the community; 1-20 letters, digits or '-'; keep the cell as text so leading zeros survive",
 )
@@ -122,7 +129,7 @@ _BUILDING = Column(
     "code",
     True,
     aliases=("楼栋代码", "楼号"),
-    example="01",
+    example=f"{EXAMPLE_MARK}-楼栋",
     note_zh="小区内唯一,设为文本格式",
     note_en="unique in the compound; keep as text",
 )
@@ -130,10 +137,17 @@ _BUILDING = Column(
 BUILDING_COLUMNS: tuple[Column, ...] = (
     _COMMUNITY,
     _COMPOUND,
-    Column("compound_name", "小区名称", "text", True, aliases=("小区",), example="劳动三村小区"),
+    Column(
+        "compound_name",
+        "小区名称",
+        "text",
+        True,
+        aliases=("小区",),
+        example="示例小区(导入前删除本行) example compound",
+    ),
     Column("compound_build_year", "小区建成年份", "int", lo=1900, hi=2100, example=1958),
     _BUILDING,
-    Column("building_name", "楼栋名称", "text", True, aliases=("楼栋",), example="1栋"),
+    Column("building_name", "楼栋名称", "text", True, aliases=("楼栋",), example="示例楼 example building"),
     Column("storeys", "层数", "int", True, lo=1, hi=120, aliases=("楼层数", "总层数"), example=6),
     Column(
         "building_kind",
@@ -209,7 +223,9 @@ DWELLING_COLUMNS: tuple[Column, ...] = (
         note_zh="空白为住宅",
         note_en="blank = residential",
     ),
-    Column("owner_name", "产权人", "text", aliases=("产权人姓名", "业主", "业主姓名"), example="张三"),
+    Column(
+        "owner_name", "产权人", "text", aliases=("产权人姓名", "业主", "业主姓名"), example="示例业主 example owner"
+    ),
     Column(
         "owner_kind",
         "产权人类型",
@@ -224,11 +240,11 @@ DWELLING_COLUMNS: tuple[Column, ...] = (
         "产权人身份证号",
         "id_number",
         aliases=("身份证号", "证件号", "身份证号码"),
-        example="110101199003070011",
+        example=f"{EXAMPLE_MARK}-身份证号",
         note_zh="18 位,校验位按 GB 11643;设为文本格式;同一证件号为同一人",
         note_en="18 characters, GB 11643 checksum; keep as text; one ID number = one person",
     ),
-    Column("owner_phone", "产权人电话", "phone", aliases=("联系电话", "电话", "手机"), example="13800138000"),
+    Column("owner_phone", "产权人电话", "phone", aliases=("联系电话", "电话", "手机"), example=f"{EXAMPLE_MARK}-电话"),
     Column(
         "share",
         "产权份额",
@@ -350,12 +366,43 @@ class DwellingRow:
         return bool(self.owner_name or self.owner_id_number or self.owner_kind == "developer")
 
 
+@dataclass(slots=True)
+class PartialRow:
+    """A row with a cell problem whose codes could still be read: it is never written, but it takes
+    part in every check across rows (duplicates, unknown buildings, floor above the storeys, the
+    community's scope), so that all problems of a file come in one round."""
+
+    row: int
+    kind: str  # buildings | dwellings
+    community_code: str
+    compound_code: str
+    building_code: str
+    unit: str = ""
+    number: str = ""
+    floor: int | None = None
+    storeys: int | None = None
+
+    @property
+    def building_key(self) -> tuple[str, str, str]:
+        return (self.community_code, self.compound_code, self.building_code)
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        if self.kind == "buildings":
+            return self.building_key
+        return (*self.building_key, self.unit, self.number)
+
+
 @dataclass
 class Roster:
     buildings: list[BuildingRow] = field(default_factory=list)
     dwellings: list[DwellingRow] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     labels: dict[str, str] = field(default_factory=dict)  # kind → sheet title as found in the file
+    partial: list[PartialRow] = field(default_factory=list)  # rows with cell problems, for the checks
+
+    def partial_of(self, kind: str) -> list[PartialRow]:
+        return [p for p in self.partial if p.kind == kind]
 
 
 class Problems:
@@ -790,6 +837,7 @@ def _read_sheet(
     labels = {col.key: prefix + col.header for _, col in positions}
     present = {col.key for _, col in positions}
     absent = [c for c in spec.columns if c.key not in present]
+    marked = [(i, col) for i, col in positions if col.type in _EXAMPLE_TYPES]  # where an example shows
     make = _make_building if spec is BUILDINGS else _make_dwelling
     out: list[Any] = roster.buildings if spec is BUILDINGS else roster.dwellings
     count = 0
@@ -807,23 +855,87 @@ def _read_sheet(
                 )
             )
             return
-        values: dict[str, Any] = {c.key: None for c in absent}
-        bad = False
         width = len(row)
+        example = _example_column(marked, row, width)
+        if example is not None:
+            problems.add(
+                Problem(
+                    "example_row",
+                    f"这是模板的示例行,请删除此行(示例行标有“{EXAMPLE_MARK}”)。",
+                    f"This is the template's example row; delete it (example rows are marked {EXAMPLE_MARK}).",
+                    row=n,
+                    column=labels[example.key],
+                )
+            )
+            continue
+        values: dict[str, Any] = {c.key: None for c in absent}
+        bad_keys: set[str] = set()
         for i, col in positions:
             try:
                 values[col.key] = parse_cell(col, row[i] if i < width else None)
             except CellError as err:
                 problems.add(Problem("value", err.zh, err.en, row=n, column=labels[col.key]))
-                bad = True
-        if not bad:
+                values[col.key] = None
+                bad_keys.add(col.key)
+        if not bad_keys:
             record, row_problems = make(n, values, labels)
             if row_problems:
                 problems.extend(row_problems)
+                partial = _partial(spec, n, values)
+                if partial is not None:
+                    roster.partial.append(partial)
             else:
                 out.append(record)
+        else:
+            # The row is not imported, but its other checks still run now, not in a second round.
+            _, row_problems = make(n, values, labels)
+            problems.extend(p for p in row_problems if not (p.column and _column_key(p.column) in bad_keys))
+            partial = _partial(spec, n, values)
+            if partial is not None:
+                roster.partial.append(partial)
         if progress is not None and count % 1000 == 0:
             progress(count)
+
+
+def _example_column(marked: list[tuple[int, Column]], row: tuple[Any, ...], width: int) -> Column | None:
+    """The first code or personal-data column of ``row`` holding the template's example marker."""
+    for i, col in marked:
+        if i < width:
+            value = row[i]
+            if isinstance(value, str) and _EXAMPLE_RE.search(value):
+                return col
+    return None
+
+
+def _column_key(label: str) -> str:
+    """The column key at the end of a label such as "房屋 dwellings · 面积 area"."""
+    return label.rsplit(" ", 1)[-1]
+
+
+_KEYS = {
+    "buildings": ("community_code", "compound_code", "building_code"),
+    "dwellings": ("community_code", "compound_code", "building_code", "unit", "number"),
+}
+
+
+def _partial(spec: SheetSpec, n: int, v: dict[str, Any]) -> PartialRow | None:
+    """A row that is not imported but whose codes were read: kept for the checks across rows."""
+    if any(v.get(k) is None for k in _KEYS[spec.kind]):
+        return None
+    if spec is BUILDINGS:
+        return PartialRow(
+            n, "buildings", v["community_code"], v["compound_code"], v["building_code"], storeys=v["storeys"]
+        )
+    return PartialRow(
+        n,
+        "dwellings",
+        v["community_code"],
+        v["compound_code"],
+        v["building_code"],
+        unit=v["unit"],
+        number=v["number"],
+        floor=v["floor"],
+    )
 
 
 def _make_building(n: int, v: dict[str, Any], labels: dict[str, str]) -> tuple[BuildingRow, list[Problem]]:
@@ -912,9 +1024,10 @@ def _make_dwelling(n: int, v: dict[str, Any], labels: dict[str, str]) -> tuple[D
 def _check_duplicates(roster: Roster, problems: Problems) -> None:
     b_label = roster.labels.get("buildings", "")
     d_label = roster.labels.get("dwellings", "")
-    seen_b: dict[tuple[str, str, str], BuildingRow] = {}
+    seen_b: dict[tuple[str, ...], BuildingRow | PartialRow] = {}
     compounds: dict[tuple[str, str], BuildingRow] = {}
-    for b in roster.buildings:
+    all_b: list[BuildingRow | PartialRow] = [*roster.buildings, *roster.partial_of("buildings")]
+    for b in sorted(all_b, key=lambda x: x.row):
         first = seen_b.setdefault(b.key, b)
         if first is not b:
             problems.add(
@@ -928,6 +1041,8 @@ def _check_duplicates(roster: Roster, problems: Problems) -> None:
                     column=b_label or None,
                 )
             )
+        if isinstance(b, PartialRow):
+            continue
         c = compounds.setdefault((b.community_code, b.compound_code), b)
         if c is not b and (
             c.compound_name != b.compound_name
@@ -946,9 +1061,10 @@ def _check_duplicates(roster: Roster, problems: Problems) -> None:
                     column=b_label or None,
                 )
             )
-    seen_d: dict[tuple[str, str, str, str, str], int] = {}
+    seen_d: dict[tuple[str, ...], int] = {}
     people: dict[str, tuple[str, int]] = {}
-    for d in roster.dwellings:
+    all_d: list[DwellingRow | PartialRow] = [*roster.dwellings, *roster.partial_of("dwellings")]
+    for d in sorted(all_d, key=lambda x: x.row):
         first_row = seen_d.setdefault(d.key, d.row)
         if first_row != d.row:
             problems.add(
@@ -960,6 +1076,8 @@ def _check_duplicates(roster: Roster, problems: Problems) -> None:
                     column=d_label or None,
                 )
             )
+        if isinstance(d, PartialRow):
+            continue
         if d.owner_id_number:
             name, row = people.setdefault(d.owner_id_number, (d.owner_name, d.row))
             if name != d.owner_name:
@@ -1170,9 +1288,14 @@ def write_template(target: str | IO[bytes]) -> None:
     lines: list[tuple[str, ...]] = [
         ("邻里 房屋台账导入模板", "Linli roster import template"),
         (
-            "“楼栋 buildings”表每行一栋楼;“房屋 dwellings”表每行一套房屋。第 2 行是示例,导入前请删除或改写。",
-            "One building per row in “楼栋 buildings”, one dwelling per row in “房屋 dwellings”. Row 2 is an "
-            "example: delete or overwrite it.",
+            "“楼栋 buildings”表每行一栋楼;“房屋 dwellings”表每行一套房屋。",
+            "One building per row in “楼栋 buildings”, one dwelling per row in “房屋 dwellings”.",
+        ),
+        (
+            f"第 2 行是示例,编码和证件号都标有“{EXAMPLE_MARK}”,不可能与真实数据相符:导入前请删除此行;"
+            "仍含示例行的文件会被整份拒绝。",
+            f"Row 2 is an example: its codes and ID number are marked “{EXAMPLE_MARK}” and can never match "
+            "real data. Delete it before importing; a file that still holds it is refused.",
         ),
         (
             "黄色表头为必填列。列名可以只写中文或只写英文。也可分别保存为 CSV UTF-8 文件导入。",
@@ -1183,6 +1306,13 @@ def write_template(target: str | IO[bytes]) -> None:
             "整份文件一起检查:任何一行有错,整份文件不导入,并按行号列出所有问题。重复导入同一编码会更新而不是新增。",
             "The whole file is checked at once: any error rejects the whole file, with every problem listed by "
             "row. Importing the same codes again updates instead of adding.",
+        ),
+        (
+            "上传后先显示预览:将新增、修改(逐项旧值 → 新值)和删除的内容;确认后才写入。"
+            "文件不会改动任何人的姓名,也不会合并两个人:证件号与姓名不符时须由工作人员逐一确认。",
+            "An upload first shows a preview of what would be created, changed (old → new, field by field) "
+            "and removed; nothing is written until it is confirmed. A file never renames or merges people: "
+            "an ID number with a different name must be decided by a worker, one by one.",
         ),
         (
             "面积按不动产登记面积,无则实测面积,再无则合同面积(最高法建筑物区分所有权解释第 8 条)。",
@@ -1223,7 +1353,7 @@ def write_template(target: str | IO[bytes]) -> None:
         for c, value in enumerate(line, start=1):
             cell = ws.cell(row=r, column=c, value=value)
             cell.alignment = Alignment(wrap_text=True, vertical="top")
-            if r in {1, 8}:
+            if r == 1 or (line and line[0] == "表 sheet"):
                 cell.font = bold
     for letter, width in zip("ABCDEF", (40, 28, 16, 12, 50, 50), strict=True):
         ws.column_dimensions[letter].width = width

@@ -420,3 +420,61 @@ PLACE_MODELS: dict[str, type[models.Model]] = {
     "grid": Grid,
     "dwelling": Dwelling,
 }
+
+
+class ImportPreview(models.Model):
+    """An uploaded roster or boundary file waiting to be confirmed (issue 8: imports are two steps).
+
+    Uploading writes nothing but this row: the file (encrypted at rest: a roster holds ID numbers in
+    clear), its sha256, a fingerprint of the database rows the plan was computed from, and the plan
+    itself (masked: what would be created, changed old → new, and removed, with counts). Confirming
+    applies the plan only if the file's digest and the fingerprint are unchanged
+    (``linli.places.services.apply_preview``). The file's bytes are wiped once the preview is decided.
+    """
+
+    class Kind(models.TextChoices):
+        ROSTER = "roster", _("roster")
+        BOUNDARIES = "boundaries", _("boundaries")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting for confirmation")
+        APPLIED = "applied", _("applied")
+        CANCELLED = "cancelled", _("cancelled")
+        EXPIRED = "expired", _("expired")
+
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    community = models.ForeignKey(
+        Community, on_delete=models.PROTECT, null=True, blank=True, related_name="import_previews"
+    )
+    # The community's path (or the deepest path shared by every place the file touches): the scope.
+    path = models.CharField(max_length=120, db_index=True, editable=False)
+    filename = models.CharField(_("file name"), max_length=200)
+    encoding = models.CharField(max_length=20, blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, editable=False)
+    data = models.BinaryField(editable=False, default=b"")  # Fernet token of the file; b"" once decided
+    fingerprint = models.CharField(max_length=64, editable=False)
+    plan = models.JSONField(default=dict, editable=False)
+    plan_digest = models.CharField(max_length=64, editable=False)
+    resolutions = models.JSONField(default=dict, editable=False)  # conflict id → choice
+    log = models.JSONField(default=list, editable=False)  # the decisions taken on this preview
+    result = models.JSONField(null=True, blank=True, editable=False)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"), db_index=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    scope: ClassVar[Scope] = Scope.of(path="path")
+
+    class Meta:
+        verbose_name = _("import preview")
+        verbose_name_plural = _("import previews")
+        ordering: ClassVar = ["-created_at"]
+        indexes: ClassVar = [models.Index(fields=["community", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.get_status_display()})"

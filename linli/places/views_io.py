@@ -1,7 +1,9 @@
-"""Pages for getting lists in and out: a community's roster import, the template, .xlsx exports.
+"""Pages for getting lists in and out: a community's roster import (upload → preview → confirm or
+cancel), the template, .xlsx exports.
 
-Import needs EDIT on the community and export needs EXPORT on the place (both through
-``get_or_404``: outside the user's scope → 404, visible but not allowed → 403); the exported rows
+Import needs EDIT on the community (a preview: EDIT on its community, whoever uploaded it) and
+export needs EXPORT on the place (both through ``get_or_404``: outside the user's scope → 404,
+visible but not allowed → 403); the exported rows
 are filtered again with ``scoped``. Exports carry personal data only masked, and exporting
 residents is logged (AccessLog ``export``).
 """
@@ -13,23 +15,26 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Model, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from linli.accounts.models import AccessLog
 from linli.accounts.permissions import authorize, get_or_404, scoped
 from linli.accounts.roles import Action
 from linli.accounts.services import log_access, place_path
+from linli.core import clock
 from linli.core.errors import LinliError
 from linli.core.exports import XLSX, xlsx_response
 from linli.core.middleware import error_response
-from linli.places import importing, services
+from linli.places import importing, queries_import, services
 from linli.places import models as m
 
 EXPORT_KINDS: dict[str, type[Model]] = {
@@ -53,22 +58,36 @@ def _too_large() -> LinliError:
     )
 
 
+def _see_other(url: str) -> HttpResponse:
+    """303 See Other: after a POST the browser (and htmx) follows with a GET."""
+    return HttpResponseRedirect(url, status=303)
+
+
+def _crumbs(community: m.Community | None, last: str, import_url: bool = False) -> list[dict[str, Any]]:
+    crumbs: list[dict[str, Any]] = [{"name": _("Home"), "url": reverse("places:home")}]
+    if community is not None:
+        crumbs.append({"name": community.name, "url": reverse("places:community", args=[community.pk])})
+        if import_url:
+            crumbs.append({"name": _("Import"), "url": reverse("places:io_import", args=[community.pk])})
+    crumbs.append({"name": last, "url": None})
+    return crumbs
+
+
 @login_required
 @never_cache
 @require_http_methods(["GET", "POST"])
 def import_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """Upload a roster or boundary file: a clean file becomes a preview (nothing written yet) and
+    the browser goes to it; a file with problems is shown here with every problem at once."""
     community = get_or_404(request.user, Action.EDIT, m.Community, pk=pk)
     ctx: dict[str, Any] = {
         "community": community,
-        "result": None,
         "problems": [],
-        "boundaries": None,
+        "plan": None,
+        "previews": queries_import.recent_previews(request.user, community),
         "max_mb": settings.LINLI_MAX_UPLOAD_BYTES // (1024 * 1024),
-        "crumbs": [
-            {"name": _("Home"), "url": reverse("places:home")},
-            {"name": community.name, "url": reverse("places:community", args=[community.pk])},
-            {"name": _("Import"), "url": None},
-        ],
+        "hours": settings.LINLI_IMPORT_PREVIEW_HOURS,
+        "crumbs": _crumbs(community, _("Import")),
         "exports": [(what, reverse("places:io_export", args=["community", community.pk, what])) for what in EXPORTS],
     }
     status = 200
@@ -82,16 +101,124 @@ def import_page(request: HttpRequest, pk: int) -> HttpResponse:
             if upload.size is not None and upload.size > settings.LINLI_MAX_UPLOAD_BYTES:
                 return error_response(request, _too_large())
             if what == "boundaries":
-                ctx["boundaries"] = services.import_boundaries(request.user, upload.read())
+                preview = services.preview_boundaries(
+                    request.user, upload.read(), upload.name or "boundaries.geojson", community=community
+                )
             else:
-                ctx["result"] = services.import_roster(
+                preview = services.preview_roster(
                     request.user, upload, upload.name or "upload.xlsx", encoding=encoding, community=community
                 )
         except LinliError as exc:
             ctx["problems"] = exc.problems
+            ctx["plan"] = queries_import.plan_view(getattr(exc, "plan", None))
             ctx["filename"] = getattr(upload, "name", "")
+            ctx["what"] = what
             status = exc.status
+        else:
+            return _see_other(reverse("places:io_preview", args=[preview.pk]))
     return render(request, "places/import.html", ctx, status=status)
+
+
+def _preview_ctx(request: HttpRequest, preview: m.ImportPreview) -> dict[str, Any]:
+    plan = queries_import.plan_view(preview.plan)
+    conflicts = queries_import.conflict_rows(preview)
+    now = clock.now()
+    pending = preview.status == m.ImportPreview.Status.PENDING and preview.expires_at > now
+    return {
+        "preview": preview,
+        "community": preview.community,
+        "plan": plan,
+        "conflicts": conflicts,
+        "open_conflicts": [c for c in conflicts if c["decision"] not in c["choices"]],
+        "pending": pending,
+        "expired": preview.status == m.ImportPreview.Status.EXPIRED
+        or (preview.status == m.ImportPreview.Status.PENDING and not pending),
+        "result": queries_import.result_rows(preview.result),
+        "log": queries_import.log_rows(preview, "en" if (get_language() or "").startswith("en") else "zh"),
+        "errors": [],
+        "crumbs": _crumbs(preview.community, _("Preview #%(id)s") % {"id": preview.pk}, import_url=True),
+    }
+
+
+def _render_preview(
+    request: HttpRequest, preview: m.ImportPreview, errors: list[Any] | None = None, status: int = 200
+) -> HttpResponse:
+    ctx = _preview_ctx(request, preview)
+    ctx["errors"] = errors or []
+    if request.method == "GET" and ctx["plan"] is not None and ctx["plan"].shows_people:
+        # the preview lists owners (names, masked ID numbers): a roster view, logged like one
+        log_access(
+            request.user,
+            AccessLog.What.VIEW_PEOPLE,
+            preview,
+            path=preview.path,
+            ip=request.META.get("REMOTE_ADDR") or None,
+        )
+    response = render(request, "places/import_preview.html", ctx, status=status)
+    if getattr(request, "htmx", False):
+        response["HX-Push-Url"] = reverse("places:io_preview", args=[preview.pk])
+    return response
+
+
+def _preview(request: HttpRequest, pk: int) -> m.ImportPreview:
+    return get_or_404(
+        request.user,
+        Action.EDIT,
+        m.ImportPreview.objects.select_related("community", "created_by", "decided_by"),
+        pk=pk,
+    )
+
+
+@login_required
+@never_cache
+@require_GET
+def preview_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """What the file would create, change and remove; the conflicts to decide; confirm or cancel."""
+    return _render_preview(request, _preview(request, pk))
+
+
+@login_required
+@never_cache
+@require_POST
+def preview_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    preview = _preview(request, pk)
+    try:
+        result = services.apply_preview(request.user, preview)
+    except LinliError as exc:
+        preview.refresh_from_db()
+        return _render_preview(request, preview, exc.problems, exc.status)
+    messages.success(request, _("Imported: %(summary)s") % {"summary": result.summary() or "—"})
+    return _see_other(reverse("places:io_preview", args=[preview.pk]))
+
+
+@login_required
+@never_cache
+@require_POST
+def preview_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    preview = _preview(request, pk)
+    try:
+        services.cancel_preview(request.user, preview)
+    except LinliError as exc:
+        preview.refresh_from_db()
+        return _render_preview(request, preview, exc.problems, exc.status)
+    messages.info(request, _("The import was cancelled; nothing was written."))
+    return _see_other(reverse("places:io_preview", args=[preview.pk]))
+
+
+@login_required
+@never_cache
+@require_POST
+def preview_resolve(request: HttpRequest, pk: int) -> HttpResponse:
+    """A worker's decisions on the conflicts about people (radio buttons named by conflict id)."""
+    preview = _preview(request, pk)
+    ids = {c["id"] for c in preview.plan.get("conflicts", [])}
+    choices = {cid: request.POST[cid] for cid in ids if request.POST.get(cid)}
+    try:
+        services.resolve_conflicts(request.user, preview, choices)
+    except LinliError as exc:
+        preview.refresh_from_db()
+        return _render_preview(request, preview, exc.problems, exc.status)
+    return _see_other(reverse("places:io_preview", args=[preview.pk]) + "#conflicts")
 
 
 @login_required

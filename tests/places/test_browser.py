@@ -109,9 +109,10 @@ def test_community_page_draws_map_and_charts_and_switches_language(live_server, 
 
 
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Debian's chromium is not installed at {CHROMIUM}")
-def test_import_page_shows_row_numbered_problems_then_imports(live_server, transactional_db, tmp_path):
+def test_import_page_shows_row_numbered_problems_then_previews_then_imports(live_server, transactional_db, tmp_path):
     """A bad roster through the page (htmx upload): the problems table with row numbers, nothing
-    written; the corrected file: the counts."""
+    written; the corrected file: a preview, still nothing written, with a doubt about a person to
+    decide by keyboard; then applied, with the counts. Every step fits a 390 px phone."""
     from playwright.sync_api import sync_playwright
 
     from linli.places import models as m
@@ -125,8 +126,14 @@ def test_import_page_shows_row_numbered_problems_then_imports(live_server, trans
     bad = tmp_path / "bad.xlsx"
     bad.write_bytes(make_xlsx([building()], [dwelling(), dwelling(number="102", area="abc")]).getvalue())
     good = tmp_path / "good.xlsx"
-    good.write_bytes(make_xlsx([building()], [dwelling(), dwelling(number="102")]).getvalue())
+    renamed = dwelling(compound="0001", bld="01", unit="1", number="101", area="62.00")
+    renamed.update(owner_name="吴十", owner_id_number="110101199003070011")  # 张三's ID number
+    good.write_bytes(make_xlsx([building()], [dwelling(), dwelling(number="102"), renamed]).getvalue())
     before = m.Dwelling.objects.count()
+
+    def fits(page: Any) -> None:
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"the page is {width} px wide in a 390 px viewport"
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
@@ -147,10 +154,25 @@ def test_import_page_shows_row_numbered_problems_then_imports(live_server, trans
             table = page.inner_text("[data-testid=import-problems] table")
             assert "3" in table and "area" in table  # the bad area is on spreadsheet row 3
             assert m.Dwelling.objects.count() == before
+            fits(page)
             page.set_input_files("#id_file", str(good))
             page.click("[data-testid=import-form] button[type=submit]")
+            page.wait_for_selector("[data-testid=apply]", timeout=15_000)
+            assert page.evaluate("window.__samePage === true"), "the preview came in place (progress shown)"
+            assert re.search(r"/places/import/\d+/$", page.url), page.url
+            assert m.Dwelling.objects.count() == before, "a preview writes nothing"
+            assert page.is_disabled("[data-testid=confirm]"), "a doubt about a person is open"
+            fits(page)
+            page.focus("[data-testid=conflict-c1] input[value=rename]")
+            page.keyboard.press("Space")
+            page.click("[data-testid=resolve]")
+            page.wait_for_selector("[data-testid=decision-log]")
+            assert page.is_enabled("[data-testid=confirm]")
+            page.click("[data-testid=confirm]")
             page.wait_for_selector("[data-testid=import-result]", timeout=15_000)
+            fits(page)
             assert m.Dwelling.objects.count() == before + 2
+            assert m.Person.objects.get(pk=w.owner_a.pk).name == "吴十"
             assert errors == []
         finally:
             browser.close()

@@ -276,3 +276,9 @@ def test_demo_logins_sign_in_and_are_scoped(monkeypatch, client):
     assert can(users["demo-resident"], Action.VIEW, dwelling)
     other = m.Dwelling.objects.exclude(pk=dwelling.pk).first()
     assert other is not None and not can(users["demo-resident"], Action.VIEW, other)
+    # demo-resident votes online: verified in person as the dwelling's owner by demo-community
+    from linli.accounts.models import OwnerAccount
+
+    account = OwnerAccount.objects.get(user=users["demo-resident"], revoked_at__isnull=True)
+    assert account.method == "in_person" and account.verified_by == users["demo-community"]
+    assert m.Ownership.objects.filter(dwelling=dwelling, person=account.person).exists()

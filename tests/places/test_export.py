@@ -28,10 +28,21 @@ def test_import_page_get_and_good_post(world: Any, client_for: Any) -> None:
     page = c.get(url)
     assert page.status_code == 200
     assert reverse("places:io_template").encode() in page.content
+    assert b'data-testid="two-steps"' in page.content
     bs, ds = tree()
+    before = counts()
     r = c.post(url, {"what": "roster", "file": _upload(make_xlsx(bs, ds), "roster.xlsx")})
-    assert r.status_code == 200
-    assert b'data-testid="import-result"' in r.content
+    preview = m.ImportPreview.objects.get()
+    assert r.status_code == 303 and r["Location"] == reverse("places:io_preview", args=[preview.pk])
+    assert counts() == before, "uploading writes nothing but the preview"
+    page = c.get(r["Location"])
+    html = page.content.decode()
+    assert page.status_code == 200 and 'data-testid="nothing-written"' in html and 'data-testid="consequences"' in html
+    assert "新建小区0002 1栋 1-101" in html and 'data-testid="confirm"' in html
+    r = c.post(reverse("places:io_preview_confirm", args=[preview.pk]))
+    assert r.status_code == 303
+    page = c.get(r["Location"])
+    assert b'data-testid="import-result"' in page.content and b'data-testid="confirm"' not in page.content
     assert m.Dwelling.objects.filter(building__compound__code="0002", building__community=world.comm_a).count() == 4
 
 
@@ -128,7 +139,12 @@ def test_dwellings_export_round_trips_through_import(world: Any, client_for: Any
     wb.save(buf)
     before = counts()
     r = c.post(reverse("places:io_import", args=[world.comm_a.pk]), {"file": _upload(buf, "back.xlsx")})
-    assert r.status_code == 200, r.content.decode()[-2000:]
+    assert r.status_code == 303, r.content.decode()[-2000:]
+    preview = m.ImportPreview.objects.get()
+    assert preview.plan["created"] == preview.plan["changed"] == preview.plan["removed"] == []
+    assert preview.plan["counts"]["dwellings"]["unchanged"] == 24
+    r = c.post(reverse("places:io_preview_confirm", args=[preview.pk]))
+    assert r.status_code == 303
     assert {k: v for k, v in counts().items() if k != "log"} == {k: v for k, v in before.items() if k != "log"}
 
 
@@ -177,7 +193,14 @@ def test_boundaries_through_the_page(world: Any, client_for: Any) -> None:
     c = client_for(world.users["community_worker"])
     url = reverse("places:io_import", args=[world.comm_a.pk])
     r = c.post(url, {"what": "boundaries", "file": _upload(io.BytesIO(json.dumps(doc).encode()), "b.geojson")})
-    assert r.status_code == 200 and b"boundaries-result" in r.content
+    assert r.status_code == 303
+    world.building_a.refresh_from_db()
+    assert world.building_a.boundary is None
+    preview = m.ImportPreview.objects.get()
+    assert preview.kind == "boundaries" and "Polygon" in c.get(r["Location"]).content.decode()
+    assert c.post(reverse("places:io_preview_confirm", args=[preview.pk])).status_code == 303
+    world.building_a.refresh_from_db()
+    assert world.building_a.boundary["type"] == "Polygon"
     r = c.post(url, {"what": "boundaries", "file": _upload(io.BytesIO(b"{oops"), "b.geojson")})
     assert r.status_code == 400 and "JSON" in r.content.decode()
 

@@ -148,11 +148,29 @@ def test_template_round_trip(tmp_path: object) -> None:
     assert wb["楼栋 buildings"]["A1"].font.b
     instructions = " ".join(str(c.value) for row in wb["说明 instructions"].iter_rows() for c in row if c.value)
     assert "CSV UTF-8" in instructions and "整份" in instructions
+    assert im.EXAMPLE_MARK in instructions and "删除" in instructions
+    # the example rows are refused as such, one problem each, and nothing of them is read
     buf.seek(0)
     r = im.read_roster(buf, "template.xlsx")
-    assert r.problems == []
-    assert len(r.buildings) == 1 and len(r.dwellings) == 1
-    assert r.dwellings[0].owner_occupied is True and r.buildings[0].lat == pytest.approx(29.5012)
+    assert [(p.code, p.row, p.column) for p in r.problems] == [
+        ("example_row", 2, "楼栋 buildings · 社区编码 community_code"),
+        ("example_row", 2, "房屋 dwellings · 社区编码 community_code"),
+    ]
+    assert "示例行" in r.problems[0].zh and "example row; delete it" in r.problems[0].en
+    assert r.buildings == [] and r.dwellings == [] and r.partial == []
+    # the example values are marked in every code and personal-data cell: none can be a real value
+    for spec in im.SPECS:
+        marked = {c.key for c in spec.columns if isinstance(c.example, str) and im.EXAMPLE_MARK in c.example}
+        assert marked == {c.key for c in spec.columns if c.type in {"code", "community", "id_number", "phone"}}
+    # a person who fills the example row in with real codes has a normal row
+    wb["楼栋 buildings"]["A2"] = "500107001001"
+    wb["楼栋 buildings"]["B2"] = "0009"
+    wb["楼栋 buildings"]["E2"] = "01"
+    wb.remove(wb["房屋 dwellings"])
+    out = io.BytesIO()
+    wb.save(out)
+    r = im.read_roster(out, "template.xlsx")
+    assert r.problems == [] and len(r.buildings) == 1 and r.buildings[0].lat == pytest.approx(29.5012)
 
 
 def test_geojson_checks() -> None:

@@ -32,7 +32,7 @@ class Command(BaseCommand):
         user = acting_user(opts["user"])
         bars = Bars(show=not opts["quiet"])
         try:
-            counts = import_boundaries(user, path.read_bytes(), progress=bars)
+            counts = import_boundaries(user, path.read_bytes(), progress=bars, filename=path.name)
         except LinliError as exc:
             bars.close()
             print_problems(self.stderr, exc.problems)
