@@ -25,26 +25,20 @@ from linli.core.sms import LocmemBackend
 from tests import factories as f
 from tests.conftest import make_world
 from tests.consult.test_ballots_helpers import open_ballot, own_building
+from tests.phone import PHONE
+from tests.phone import fits as phone_fits
 from tests.places.test_browser import ARGS, CHROMIUM
 
 pytestmark = pytest.mark.browser
 PASSWORD = "a-long-browser-password"
-PHONE = {"width": 390, "height": 844}
 ID_A = "110101199003070011"
-
-WIDE = """() => Array.from(document.querySelectorAll('body *'))
-  .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1
-               && !(e.parentElement && e.parentElement.closest('.table-wrap')))
-  .slice(0, 5)
-  .map(e => e.tagName + '.' + e.className + '#' + e.id + ' ' + Math.round(e.getBoundingClientRect().right))"""
 
 
 def fits(page: Any, name: str = "") -> None:
-    """Nothing wider than the phone, with every <details> closed and opened (then closed again)."""
+    """The shared phone check (tests.phone.fits), with every <details> closed and then opened."""
     for open_details in (False, True):
         page.evaluate(f"() => document.querySelectorAll('details').forEach(d => d.open = {str(open_details).lower()})")
-        width = page.evaluate("document.documentElement.scrollWidth")
-        assert width <= PHONE["width"], (page.url, open_details, page.evaluate(WIDE))
+        phone_fits(page)
     page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = false)")
     out = os.environ.get("LINLI_SCREENSHOTS")
     if out and name:  # LINLI_SCREENSHOTS=<dir>: the page at 390 px
