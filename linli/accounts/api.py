@@ -185,6 +185,17 @@ def _owned_dwelling(user: Any, pk: int) -> Dwelling:
     return get_or_404(user, Action.VIEW, Dwelling, pk=pk)
 
 
+def _dwelling_and_person(user: Any, v: dict[str, Any]) -> tuple[Dwelling, Person]:
+    """The dwelling (404 outside the user's sight) and the person a worker's request names."""
+    dwelling = _owned_dwelling(user, v["dwelling"])
+    person = Person.objects.filter(pk=v["person"]).first()
+    if person is None:
+        raise LinliError.one(
+            "not_an_owner", "此人不是该房屋登记的业主。", "This person is not a registered owner of this dwelling."
+        )
+    return dwelling, person
+
+
 class OwnerAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Owners' voting accounts: the caller's own, and those of owners at whose dwellings the caller
     may ``consult`` or ``visit``. POST verifies an owner in person (a worker who saw the document;
@@ -207,12 +218,7 @@ class OwnerAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         data = InPersonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        dwelling = get_or_404(request.user, Action.VIEW, Dwelling, pk=v["dwelling"])
-        person = Person.objects.filter(pk=v["person"]).first()
-        if person is None:
-            raise LinliError.one(
-                "not_an_owner", "此人不是该房屋登记的业主。", "This person is not a registered owner of this dwelling."
-            )
+        dwelling, person = _dwelling_and_person(request.user, v)
         account = get_user_model().objects.filter(username=v["username"]).first()
         if account is None:
             raise LinliError.one("unknown_account", "账号不存在或已停用。", "No such account, or it is disabled.")
@@ -245,12 +251,7 @@ class OwnerAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         data = UnlockSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        dwelling = get_or_404(request.user, Action.VIEW, Dwelling, pk=v["dwelling"])
-        person = Person.objects.filter(pk=v["person"]).first()
-        if person is None:
-            raise LinliError.one(
-                "not_an_owner", "此人不是该房屋登记的业主。", "This person is not a registered owner of this dwelling."
-            )
+        dwelling, person = _dwelling_and_person(request.user, v)
         return Response({"cleared": verification.unlock_sms(request.user, person, dwelling)})
 
 
