@@ -65,6 +65,9 @@ FIELD_ENCRYPTION_KEYS = _secret("LINLI_FIELD_KEYS", lambda: Fernet.generate_key(
 
 ALLOWED_HOSTS = env_list("LINLI_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("LINLI_CSRF_TRUSTED_ORIGINS", "")
+# Reverse proxies whose X-Forwarded-For is believed (addresses or CIDR networks; linli/core/net.py).
+# Empty = none: the peer address is the client (rate limits and sign-in lockouts are keyed on it).
+LINLI_TRUSTED_PROXIES = env_list("LINLI_TRUSTED_PROXIES", "")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

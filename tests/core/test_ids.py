@@ -30,3 +30,28 @@ from linli.core.ids import MAX_ID, as_id
 )
 def test_as_id(raw: object, expected: int | None) -> None:
     assert as_id(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "lo", "hi", "expected"),
+    [
+        ("12", 0, 100, 12),
+        ("-3", -10, 10, -3),
+        ("-3", 0, 10, None),
+        ("101", 0, 100, None),
+        ("99999999999999999999", 0, 2**63 - 1, None),
+        ("-99999999999999999999", -(2**63), 0, None),
+        ("+1", 0, 10, None),
+        ("1.0", 0, 10, None),
+        ("１２", 0, 100, None),  # full-width digits
+        ("-", -10, 10, None),
+        ("", 0, 10, None),
+        (None, 0, 10, None),
+        (True, 0, 10, None),
+        (7, 0, 10, 7),
+    ],
+)
+def test_as_int_bounded(raw: object, lo: int, hi: int, expected: int | None) -> None:
+    from linli.core.ids import as_int
+
+    assert as_int(raw, lo=lo, hi=hi) == expected
