@@ -8,7 +8,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed-$(shell cat requirements/dev.txt pyproject.toml | md5sum | cut -c1-8)
-ASSETS := build/vendor/.stamp-$(shell cat package.json package-lock.json | md5sum | cut -c1-8)
+# The stamp names the copy recipe's version too (bump ASSETS_RECIPE when the copy below changes), so
+# existing checkouts copy again. Copy everything a vendor file refers to: the manifest storage of
+# `collectstatic` follows url(...) and sourceMappingURL and fails on a missing file.
+ASSETS_RECIPE := 2
+ASSETS := build/vendor/.stamp-r$(ASSETS_RECIPE)-$(shell cat package.json package-lock.json | md5sum | cut -c1-8)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/linli
@@ -20,7 +24,7 @@ export LINLI_DEBUG ?= 1
 # Shanghai, when UTC still says 2026.
 AS_OF_DATES ?= 2026-11-30 2026-12-31 2027-01-01 2027-01-04 2028-02-29 2026-06-30 2027-03-01 2027-01-01T00:30:00+08:00
 
-.PHONY: run test test-sqlite test-dates test-postgres bench lint venv assets browser migrate demo clean messages help
+.PHONY: run test test-sqlite test-dates test-postgres bench lint venv assets browser migrate demo clean messages help fuzz
 
 help:
 	@echo "make run    — install, migrate SQLite, load the demo district, serve http://$(HOST):$(PORT)"
@@ -28,6 +32,7 @@ help:
 	@echo "              the whole suite on PostgreSQL if one answers on localhost"
 	@echo "make test-dates — only the date-sensitive tests (pytest -m dates), once per day in AS_OF_DATES"
 	@echo "make bench  — measured figures beside their targets"
+	@echo "make fuzz   — the full schemathesis run over the API schema (FUZZ_EXAMPLES per operation; docs/api.md)"
 	@echo "make lint   — ruff + mypy"
 
 venv: $(STAMP)
@@ -50,7 +55,7 @@ $(ASSETS): package.json package-lock.json
 	@npm ci --no-audit --no-fund --loglevel=error
 	@rm -rf build/vendor && mkdir -p build/vendor/echarts build/vendor/leaflet
 	@cp node_modules/echarts/dist/echarts.min.js node_modules/echarts/LICENSE build/vendor/echarts/
-	@cp -r node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css \
+	@cp -r node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.js.map node_modules/leaflet/dist/leaflet.css \
 	  node_modules/leaflet/dist/images node_modules/leaflet/LICENSE build/vendor/leaflet/
 	@touch $@
 
@@ -97,13 +102,22 @@ test-dates: venv assets
 	for day in $(AS_OF_DATES); do [ -e "$$logs/$$day.failed" ] && failed="$$failed $$day"; done; rm -rf "$$logs"; \
 	if [ -n "$$failed" ]; then echo "== date-sensitive tests FAILED as of:$$failed =="; exit 1; fi
 
+# The browser tests run in the SQLite pass only: what a browser shows does not depend on the
+# database, and the same pages and queries are covered on PostgreSQL by the page and API tests.
 test-postgres: venv assets
 	@if $(PY) -c "import psycopg,sys; psycopg.connect('$(PG_URL)'.rsplit('/',1)[0]+'/postgres', connect_timeout=3).close()" 2>/dev/null; then \
 	  echo "== test suite on PostgreSQL ($(PG_URL)) =="; \
-	  DATABASE_URL=$(PG_URL) $(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS); \
+	  DATABASE_URL=$(PG_URL) $(PY) -m pytest -p no:cacheprovider -m "not browser" $(PYTEST_ARGS); \
 	else \
 	  echo "== PostgreSQL: SKIPPED — no server answers at $(PG_URL) (set PG_URL to test against one) =="; \
 	fi
+
+# The schema check of tests/core/test_api_schema.py with a larger budget: more examples per operation
+# and the stateful phase, on SQLite (and on PostgreSQL with DATABASE_URL=...). docs/api.md.
+FUZZ_EXAMPLES ?= 50
+fuzz: venv assets
+	@echo "== schemathesis over /api/v1/ with $(FUZZ_EXAMPLES) examples per operation =="
+	@LINLI_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -p no:cacheprovider -q tests/core/test_api_schema.py $(PYTEST_ARGS)
 
 bench: venv assets
 	@$(PY) -m bench

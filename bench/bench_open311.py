@@ -27,6 +27,7 @@ import json
 import multiprocessing as mp
 import os
 import random
+import secrets
 import shutil
 import socket
 import subprocess
@@ -34,6 +35,8 @@ import sys
 import time
 from pathlib import Path
 from urllib.parse import urlencode
+
+from cryptography.fernet import Fernet
 
 from bench.common import ROOT, Result, manage, percentile
 
@@ -55,6 +58,14 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# Production mode has no switch to generate secrets: this run makes its own, the same for every
+# process it starts (manage commands and gunicorn).
+_SECRETS = {
+    "LINLI_SECRET_KEY": os.environ.get("LINLI_SECRET_KEY") or secrets.token_urlsafe(50),
+    "LINLI_FIELD_KEYS": os.environ.get("LINLI_FIELD_KEYS") or Fernet.generate_key().decode(),
+}
+
+
 def _env() -> dict[str, str]:
     env = dict(os.environ)
     env.update(
@@ -62,7 +73,11 @@ def _env() -> dict[str, str]:
             "DATABASE_URL": PG_BASE.rstrip("/") + f"/{DB_NAME}",
             "DJANGO_SETTINGS_MODULE": "linli.settings",
             "LINLI_DEBUG": "0",
-            "LINLI_DEV_SECRETS": "1",
+            **_SECRETS,
+            # plain HTTP on 127.0.0.1, no TLS proxy in front: no redirect, no HSTS
+            "LINLI_SSL_REDIRECT": "0",
+            "LINLI_HSTS_SECONDS": "0",
+            "LINLI_SECURE_COOKIES": "0",
             "LINLI_DB_CONN_MAX_AGE": "600",
             "LINLI_VAR_DIR": str(ROOT / "var"),
             "LINLI_LOG_LEVEL": "WARNING",

@@ -7,7 +7,9 @@ missing secrets are generated once into ``var/`` (git-ignored); in production th
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -37,24 +39,51 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-DEBUG = env_bool("LINLI_DEBUG", False)
+# Development conveniences (LINLI_DEBUG=1, which `make` sets): secrets generated once into var/,
+# static files served from the source folders, cookies without the Secure flag, no HTTPS redirect.
+# Never in production. Django's own DEBUG (technical 404/500 pages with tracebacks and settings,
+# template debugging) is a separate switch, LINLI_TECHNICAL_ERRORS (default off), honoured only
+# together with LINLI_DEBUG=1: `make run` shows Linli's own 404/500 pages like production does.
+LINLI_DEV = env_bool("LINLI_DEBUG", False)
+DEBUG = LINLI_DEV and env_bool("LINLI_TECHNICAL_ERRORS", False)
+
+
+def _private_dir(path: Path) -> None:
+    """Create a directory only its owner can enter (0700); an existing one is left as it is."""
+    if not path.exists():
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path.chmod(0o700)
+
+
+def _private_file(path: Path) -> None:
+    """Create an empty file only its owner can read (0600), or take group/other access away from an
+    existing one we own (SQLite gives its -wal/-shm files the database file's mode)."""
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    for each in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        try:
+            if each.exists() and each.stat().st_mode & 0o077:
+                each.chmod(0o600)
+        except OSError:  # not ours to change (e.g. a shared read-only file); leave it
+            pass
 
 
 def _secret(name: str, make: object) -> str:
-    """Read a secret from the environment, or (development only) from var/<name>, creating it once."""
+    """Read a secret from the environment, or (development only, LINLI_DEBUG=1) from var/<name>,
+    creating it once with mode 0600. In production a missing secret is always an error."""
     value = os.environ.get(name.upper())
     if value:
         return value
-    if not DEBUG and not env_bool("LINLI_DEV_SECRETS", False):
+    if not LINLI_DEV:
         raise ImproperlyConfigured(
             f"{name.upper()} is not set. 生产环境必须设置该环境变量 / set it in production (docs/operations.md)."
         )
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    _private_dir(VAR_DIR)
     path = VAR_DIR / name.lower()
     if not path.exists():
         assert callable(make)
+        _private_file(path)
         path.write_text(make())
-        path.chmod(0o600)
     return path.read_text().strip()
 
 
@@ -81,6 +110,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    # Content-Security-Policy header on every response (django-csp; CONTENT_SECURITY_POLICY below)
+    "csp",
+    # Sign-in lockout after repeated failures (django-axes; linli/accounts/lockout.py)
+    "axes",
     "linli.core",
     "linli.accounts",
     "linli.places",
@@ -93,6 +126,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",  # the Content-Security-Policy header (django-csp)
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "linli.core.middleware.ChineseFirstLocaleMiddleware",
@@ -102,6 +136,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Turns a sign-in refused by the lockout into the lockout page (after AuthenticationMiddleware).
+    "axes.middleware.AxesMiddleware",
     "linli.core.middleware.BodySizeErrorMiddleware",
 ]
 
@@ -130,7 +166,7 @@ TEMPLATES = [
 # SQLite (embedded, the default) or PostgreSQL: DATABASE_URL=postgres://user:pass@host:5432/linli
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'linli.sqlite3'}"
 if DATABASE_URL.startswith("sqlite"):
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    _private_dir(VAR_DIR)
 DATABASES = {
     "default": dj_database_url.parse(DATABASE_URL, conn_max_age=int(os.environ.get("LINLI_DB_CONN_MAX_AGE", "60")))
 }
@@ -143,10 +179,56 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # The database file holds people's data: created 0600 before SQLite opens it (its -wal/-shm
+    # files then get the same mode), and an existing one readable by others is narrowed to 0600.
+    _sqlite_name = str(DATABASES["default"]["NAME"] or "")
+    if _sqlite_name and _sqlite_name != ":memory:" and not _sqlite_name.startswith("file:"):
+        _private_dir(Path(_sqlite_name).parent)
+        _private_file(Path(_sqlite_name))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Shared store for rate limits (linli/core/ratelimit.py) ---------------------------------------
+# LINLI_CACHE_URL=redis://127.0.0.1:6379/0 keeps the rate-limit counters in Redis (cache alias
+# "shared", atomic INCR); unset, they are rows of the database (core.RateCounter, atomic UPDATE).
+# Either way every app process and server counts in the same place. "default" stays per process.
+LINLI_CACHE_URL = os.environ.get("LINLI_CACHE_URL", "")
+CACHES: dict[str, dict[str, object]] = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+}
+if LINLI_CACHE_URL:
+    CACHES["shared"] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": LINLI_CACHE_URL,
+        "KEY_PREFIX": "linli",
+    }
 
 # --- Accounts -------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
+# The lockout backend first: it refuses a locked account/address before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# --- Sign-in lockout (django-axes; docs/operations.md "Sign-in lockout and rate limits") ---------
+# LINLI_LOGIN_FAILURES wrong passwords for one account (from anywhere) within the cool-off lock that
+# account; LINLI_LOGIN_ADDRESS_FAILURES wrong passwords from one client address (any accounts) lock
+# that address. Both for LINLI_LOGIN_LOCK_MINUTES after the last failure; a worker or admin unlocks
+# sooner (admin "Access attempts", or `manage.py axes_reset_username NAME`). Failures are rows in
+# the database, so every app process and server sees the same count.
+LINLI_LOGIN_FAILURES = int(os.environ.get("LINLI_LOGIN_FAILURES", "5"))
+LINLI_LOGIN_ADDRESS_FAILURES = int(os.environ.get("LINLI_LOGIN_ADDRESS_FAILURES", "30"))
+LINLI_LOGIN_LOCK_MINUTES = float(os.environ.get("LINLI_LOGIN_LOCK_MINUTES", "15"))
+AXES_ENABLED = True
+AXES_HANDLER = "linli.accounts.lockout.LockoutHandler"
+AXES_FAILURE_LIMIT = LINLI_LOGIN_FAILURES
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # the handler weighs each against its own limit
+AXES_COOLOFF_TIME = LINLI_LOGIN_LOCK_MINUTES / 60  # hours (a float)
+AXES_RESET_ON_SUCCESS = True  # a successful sign-in clears that account's failures (not the address's)
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # the lock ends at a time the page can name
+AXES_CLIENT_IP_CALLABLE = "linli.core.net.client_ip"  # trusted proxies only (LINLI_TRUSTED_PROXIES)
+AXES_LOCKOUT_CALLABLE = "linli.accounts.lockout.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "places:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -163,10 +245,25 @@ CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_FAILURE_VIEW = "linli.core.views.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
-if not DEBUG:
+if not LINLI_DEV:
     SESSION_COOKIE_SECURE = env_bool("LINLI_SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    # The reverse proxy terminates TLS and must set (overwrite) X-Forwarded-Proto (docs/operations.md).
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Plain-HTTP requests are redirected to HTTPS (LINLI_SSL_REDIRECT=0 when the proxy already
+    # redirects, or on a closed network served without TLS: then set LINLI_HSTS_SECONDS=0 too).
+    SECURE_SSL_REDIRECT = env_bool("LINLI_SSL_REDIRECT", True)
+    # HSTS: browsers use HTTPS only, for LINLI_HSTS_SECONDS (default one year). Sub-domains and the
+    # browsers' preload list are opt-in (LINLI_HSTS_INCLUDE_SUBDOMAINS, LINLI_HSTS_PRELOAD): both
+    # bind hosts and a future that a district's IT may not control.
+    SECURE_HSTS_SECONDS = int(os.environ.get("LINLI_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("LINLI_HSTS_INCLUDE_SUBDOMAINS", False)
+    SECURE_HSTS_PRELOAD = env_bool("LINLI_HSTS_PRELOAD", False)
+    # `check --deploy` warns about those two opt-ins (W005, W021) — a decision, not an oversight.
+    SILENCED_SYSTEM_CHECKS = [
+        *([] if SECURE_HSTS_INCLUDE_SUBDOMAINS else ["security.W005"]),
+        *([] if SECURE_HSTS_PRELOAD else ["security.W021"]),
+    ]
 
 # --- Language and time ----------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -184,11 +281,14 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        if DEBUG
+        if LINLI_DEV
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
-WHITENOISE_USE_FINDERS = DEBUG
+# Development serves static files straight from the source folders (no collectstatic), picking up
+# changes; production serves what collectstatic wrote (hashed names, cached for a year).
+WHITENOISE_USE_FINDERS = LINLI_DEV
+WHITENOISE_AUTOREFRESH = LINLI_DEV
 MEDIA_ROOT = Path(os.environ.get("LINLI_MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "/media/"
 
@@ -208,36 +308,89 @@ LINLI_MAP_TILE_URL = os.environ.get("LINLI_MAP_TILE_URL", "")
 LINLI_MAP_TILE_ATTRIBUTION = os.environ.get("LINLI_MAP_TILE_ATTRIBUTION", "")
 LINLI_MAP_TILE_CRS = os.environ.get("LINLI_MAP_TILE_CRS", "wgs84")
 
+
+def _tile_source(url: str) -> list[str]:
+    """The CSP source of the map tile host: https://{s}.tile.example.org/... → https://*.tile.example.org."""
+    if not url:
+        return []
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    host = re.sub(r"^\{[^}]*\}\.", "*.", parts.netloc)
+    if not parts.scheme or "{" in host:
+        return [f"{parts.scheme or 'https'}:"]
+    return [f"{parts.scheme}://{host}"]
+
+
+# --- Content-Security-Policy (django-csp 4; docs/operations.md "Production hardening") -----------
+# Scripts only from this site (no inline scripts: page behaviours live in static .js files), no
+# plugins, no framing, forms post only here. Style sheets come from this site too (no <style>
+# elements: a nonce cannot work for page parts htmx swaps in); style *attributes* are allowed
+# ('unsafe-inline' for style-src-attr only) because a few widths, colours and column counts are
+# data (bars, legend keys); CSS in an attribute cannot run script, and img-src limits where CSS
+# could load from. The API docs pages relax style-src (linli/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:", *_tile_source(LINLI_MAP_TILE_URL)],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+    },
+}
+
 # --- API ------------------------------------------------------------------------------------------
+# The most rows one API list page may return (?limit= above it is refused with a 400), env
+# LINLI_API_MAX_LIMIT.
+LINLI_API_MAX_LIMIT = int(os.environ.get("LINLI_API_MAX_LIMIT", "500"))
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
+        # HTTP Basic with the sign-in lockout: a locked account gets the house 429 (linli/accounts/lockout.py)
+        "linli.accounts.lockout.LockoutBasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["linli.core.drf.SignedIn"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    # drf-spectacular's, with the house's schema extensions (linli/core/schema.py)
+    "DEFAULT_SCHEMA_CLASS": "linli.core.schema.AutoSchema",
+    # limit/offset checked by the one bounded parser; limit capped at LINLI_API_MAX_LIMIT (linli/core/drf.py)
+    "DEFAULT_PAGINATION_CLASS": "linli.core.drf.Pagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "linli.core.api.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        # counted in the shared rate-limit store, keyed on linli.core.net.client_ip (linli/core/ratelimit.py)
+        "linli.core.ratelimit.AnonThrottle",
+        "linli.core.ratelimit.UserThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": os.environ.get("LINLI_API_ANON_RATE", "60/minute"),
         "user": os.environ.get("LINLI_API_USER_RATE", "6000/minute"),
     },
 }
+# The OpenAPI schema (/api/v1/schema/) and its docs pages (/api/v1/docs/, /api/v1/redoc/) need a
+# signed-in user; LINLI_API_DOCS_PUBLIC=1 opens them to everyone (linli/urls.py).
+LINLI_API_DOCS_PUBLIC = env_bool("LINLI_API_DOCS_PUBLIC", False)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Linli 邻里 API",
     "DESCRIPTION": "Place tree, rosters and roles of a district. 区—街道—社区—小区—楼栋—单元—房屋。",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its Swagger/Redoc pages are for signed-in users unless LINLI_API_DOCS_PUBLIC=1.
+    "SERVE_PERMISSIONS": ["linli.core.drf.ApiDocsAccess"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {},
+    # Ids in API paths are <linli_id:…> (linli/core/ids.py IdConverter): whole numbers a database key holds.
+    "PATH_CONVERTER_OVERRIDES": {"linli_id": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}},
+    # The house errors on every operation, bounded ids, JSON bodies (linli/core/schema.py, docs/api.md).
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "linli.core.schema.postprocess"],
 }
 
 # --- Logging --------------------------------------------------------------------------------------

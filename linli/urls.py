@@ -1,7 +1,17 @@
+from csp.constants import NONE, SELF, UNSAFE_INLINE
+from csp.decorators import csp_replace
 from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import set_language
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
+
+from linli.core.views import api_docs_page
+
+# Swagger UI and Redoc write <style> elements while they run, and Redoc parses the schema in a
+# blob: worker: their two pages allow inline styles and blob: workers; scripts stay this site's only
+# (Swagger's start-up script is served as a file by the split view; linli/templates/drf_spectacular/
+# redoc.html drops Redoc's inline one).
+_docs_csp = csp_replace({"style-src": [SELF, UNSAFE_INLINE], "worker-src": [SELF, "blob:"], "object-src": [NONE]})
 
 urlpatterns = [
     path("", include("linli.places.urls")),
@@ -15,8 +25,14 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("linli.api_urls")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    path("api/v1/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    # Schema and docs: signed-in users only unless LINLI_API_DOCS_PUBLIC (linli.core.drf.ApiDocsAccess);
+    # the docs pages send a signed-out browser to the sign-in page.
+    path(
+        "api/v1/docs/",
+        api_docs_page(_docs_csp(SpectacularSwaggerSplitView.as_view(url_name="schema"))),
+        name="api-docs",
+    ),
+    path("api/v1/redoc/", api_docs_page(_docs_csp(SpectacularRedocView.as_view(url_name="schema"))), name="api-redoc"),
 ]
 
 handler404 = "linli.core.views.not_found"

@@ -217,6 +217,51 @@ def _real_chinese_font(request: Any) -> None:
         )
 
 
+# Every page a browser test opens must pass the Content-Security-Policy (issue 9): Chromium reports
+# each refusal on the console ("... violates the following Content Security Policy directive ...")
+# and fires a `securitypolicyviolation` event, which this script also puts on the console.
+_CSP_WATCH = """document.addEventListener("securitypolicyviolation", function (e) {
+  console.error("Content Security Policy violation: " + e.violatedDirective + " blocked " + (e.blockedURI || "inline")
+    + " at " + e.documentURI + (e.sample ? " (" + e.sample + ")" : ""));
+});"""
+
+
+@pytest.fixture(autouse=True)
+def _no_csp_violations(request: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Browser tests fail when a page broke the Content-Security-Policy. Each test starts its own
+    Playwright browser; every context and page it opens gets the console listener and the script."""
+    if request.node.get_closest_marker("browser") is None or not os.path.exists(CHROMIUM):
+        yield
+        return
+    from playwright.sync_api import Browser, BrowserContext
+
+    violations: list[str] = []
+
+    def watch(ctx: BrowserContext) -> BrowserContext:
+        ctx.add_init_script(_CSP_WATCH)
+        ctx.on(
+            "console",
+            lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None,
+        )
+        return ctx
+
+    new_context = Browser.new_context
+
+    def new_context_watched(self: Browser, *args: Any, **kwargs: Any) -> BrowserContext:
+        return watch(new_context(self, *args, **kwargs))
+
+    def new_page_watched(self: Browser, *args: Any, **kwargs: Any) -> Any:
+        # Browser.new_page is a page in a context of its own (closed with the browser).
+        return new_context_watched(self, *args, **kwargs).new_page()
+
+    monkeypatch.setattr(Browser, "new_context", new_context_watched)
+    monkeypatch.setattr(Browser, "new_page", new_page_watched)
+    request.node.csp_violations = violations  # a test that provokes one on purpose clears it
+    yield
+    if violations:
+        pytest.fail("Content-Security-Policy violations:\n" + "\n".join(dict.fromkeys(violations)), pytrace=False)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_process_caches() -> Any:
     """In-process caches (event categories, Open311 keys and services) hold rows of one test's

@@ -8,7 +8,8 @@ from typing import Any, ClassVar
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
-from drf_spectacular.utils import extend_schema, inline_serializer
+from django.http import Http404
+from drf_spectacular.utils import extend_schema, extend_schema_serializer, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -16,10 +17,13 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
 from linli.accounts import services, verification
+from linli.accounts.api_logging import LoggedReads
 from linli.accounts.models import OwnerAccount, RoleGrant
 from linli.accounts.permissions import get_or_404, scoped
 from linli.accounts.roles import ROLES, Action, Role
+from linli.core.api import IdField
 from linli.core.errors import LinliError
+from linli.core.schema import Input
 from linli.places.models import Dwelling, Person
 
 
@@ -52,13 +56,14 @@ class GrantSerializer(serializers.ModelSerializer[RoleGrant]):
         return ROLES[Role(obj.role)].en
 
 
-class GrantCreateSerializer(serializers.Serializer[Any]):
+class GrantCreateSerializer(Input):
     username = serializers.CharField(max_length=150)
     role = serializers.ChoiceField(choices=[r.value for r in Role])
     place_kind = serializers.ChoiceField(choices=RoleGrant.PlaceKind.values)
-    place_id = serializers.IntegerField(min_value=1)
+    place_id = IdField()
 
 
+@extend_schema_serializer(many=False)  # /me/ is a "list" route answering one object
 class MeSerializer(serializers.Serializer[Any]):
     username = serializers.CharField()
     display_name = serializers.CharField()
@@ -106,7 +111,12 @@ class GrantViewSet(
         user = get_user_model().objects.filter(username=v["username"], is_active=True).first()
         if user is None:
             raise LinliError.one("unknown_user", "用户不存在。", "No such user.", status=400)
-        place = services.resolve_place(v["place_kind"], v["place_id"])
+        try:
+            place = services.resolve_place(v["place_kind"], v["place_id"])
+        except LinliError as exc:
+            if exc.status == 404:  # a missing place answers like one outside the caller's scope
+                raise Http404("not found or not in scope") from exc
+            raise
         grant = services.grant_role(request.user, user, v["role"], place)
         return Response(GrantSerializer(grant).data, status=status.HTTP_201_CREATED)
 
@@ -146,27 +156,27 @@ class OwnerAccountSerializer(serializers.ModelSerializer[OwnerAccount]):
         read_only_fields: ClassVar = fields
 
 
-class InPersonSerializer(serializers.Serializer[Any]):
+class InPersonSerializer(Input):
     username = serializers.CharField(max_length=150, help_text="the owner's account")
-    person = serializers.IntegerField(min_value=1, help_text="the owner (places.Person id)")
-    dwelling = serializers.IntegerField(min_value=1, help_text="a dwelling the person owns")
+    person = IdField(help_text="the owner (places.Person id)")
+    dwelling = IdField(help_text="a dwelling the person owns")
     document_kind = serializers.ChoiceField(choices=OwnerAccount.Document.choices)
     document_number = serializers.CharField(max_length=40, help_text="kept masked; an ID card must match")
     document_seen = serializers.BooleanField(help_text="the worker saw the original document (must be true)")
     note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
-class RevokeSerializer(serializers.Serializer[Any]):
+class RevokeSerializer(Input):
     reason = serializers.CharField(max_length=300)
 
 
-class UnlockSerializer(serializers.Serializer[Any]):
-    person = serializers.IntegerField(min_value=1)
-    dwelling = serializers.IntegerField(min_value=1)
+class UnlockSerializer(Input):
+    person = IdField()
+    dwelling = IdField()
 
 
-class StartSmsSerializer(serializers.Serializer[Any]):
-    dwelling = serializers.IntegerField(min_value=1, help_text="one of the caller's dwellings")
+class StartSmsSerializer(Input):
+    dwelling = IdField(help_text="one of the caller's dwellings")
     id_number = serializers.CharField(max_length=40, help_text="the owner's ID number (compared, never stored)")
 
 
@@ -176,8 +186,8 @@ class ChallengeSerializer(serializers.Serializer[Any]):
     expires_at = serializers.DateTimeField()
 
 
-class ConfirmSmsSerializer(serializers.Serializer[Any]):
-    challenge = serializers.IntegerField(min_value=1)
+class ConfirmSmsSerializer(Input):
+    challenge = IdField()
     code = serializers.CharField(max_length=6, min_length=6)
 
 
@@ -196,7 +206,7 @@ def _dwelling_and_person(user: Any, v: dict[str, Any]) -> tuple[Dwelling, Person
     return dwelling, person
 
 
-class OwnerAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class OwnerAccountViewSet(LoggedReads, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Owners' voting accounts: the caller's own, and those of owners at whose dwellings the caller
     may ``consult`` or ``visit``. POST verifies an owner in person (a worker who saw the document;
     never the worker's own account, never an account holding a staff role); ``revoke`` ends one

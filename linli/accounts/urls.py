@@ -14,9 +14,9 @@ urlpatterns = [
     path("me/", views.me, name="me"),
     # owner verification (issue 8): self-service, then a worker's page per dwelling
     path("owner/verify/", views.owner_verify, name="owner_verify"),
-    path("owner/verify/<int:pk>/", views.owner_verify_code, name="owner_verify_code"),
-    path("owners/dwelling/<int:pk>/", views.owner_dwelling, name="owner_dwelling"),
-    path("owners/dwelling/<int:pk>/verify/", views.owner_in_person, name="owner_in_person"),
-    path("owners/dwelling/<int:pk>/unlock/", views.owner_unlock, name="owner_unlock"),
-    path("owners/account/<int:pk>/revoke/", views.owner_revoke, name="owner_revoke"),
+    path("owner/verify/<linli_id:pk>/", views.owner_verify_code, name="owner_verify_code"),
+    path("owners/dwelling/<linli_id:pk>/", views.owner_dwelling, name="owner_dwelling"),
+    path("owners/dwelling/<linli_id:pk>/verify/", views.owner_in_person, name="owner_in_person"),
+    path("owners/dwelling/<linli_id:pk>/unlock/", views.owner_unlock, name="owner_unlock"),
+    path("owners/account/<linli_id:pk>/revoke/", views.owner_revoke, name="owner_revoke"),
 ]

@@ -38,7 +38,6 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Model, Q, Sum
 from django.http import Http404
@@ -46,7 +45,7 @@ from django.http import Http404
 from linli.accounts.models import OwnerAccount, OwnerCode, RoleGrant, User
 from linli.accounts.permissions import authorize, can, forget_grants
 from linli.accounts.roles import Action, Role
-from linli.core import clock, crypto, sms
+from linli.core import clock, crypto, ratelimit, sms
 from linli.core.errors import LinliError
 from linli.core.masking import mask_id_number, mask_phone, normalise_id_number
 from linli.places.models import Dwelling, Ownership, Person
@@ -171,16 +170,10 @@ def _owner_of(dwelling: Dwelling, person: Person) -> None:
 
 
 def _count_id_check(user: Any) -> None:
-    """At most ``LINLI_OWNER_ID_TRIES_PER_HOUR`` ID-number checks per account per clock hour. Kept in
-    the cache, not the database: a refused check writes nothing."""
-    key = f"linli:owner-id-check:{user.pk}:{clock.now():%Y%m%d%H}"
-    cache.add(key, 0, 3700)
-    try:
-        n = cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        cache.set(key, 1, 3700)
-        n = 1
-    if n > id_tries_per_hour():
+    """At most ``LINLI_OWNER_ID_TRIES_PER_HOUR`` ID-number checks per account per clock hour, counted
+    in the shared rate-limit store (linli/core/ratelimit.py: every process and server), before the
+    transaction of the check so that a refused or failed check still counts."""
+    if not ratelimit.hit("owner-id-check", user.pk, id_tries_per_hour(), 3600).ok:
         raise _err(
             "id_tries",
             "身份证号核对次数过多,请一小时后再试,或到社区当面核验。",
@@ -189,7 +182,6 @@ def _count_id_check(user: Any) -> None:
         )
 
 
-@transaction.atomic
 def start_sms(user: Any, dwelling: Dwelling, id_number: str, next_url: str = "") -> OwnerCode:
     """Step 1 of self-service: match ``id_number`` against the owners of ``dwelling`` (one the
     account can see) and send a one-time code to that owner's phone on record."""
@@ -197,7 +189,12 @@ def start_sms(user: Any, dwelling: Dwelling, id_number: str, next_url: str = "")
     value = normalise_id_number(id_number or "")
     if not value:
         raise _err("id_required", "请输入身份证号。", "Enter the ID number.")
-    _count_id_check(user)
+    _count_id_check(user)  # outside the transaction below: a check that fails still counts
+    return _start_sms(user, dwelling, value, next_url)
+
+
+@transaction.atomic
+def _start_sms(user: Any, dwelling: Dwelling, value: str, next_url: str) -> OwnerCode:
     own = (
         Ownership.objects.filter(dwelling=dwelling, person__id_number_hash=crypto.lookup_hash(value))
         .select_related("person")

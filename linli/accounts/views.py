@@ -21,11 +21,8 @@ from linli.accounts.services import log_access
 from linli.core import clock, confirm
 from linli.core.errors import LinliError
 from linli.core.ids import as_id
+from linli.core.net import client_ip
 from linli.places.models import Dwelling, Person
-
-
-def _ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 @login_required
@@ -170,7 +167,7 @@ def _render_owner_dwelling(
     request: HttpRequest, dwelling: Dwelling, errors: list[Any] | None = None, status: int = 200
 ) -> HttpResponse:
     owners = queries.dwelling_owners(dwelling)
-    log_access(request.user, AccessLog.What.VIEW_PEOPLE, dwelling, dwelling.building.path, ip=_ip(request))
+    log_access(request.user, AccessLog.What.VIEW_PEOPLE, dwelling, dwelling.building.path, ip=client_ip(request))
     return render(
         request,
         "accounts/owner_dwelling.html",

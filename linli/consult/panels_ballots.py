@@ -48,9 +48,13 @@ def panel(project: Any, user: Any | None) -> Panel | None:
         )
     if not rows and list_url is None:
         return None
+    see_people = (
+        user is not None and getattr(user, "is_authenticated", False) and can(user, Action.VIEW_PEOPLE, project)
+    )
     return Panel(
         title=_("Ballots"),
         template="consult/ballots/panel.html",
-        context={"ballots": rows, "list_url": list_url},
+        # a withdrawal's reason is free text: masked unless the reader may see people's data here
+        context={"ballots": rows, "list_url": list_url, "see_people": see_people},
         order=40,
     )

@@ -12,14 +12,13 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
 from linli.accounts.permissions import authorize, can, get_or_404, scoped
 from linli.accounts.roles import Action
 from linli.consult import rules
 from linli.consult.models import Ballot, LiftConsent, RollEntry, Vote, VoteRecord
 from linli.consult.services.ballots import tally
+from linli.core.exports import Formula, Table, write_tables
 
 
 def visible_ballots(user: Any, qs: QuerySet[Ballot] | None = None) -> QuerySet[Ballot]:
@@ -262,12 +261,9 @@ def _local(dt: datetime | None) -> datetime | None:
 def export_workbook(user: Any, ballot: Ballot, target: Any) -> None:
     """Roll, votes, history and a tally sheet (with spreadsheet formulas) to ``target``. The roll's
     ``area_exact`` column and the votes sheet are what ``rules.decide`` needs to recompute the
-    result exactly (see docs/ballots.md)."""
+    result exactly (see docs/ballots.md). Written by the one export writer (linli/core/exports.py):
+    every text from data is plain text, never a formula; the tally's formulas are our own."""
     authorize(user, Action.CONSULT, ballot)
-    bold = Font(bold=True)
-    wb = Workbook()
-    about = wb.active
-    about.title = ABOUT_SHEET
     result = result_of(ballot)
     rule = rules.rule_for(rules.parse_matter(ballot.matter))
     lines: list[tuple[str, Any]] = [
@@ -294,19 +290,14 @@ def export_workbook(user: Any, ballot: Ballot, target: Any) -> None:
             "{owner_key: choice}) on the roll and votes sheets",
         )
     )
-    for k, v in lines:
-        about.append([k, v])
-        about.cell(row=about.max_row, column=1).font = bold
-    about.column_dimensions["A"].width = 48
-    about.column_dimensions["B"].width = 70
+    about = Table(ABOUT_SHEET, [list(line) for line in lines], {"A": 48, "B": 70}, None, bold_first_column=True)
 
     entries = list(
         RollEntry.objects.filter(ballot=ballot)
         .select_related("owner", "dwelling__unit", "dwelling__building")
         .order_by("dwelling__building_id", "dwelling__unit_id", "dwelling__floor", "dwelling__number")
     )
-    ws = wb.create_sheet(ROLL_SHEET)
-    ws.append(
+    roll: list[list[Any]] = [
         [
             "dwelling_id",
             "楼栋 building",
@@ -319,10 +310,10 @@ def export_workbook(user: Any, ballot: Ballot, target: Any) -> None:
             "业主 owner",
             "occupied_by_lift",
         ]
-    )
+    ]
     for e in entries:
         d = e.dwelling
-        ws.append(
+        roll.append(
             [
                 d.pk,
                 d.building.name,
@@ -336,24 +327,21 @@ def export_workbook(user: Any, ballot: Ballot, target: Any) -> None:
                 e.occupied_by_lift,
             ]
         )
-    ws = wb.create_sheet(VOTES_SHEET)
-    ws.append(["owner_key", "choice", "channel", "cast_at", "entered_by", "reason"])
+    votes: list[list[Any]] = [["owner_key", "choice", "channel", "cast_at", "entered_by", "reason"]]
     for v in Vote.objects.filter(ballot=ballot).select_related("entered_by").order_by("owner_key"):
-        ws.append([v.owner_key, v.choice, v.channel, _local(v.cast_at), str(v.entered_by), v.reason])
-    ws = wb.create_sheet(HISTORY_SHEET)
-    ws.append(["at", "owner_key", "choice", "channel", "entered_by", "reason", "client_key"])
+        votes.append([v.owner_key, v.choice, v.channel, _local(v.cast_at), str(v.entered_by), v.reason])
+    history: list[list[Any]] = [["at", "owner_key", "choice", "channel", "entered_by", "reason", "client_key"]]
     for r in VoteRecord.objects.filter(ballot=ballot).select_related("entered_by").order_by("at", "id"):
-        ws.append([_local(r.at), r.owner_key, r.choice, r.channel, str(r.entered_by), r.reason, r.client_key])
+        history.append([_local(r.at), r.owner_key, r.choice, r.channel, str(r.entered_by), r.reason, r.client_key])
 
     # The tally sheet: one row per owner, the sums as formulas so a spreadsheet recomputes them.
     per_owner: dict[str, Decimal] = defaultdict(Decimal)
     for e in entries:
         per_owner[e.owner_key] += e.area
     choice = dict(Vote.objects.filter(ballot=ballot).values_list("owner_key", "choice"))
-    ws = wb.create_sheet(TALLY_SHEET)
-    ws.append(["owner_key", "面积 area", "choice"])
+    tally_rows: list[list[Any]] = [["owner_key", "面积 area", "choice"]]
     for key in sorted(per_owner):
-        ws.append([key, per_owner[key], choice.get(key, "")])
+        tally_rows.append([key, per_owner[key], choice.get(key, "")])
     n = len(per_owner) + 1
     a, c = f"B2:B{n}", f"C2:C{n}"
     voted = f'(COUNTIF({c},"yes")+COUNTIF({c},"no")+COUNTIF({c},"abstain"))'
@@ -366,17 +354,25 @@ def export_workbook(user: Any, ballot: Ballot, target: Any) -> None:
         ("approving_area", f'=IF({voted}=0,0,SUMIF({c},"yes",{a})/{voted_area})'),
         ("approving_owners", f'=IF({voted}=0,0,COUNTIF({c},"yes")/{voted})'),
     ]
-    ws["E1"], ws["F1"], ws["G1"] = "figure", "spreadsheet", "stored (exact)"
-    for i, (name, formula) in enumerate(formulas, start=2):
-        ws.cell(row=i, column=5, value=name)
-        ws.cell(row=i, column=6, value=formula)
-        if result and name in result:
-            ws.cell(row=i, column=7, value=result[name]["fraction"])
-    for sheet in wb.worksheets:
-        for cell in sheet[1]:
-            cell.font = bold
-        sheet.freeze_panes = "A2" if sheet.title != ABOUT_SHEET else None
-    wb.save(target)
+    # columns E–G beside the owners: figure, the spreadsheet's formula, the stored exact fraction
+    side: list[list[Any]] = [["figure", "spreadsheet", "stored (exact)"]]
+    for name, formula in formulas:
+        stored = result[name]["fraction"] if result and name in result else None
+        side.append([name, Formula(formula), stored])
+    while len(tally_rows) < len(side):
+        tally_rows.append([None, None, None])
+    for i, extra in enumerate(side):
+        tally_rows[i] = tally_rows[i] + [None, *extra]
+    write_tables(
+        target,
+        [
+            about,
+            Table(ROLL_SHEET, roll),
+            Table(VOTES_SHEET, votes),
+            Table(HISTORY_SHEET, history),
+            Table(TALLY_SHEET, tally_rows),
+        ],
+    )
 
 
 def recompute_from_workbook(source: Any) -> rules.Decision:

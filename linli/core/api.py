@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import Http404
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
+from rest_framework.routers import DefaultRouter
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from linli.core.errors import LinliError
-from linli.core.ids import as_id
+from linli.core.ids import MAX_ID, as_id, as_int
 
 _GENERIC = {
     status.HTTP_401_UNAUTHORIZED: ("请先登录。", "Please sign in first."),
@@ -78,14 +79,63 @@ def _flatten(detail: Any, prefix: str = "") -> list[dict[str, Any]]:
     return out
 
 
-def int_param(request: Any, name: str) -> int | None:
+def int_param(request: Any, name: str, *, lo: int = 0, hi: int = MAX_ID) -> int | None:
     """An integer query parameter (``?project=12``): None when absent or empty, a bilingual 400 when
-    it is not a whole number a database key can hold — every list filter of the API answers a bad
-    value the same way."""
+    it is not a whole number ``lo <= n <= hi`` (by default: an id a database key can hold) — every
+    list filter of the API answers a bad value the same way."""
     raw = request.query_params.get(name)
     if raw is None or raw.strip() == "":
         return None
-    value = as_id(raw)
-    if value is None:
-        raise LinliError.one("bad_parameter", f"参数 {name} 须为整数。", f"Parameter {name} must be an integer.")
+    value = as_id(raw) if (lo, hi) == (0, MAX_ID) else as_int(raw, lo=lo, hi=hi)
+    if value is None or not lo <= value <= hi:
+        raise LinliError.one(
+            "bad_parameter",
+            f"参数 {name} 须为整数({lo}–{hi})。",
+            f"Parameter {name} must be an integer from {lo} to {hi}.",
+        )
     return value
+
+
+class IdField(serializers.IntegerField):
+    """An id in a request body: a whole number 1 … 2**63-1 (what a database key holds); anything
+    else is a bilingual 400 (``min_value``/``max_value``), never an overflow in the database."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(**kwargs)
+
+
+# --- ids in API paths -----------------------------------------------------------------------------
+
+
+class Router(DefaultRouter):
+    """The one API router: every viewset's detail lookup is ``<linli_id:pk>``
+    (``linli.core.ids.IdConverter``: a bad or huge id answers 404 like a missing one). A viewset may
+    name another converter in ``lookup_value_converter``; actions with ids in their own path use
+    the same converter (``url_path="buildings/<linli_id:building_pk>"``)."""
+
+    # No ".json" twins of every route: they are not in the schema, and views whose methods take no
+    # ``format`` argument answered them with a 500 (/api/v1/me.json). ``?format=json`` still works.
+    include_format_suffixes = False
+
+    def __init__(self) -> None:
+        super().__init__(use_regex_path=False)
+        self._default_value_pattern = "linli_id"
+
+
+def choice_param(request: Any, name: str, choices: Any) -> str | None:
+    """A query parameter that must be one of ``choices`` (``?status=open``): None when absent or
+    empty, a bilingual 400 for anything else — the schema documents it as an enum, so a value outside
+    it is refused rather than silently matching nothing."""
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    allowed = [str(c) for c in choices]
+    if raw not in allowed:
+        raise LinliError.one(
+            "bad_parameter",
+            f"参数 {name} 须为以下之一:{'、'.join(allowed)}。",
+            f"Parameter {name} must be one of: {', '.join(allowed)}.",
+        )
+    return raw

@@ -5,7 +5,13 @@
 
 The workbook is written with openpyxl's write-only mode (rows streamed, constant memory per row)
 into a temporary file that spills to disk above a few MB, so exporting a whole street is fine.
-Strings that a spreadsheet would run as a formula ("=…") are written as plain text.
+
+This is the one writer of every .xlsx export (a test fails if another module writes workbooks).
+Text is never a formula: every text cell is written as a string, and text that a spreadsheet would
+run as a formula once edited or saved as CSV (OWASP's triggers ``= + - @``, tab, carriage return,
+also after leading spaces, and their full-width forms ``＝ ＋ － ＠``) gets a leading apostrophe
+(``neutralise``). Numbers stay numbers. The only formulas are ``Formula`` values built by Linli's
+own code (the ballot export's tally), never from data.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 import itertools
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -29,6 +36,31 @@ from openpyxl.utils import get_column_letter
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 Column = tuple[str, Callable[[Any], Any]]
 
+# What makes a spreadsheet read text as a formula (OWASP CSV injection), with the full-width and
+# small forms that Chinese input methods type and spreadsheets fold to ASCII.
+FORMULA_STARTS = frozenset("=+-@\uff1d\uff0b\uff0d\uff20\ufe66\ufe62\ufe63\u2212")
+CONTROL_STARTS = frozenset("\t\r\n")
+
+
+def is_formula_like(text: str) -> bool:
+    """True when a spreadsheet could run ``text`` as a formula."""
+    if not text:
+        return False
+    if text[0] in CONTROL_STARTS:
+        return True
+    stripped = text.lstrip()
+    return bool(stripped) and stripped[0] in FORMULA_STARTS
+
+
+def neutralise(text: str) -> str:
+    """``text`` safe to put in a spreadsheet cell or CSV field: formula-like text gets a leading
+    apostrophe (shown, never run); anything else is returned unchanged."""
+    return "'" + text if is_formula_like(text) else text
+
+
+class Formula(str):
+    """A formula written by Linli's own code (never from data): the only text written as one."""
+
 
 def _display_width(value: object) -> int:
     text = str(value)
@@ -40,7 +72,9 @@ def _cell_value(value: Any) -> Any:
         if isinstance(value, datetime) and timezone.is_aware(value):
             return timezone.localtime(value).replace(tzinfo=None)
         return value
-    return ILLEGAL_CHARACTERS_RE.sub("", str(value))
+    if isinstance(value, Formula):
+        return value
+    return neutralise(ILLEGAL_CHARACTERS_RE.sub("", str(value)))
 
 
 def write_xlsx(target: Any, sheet_title: str, columns: Sequence[Column], rows: Iterable[Any]) -> int:
@@ -71,7 +105,9 @@ def _write_sheet(wb: Workbook, sheet_title: str, columns: Sequence[Column], rows
     bold = Font(bold=True)
     header_cells = []
     for header, _ in columns:
-        cell = WriteOnlyCell(ws, value=header)
+        cell = WriteOnlyCell(ws, value=_cell_value(header))  # headers may hold data (survey questions)
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
         cell.font = bold
         header_cells.append(cell)
     ws.append(header_cells)
@@ -79,7 +115,9 @@ def _write_sheet(wb: Workbook, sheet_title: str, columns: Sequence[Column], rows
     def cells(values: list[Any]) -> list[Any]:
         out: list[Any] = []
         for v in values:
-            if isinstance(v, str) and v.startswith("="):
+            if isinstance(v, Formula):
+                out.append(WriteOnlyCell(ws, value=str(v)))
+            elif isinstance(v, str):
                 cell = WriteOnlyCell(ws, value=v)
                 cell.data_type = "s"  # text, never a formula
                 out.append(cell)
@@ -101,6 +139,47 @@ def _write_sheet(wb: Workbook, sheet_title: str, columns: Sequence[Column], rows
         ws.append(cells([_cell_value(get(r)) for _, get in columns]))
         n += 1
     return n
+
+
+@dataclass
+class Table:
+    """A sheet of ready rows (the first row is the bold header), for exports that are not one list
+    of objects: ``widths`` by column letter, ``bold_first_column`` for label/value sheets."""
+
+    title: str
+    rows: Iterable[Sequence[Any]]
+    widths: dict[str, float] = field(default_factory=dict)
+    freeze: str | None = "A2"
+    bold_first_column: bool = False
+
+
+def write_tables(target: Any, tables: Sequence[Table]) -> list[int]:
+    """Write ``tables`` as the sheets of one workbook; the data rows of each."""
+    wb = Workbook(write_only=True)
+    counts = []
+    bold = Font(bold=True)
+    for table in tables:
+        ws = wb.create_sheet(title=table.title[:31])
+        for letter, width in table.widths.items():
+            ws.column_dimensions[letter].width = width
+        if table.freeze:
+            ws.freeze_panes = table.freeze
+        n = 0
+        for i, row in enumerate(table.rows):
+            cells = []
+            for j, raw in enumerate(row):
+                value = _cell_value(raw)
+                cell = WriteOnlyCell(ws, value=str(value) if isinstance(value, Formula) else value)
+                if isinstance(value, str) and not isinstance(value, Formula):
+                    cell.data_type = "s"  # text, never a formula
+                if i == 0 or (j == 0 and table.bold_first_column):
+                    cell.font = bold
+                cells.append(cell)
+            ws.append(cells)
+            n += 1
+        counts.append(max(0, n - 1))
+    wb.save(target)
+    return counts
 
 
 def xlsx_response(filename: str, sheet_title: str, columns: Sequence[Column], rows: Iterable[Any]) -> HttpResponse:

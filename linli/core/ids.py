@@ -37,3 +37,23 @@ def as_int(raw: object, *, lo: int = MIN_INT, hi: int = MAX_INT) -> int | None:
         return None
     value = int(text)
     return value if lo <= value <= hi else None
+
+
+class IdConverter:
+    """``<linli_id:pk>`` in a URL (registered in ``linli.core.apps``; every page and API path id):
+    an id read with ``as_id``. Anything else (``null,null``, a sign, a number no database key can
+    hold) does not match the URL, so it answers the same 404 as a missing id — never a 500."""
+
+    regex = "[0-9]{1,19}"
+
+    def to_python(self, value: str) -> int:
+        parsed = as_id(value)
+        if parsed is None:
+            raise ValueError(value)
+        return parsed
+
+    def to_url(self, value: object) -> str:
+        parsed = as_id(value)
+        if parsed is None:
+            raise ValueError(value)
+        return str(parsed)

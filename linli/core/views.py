@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 
 from linli.core.errors import LinliError
 from linli.core.middleware import error_response
@@ -43,3 +49,16 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
             403,
         ),
     )
+
+
+def api_docs_page(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """The Swagger/Redoc pages: a signed-out browser is sent to the sign-in page, unless
+    ``LINLI_API_DOCS_PUBLIC`` opens them (read per request, so the setting can be changed in tests)."""
+
+    @wraps(view)
+    def page(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not settings.LINLI_API_DOCS_PUBLIC and not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    return page

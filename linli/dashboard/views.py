@@ -30,6 +30,7 @@ from linli.core import clock
 from linli.core.errors import LinliError
 from linli.core.exports import workbook_response
 from linli.core.middleware import error_response
+from linli.core.net import client_ip
 from linli.dashboard import metrics
 from linli.dashboard import queries as q
 from linli.dashboard.export import sheets
@@ -167,6 +168,6 @@ def export(request: HttpRequest) -> HttpResponse:
         None,
         path=_scope_path(request.user),
         reason=f"dashboard.xlsx {period.first.isoformat()}..{period.last.isoformat()}",
-        ip=request.META.get("REMOTE_ADDR") or None,
+        ip=client_ip(request),
     )
     return response

@@ -19,6 +19,7 @@ from linli.accounts.models import Department
 from linli.accounts.permissions import can, scoped
 from linli.accounts.roles import Action
 from linli.core import clock
+from linli.core.ids import as_id
 from linli.governance import loop
 from linli.governance.categories import KIND_NAMES, SECTOR_NAMES, Kind, Sector
 from linli.governance.loop import MOVE_NAMES, SEVEN, STEP_NAMES, Move, Step
@@ -261,7 +262,7 @@ def parse_filters(get: Any) -> Filters:
     f.sector = sector if sector in Sector._value2member_map_ else ""
     f.category = (get.get("category") or "").strip()[:20]
     grid = get.get("grid", "")
-    f.grid = int(grid) if grid.isdigit() else None
+    f.grid = as_id(grid)
     f.overdue = get.get("overdue") == "1"
     f.mine = get.get("mine") == "1"
     return f

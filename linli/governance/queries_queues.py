@@ -88,6 +88,7 @@ class EventRow:
     # dispatch choices (command queue, 待派遣): (department, suggested?)
     choices: list[tuple[Department, bool]] = field(default_factory=list)
     suggested: Department | None = None
+    see_people: bool = False  # may the viewer read phone and ID numbers in its free text (see_people())
 
 
 @dataclass
@@ -95,6 +96,7 @@ class RequestRow:
     req: EventRequest
     kind_name: str
     url: str | None
+    see_people: bool = False
 
 
 @dataclass
@@ -110,6 +112,17 @@ class Section:
     @property
     def more(self) -> int:
         return max(0, self.count - len(self.rows))
+
+
+def mark_people(user: Any, sections: list[Section]) -> list[Section]:
+    """Set each row's ``see_people``: whether ``user`` may see people's data (VIEW_PEOPLE) at its
+    event, so that the cards mask phone and ID numbers in free text otherwise (one query)."""
+    rows = [row for s in sections for row in s.rows if isinstance(row, EventRow | RequestRow)]
+    ids = {row.event.pk if isinstance(row, EventRow) else row.req.event_id for row in rows}
+    allowed = set(scoped(user, Action.VIEW_PEOPLE, Event.objects.filter(pk__in=ids)).values_list("pk", flat=True))
+    for row in rows:
+        row.see_people = (row.event.pk if isinstance(row, EventRow) else row.req.event_id) in allowed
+    return sections
 
 
 def _events(qs: QuerySet[Event]) -> QuerySet[Event]:

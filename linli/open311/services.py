@@ -4,7 +4,7 @@ Intake goes through ``linli.governance.services.events.report`` (channel ``open3
 ``k:<key id>``), never around it. What this module adds is what the standard needs: api keys,
 jurisdictions (districts), the service list from the event categories, locations given as an
 address, and the *public* view of an event — which carries no personal data at all (no reporter,
-no phone, no e-mail; phone and ID numbers typed into a description are masked), and shows the
+no phone, no e-mail; phone and ID numbers typed into any text are masked by core.masking), and shows the
 events of private categories (a household in hardship, an elderly person living alone …) only
 to whoever asks for them by id, without place or description.
 
@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -34,7 +34,8 @@ from django.utils import timezone
 
 from linli.core import clock
 from linli.core.errors import LinliError
-from linli.core.ids import as_id
+from linli.core.ids import as_id, as_int
+from linli.core.masking import mask_text
 from linli.governance import loop
 from linli.governance.categories import KIND_NAMES, SECTOR_NAMES, Kind, Sector
 from linli.governance.loop import MOVE_NAMES, SEVEN, STEP_NAMES, Move, Step
@@ -45,6 +46,13 @@ from linli.places.models import Building, Compound, District
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 MAX_SPAN = timedelta(days=90)
+# The dates a read may name (start_date, end_date), after conversion to UTC: wide enough for any
+# real question, narrow enough that ± MAX_SPAN and every database can represent them (issue 9:
+# 0001-01-01T00:00:00+08:00 and 9999-12-31T23:59:59-14:00 fell off the ends of datetime).
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2999, 12, 31, 23, 59, 59, tzinfo=UTC)
+MAX_PAGE = 1_000_000  # pages of page_size requests; (page - 1) × page_size stays a small offset
+MAX_CODES = 100  # service codes in one filter
 TOUCH_EVERY = 60.0  # seconds between writes of a key's last_used_at (per process)
 # Moves whose note is written for the public (what was done, why it was voided); other notes
 # (returns between departments, internal remarks) stay inside.
@@ -190,6 +198,7 @@ def jurisdiction(jurisdiction_id: str) -> Jurisdiction:
         for j in all_:
             if j.code == jid:
                 return j
+        jid = jid[:40]
         raise Open311Error(404, (f"未找到辖区 jurisdiction_id={jid}。", f"jurisdiction_id {jid} was not found."))
     if len(all_) == 1:
         return all_[0]
@@ -248,6 +257,7 @@ def service(code: str) -> Service:
         raise Open311Error(400, ("缺少 service_code。", "The service_code is missing."))
     found = services().get(code)
     if found is None:
+        code = code[:40]
         raise Open311Error(404, (f"未找到服务类别 service_code={code}。", f"service_code {code} was not found."))
     return found
 
@@ -329,6 +339,14 @@ def attributes_of(post: Any) -> dict[str, Any]:
         if not values:
             continue  # an empty optional parameter is an absent one
         code = m.group(1)
+        if len(code) > 50 or any(len(v) > events.MAX_TEXT for v in values):
+            raise Open311Error(
+                400,
+                (
+                    "attribute 的代码不超过 50 个字符,取值不超过 4000 个字符。",
+                    "An attribute code is at most 50 characters and its value at most 4,000.",
+                ),
+            )
         if m.group(2) or len(values) > 1:
             prior = out.get(code, [])
             out[code] = (prior if isinstance(prior, list) else [prior]) + values
@@ -499,19 +517,6 @@ def submit(key: KeyInfo, post: Any, idempotency_header: str = "") -> list[dict[s
 
 # --- reading requests (public) -----------------------------------------------------------------------
 
-_MASKS = (
-    (re.compile(r"(?<!\d)(\d{6})\d{8}(\d{3}[\dXx])(?!\d)"), r"\1********\2"),  # ID numbers
-    (re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)"), r"\1****\2"),  # mobile phones
-    (re.compile(r"(?<!\d)(0\d{2,3}-?)\d{3,4}(\d{4})(?!\d)"), r"\1****\2"),  # landlines
-)
-
-
-def mask_text(text: str) -> str:
-    """Phone and ID numbers someone typed into a public text, masked."""
-    for pattern, repl in _MASKS:
-        text = pattern.sub(repl, text)
-    return text
-
 
 def private_codes() -> frozenset[str]:
     return frozenset(getattr(settings, "LINLI_OPEN311_PRIVATE_CATEGORIES", ()))
@@ -527,7 +532,8 @@ def w3(dt: datetime | None) -> str | None:
 
 
 def parse_when(value: str, name: str) -> datetime:
-    text = value.strip()
+    """An ISO 8601 datetime between EARLIEST and LATEST (UTC); naive means Asia/Shanghai."""
+    text = value.strip()[:64]
     # an unencoded "+08:00" in a query string arrives as " 08:00"
     text = re.sub(r"(T[\d:.]+) (\d\d:?\d\d)$", r"\1+\2", text)
     if text.endswith(("Z", "z")):
@@ -542,8 +548,20 @@ def parse_when(value: str, name: str) -> datetime:
                 f"{name} must be an ISO 8601 datetime, e.g. 2025-01-01T00:00:00Z.",
             ),
         ) from exc
-    if timezone.is_naive(dt):
-        dt = timezone.make_aware(dt)
+    try:
+        if timezone.is_naive(dt):
+            dt = timezone.make_aware(dt)
+        in_range = EARLIEST <= dt.astimezone(UTC) <= LATEST
+    except (OverflowError, ValueError):  # the offset takes it past year 1 or 9999
+        in_range = False
+    if not in_range:
+        raise Open311Error(
+            400,
+            (
+                f"{name} 须在 1970-01-01 至 2999-12-31(UTC)之间。",
+                f"{name} must lie between 1970-01-01T00:00:00Z and 2999-12-31T23:59:59Z.",
+            ),
+        )
     return dt
 
 
@@ -567,7 +585,8 @@ def _joined(params: Any, name: str) -> list[str]:
 def parse_query(params: Any, now: datetime | None = None) -> Query:
     now = now or clock.now()
     raw_ids = _joined(params, "service_request_id")
-    if any(not i.isdigit() or len(i) > 18 for i in raw_ids):
+    ids = [as_id(i) for i in raw_ids]
+    if any(i is None for i in ids):
         raise Open311Error(
             400, ("service_request_id 须为数字(逗号分隔)。", "service_request_id must be numbers, comma separated.")
         )
@@ -589,21 +608,25 @@ def parse_query(params: Any, now: datetime | None = None) -> Query:
     if statuses - {"open", "closed"}:
         raise Open311Error(400, ("status 只能是 open 或 closed。", "status must be open or closed (comma separated)."))
     limit = max_requests()
-    try:
-        page = int(params.get("page") or 1)
-        page_size = int(params.get("page_size") or limit)
-    except ValueError as exc:
+    page = as_int(params.get("page") or 1, lo=1, hi=MAX_PAGE)
+    page_size = as_int(params.get("page_size") or limit, lo=1, hi=limit)
+    if page is None or page_size is None:
         raise Open311Error(
-            400, ("page 与 page_size 须为正整数。", "page and page_size must be positive integers.")
-        ) from exc
-    if page < 1 or not 1 <= page_size <= limit:
+            400,
+            (
+                f"page 须为 1–{MAX_PAGE} 的整数,page_size 为 1–{limit} 的整数。",
+                f"page must be a whole number from 1 to {MAX_PAGE} and page_size from 1 to {limit}.",
+            ),
+        )
+    codes = _joined(params, "service_code")
+    if len(codes) > MAX_CODES:
         raise Open311Error(
-            400, (f"page ≥ 1,page_size 为 1–{limit}。", f"page must be ≥ 1 and page_size between 1 and {limit}.")
+            400, (f"service_code 最多 {MAX_CODES} 个。", f"At most {MAX_CODES} service codes in one filter.")
         )
     extensions = (params.get("extensions") or "").strip().lower() in ("true", "1", "yes")
     return Query(
-        [int(i) for i in raw_ids][:limit],
-        _joined(params, "service_code"),
+        [i for i in ids if i is not None][:limit],
+        codes,
         start,
         end,
         statuses,
@@ -627,7 +650,8 @@ def find(j: Jurisdiction, q: Query) -> list[Event]:
         return list(qs.filter(pk__in=q.ids).order_by("-created_at", "-pk"))
     qs = qs.filter(created_at__gte=q.start, created_at__lte=q.end).exclude(category__code__in=private_codes())
     if q.codes:
-        qs = qs.filter(category__code__in=q.codes)
+        known = services()
+        qs = qs.filter(category__code__in=[c for c in q.codes if c in known])
     closed = [s.value for s in loop.CLOSED_STEPS]
     if q.statuses == {"open"}:
         qs = qs.exclude(step__in=closed)
@@ -638,9 +662,11 @@ def find(j: Jurisdiction, q: Query) -> list[Event]:
 
 
 def one(j: Jurisdiction, request_id: str) -> Event:
-    event = _base(j).filter(pk=int(request_id)).first() if request_id.isdigit() and len(request_id) <= 18 else None
+    pk = as_id(request_id)
+    event = _base(j).filter(pk=pk).first() if pk is not None else None
     if event is None:
-        raise Open311Error(404, (f"未找到服务请求 {request_id}。", f"Service request {request_id} was not found."))
+        shown = re.sub(r"[\x00-\x1f\x7f-\x9f]", "?", request_id[:40])
+        raise Open311Error(404, (f"未找到服务请求 {shown}。", f"Service request {shown} was not found."))
     return event
 
 
@@ -657,7 +683,8 @@ def by_token(j: Jurisdiction, token: str) -> list[dict[str, Any]]:
         else None
     )
     if pk is None:
-        raise Open311Error(404, (f"未找到令牌 {token}。", f"Token {token} was not found."))
+        shown = re.sub(r"[\x00-\x1f\x7f-\x9f]", "?", token[:40])
+        raise Open311Error(404, (f"未找到令牌 {shown}。", f"Token {shown} was not found."))
     return [{"service_request_id": str(pk), "token": str(value)}]
 
 
@@ -719,7 +746,7 @@ def records(events_: list[Event], en: bool, extensions: bool) -> list[dict[str, 
             "zipcode": None,
             "lat": None if is_private else round(ev.lat, 6),
             "long": None if is_private else round(ev.lon, 6),
-            "media_url": None if is_private else ev.media_url or None,
+            "media_url": None if is_private else mask_text(ev.media_url) or None,
         }
         if extensions:
             item["extended_attributes"] = _extended(ev, rows, en, is_private)
@@ -764,7 +791,7 @@ def _extended(ev: Event, rows: list[tuple[datetime, str, str, str]], en: bool, i
         "attributes": []
         if is_private
         else [
-            {"code": code, "value": ",".join(map(str, v)) if isinstance(v, list) else str(v)}
+            {"code": code, "value": mask_text(",".join(map(str, v)) if isinstance(v, list) else str(v))}
             for code, v in (ev.attributes or {}).items()
         ],
         "steps": [

@@ -2,8 +2,11 @@
 
 Every answer is XML or JSON after the suffix of the URL; every refusal is the standard's list of
 errors — 404 for an unknown resource (or format), 403 for a missing or bad api_key, 400 for
-anything else — with a description in Chinese and English. Nothing here answers 500: an
-unexpected failure is logged and answered as the standard's "general service error" (400).
+anything else — with a description in Chinese and English. Every parameter is read through
+``params`` (control characters, repeated parameters, content types and charsets) and numbers and
+dates are bounded in ``services``, so that each bad input gets its own error. Nothing here answers
+500: an unexpected failure (a bug) is logged and answered as the standard's "general service
+error" (400).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from linli.core import clock
 from linli.core.errors import LinliError
-from linli.open311 import render
+from linli.open311 import params, render
 from linli.open311 import services as svc
 from linli.open311.services import Open311Error
 
@@ -41,19 +44,20 @@ def refuse(fmt: str, error: Open311Error) -> HttpResponse:
 def wants_english(request: HttpRequest) -> bool:
     """English names when the client asks: ``locale=en`` (or en_US …), else an Accept-Language
     whose most preferred Chinese or English entry is English. Chinese otherwise."""
-    locale = (request.GET.get("locale") or request.POST.get("locale") or "").strip().lower()
+    form = params.body(request) if request.method == "POST" else None
+    locale = (params.query(request).get("locale") or (form.get("locale") if form else "") or "").strip().lower()
     if locale:
         return locale.startswith("en")
     best: tuple[float, bool] | None = None
     for part in request.headers.get("Accept-Language", "").split(","):
-        lang, _, params = part.strip().partition(";")
+        lang, _, rest = part.strip().partition(";")
         lang = lang.strip().lower()
         if not lang.startswith(("en", "zh")):
             continue
         q = 1.0
-        if params.strip().startswith("q="):
+        if rest.strip().startswith("q="):
             try:
-                q = float(params.strip()[2:])
+                q = float(rest.strip()[2:])
             except ValueError:
                 q = 0.0
         if best is None or q > best[0]:
@@ -126,14 +130,14 @@ def discovery(request: HttpRequest, fmt: str) -> HttpResponse:
 
 @api()
 def services(request: HttpRequest, fmt: str) -> HttpResponse:
-    svc.jurisdiction(request.GET.get("jurisdiction_id", ""))
+    svc.jurisdiction(params.query(request).get("jurisdiction_id", "") or "")
     en = wants_english(request)
     return respond(fmt, "services", [svc.service_item(s, en) for s in svc.services().values()])
 
 
 @api()
 def service_definition(request: HttpRequest, fmt: str, code: str) -> HttpResponse:
-    svc.jurisdiction(request.GET.get("jurisdiction_id", ""))
+    svc.jurisdiction(params.query(request).get("jurisdiction_id", "") or "")
     return respond(fmt, "service_definition", svc.service_definition(svc.service(code), wants_english(request)))
 
 
@@ -144,28 +148,35 @@ def service_definition(request: HttpRequest, fmt: str, code: str) -> HttpRespons
 @csrf_exempt
 @api(methods=("GET", "POST"))
 def requests(request: HttpRequest, fmt: str) -> HttpResponse:
+    get = params.query(request)
     if request.method == "POST":
-        post = request.POST
-        key = svc.key_info(post.get("api_key") or request.GET.get("api_key") or "")
-        data = svc.submit(key, post, request.headers.get("Idempotency-Key", ""))
+        post = params.body(request)
+        key = svc.key_info(post.get("api_key") or get.get("api_key") or "")
+        header = request.headers.get("Idempotency-Key", "")
+        if params.CONTROL.search(header):
+            raise svc.Open311Error(
+                400, ("Idempotency-Key 含控制字符。", "The Idempotency-Key header contains a control character.")
+            )
+        data = svc.submit(key, post, header)
         return respond(fmt, "service_requests", data)
-    j = svc.jurisdiction(request.GET.get("jurisdiction_id", ""))
-    q = svc.parse_query(request.GET, clock.now())
+    j = svc.jurisdiction(get.get("jurisdiction_id", "") or "")
+    q = svc.parse_query(get, clock.now())
     found = svc.find(j, q)
     return respond(fmt, "service_requests", svc.records(found, wants_english(request), q.extensions))
 
 
 @api()
 def request_detail(request: HttpRequest, fmt: str, request_id: str) -> HttpResponse:
-    j = svc.jurisdiction(request.GET.get("jurisdiction_id", ""))
+    get = params.query(request)
+    j = svc.jurisdiction(get.get("jurisdiction_id", "") or "")
     event = svc.one(j, request_id)
-    extensions = (request.GET.get("extensions") or "").strip().lower() in ("true", "1", "yes")
+    extensions = (get.get("extensions") or "").strip().lower() in ("true", "1", "yes")
     return respond(fmt, "service_requests", svc.records([event], wants_english(request), extensions))
 
 
 @api()
 def token(request: HttpRequest, fmt: str, token: str) -> HttpResponse:
-    j = svc.jurisdiction(request.GET.get("jurisdiction_id", ""))
+    j = svc.jurisdiction(params.query(request).get("jurisdiction_id", "") or "")
     return respond(fmt, "service_requests", svc.by_token(j, token))
 
 

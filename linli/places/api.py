@@ -16,12 +16,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
+from linli.accounts.api_logging import LoggedReads
 from linli.accounts.permissions import get_or_404, scoped
 from linli.accounts.roles import Action
 from linli.accounts.services import reveal
 from linli.core import clock
-from linli.core.api import int_param
+from linli.core.api import IdField, int_param
 from linli.core.errors import LinliError
+from linli.core.net import client_ip
+from linli.core.schema import Input, checked_text
 from linli.places import models as m
 from linli.places import services as import_services
 
@@ -142,9 +145,9 @@ class ResidentSerializer(serializers.ModelSerializer[m.Resident]):
         fields: ClassVar = ["id", "household", "dwelling", "person", "relation"]
 
 
-class RevealSerializer(serializers.Serializer[Any]):
+class RevealSerializer(Input):
     field = serializers.ChoiceField(choices=["id_number", "phone"])
-    reason = serializers.CharField(max_length=200)
+    reason = checked_text(2, 200)  # accounts.services.reveal needs 2 characters
 
 
 # --- viewsets -------------------------------------------------------------------------------------
@@ -174,21 +177,26 @@ class ScopedViewSet(viewsets.ReadOnlyModelViewSet):
         return qs
 
 
-_PARENT_PARAMS = [
-    OpenApiParameter(p, int, description=f"only rows of this {p}")
-    for p in ("district", "street", "community", "compound", "building", "unit", "grid", "dwelling")
-]
 _SEARCH = OpenApiParameter("q", str, description="name or code contains")
 
 
-@extend_schema(parameters=[*_PARENT_PARAMS, _SEARCH])
+def _documented_filters(cls: Any) -> Any:
+    """The list's schema names exactly the filters the viewset reads (``parent_filters``, ``q``):
+    a parameter the schema names must do something."""
+    params = [OpenApiParameter(p, int, description=f"only rows of this {p}") for p in cls.parent_filters]
+    if cls.search_fields:
+        params.append(_SEARCH)
+    return extend_schema_view(list=extend_schema(parameters=params))(cls)
+
+
+@_documented_filters
 class DistrictViewSet(ScopedViewSet):
     base_queryset = m.District.objects.order_by("path")
     serializer_class = DistrictSerializer
     search_fields = ("name", "code")
 
 
-@extend_schema(parameters=[*_PARENT_PARAMS, _SEARCH])
+@_documented_filters
 class StreetViewSet(ScopedViewSet):
     base_queryset = m.Street.objects.order_by("path")
     serializer_class = StreetSerializer
@@ -196,7 +204,7 @@ class StreetViewSet(ScopedViewSet):
     search_fields = ("name", "code")
 
 
-@extend_schema(parameters=[*_PARENT_PARAMS, _SEARCH])
+@_documented_filters
 class CommunityViewSet(ScopedViewSet):
     base_queryset = m.Community.objects.annotate(households=Count("buildings__dwellings__households")).order_by("path")
     serializer_class = CommunitySerializer
@@ -204,7 +212,7 @@ class CommunityViewSet(ScopedViewSet):
     search_fields = ("name", "code")
 
 
-@extend_schema(parameters=[*_PARENT_PARAMS, _SEARCH])
+@_documented_filters
 class CompoundViewSet(ScopedViewSet):
     base_queryset = m.Compound.objects.order_by("path")
     serializer_class = CompoundSerializer
@@ -212,7 +220,7 @@ class CompoundViewSet(ScopedViewSet):
     search_fields = ("name", "code", "address")
 
 
-@extend_schema(parameters=[*_PARENT_PARAMS, _SEARCH])
+@_documented_filters
 class BuildingViewSet(ScopedViewSet):
     base_queryset = m.Building.objects.order_by("path")
     serializer_class = BuildingSerializer
@@ -220,21 +228,21 @@ class BuildingViewSet(ScopedViewSet):
     search_fields = ("name", "code")
 
 
-@extend_schema(parameters=_PARENT_PARAMS)
+@_documented_filters
 class UnitViewSet(ScopedViewSet):
     base_queryset = m.Unit.objects.order_by("building_id", "number")
     serializer_class = UnitSerializer
     parent_filters: ClassVar = {"building": "building_id"}
 
 
-@extend_schema(parameters=_PARENT_PARAMS)
+@_documented_filters
 class DwellingViewSet(ScopedViewSet):
     base_queryset = m.Dwelling.objects.order_by("building_id", "unit_id", "floor", "number")
     serializer_class = DwellingSerializer
     parent_filters: ClassVar = {"building": "building_id", "unit": "unit_id", "grid": "building__grid_id"}
 
 
-@extend_schema(parameters=[*_PARENT_PARAMS, _SEARCH])
+@_documented_filters
 class GridViewSet(ScopedViewSet):
     base_queryset = m.Grid.objects.annotate(households=Count("buildings__dwellings__households")).order_by("code")
     serializer_class = GridSerializer
@@ -242,31 +250,31 @@ class GridViewSet(ScopedViewSet):
     search_fields = ("name", "code")
 
 
-@extend_schema(parameters=_PARENT_PARAMS)
-class GridMemberViewSet(ScopedViewSet):
+@_documented_filters
+class GridMemberViewSet(LoggedReads, ScopedViewSet):
     base_queryset = m.GridMember.objects.order_by("grid_id", "role", "name")
     serializer_class = GridMemberSerializer
     parent_filters: ClassVar = {"grid": "grid_id"}
 
 
-@extend_schema(parameters=_PARENT_PARAMS)
-class OwnershipViewSet(ScopedViewSet):
+@_documented_filters
+class OwnershipViewSet(LoggedReads, ScopedViewSet):
     action_required = Action.VIEW_PEOPLE
     base_queryset = m.Ownership.objects.select_related("person").order_by("dwelling_id", "id")
     serializer_class = OwnershipSerializer
     parent_filters: ClassVar = {"dwelling": "dwelling_id", "building": "dwelling__building_id"}
 
 
-@extend_schema(parameters=_PARENT_PARAMS)
-class ResidentViewSet(ScopedViewSet):
+@_documented_filters
+class ResidentViewSet(LoggedReads, ScopedViewSet):
     action_required = Action.VIEW_PEOPLE
     base_queryset = m.Resident.objects.select_related("person", "household").order_by("household_id", "id")
     serializer_class = ResidentSerializer
     parent_filters: ClassVar = {"dwelling": "household__dwelling_id", "building": "household__dwelling__building_id"}
 
 
-@extend_schema(parameters=[_SEARCH])
-class PersonViewSet(ScopedViewSet):
+@_documented_filters
+class PersonViewSet(LoggedReads, ScopedViewSet):
     action_required = Action.VIEW_PEOPLE
     base_queryset = m.Person.objects.order_by("id")
     serializer_class = PersonSerializer
@@ -288,7 +296,7 @@ class PersonViewSet(ScopedViewSet):
             person,
             data.validated_data["field"],
             data.validated_data["reason"],
-            ip=request.META.get("REMOTE_ADDR"),
+            ip=client_ip(request),
         )
         return Response({"field": data.validated_data["field"], "value": value})
 
@@ -332,14 +340,14 @@ class ImportPreviewSerializer(serializers.ModelSerializer[m.ImportPreview]):
         return str(obj.status)
 
 
-class ImportUploadSerializer(serializers.Serializer[Any]):
-    community = serializers.IntegerField(help_text="the community whose rows the file holds (EDIT needed)")
+class ImportUploadSerializer(Input):
+    community = IdField(help_text="the community whose rows the file holds (EDIT needed)")
     kind = serializers.ChoiceField(choices=["roster", "boundaries"], default="roster")
     file = serializers.FileField(help_text=".xlsx or .csv roster, or a .geojson FeatureCollection")
     encoding = serializers.ChoiceField(choices=["", "utf-8", "gb18030"], default="", required=False)
 
 
-class ImportResolveSerializer(serializers.Serializer[Any]):
+class ImportResolveSerializer(Input):
     decisions = serializers.DictField(
         child=serializers.ChoiceField(choices=["rename", "separate", "stop"]),
         help_text='conflict id → decision, e.g. {"c1": "rename"}; "stop" cancels the preview',
@@ -350,7 +358,11 @@ _IMPORT_REFUSED = inline_serializer(
     "ImportRefused",
     {
         "errors": serializers.ListField(child=serializers.DictField()),
-        "preview": serializers.DictField(help_text="what the rows without problems would do (nothing is stored)"),
+        "preview": serializers.DictField(
+            required=False,
+            help_text="what the rows without problems would do (nothing is stored); absent when "
+            "the request itself is malformed",
+        ),
     },
 )
 _ERRORS = inline_serializer("ImportErrors", {"errors": serializers.ListField(child=serializers.DictField())})
@@ -359,7 +371,7 @@ _ERRORS = inline_serializer("ImportErrors", {"errors": serializers.ListField(chi
 @extend_schema_view(
     list=extend_schema(parameters=[OpenApiParameter("community", int, description="only previews of this community")])
 )
-class ImportPreviewViewSet(viewsets.ReadOnlyModelViewSet):
+class ImportPreviewViewSet(LoggedReads, viewsets.ReadOnlyModelViewSet):
     """Roster and boundary imports in two steps: ``POST /imports/`` uploads a file and answers the
     full preview (nothing else is written); ``POST /imports/{id}/confirm/`` applies it, all or
     nothing; ``POST /imports/{id}/cancel/`` drops it. Visible to users who may EDIT the community."""

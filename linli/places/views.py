@@ -29,6 +29,7 @@ from linli.accounts.roles import Action
 from linli.accounts.services import log_access
 from linli.accounts.services import reveal as reveal_value
 from linli.core.errors import LinliError
+from linli.core.net import client_ip
 from linli.places import models as m
 from linli.places import queries as q
 
@@ -84,10 +85,6 @@ def _io(user: Any, obj: Model, kind: str) -> dict[str, Any]:
     import_url = reverse("places:io_import", args=[obj.pk]) if edit else None
     division_url = reverse("governance:division", args=[obj.pk]) if edit else None
     return {"exports": exports, "import_url": import_url, "division_url": division_url}
-
-
-def _ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 @login_required
@@ -265,7 +262,7 @@ def building(request: HttpRequest, pk: int) -> HttpResponse:
     )
     stack = q.building_stack(user, obj, with_people)
     if with_people:
-        log_access(user, AccessLog.What.VIEW_PEOPLE, obj, obj.path, ip=_ip(request))
+        log_access(user, AccessLog.What.VIEW_PEOPLE, obj, obj.path, ip=client_ip(request))
     c = obj.compound.community
     ancestors: list[tuple[Model, str]] = [
         (c.street.district, "district"),
@@ -357,7 +354,7 @@ def reveal(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         if person is None:
             raise Http404("no such person")
-        ctx["value"] = reveal_value(request.user, person, field, reason, ip=_ip(request))
+        ctx["value"] = reveal_value(request.user, person, field, reason, ip=client_ip(request))
         ctx["name"] = person.name
         status = 200
     except LinliError as exc:

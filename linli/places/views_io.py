@@ -34,6 +34,7 @@ from linli.core import clock
 from linli.core.errors import LinliError
 from linli.core.exports import XLSX, xlsx_response
 from linli.core.middleware import error_response
+from linli.core.net import client_ip
 from linli.places import importing, queries_import, services
 from linli.places import models as m
 
@@ -152,7 +153,7 @@ def _render_preview(
             AccessLog.What.VIEW_PEOPLE,
             preview,
             path=preview.path,
-            ip=request.META.get("REMOTE_ADDR") or None,
+            ip=client_ip(request),
         )
     response = render(request, "places/import_preview.html", ctx, status=status)
     if getattr(request, "htmx", False):
@@ -435,6 +436,6 @@ def export(request: HttpRequest, kind: str, pk: int, what: str) -> HttpResponse:
             obj,
             path=place_path(obj),
             reason=f"{what}.xlsx",
-            ip=request.META.get("REMOTE_ADDR") or None,
+            ip=client_ip(request),
         )
     return response

@@ -20,9 +20,11 @@ from rest_framework.routers import DefaultRouter
 
 from linli.accounts.permissions import can, get_or_404, scoped
 from linli.accounts.roles import Action
-from linli.core.api import int_param
+from linli.core.api import IdField, int_param
 from linli.core.errors import LinliError
-from linli.places.models import Building, Compound, District
+from linli.core.masking import mask_text
+from linli.core.schema import Input
+from linli.places.models import Compound, District
 from linli.renewal import queries as q
 from linli.renewal import services
 from linli.renewal.models import CatalogueItem, Phase, Project, ProjectItem, SupervisionReport
@@ -86,10 +88,10 @@ class ProjectSerializer(serializers.ModelSerializer[Project]):
         return str(sum((i.estimate for i in q.items_of(obj)), start=0))
 
 
-class ProjectCreateSerializer(serializers.Serializer[Any]):
-    compound = serializers.IntegerField()
+class ProjectCreateSerializer(Input):
+    compound = IdField()
     name = serializers.CharField(max_length=200)
-    buildings = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    buildings = serializers.ListField(child=IdField(), required=False, default=list)
     kind = serializers.ChoiceField(choices=Project.Kind.choices, default=Project.Kind.RENOVATION)
     summary = serializers.CharField(required=False, allow_blank=True, default="")
     eligibility_override = serializers.BooleanField(required=False, default=False)
@@ -97,7 +99,7 @@ class ProjectCreateSerializer(serializers.Serializer[Any]):
     is_public = serializers.BooleanField(required=False, default=True)
 
 
-class ItemCreateSerializer(serializers.Serializer[Any]):
+class ItemCreateSerializer(Input):
     code = serializers.CharField(required=False, allow_blank=True, default="")
     name = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
     item_class = serializers.CharField(required=False, allow_blank=True, default="")
@@ -107,7 +109,7 @@ class ItemCreateSerializer(serializers.Serializer[Any]):
     weight = serializers.DecimalField(max_digits=14, decimal_places=2, required=False, allow_null=True, default=None)
 
 
-class PhaseSerializer(serializers.Serializer[Any]):
+class PhaseSerializer(Input):
     to_phase = serializers.ChoiceField(choices=Phase.choices)
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
 
@@ -120,7 +122,7 @@ class ItemUpdateSerializer(serializers.Serializer[Any]):
     weight = serializers.CharField(required=False, allow_null=True, help_text="null or empty = the cost share")
 
 
-class ProgressSerializer(serializers.Serializer[Any]):
+class ProgressSerializer(Input):
     progress = serializers.IntegerField(min_value=0, max_value=100)
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
 
@@ -132,6 +134,24 @@ class ReportSerializer(serializers.ModelSerializer[SupervisionReport]):
         model = SupervisionReport
         fields: ClassVar = ["id", "project", "item", "text", "status", "answer", "created_at", "client_key", "photos"]
 
+    def to_representation(self, instance: SupervisionReport) -> dict[str, Any]:
+        """The report's free text with phone and ID numbers masked unless the reader may see people's
+        data at its project (department staff, operators may not)."""
+        data: dict[str, Any] = super().to_representation(instance)
+        if not self._see_people(instance.project_id):
+            for name in ("text", "answer"):
+                data[name] = mask_text(data[name] or "")
+        return data
+
+    def _see_people(self, project_id: int) -> bool:
+        user = getattr(self.context.get("request"), "user", None)
+        if user is None:
+            return False
+        known: dict[int, bool] = self.context.setdefault("_see_people", {})
+        if project_id not in known:
+            known[project_id] = can(user, Action.VIEW_PEOPLE, Project(pk=project_id))
+        return known[project_id]
+
     def get_photos(self, obj: SupervisionReport) -> list[dict[str, Any]]:
         from django.urls import reverse
 
@@ -141,15 +161,15 @@ class ReportSerializer(serializers.ModelSerializer[SupervisionReport]):
         ]
 
 
-class ReportCreateSerializer(serializers.Serializer[Any]):
-    project = serializers.IntegerField()
+class ReportCreateSerializer(Input):
+    project = IdField()
     text = serializers.CharField(max_length=4000)
-    item = serializers.IntegerField(required=False, allow_null=True, default=None)
+    item = IdField(required=False, allow_null=True, default=None)
     client_key = serializers.CharField(required=False, allow_blank=True, default="", max_length=64)
     photos = serializers.ListField(child=serializers.FileField(), required=False, default=list)
 
 
-class AnswerSerializer(serializers.Serializer[Any]):
+class AnswerSerializer(Input):
     answer = serializers.CharField(max_length=4000)
     resolve = serializers.BooleanField(required=False, default=False)
 
@@ -173,9 +193,7 @@ class ProjectViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         data.is_valid(raise_exception=True)
         v = data.validated_data
         compound = get_or_404(request.user, Action.CONSULT, Compound, pk=v["compound"])
-        buildings = list(Building.objects.filter(pk__in=v["buildings"]))
-        if len(buildings) != len(set(v["buildings"])):
-            raise LinliError.one("no_such_building", "楼栋不存在。", "No such building.", 400)
+        buildings = q.chosen_buildings(compound, v["buildings"])
         project = services.create_project(
             request.user,
             compound,
@@ -191,7 +209,7 @@ class ProjectViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(methods=["GET"], responses=ProjectItemSerializer(many=True))
     @extend_schema(methods=["POST"], request=ItemCreateSerializer, responses={201: ProjectItemSerializer})
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)  # a plain list, not paginated
     def items(self, request: Request, pk: str | None = None) -> Response:
         """The project's items (GET), or add one from the catalogue or free (POST, CONSULT)."""
         project = self.get_object()
@@ -299,7 +317,8 @@ class SupervisionReportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelVi
             request.user, project, v["text"], photos=photos, item=item, client_key=v["client_key"]
         )
         return Response(
-            ReportSerializer(report).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+            ReportSerializer(report, context={"request": request}).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
     @extend_schema(request=AnswerSerializer, responses=ReportSerializer)

@@ -11,6 +11,8 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from linli.accounts.permissions import scoped
 from linli.accounts.roles import Action
 from linli.core import clock
+from linli.core.errors import LinliError
+from linli.core.ids import as_id
 from linli.renewal import progress as pure
 from linli.renewal.models import (
     ItemClass,
@@ -26,6 +28,24 @@ from linli.renewal.services import PHASES, historic_buildings, project_buildings
 
 def projects_for(user: Any, action: str = Action.VIEW) -> QuerySet[Project]:
     return scoped(user, action, Project.objects.select_related("compound__community").order_by("-created_at"))
+
+
+def chosen_buildings(compound: Any, raw_ids: Sequence[object]) -> list[Any]:
+    """The buildings a project form or API call names, each read with ``as_id``. A missing id, a
+    building of another compound and one outside the caller's scope all answer the same error, and
+    it names no building (so an id cannot be used to learn another community's building names)."""
+    from linli.places.models import Building
+
+    ids = [as_id(raw) for raw in raw_ids]
+    wanted = {i for i in ids if i is not None}
+    found = list(Building.objects.filter(compound=compound, pk__in=wanted).order_by("path")) if wanted else []
+    if None in ids or len(found) != len(wanted):
+        raise LinliError.one(
+            "building_not_in_compound",
+            "所选楼栋不存在或不属于该小区。",
+            "A chosen building does not exist or is not one of this compound.",
+        )
+    return found
 
 
 def items_of(project: Project) -> list[ProjectItem]:

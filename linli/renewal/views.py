@@ -31,6 +31,7 @@ from linli.accounts.permissions import can, get_or_404, scoped
 from linli.accounts.roles import Action
 from linli.core import photos
 from linli.core.errors import LinliError
+from linli.core.ids import as_id
 from linli.places.models import Building, Community, Compound, District, Dwelling, Street
 from linli.renewal import queries as q
 from linli.renewal import services
@@ -105,12 +106,9 @@ def project_create(request: HttpRequest) -> HttpResponse:
     }
     status = 200
     if request.method == "POST":
-        compound = get_or_404(request.user, Action.CONSULT, Compound, pk=request.POST.get("compound") or 0)
-        ids = [int(x) for x in request.POST.getlist("buildings") if x.isdigit()]
-        buildings = list(Building.objects.filter(pk__in=ids)) if ids else []
-        if len(buildings) != len(set(ids)):
-            raise Http404("no such building")
+        compound = get_or_404(request.user, Action.CONSULT, Compound, pk=as_id(request.POST.get("compound")) or 0)
         try:
+            buildings = q.chosen_buildings(compound, request.POST.getlist("buildings"))
             project = services.create_project(
                 request.user,
                 compound,
@@ -152,6 +150,8 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if run
         else [],
         "reports": q.reports(project),
+        # free text (reports, answers, summaries) masked for a viewer without people's data here
+        "see_people": can(user, Action.VIEW_PEOPLE, project),
         "can_report": project.phase in services.SUPERVISION_PHASES,
         "max_photos": services.MAX_PHOTOS,
         "panels": panels_for(project, user),
@@ -333,8 +333,8 @@ def open_day_add(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def report_add(request: HttpRequest, pk: int) -> HttpResponse:
     project = get_or_404(request.user, Action.VIEW, Project, pk=pk)
-    item_id = request.POST.get("item") or ""
-    item = ProjectItem.objects.filter(pk=int(item_id), project=project).first() if item_id.isdigit() else None
+    item_id = as_id(request.POST.get("item"))
+    item = ProjectItem.objects.filter(pk=item_id, project=project).first() if item_id is not None else None
     return _do(
         request,
         project,
@@ -479,6 +479,7 @@ def public_project(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "project": project,
             "public": True,
+            "see_people": False,  # free text shown masked (core.templatetags.masking_tags)
             "s": q.summary(project),
             "open_days": q.upcoming_open_days(project),
             "panels": panels_for(project, None),

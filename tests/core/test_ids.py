@@ -55,3 +55,20 @@ def test_as_int_bounded(raw: object, lo: int, hi: int, expected: int | None) -> 
     from linli.core.ids import as_int
 
     assert as_int(raw, lo=lo, hi=hi) == expected
+
+
+@pytest.mark.parametrize("raw", ["null,null", "-1", "9223372036854775808", "9" * 19, "１", "1.5", ""])
+def test_the_path_converter_refuses_what_as_id_refuses(raw: str) -> None:
+    """``<linli_id:pk>``: a ValueError makes Django treat the URL as not matching (a 404)."""
+    from linli.core.ids import IdConverter
+
+    with pytest.raises(ValueError):
+        IdConverter().to_python(raw)
+
+
+def test_the_path_converter_reads_and_writes_ids() -> None:
+    from linli.core.ids import IdConverter
+
+    assert IdConverter().to_python("0012") == 12
+    assert IdConverter().to_url(12) == "12"
+    assert IdConverter().to_python(str(MAX_ID)) == MAX_ID

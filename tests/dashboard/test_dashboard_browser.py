@@ -12,6 +12,7 @@ import pytest
 from openpyxl import load_workbook
 
 from linli.governance.services import events as ev
+from tests.browser import wait_true
 from tests.conftest import make_world
 from tests.consult.test_ballots_browser import PASSWORD, PHONE, fits, login
 from tests.governance.conftest import POS, make_gov
@@ -64,8 +65,8 @@ def test_command_centre_map_chart_and_export(live_server, transactional_db, sett
                     fits(page)
                 with page.expect_download(timeout=30_000) as dl:
                     page.click("[data-testid=export-link]")
-                page.wait_for_function(
-                    "document.getElementById('export-status').textContent.includes('已下载')", timeout=30_000
+                wait_true(
+                    page, "document.getElementById('export-status').textContent.includes('已下载')", timeout=30_000
                 )
                 path = tmp_path / f"export-{viewport['width']}.xlsx"
                 dl.value.save_as(path)

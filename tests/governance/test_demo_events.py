@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.http import HttpRequest
 
 from linli.accounts.models import Department, User
 from linli.accounts.permissions import can
@@ -407,5 +408,5 @@ def test_demo_logins_have_work_waiting(loaded, client):
     at_locality = Event.objects.filter(department__kind="locality", step="dispatched").order_by("-pk").first()
     assert svc.act(users["demo-locality"], at_locality, "accept").step == "handling"
     for name in ("demo-street", "demo-grid", "demo-dept", "demo-locality"):
-        assert client.login(username=name, password="a-demo-password-for-tests"), name
+        assert client.login(request=HttpRequest(), username=name, password="a-demo-password-for-tests"), name
         client.logout()

@@ -16,6 +16,7 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs a
 import pytest
 
 from linli.governance.models import Event, EventLog
+from tests.browser import wait_true
 from tests.conftest import make_world
 from tests.consult.test_ballots_browser import PASSWORD, PHONE, fits, login, shot
 from tests.governance.conftest import POS, make_gov
@@ -50,7 +51,7 @@ def test_grid_worker_reports_from_a_phone(live_server, transactional_db, setting
 
             # category by keyword: one match is chosen, and its fields appear
             page.fill("#f-cat-search", "井盖")
-            page.wait_for_function("document.querySelector('#f-category').value === 'C0101'")
+            wait_true(page, "document.querySelector('#f-category').value === 'C0101'")
             assert page.is_visible("fieldset.attrs[data-category='C0101']")
             assert not page.is_visible("fieldset.attrs[data-category='C0104']")
             page.select_option("#attr-C0101-danger_now", "no")
@@ -59,7 +60,7 @@ def test_grid_worker_reports_from_a_phone(live_server, transactional_db, setting
 
             # refused geolocation: a clear message, nothing set
             page.click("#f-locate")
-            page.wait_for_function("/refused|拒绝/.test(document.querySelector('#f-where').textContent)")
+            wait_true(page, "/refused|拒绝/.test(document.querySelector('#f-where').textContent)")
             assert page.input_value("#f-lat") == ""
 
             # tap on the map, off the building's dot
@@ -67,7 +68,7 @@ def test_grid_worker_reports_from_a_phone(live_server, transactional_db, setting
             box = page.locator("#pick-map").bounding_box()
             assert box is not None
             page.mouse.click(box["x"] + box["width"] / 2 + 40, box["y"] + box["height"] / 2 + 30)
-            page.wait_for_function("document.querySelector('#f-lat').value !== ''")
+            wait_true(page, "document.querySelector('#f-lat').value !== ''")
             lat, lon = float(page.input_value("#f-lat")), float(page.input_value("#f-lon"))
             assert abs(lat - POS["a"][0]) < 0.003 and abs(lon - POS["a"][1]) < 0.003
             page.wait_for_selector("[data-testid=nearby]", state="attached")
@@ -98,7 +99,7 @@ def test_grid_worker_reports_from_a_phone(live_server, transactional_db, setting
             page.select_option("#attr-C0101-danger_now", "yes")
             page.select_option("#attr-C0101-cover", "broken")
             page.click("#f-locate")
-            page.wait_for_function("document.querySelector('#f-lat').value !== ''")
+            wait_true(page, "document.querySelector('#f-lat').value !== ''")
             assert abs(float(page.input_value("#f-lat")) - (POS["a"][0] + 0.0002)) < 1e-5
             page.wait_for_selector(f"[data-testid=nearby-result] a[href='/governance/events/{first.pk}/']")
             assert page.is_visible("[data-testid=nearby]")

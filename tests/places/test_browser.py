@@ -18,6 +18,7 @@ from linli.accounts.roles import Role
 from linli.accounts.services import grant_role
 from linli.places import queries
 from tests import factories as f
+from tests.browser import wait_true
 from tests.conftest import make_world
 
 pytestmark = pytest.mark.browser
@@ -97,11 +98,11 @@ def test_community_page_draws_map_and_charts_and_switches_language(live_server, 
             assert page.get_attribute("html", "lang") == "zh-Hans"
             assert page.inner_text("#map-h").strip() == heading_zh
             page.click("[data-testid=lang-switch]")
-            page.wait_for_function("document.documentElement.lang === 'en'")
+            wait_true(page, "document.documentElement.lang === 'en'")
             assert page.inner_text("#map-h").strip() == heading_en
             page.wait_for_selector("#map svg path", state="attached", timeout=15_000)
             page.click("[data-testid=lang-switch]")
-            page.wait_for_function("document.documentElement.lang === 'zh-Hans'")
+            wait_true(page, "document.documentElement.lang === 'zh-Hans'")
             assert page.inner_text("#map-h").strip() == heading_zh
             assert errors == []
         finally:

@@ -10,6 +10,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import F
+from django.http import HttpRequest
 
 from linli.accounts.models import RoleGrant, User
 from linli.accounts.permissions import can
@@ -249,7 +250,7 @@ def test_demo_logins_sign_in_and_are_scoped(monkeypatch, client):
         "demo-dept",
         "demo-root",
     ):
-        assert client.login(username=name, password="a-demo-password-for-tests"), name
+        assert client.login(request=HttpRequest(), username=name, password="a-demo-password-for-tests"), name
         client.logout()
 
     users = {u.username: u for u in User.objects.filter(username__startswith="demo-")}

@@ -213,7 +213,8 @@ def test_write_xlsx_types_and_formula_safety(tmp_path: Any) -> None:
     wb = openpyxl.load_workbook(out)
     ws = wb.active
     assert ws.freeze_panes == "A2" and ws["A1"].font.b
-    assert ws["A2"].data_type == "s" and ws["A2"].value.startswith("=cmd")
+    # text, never a formula, with the apostrophe OWASP recommends (linli.core.exports.neutralise)
+    assert ws["A2"].data_type == "s" and ws["A2"].value == "'=cmd|' /C calc'!A0"
     assert ws["B2"].value == 62.35 and ws["B2"].number_format == "0.00"
     assert ws["C2"].value == 3 and ws["D2"].value is None and ws["E2"].value == "中文"
     assert ws.column_dimensions["A"].width > 8

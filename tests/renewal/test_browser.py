@@ -20,6 +20,7 @@ import pytest
 from PIL import Image
 
 from linli.renewal.models import PhaseChange, ProgressReport, Project, ReportPhoto, SupervisionReport
+from tests.browser import wait_true
 from tests.conftest import make_world
 from tests.consult.test_ballots_browser import PASSWORD, PHONE, fits, login, shot
 from tests.places.test_browser import ARGS, CHROMIUM
@@ -149,7 +150,7 @@ def test_project_from_form_to_public_page_and_supervision_photo(live_server, tra
             assert (photo.width, photo.height) == (64, 48)
             img = gp.locator(".thumbs img").first
             img.scroll_into_view_if_needed()
-            gp.wait_for_function("document.querySelector('.thumbs img').complete")
+            wait_true(gp, "document.querySelector('.thumbs img').complete")
             assert gp.evaluate("document.querySelector('.thumbs img').naturalWidth") == 64
             assert img.bounding_box()["width"] >= 44
             fits(gp)

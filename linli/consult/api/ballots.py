@@ -23,14 +23,19 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
+from linli.accounts.api_logging import LoggedReads
 from linli.accounts.models import AccessLog
+from linli.accounts.permissions import get_or_404, scoped
 from linli.accounts.roles import Action
 from linli.accounts.services import log_access
 from linli.consult import queries_ballots as q
 from linli.consult.models import Ballot, Channel, Choice, Vote
 from linli.consult.services import ballots as svc
+from linli.core.api import IdField, choice_param, int_param
 from linli.core.errors import LinliError
 from linli.core.exports import XLSX
+from linli.core.net import client_ip
+from linli.core.schema import Input, checked_text
 from linli.places.models import Dwelling
 from linli.renewal.models import Project
 
@@ -80,18 +85,18 @@ class BallotSerializer(serializers.ModelSerializer[Ballot]):
         return q.published_of(obj)
 
 
-class BallotCreateSerializer(serializers.Serializer[Any]):
-    project = serializers.IntegerField(required=False, allow_null=True)
+class BallotCreateSerializer(Input):
+    project = IdField(required=False, allow_null=True)
     title = serializers.CharField(max_length=200)
     question = serializers.CharField()
     matter = serializers.ChoiceField(choices=Ballot.Matter.choices)
     scope_kind = serializers.ChoiceField(choices=Ballot.ScopeKind.choices)
-    scope_id = serializers.IntegerField()
+    scope_id = IdField()
     closes_at = serializers.DateTimeField(required=False, allow_null=True)
     hide_results = serializers.BooleanField(required=False, default=False)
 
 
-class VoteInSerializer(serializers.Serializer[Any]):
+class VoteInSerializer(Input):
     choice = serializers.ChoiceField(choices=Choice.choices)
     channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.ONLINE)
     owner_key = serializers.CharField(max_length=40, required=False, allow_blank=True)
@@ -105,13 +110,13 @@ class VoteSerializer(serializers.ModelSerializer[Vote]):
         fields: ClassVar = ["owner_key", "choice", "channel", "reason", "cast_at"]
 
 
-class WithdrawSerializer(serializers.Serializer[Any]):
-    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=svc.MAX_WITHDRAW_REASON)
+class WithdrawSerializer(Input):
+    reason = checked_text(svc.MIN_WITHDRAW_REASON, svc.MAX_WITHDRAW_REASON)
 
 
-class LiftSerializer(serializers.Serializer[Any]):
-    occupied = serializers.ListField(child=serializers.IntegerField(), required=False)
-    dwelling = serializers.IntegerField(required=False)
+class LiftSerializer(Input):
+    occupied = serializers.ListField(child=IdField(), required=False)
+    dwelling = IdField(required=False)
     consents = serializers.BooleanField(required=False)
     note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
@@ -142,15 +147,21 @@ class MineSerializer(serializers.Serializer[Any]):
     )
 
 
-class BallotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class BallotViewSet(LoggedReads, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = BallotSerializer
+    # who voted how is people's data (the ballot itself is not): that read is logged
+    logged_actions = frozenset({"votes"})
+    logged_scope_action = Action.CONSULT
 
     def get_queryset(self) -> QuerySet[Ballot]:
         qs = q.visible_ballots(self.request.user).select_related("project").order_by("-created_at")
-        for param, field in (("project", "project_id"), ("status", "status"), ("scope_kind", "scope_kind")):
-            value = self.request.query_params.get(param)
-            if value:
-                qs = qs.filter(**{field: value})
+        project = int_param(self.request, "project")
+        if project is not None:
+            qs = qs.filter(project_id=project)
+        for param, choices in (("status", Ballot.Status.values), ("scope_kind", Ballot.ScopeKind.values)):
+            value = choice_param(self.request, param, choices)
+            if value is not None:
+                qs = qs.filter(**{param: value})
         return qs
 
     def _ballot(self, action_required: str) -> Ballot:
@@ -173,9 +184,8 @@ class BallotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         v = data.validated_data
         project = None
         if v.get("project"):
-            project = Project.objects.filter(pk=v["project"]).first()
-            if project is None:
-                raise LinliError.one("unknown_project", "项目不存在。", "The project does not exist.", 404)
+            # out of scope answers exactly like missing (404)
+            project = get_or_404(request.user, Action.VIEW, Project, pk=v["project"])
         ballot = svc.create_ballot(
             request.user,
             project=project,
@@ -211,9 +221,10 @@ class BallotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         """Withdraw a draft or open ballot early (CONSULT) with a written ``reason`` (at least
         ``MIN_WITHDRAW_REASON`` characters; published). It then decides nothing and takes no votes.
         This call is the confirmation."""
+        ballot = self._ballot(Action.CONSULT)  # 404/403 before the body is looked at
         data = WithdrawSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        ballot = svc.withdraw_ballot(request.user, self._ballot(Action.CONSULT), data.validated_data["reason"])
+        ballot = svc.withdraw_ballot(request.user, ballot, data.validated_data["reason"])
         return Response(self.get_serializer(ballot).data)
 
     @extend_schema(request=VoteInSerializer, responses=VoteSerializer)
@@ -249,7 +260,7 @@ class BallotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         v = data.validated_data
         ballot = self._ballot(Action.CONSULT)
         if "dwelling" in v:
-            dwelling = Dwelling.objects.filter(pk=v["dwelling"]).first()
+            dwelling = scoped(request.user, Action.VIEW, Dwelling.objects.filter(pk=v["dwelling"])).first()
             if dwelling is None or "consents" not in v:
                 raise LinliError.one(
                     "bad_consent", "请给出房屋和是否同意。", "Give the dwelling and whether its owner consents."
@@ -269,7 +280,7 @@ class BallotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             q.export_workbook(request.user, ballot, buf)
             buf.seek(0)
             response = HttpResponse(buf.read(), content_type=XLSX)
-        log_access(request.user, AccessLog.What.EXPORT, ballot, ballot.path, ip=request.META.get("REMOTE_ADDR"))
+        log_access(request.user, AccessLog.What.EXPORT, ballot, ballot.path, ip=client_ip(request))
         response["Content-Disposition"] = (
             content_disposition_header(as_attachment=True, filename=f"ballot-{ballot.pk}.xlsx") or "attachment"
         )

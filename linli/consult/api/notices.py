@@ -19,12 +19,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
+from linli.accounts.api_logging import LoggedReads
 from linli.accounts.permissions import get_or_404, scoped
 from linli.accounts.roles import Action
 from linli.consult.models import Ballot, Notice, NoticeCorrection, Objection
 from linli.consult.services import notices as svc
-from linli.core.api import int_param
+from linli.core.api import IdField, int_param
 from linli.core.errors import LinliError
+from linli.core.schema import Input, checked_text
 from linli.renewal.models import Project
 
 
@@ -34,9 +36,9 @@ class CorrectionSerializer(serializers.ModelSerializer[NoticeCorrection]):
         fields: ClassVar = ["id", "text", "reason", "by_name", "at"]
 
 
-class CorrectInSerializer(serializers.Serializer[Any]):
-    text = serializers.CharField(max_length=svc.MAX_CORRECTION, allow_blank=True)
-    reason = serializers.CharField(max_length=svc.MAX_CORRECTION, allow_blank=True)
+class CorrectInSerializer(Input):
+    text = checked_text(1, svc.MAX_CORRECTION)
+    reason = checked_text(svc.MIN_CORRECTION_REASON, svc.MAX_CORRECTION)
 
 
 class NoticeSerializer(serializers.ModelSerializer[Notice]):
@@ -71,14 +73,14 @@ class NoticeSerializer(serializers.ModelSerializer[Notice]):
         return svc.state(obj)
 
 
-class NoticeCreateSerializer(serializers.Serializer[Any]):
-    project = serializers.IntegerField()
+class NoticeCreateSerializer(Input):
+    project = IdField()
     kind = serializers.ChoiceField(choices=[(k.value, k.label) for k in svc.STAFF_KINDS])
     title = serializers.CharField(max_length=200)
     body = serializers.CharField(max_length=svc.MAX_BODY)
     starts_on = serializers.DateField(required=False, allow_null=True, default=None)
     days = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1, max_value=svc.MAX_DAYS)
-    ballot = serializers.IntegerField(required=False, allow_null=True, default=None)
+    ballot = IdField(required=False, allow_null=True, default=None)
 
 
 class ObjectionSerializer(serializers.ModelSerializer[Objection]):
@@ -97,7 +99,7 @@ class ObjectionSerializer(serializers.ModelSerializer[Objection]):
         ]
 
 
-class MoveSerializer(serializers.Serializer[Any]):
+class MoveSerializer(Input):
     status = serializers.ChoiceField(choices=Objection.Status.choices)
     response = serializers.CharField(required=False, allow_blank=True, default="", max_length=svc.MAX_RESPONSE)
 
@@ -150,7 +152,7 @@ class NoticeViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return Response(CorrectionSerializer(correction).data, status=status.HTTP_201_CREATED)
 
 
-class ObjectionViewSet(viewsets.ReadOnlyModelViewSet):
+class ObjectionViewSet(LoggedReads, viewsets.ReadOnlyModelViewSet):
     serializer_class = ObjectionSerializer
 
     def get_queryset(self) -> QuerySet[Objection]:

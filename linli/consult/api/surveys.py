@@ -9,19 +9,21 @@ from typing import Any, ClassVar
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
+from linli.accounts.api_logging import LoggedReads
 from linli.accounts.permissions import get_or_404, scope_q, scoped
 from linli.accounts.roles import Action
 from linli.consult.models import Survey, SurveyAnswer
 from linli.consult.queries_surveys import survey_results
 from linli.consult.services.surveys import answer_survey, create_survey
-from linli.core.api import int_param
+from linli.core.api import IdField, int_param
+from linli.core.schema import Input
 from linli.places.models import Dwelling
 from linli.renewal.models import Project
 
@@ -33,8 +35,8 @@ class SurveySerializer(serializers.ModelSerializer[Survey]):
         read_only_fields: ClassVar = ["created_at"]
 
 
-class SurveyCreateSerializer(serializers.Serializer[Any]):
-    project = serializers.IntegerField()
+class SurveyCreateSerializer(Input):
+    project = IdField()
     title = serializers.CharField(max_length=200)
     opens_on = serializers.DateField()
     closes_on = serializers.DateField()
@@ -48,9 +50,9 @@ class AnswerSerializer(serializers.ModelSerializer[SurveyAnswer]):
         fields: ClassVar = ["id", "survey", "dwelling", "wanted", "comment", "updated_at"]
 
 
-class AnswerInSerializer(serializers.Serializer[Any]):
-    dwelling = serializers.IntegerField()
-    wanted = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+class AnswerInSerializer(Input):
+    dwelling = IdField()
+    wanted = serializers.ListField(child=IdField(), required=False, default=list)
     comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
@@ -58,7 +60,9 @@ def visible_surveys(user: Any) -> QuerySet[Survey]:
     return Survey.objects.filter(project__in=scoped(user, Action.VIEW, Project.objects.all()).values("pk"))
 
 
-@extend_schema(parameters=[OpenApiParameter("project", int, description="only surveys of this project")])
+@extend_schema_view(
+    list=extend_schema(parameters=[OpenApiParameter("project", int, description="only surveys of this project")])
+)
 class SurveyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
     serializer_class = SurveySerializer
 
@@ -99,10 +103,12 @@ class SurveyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
         return Response(survey_results(self.get_object()).as_dict())
 
 
-@extend_schema(
-    parameters=[OpenApiParameter(p, int, description=f"only answers of this {p}") for p in ("survey", "dwelling")]
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[OpenApiParameter(p, int, description=f"only answers of this {p}") for p in ("survey", "dwelling")]
+    )
 )
-class SurveyAnswerViewSet(viewsets.ReadOnlyModelViewSet):
+class SurveyAnswerViewSet(LoggedReads, viewsets.ReadOnlyModelViewSet):
     """Answers per dwelling, where the caller may VISIT or see people (a resident: their own)."""
 
     serializer_class = AnswerSerializer

@@ -10,20 +10,22 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
+from linli.accounts.api_logging import LoggedReads
 from linli.accounts.permissions import can, get_or_404, scope_q
 from linli.accounts.roles import Action
 from linli.consult import queries_visits as qv
 from linli.consult import vocab
 from linli.consult.models import Attitude, Visit
 from linli.consult.services.visits import log_visit, was_replayed
-from linli.core.errors import LinliError
+from linli.core.api import IdField, choice_param, int_param
+from linli.core.schema import Input
 from linli.places.models import Dwelling
 from linli.renewal.models import Project
 
@@ -56,9 +58,9 @@ class VisitSerializer(serializers.ModelSerializer[Visit]):
         return [{"code": c, "zh": vocab.label(c), "en": vocab.label(c, "en")} for c in obj.reasons or []]
 
 
-class VisitCreateSerializer(serializers.Serializer[Any]):
-    project = serializers.IntegerField()
-    dwelling = serializers.IntegerField()
+class VisitCreateSerializer(Input):
+    project = IdField()
+    dwelling = IdField()
     attitude = serializers.ChoiceField(choices=Attitude.choices)
     reasons = serializers.ListField(child=serializers.CharField(max_length=40), required=False, default=list)
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
@@ -66,18 +68,6 @@ class VisitCreateSerializer(serializers.Serializer[Any]):
     next_visit_on = serializers.DateField(required=False, allow_null=True, default=None)
     visited_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
     client_key = serializers.CharField(required=False, allow_blank=True, default="", max_length=64)
-
-
-def _int(request: Request, name: str) -> int | None:
-    raw = request.query_params.get(name)
-    if raw in (None, ""):
-        return None
-    try:
-        return int(raw)  # type: ignore[arg-type]
-    except ValueError as exc:
-        raise LinliError.one(
-            "bad_parameter", f"参数 {name} 须为整数。", f"Parameter {name} must be an integer."
-        ) from exc
 
 
 def visible_visits(user: Any) -> QuerySet[Visit]:
@@ -92,13 +82,18 @@ def visible_visits(user: Any) -> QuerySet[Visit]:
     return Visit.objects.filter(q)
 
 
-@extend_schema(
-    parameters=[
-        OpenApiParameter(p, int, description=f"only visits of this {p}") for p in ("project", "building", "dwelling")
-    ]
-    + [OpenApiParameter("attitude", str, enum=Attitude.values)]
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter(p, int, description=f"only visits of this {p}")
+            for p in ("project", "building", "dwelling")
+        ]
+        + [OpenApiParameter("attitude", str, enum=Attitude.values)]
+    )
 )
-class VisitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+class VisitViewSet(
+    LoggedReads, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
     """Home visits 入户走访 (append-only: no update, no delete; a correction is a new visit)."""
 
     serializer_class = VisitSerializer
@@ -110,11 +105,11 @@ class VisitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
             ("building", "dwelling__building_id"),
             ("dwelling", "dwelling_id"),
         ):
-            value = _int(self.request, param)
+            value = int_param(self.request, param)
             if value is not None:
                 qs = qs.filter(**{field: value})
-        attitude = self.request.query_params.get("attitude")
-        if attitude:
+        attitude = choice_param(self.request, "attitude", Attitude.values)
+        if attitude is not None:
             qs = qs.filter(attitude=attitude)
         return qs
 
@@ -157,9 +152,12 @@ def _state(s: qv.DwellingState) -> dict[str, Any]:
     }
 
 
-class ConsensusViewSet(viewsets.ViewSet):
+class ConsensusViewSet(LoggedReads, viewsets.ViewSet):
     """Consensus of a renovation project: support rate per building (aggregates, VIEW on the
-    project) and, per building, each dwelling's current attitude (VISIT on the building)."""
+    project) and, per building, each dwelling's current attitude (VISIT on the building; logged)."""
+
+    logged_actions = frozenset({"building"})
+    logged_scope_action = Action.VISIT
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def retrieve(self, request: Request, pk: str | None = None) -> Response:
@@ -181,19 +179,25 @@ class ConsensusViewSet(viewsets.ViewSet):
         responses=OpenApiTypes.OBJECT,
         parameters=[
             OpenApiParameter("building_pk", int, OpenApiParameter.PATH),
-            OpenApiParameter("days", int, description="not visited for this many days (default 14)"),
+            OpenApiParameter(
+                "days",
+                {"type": "integer", "minimum": 1, "maximum": qv.MAX_STALE_DAYS},
+                description=f"not visited for this many days (default {qv.DEFAULT_STALE_DAYS})",
+            ),
         ],
     )
-    @action(detail=True, methods=["get"], url_path=r"buildings/(?P<building_pk>[0-9]+)", url_name="building")
-    def building(self, request: Request, pk: str | None = None, building_pk: str | None = None) -> Response:
+    @action(detail=True, methods=["get"], url_path="buildings/<linli_id:building_pk>", url_name="building")
+    def building(self, request: Request, pk: int | None = None, building_pk: int | None = None) -> Response:
         project = get_or_404(request.user, Action.VIEW, Project, pk=pk)
-        obj = qv.project_buildings(project).filter(pk=int(building_pk or 0)).first()
+        obj = qv.project_buildings(project).filter(pk=building_pk or 0).first()
         if obj is None:
             raise Http404("building not in this project")
         if not can(request.user, Action.VISIT, obj):
             raise PermissionDenied("VISIT needed on this building")
         data = qv.building_consensus(project, obj)
-        days = qv.stale_days(request.query_params.get("days"))
+        days = int_param(request, "days", lo=1, hi=qv.MAX_STALE_DAYS)  # out of bounds: 400, as documented
+        if days is None:
+            days = qv.DEFAULT_STALE_DAYS
         return Response(
             {
                 "project": project.pk,

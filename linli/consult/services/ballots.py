@@ -39,6 +39,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Model, QuerySet
+from django.http import Http404
 from django.utils import timezone
 
 from linli.accounts.models import AccessLog
@@ -75,7 +76,8 @@ def scope_object(scope_kind: str, scope_id: int) -> Model:
         raise _err("bad_scope", f"未知的表决范围:{scope_kind}", f"Unknown ballot scope: {scope_kind}")
     obj = model._default_manager.filter(pk=scope_id).first()
     if obj is None:
-        raise _err("unknown_scope", "表决范围不存在。", "The ballot's scope does not exist.", 404)
+        # the same 404 as a scope outside the caller's places (authorize): existence is not revealed
+        raise Http404("not found or not in scope")
     return obj
 
 

@@ -23,7 +23,6 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
@@ -31,7 +30,7 @@ from django.utils import timezone
 from linli.accounts.permissions import authorize
 from linli.accounts.roles import Action
 from linli.consult.models import Ballot, Notice, NoticeCorrection, Objection, ObjectionChange
-from linli.core import clock, crypto
+from linli.core import clock, crypto, ratelimit
 from linli.core.errors import LinliError, Problem
 from linli.core.masking import mask_phone
 from linli.renewal.models import Project
@@ -264,7 +263,9 @@ def _mask_contact(value: str) -> str:
     return mask_phone(value) if len(value) >= 7 else "*" * len(value)
 
 
-def raise_objection(notice: Notice, data: ObjectionInput, *, client_ip: str = "", on: date | None = None) -> Objection:
+def raise_objection(
+    notice: Notice, data: ObjectionInput, *, client_ip: str | None = None, on: date | None = None
+) -> Objection:
     """An objection from anyone, without signing in, while the notice's period runs."""
     if not notice.project.is_public:
         raise Http404("no such public notice")
@@ -299,21 +300,15 @@ def raise_objection(notice: Notice, data: ObjectionInput, *, client_ip: str = ""
         )
     if problems:
         raise LinliError(problems)
-    if client_ip:
-        key = f"linli:objection:{notice.pk}:{client_ip}"
-        cache.add(key, 0, timeout=3600)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=3600)
-            count = 1
-        if count > objection_rate():
-            raise _refuse(
-                "too_many_objections",
-                "提交过于频繁,请一小时后再试,或到社区当面提出。",
-                "Too many objections from this address; try again in an hour, or come to the community office.",
-                429,
-            )
+    # Counted in the shared store (every process and server), per notice and client address; the
+    # address comes from linli.core.net.client_ip (a trusted proxy's X-Forwarded-For only).
+    if client_ip and not ratelimit.hit(f"objection:{notice.pk}", client_ip, objection_rate(), 3600).ok:
+        raise _refuse(
+            "too_many_objections",
+            "提交过于频繁,请一小时后再试,或到社区当面提出。",
+            "Too many objections from this address; try again in an hour, or come to the community office.",
+            429,
+        )
     with transaction.atomic():
         return Objection.objects.create(
             notice=notice,

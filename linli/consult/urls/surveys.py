@@ -7,8 +7,8 @@ from django.urls import path
 from linli.consult.views import surveys
 
 urlpatterns = [
-    path("projects/<int:pk>/surveys/", surveys.survey_list, name="survey_list"),
-    path("surveys/<int:pk>/", surveys.survey_detail, name="survey_detail"),
-    path("surveys/<int:pk>/answer/", surveys.survey_answer, name="survey_answer"),
-    path("surveys/<int:pk>/export.xlsx", surveys.survey_export, name="survey_export"),
+    path("projects/<linli_id:pk>/surveys/", surveys.survey_list, name="survey_list"),
+    path("surveys/<linli_id:pk>/", surveys.survey_detail, name="survey_detail"),
+    path("surveys/<linli_id:pk>/answer/", surveys.survey_answer, name="survey_answer"),
+    path("surveys/<linli_id:pk>/export.xlsx", surveys.survey_export, name="survey_export"),
 ]

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -37,12 +37,9 @@ from linli.core import clock, confirm
 from linli.core.errors import LinliError
 from linli.core.exports import XLSX
 from linli.core.ids import as_id
+from linli.core.net import client_ip
 from linli.places.models import Building, Compound, Dwelling, Unit
 from linli.renewal.models import Project
-
-
-def _ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def _crumbs(user: Any, ballot: Ballot | None = None, compound: Compound | None = None) -> list[dict[str, Any]]:
@@ -146,12 +143,15 @@ def ballot_new(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             scope_id = {
                 "compound": compound.pk,
-                "building": int(data.get("building") or 0),
-                "unit": int(data.get("unit") or 0),
+                "building": as_id(data.get("building")) or 0,
+                "unit": as_id(data.get("unit")) or 0,
             }.get(kind, 0)
             project = next((p for p in projects if str(p.pk) == data.get("project")), None)
-            scope = svc.scope_object(kind, scope_id)
-            if ballot_compound_of_scope(scope) != compound.pk:
+            try:
+                scope: Any = svc.scope_object(kind, scope_id)
+            except Http404:
+                scope = None  # a missing building or unit answers exactly like one elsewhere
+            if scope is None or ballot_compound_of_scope(scope) != compound.pk:
                 raise LinliError.one("scope_elsewhere", "表决范围不在本小区。", "The scope is not in this compound.")
             ballot = svc.create_ballot(
                 request.user,
@@ -236,7 +236,7 @@ def _detail_context(request: HttpRequest, ballot: Ballot) -> dict[str, Any]:
             ctx["left_out"] = left_out
         ctx["history"] = list(ballot.vote_records.select_related("entered_by").order_by("-at", "-id")[:50])
         ctx["channels"] = [(Channel.PAPER, Channel.PAPER.label), (Channel.PROXY, Channel.PROXY.label)]
-        log_access(user, AccessLog.What.VIEW_PEOPLE, ballot, ballot.path, ip=_ip(request))
+        log_access(user, AccessLog.What.VIEW_PEOPLE, ballot, ballot.path, ip=client_ip(request))
     ctx.update(_owner_context(user, ballot))
     return ctx
 
@@ -494,7 +494,7 @@ def ballot_export(request: HttpRequest, pk: int) -> HttpResponse:
         q.export_workbook(request.user, ballot, buf)
         buf.seek(0)
         response = HttpResponse(buf.read(), content_type=XLSX)
-    log_access(request.user, AccessLog.What.EXPORT, ballot, ballot.path, ip=_ip(request))
+    log_access(request.user, AccessLog.What.EXPORT, ballot, ballot.path, ip=client_ip(request))
     name = f"表决-{ballot.pk}.xlsx"
     response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=name) or "attachment"
     response["Cache-Control"] = "no-store"

@@ -32,16 +32,14 @@ from linli.consult.models import Notice, Objection
 from linli.consult.services import notices as svc
 from linli.core import confirm
 from linli.core.errors import LinliError
+from linli.core.ids import as_int
+from linli.core.net import client_ip
 from linli.renewal.models import Project
 
 
 def _texts(exc: LinliError) -> list[str]:
     en = (get_language() or "").startswith("en")
     return [p.en if en else p.zh for p in exc.problems]
-
-
-def _ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR") or ""
 
 
 def _crumbs(project: Project, here: str) -> list[dict[str, Any]]:
@@ -71,7 +69,8 @@ def notice_new(request: HttpRequest, pk: int) -> HttpResponse:
         starts = parse_date(p.get("starts_on") or "") if p.get("starts_on") else None
         kind = p.get("kind", "")
         try:
-            if raw_days and not raw_days.isdigit():
+            days = as_int(raw_days, lo=0) if raw_days else None
+            if raw_days and days is None:
                 raise LinliError.one("bad_days", "公示期须为天数。", "The period must be a number of days.")
             if kind not in svc.STAFF_KINDS:
                 raise LinliError.one(
@@ -82,7 +81,7 @@ def notice_new(request: HttpRequest, pk: int) -> HttpResponse:
                 "title": p.get("title", ""),
                 "body": p.get("body", ""),
                 "starts_on": starts,
-                "days": int(raw_days) if raw_days else None,
+                "days": days,
             }
             if not confirm.confirmed(request):
                 problems = svc.check_notice(project, **fields)
@@ -136,6 +135,8 @@ def _notice_ctx(notice: Notice) -> dict[str, Any]:
         "ends_on": svc.ends_on(notice),
         "state": svc.state(notice),
         "running": svc.is_running(notice),
+        # free text masked (core.templatetags.masking_tags) unless the reader may see people's data
+        "see_people": False,
     }
 
 
@@ -154,6 +155,7 @@ def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
             **_notice_ctx(notice),
             "project": notice.project,
             "can_run": run,
+            "see_people": can(request.user, Action.VIEW_PEOPLE, notice.project),
             "show_publisher": True,  # signed-in pages name the staff member; the public page does not
             "min_reason": svc.MIN_CORRECTION_REASON,
             "objections": list(notice.objections.order_by("-created_at")) if run else [],
@@ -249,7 +251,7 @@ def notice_object(request: HttpRequest, pk: int) -> HttpResponse:
         text=p.get("text", ""),
     )
     try:
-        svc.raise_objection(notice, data, client_ip=_ip(request))
+        svc.raise_objection(notice, data, client_ip=client_ip(request))
     except LinliError as exc:
         ctx = {**_notice_ctx(notice), "project": notice.project, "errors": _texts(exc), "form": p}
         return render(request, "consult/notices/public.html", ctx, status=exc.status)

@@ -28,6 +28,7 @@ from linli.consult.services.surveys import answer_survey, create_survey, is_open
 from linli.core import clock
 from linli.core.errors import LinliError
 from linli.core.exports import xlsx_response
+from linli.core.ids import as_id
 from linli.places.models import Dwelling
 from linli.renewal.models import Project, ProjectItem
 
@@ -141,10 +142,9 @@ def survey_answer(request: HttpRequest, pk: int) -> HttpResponse:
     dwelling = None
     raw = q.get("dwelling", "")
     if raw:
-        try:
-            dwelling = mine.select_related("unit", "building").filter(pk=int(raw)).first()
-        except ValueError:
-            dwelling = None
+        dwelling_id = as_id(raw)
+        if dwelling_id is not None:
+            dwelling = mine.select_related("unit", "building").filter(pk=dwelling_id).first()
         if dwelling is None:
             raise Http404("dwelling not found")
     status = 200

@@ -35,7 +35,9 @@ from linli.consult.models import Attitude, Visit
 from linli.consult.services.visits import log_visit
 from linli.core import clock
 from linli.core.errors import LinliError, Problem
+from linli.core.ids import as_id
 from linli.core.masking import mask_name
+from linli.core.net import client_ip
 from linli.places import models as pm
 from linli.renewal.models import Project
 
@@ -60,15 +62,9 @@ def attitude_label(code: str | None) -> str:
     return labels.get(code or "", _("not visited"))
 
 
-def _ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
-
-
 def _int(raw: str | None) -> int | None:
-    try:
-        return int(raw) if raw else None
-    except ValueError:
-        return None
+    """An id from the query string (``linli.core.ids.as_id``); None when absent or not an id."""
+    return as_id(raw) if raw else None
 
 
 def _project(user: Any, pk: int) -> Project:
@@ -357,7 +353,7 @@ def building(request: HttpRequest, pk: int, building_pk: int) -> HttpResponse:
     owners: dict[int, list[str]] = {}
     if with_people:
         owners = _owners(user, obj, {s.id for s in watch} | {s.id for s in stale})
-        log_access(user, AccessLog.What.VIEW_PEOPLE, obj, obj.path, reason="consensus page", ip=_ip(request))
+        log_access(user, AccessLog.What.VIEW_PEOPLE, obj, obj.path, reason="consensus page", ip=client_ip(request))
     lang = "en" if _en() else "zh-hans"
 
     def row(s: qv.DwellingState) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from linli.accounts.permissions import get_or_404
 from linli.accounts.roles import Action
 from linli.core import confirm
 from linli.core.errors import LinliError
+from linli.core.ids import as_id
 from linli.governance.services import division as s
 from linli.places import models as m
 
@@ -89,8 +90,9 @@ def division(request: HttpRequest, pk: int) -> HttpResponse:
         moves: dict[int, int] = {}
         for key in request.POST:
             value = request.POST.get(key, "")
-            if key.startswith("b-") and key[2:].isdigit() and value.isdigit():
-                moves[int(key[2:])] = int(value)
+            building, grid = as_id(key[2:]), as_id(value)
+            if key.startswith("b-") and building is not None and grid is not None:
+                moves[building] = grid
         return _render(request, community, s.move(draft, summary, moves), [])
     except LinliError as exc:
         return _render(request, community, None, s.problems_text(exc.problems, _lang()), exc.status)

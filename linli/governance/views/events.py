@@ -304,6 +304,8 @@ def _render_detail(
         "reported": request.GET.get("reported") == "1" and event.reporter_id == user.pk,
         "crumbs": _crumbs(f"#{event.pk} {event.category.name}"),
         "channel": Channel(event.channel).label if event.channel in Channel.values else event.channel,
+        # free text (description, address, notes, reasons) masked without people's data here
+        "see_people": can(user, Action.VIEW_PEOPLE, event),
         "step_limit": loop.LIMIT_NAMES.get(loop.LIMIT_OF_STEP.get(loop.Step(event.step), ""), ("", "")),
     }
     if full:

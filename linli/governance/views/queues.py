@@ -110,7 +110,7 @@ def _department_page(
     request: HttpRequest, dept: Department, depts: list[Department], error: LinliError | None = None
 ) -> HttpResponse:
     now = clock.now()
-    sections = _titled(q.department_sections(request.user, dept, now, _english()))
+    sections = q.mark_people(request.user, _titled(q.department_sections(request.user, dept, now, _english())))
     here = reverse("governance:queue_department_for", args=[dept.pk])
     ctx: dict[str, Any] = {
         "dept": dept,
@@ -134,7 +134,7 @@ def _command_page(request: HttpRequest, error: LinliError | None = None) -> Http
     if not q.holds_command(request.user):
         return error_response(request, _no_command())
     now = clock.now()
-    sections = _titled(q.command_sections(request.user, now, _english()))
+    sections = q.mark_people(request.user, _titled(q.command_sections(request.user, now, _english())))
     ctx: dict[str, Any] = {
         "sections": sections,
         "here": reverse("governance:queue_command"),
