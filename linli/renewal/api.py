@@ -127,6 +127,18 @@ class ProgressSerializer(Input):
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
 
 
+def sees_people(context: dict[str, Any], project_id: int) -> bool:
+    """Whether the reader of a serializer's ``context`` may see people's data at a project (free
+    text is masked otherwise: linli.core.masking.mask_text); asked once per project and request."""
+    user = getattr(context.get("request"), "user", None)
+    if user is None:
+        return False
+    known: dict[int, bool] = context.setdefault("_see_people", {})
+    if project_id not in known:
+        known[project_id] = can(user, Action.VIEW_PEOPLE, Project(pk=project_id))
+    return known[project_id]
+
+
 class ReportSerializer(serializers.ModelSerializer[SupervisionReport]):
     photos = serializers.SerializerMethodField()
 
@@ -138,19 +150,10 @@ class ReportSerializer(serializers.ModelSerializer[SupervisionReport]):
         """The report's free text with phone and ID numbers masked unless the reader may see people's
         data at its project (department staff, operators may not)."""
         data: dict[str, Any] = super().to_representation(instance)
-        if not self._see_people(instance.project_id):
+        if not sees_people(self.context, instance.project_id):
             for name in ("text", "answer"):
                 data[name] = mask_text(data[name] or "")
         return data
-
-    def _see_people(self, project_id: int) -> bool:
-        user = getattr(self.context.get("request"), "user", None)
-        if user is None:
-            return False
-        known: dict[int, bool] = self.context.setdefault("_see_people", {})
-        if project_id not in known:
-            known[project_id] = can(user, Action.VIEW_PEOPLE, Project(pk=project_id))
-        return known[project_id]
 
     def get_photos(self, obj: SupervisionReport) -> list[dict[str, Any]]:
         from django.urls import reverse

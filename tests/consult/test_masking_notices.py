@@ -4,6 +4,7 @@ staff), and shown as typed to the community's staff (issue 9 item 4)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -45,3 +46,16 @@ def test_signed_in_notice_page(world: Any, notice: Any, client_for: Any) -> None
     assert hidden(client_for(world.users["department_staff"]).get(url).content.decode())
     html = client_for(world.users["community_worker"]).get(url).content.decode()
     assert f"王某 {PHONE}" in html and ID in html and f"请回电 {PHONE}" in html
+
+
+def test_notices_api(world: Any, notice: Any, client_for: Any) -> None:
+    """The API shows a notice's body, snapshot and corrections like the pages do: masked for a
+    reader without people's data at the project (the operator of community A), as typed for the
+    community's staff."""
+    url = f"/api/v1/notices/{notice.pk}/"
+    r = client_for(world.users["operator"]).get(url)
+    assert r.status_code == 200
+    dump = json.dumps(r.json(), ensure_ascii=False)
+    assert MASKED_PHONE in dump and PHONE not in dump and ID not in dump and "５６７８" not in dump
+    data = client_for(world.users["community_worker"]).get(url).json()
+    assert PHONE in data["body"] and ID in data["corrections"][0]["text"]

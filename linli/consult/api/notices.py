@@ -26,7 +26,9 @@ from linli.consult.models import Ballot, Notice, NoticeCorrection, Objection
 from linli.consult.services import notices as svc
 from linli.core.api import IdField, int_param
 from linli.core.errors import LinliError
+from linli.core.masking import mask_text
 from linli.core.schema import Input, checked_text
+from linli.renewal.api import sees_people
 from linli.renewal.models import Project
 
 
@@ -39,6 +41,17 @@ class CorrectionSerializer(serializers.ModelSerializer[NoticeCorrection]):
 class CorrectInSerializer(Input):
     text = checked_text(1, svc.MAX_CORRECTION)
     reason = checked_text(svc.MIN_CORRECTION_REASON, svc.MAX_CORRECTION)
+
+
+def _masked(value: Any) -> Any:
+    """Every string in a JSON value through ``mask_text``."""
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, list):
+        return [_masked(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _masked(v) for k, v in value.items()}
+    return value
 
 
 class NoticeSerializer(serializers.ModelSerializer[Notice]):
@@ -68,6 +81,19 @@ class NoticeSerializer(serializers.ModelSerializer[Notice]):
 
     def get_ends_on(self, obj: Notice) -> str:
         return svc.ends_on(obj).isoformat()
+
+    def to_representation(self, instance: Notice) -> dict[str, Any]:
+        """The notice's free text (body, snapshot, corrections) with phone and ID numbers masked
+        unless the reader may see people's data at its project, as on the public page. The stored
+        notice is unchanged; ``snapshot_sha256`` is the digest of the stored snapshot."""
+        data: dict[str, Any] = super().to_representation(instance)
+        if not sees_people(self.context, instance.project_id):
+            data["body"] = mask_text(data["body"] or "")
+            data["snapshot"] = _masked(data["snapshot"])
+            for correction in data["corrections"]:
+                correction["text"] = mask_text(correction["text"] or "")
+                correction["reason"] = mask_text(correction["reason"] or "")
+        return data
 
     def get_state(self, obj: Notice) -> str:
         return svc.state(obj)
