@@ -225,9 +225,13 @@ def create_project(
     chosen = list(buildings)
     foreign = [b for b in chosen if b.compound_id != compound.pk]
     if foreign:
-        names = "、".join(b.name for b in foreign)
+        # No names: a building of another compound may be outside the caller's scope (issue 9 item 8).
         problems.append(
-            Problem("building_not_in_compound", f"楼栋不属于该小区:{names}", f"Not buildings of this compound: {names}")
+            Problem(
+                "building_not_in_compound",
+                "所选楼栋不存在或不属于该小区。",
+                "A chosen building does not exist or is not one of this compound.",
+            )
         )
     if problems:
         raise LinliError(problems)

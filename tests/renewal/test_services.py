@@ -34,6 +34,18 @@ def test_create_for_an_eligible_compound_records_the_first_phase(world):
     assert PhaseChange.objects.get(project=p).to_phase == Phase.SURVEY
 
 
+def test_a_building_of_another_compound_is_refused_without_its_name(world):
+    """The error names no building: one of another community may be outside the caller's scope
+    (issue 9 item 8: out of scope answers like missing)."""
+    cw = world.users["community_worker"]
+    with pytest.raises(LinliError) as e:
+        s.create_project(cw, world.compound_a, "劳动三村综合改造", buildings=[world.building_a, world.building_c])
+    assert codes(e) == {"building_not_in_compound"}
+    text = str(e.value.as_dict())
+    assert world.building_c.name not in text and world.compound_c.name not in text
+    assert not Project.objects.exists()
+
+
 def test_younger_compound_needs_override_with_reason(world):
     young = f.CompoundFactory(community=world.comm_a, build_year=2005)
     cw = world.users["community_worker"]
