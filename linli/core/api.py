@@ -80,11 +80,13 @@ def _flatten(detail: Any, prefix: str = "") -> list[dict[str, Any]]:
 
 
 def int_param(request: Any, name: str, *, lo: int = 0, hi: int = MAX_ID) -> int | None:
-    """An integer query parameter (``?project=12``): None when absent or empty, a bilingual 400 when
-    it is not a whole number ``lo <= n <= hi`` (by default: an id a database key can hold) — every
-    list filter of the API answers a bad value the same way."""
+    """An integer query parameter (``?project=12``): None when absent, a bilingual 400 when it is
+    not a whole number ``lo <= n <= hi`` (by default: an id a database key can hold) — every list
+    filter of the API answers a bad value the same way. An empty value (``?project=``) is refused
+    too: the schema says integer, and an empty filter silently listing everything is a client's
+    bug worth telling (``make fuzz`` found it)."""
     raw = request.query_params.get(name)
-    if raw is None or raw.strip() == "":
+    if raw is None:
         return None
     value = as_id(raw) if (lo, hi) == (0, MAX_ID) else as_int(raw, lo=lo, hi=hi)
     if value is None or not lo <= value <= hi:
