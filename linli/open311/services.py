@@ -131,6 +131,8 @@ def issue_key(name: str, district: District) -> tuple[ApiKey, str]:
     if not name or len(name) > 100:
         raise LinliError.one("bad_name", "请填写客户端名称(不超过 100 字)。", "Give the client a name (≤ 100).")
     raw = secrets.token_urlsafe(32)
+    while not raw[0].isalnum():  # a prefix starting with "-" reads as an option on the command line
+        raw = secrets.token_urlsafe(32)
     key = ApiKey.objects.create(name=name, prefix=raw[:8], key_hash=hash_key(raw), district=district)
     return key, raw
 
