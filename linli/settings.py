@@ -19,6 +19,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from linli.core import clock
+from linli.core.env import env_bool, env_choice, env_float, env_int, env_list, env_str
 
 # Every "now" comes from linli.core.clock (tests and the demo can move it); Django's own
 # timezone.now must be routed through it before any model class is built.
@@ -26,17 +27,6 @@ clock.patch_django()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("LINLI_VAR_DIR", BASE_DIR / "var"))
-
-
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_list(name: str, default: str) -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
 # Development conveniences (LINLI_DEBUG=1, which `make` sets): secrets generated once into var/,
@@ -122,6 +112,7 @@ INSTALLED_APPS = [
     "linli.governance",
     "linli.dashboard",
     "linli.open311",
+    "linli.demo",
 ]
 
 MIDDLEWARE = [
@@ -168,7 +159,7 @@ DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'linli.s
 if DATABASE_URL.startswith("sqlite"):
     _private_dir(VAR_DIR)
 DATABASES = {
-    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=int(os.environ.get("LINLI_DB_CONN_MAX_AGE", "60")))
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("LINLI_DB_CONN_MAX_AGE", 60, minimum=0))
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers go on while one writer writes; IMMEDIATE makes a writing transaction take
@@ -191,7 +182,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # LINLI_CACHE_URL=redis://127.0.0.1:6379/0 keeps the rate-limit counters in Redis (cache alias
 # "shared", atomic INCR); unset, they are rows of the database (core.RateCounter, atomic UPDATE).
 # Either way every app process and server counts in the same place. "default" stays per process.
-LINLI_CACHE_URL = os.environ.get("LINLI_CACHE_URL", "")
+LINLI_CACHE_URL = env_str("LINLI_CACHE_URL", "")
 CACHES: dict[str, dict[str, object]] = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
 }
@@ -215,9 +206,9 @@ AUTHENTICATION_BACKENDS = [
 # that address. Both for LINLI_LOGIN_LOCK_MINUTES after the last failure; a worker or admin unlocks
 # sooner (admin "Access attempts", or `manage.py axes_reset_username NAME`). Failures are rows in
 # the database, so every app process and server sees the same count.
-LINLI_LOGIN_FAILURES = int(os.environ.get("LINLI_LOGIN_FAILURES", "5"))
-LINLI_LOGIN_ADDRESS_FAILURES = int(os.environ.get("LINLI_LOGIN_ADDRESS_FAILURES", "30"))
-LINLI_LOGIN_LOCK_MINUTES = float(os.environ.get("LINLI_LOGIN_LOCK_MINUTES", "15"))
+LINLI_LOGIN_FAILURES = env_int("LINLI_LOGIN_FAILURES", 5, minimum=1)
+LINLI_LOGIN_ADDRESS_FAILURES = env_int("LINLI_LOGIN_ADDRESS_FAILURES", 30, minimum=1)
+LINLI_LOGIN_LOCK_MINUTES = env_float("LINLI_LOGIN_LOCK_MINUTES", 15, minimum=0)
 AXES_ENABLED = True
 AXES_HANDLER = "linli.accounts.lockout.LockoutHandler"
 AXES_FAILURE_LIMIT = LINLI_LOGIN_FAILURES
@@ -238,7 +229,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-SESSION_COOKIE_AGE = int(os.environ.get("LINLI_SESSION_SECONDS", str(8 * 3600)))
+SESSION_COOKIE_AGE = env_int("LINLI_SESSION_SECONDS", 8 * 3600, minimum=1)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
@@ -256,7 +247,7 @@ if not LINLI_DEV:
     # HSTS: browsers use HTTPS only, for LINLI_HSTS_SECONDS (default one year). Sub-domains and the
     # browsers' preload list are opt-in (LINLI_HSTS_INCLUDE_SUBDOMAINS, LINLI_HSTS_PRELOAD): both
     # bind hosts and a future that a district's IT may not control.
-    SECURE_HSTS_SECONDS = int(os.environ.get("LINLI_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_SECONDS = env_int("LINLI_HSTS_SECONDS", 365 * 24 * 3600, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("LINLI_HSTS_INCLUDE_SUBDOMAINS", False)
     SECURE_HSTS_PRELOAD = env_bool("LINLI_HSTS_PRELOAD", False)
     # `check --deploy` warns about those two opt-ins (W005, W021) — a decision, not an oversight.
@@ -270,7 +261,7 @@ LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "linli" / "locale"]
 USE_I18N = True
-TIME_ZONE = os.environ.get("LINLI_TIME_ZONE", "Asia/Shanghai")
+TIME_ZONE = env_str("LINLI_TIME_ZONE", "Asia/Shanghai")
 USE_TZ = True
 
 # --- Static files (vendor assets come from npm, see Makefile `assets`) ----------------------------
@@ -294,19 +285,19 @@ MEDIA_URL = "/media/"
 
 # --- Uploads --------------------------------------------------------------------------------------
 # Imports of a whole street's roster are large; anything above this is refused with a clear 413.
-LINLI_MAX_UPLOAD_BYTES = int(os.environ.get("LINLI_MAX_UPLOAD_BYTES", str(50 * 1024 * 1024)))
+LINLI_MAX_UPLOAD_BYTES = env_int("LINLI_MAX_UPLOAD_BYTES", 50 * 1024 * 1024, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = LINLI_MAX_UPLOAD_BYTES
 # An uploaded roster or boundary file waits this long for a worker to confirm it (docs/import.md).
-LINLI_IMPORT_PREVIEW_HOURS = float(os.environ.get("LINLI_IMPORT_PREVIEW_HOURS", "24"))
+LINLI_IMPORT_PREVIEW_HOURS = env_float("LINLI_IMPORT_PREVIEW_HOURS", 24, minimum=0)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
 
 # --- Maps -----------------------------------------------------------------------------------------
 # Empty = no tiles: maps draw GeoJSON outlines on a blank background (works offline). A tile URL in
 # GCJ-02 (e.g. a Chinese provider) needs LINLI_MAP_TILE_CRS=gcj02 so WGS-84 outlines are shifted.
-LINLI_MAP_TILE_URL = os.environ.get("LINLI_MAP_TILE_URL", "")
-LINLI_MAP_TILE_ATTRIBUTION = os.environ.get("LINLI_MAP_TILE_ATTRIBUTION", "")
-LINLI_MAP_TILE_CRS = os.environ.get("LINLI_MAP_TILE_CRS", "wgs84")
+LINLI_MAP_TILE_URL = env_str("LINLI_MAP_TILE_URL", "")
+LINLI_MAP_TILE_ATTRIBUTION = env_str("LINLI_MAP_TILE_ATTRIBUTION", "")
+LINLI_MAP_TILE_CRS = env_choice("LINLI_MAP_TILE_CRS", "wgs84", ("wgs84", "gcj02"))
 
 
 def _tile_source(url: str) -> list[str]:
@@ -348,7 +339,7 @@ CONTENT_SECURITY_POLICY = {
 # --- API ------------------------------------------------------------------------------------------
 # The most rows one API list page may return (?limit= above it is refused with a 400), env
 # LINLI_API_MAX_LIMIT.
-LINLI_API_MAX_LIMIT = int(os.environ.get("LINLI_API_MAX_LIMIT", "500"))
+LINLI_API_MAX_LIMIT = env_int("LINLI_API_MAX_LIMIT", 500, minimum=1)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
@@ -368,8 +359,8 @@ REST_FRAMEWORK = {
         "linli.core.ratelimit.UserThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
-        "anon": os.environ.get("LINLI_API_ANON_RATE", "60/minute"),
-        "user": os.environ.get("LINLI_API_USER_RATE", "6000/minute"),
+        "anon": env_str("LINLI_API_ANON_RATE", "60/minute"),
+        "user": env_str("LINLI_API_USER_RATE", "6000/minute"),
     },
 }
 # The OpenAPI schema (/api/v1/schema/) and its docs pages (/api/v1/docs/, /api/v1/redoc/) need a
@@ -394,52 +385,56 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Logging --------------------------------------------------------------------------------------
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LINLI_LOG_LEVEL", "INFO")},
+    "root": {
+        "handlers": ["console"],
+        "level": env_choice("LINLI_LOG_LEVEL", "INFO", LOG_LEVELS),
+    },
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
-# --- Domain defaults (configurable per deployment; see ../shared/design/rules.md) ----------------
+# --- Domain defaults (configurable per deployment; see docs/rules.md) ---------------------------------
 # Grid size band (rules.md §4: 300–500 households, from the seed article, not a standard).
-LINLI_GRID_MIN_HOUSEHOLDS = int(os.environ.get("LINLI_GRID_MIN_HOUSEHOLDS", "300"))
-LINLI_GRID_MAX_HOUSEHOLDS = int(os.environ.get("LINLI_GRID_MAX_HOUSEHOLDS", "500"))
+LINLI_GRID_MIN_HOUSEHOLDS = env_int("LINLI_GRID_MIN_HOUSEHOLDS", 300, minimum=1)
+LINLI_GRID_MAX_HOUSEHOLDS = env_int("LINLI_GRID_MAX_HOUSEHOLDS", 500, minimum=1)
 # Renovation eligibility, 国办发〔2020〕23号: built before the end of 2000.
 # Grid events (issue 4): a reported position snaps to the nearest registered building within this
 # many metres (farther = outside the jurisdiction); open events of the same category within the
 # second distance are offered as possible duplicates.
-LINLI_EVENT_SNAP_METRES = int(os.environ.get("LINLI_EVENT_SNAP_METRES", "300"))
-LINLI_EVENT_DUPLICATE_METRES = int(os.environ.get("LINLI_EVENT_DUPLICATE_METRES", "100"))
+LINLI_EVENT_SNAP_METRES = env_int("LINLI_EVENT_SNAP_METRES", 300, minimum=0)
+LINLI_EVENT_DUPLICATE_METRES = env_int("LINLI_EVENT_DUPLICATE_METRES", 100, minimum=0)
 # Open311 GeoReport v2 (docs/open311.md): api keys, categories and districts are cached in each
 # process for this many seconds; events of these categories are never listed publicly (only by id,
 # without place or description); at most this many requests per GET requests page.
-LINLI_OPEN311_CACHE_SECONDS = float(os.environ.get("LINLI_OPEN311_CACHE_SECONDS", "30"))
+LINLI_OPEN311_CACHE_SECONDS = env_float("LINLI_OPEN311_CACHE_SECONDS", 30, minimum=0)
 LINLI_OPEN311_PRIVATE_CATEGORIES = env_list("LINLI_OPEN311_PRIVATE_CATEGORIES", "E0206,E0209,E0210,E0211,E0212")
-LINLI_OPEN311_MAX_REQUESTS = int(os.environ.get("LINLI_OPEN311_MAX_REQUESTS", "1000"))
-LINLI_OPEN311_CONTACT = os.environ.get(
+LINLI_OPEN311_MAX_REQUESTS = env_int("LINLI_OPEN311_MAX_REQUESTS", 1000, minimum=1)
+LINLI_OPEN311_CONTACT = env_str(
     "LINLI_OPEN311_CONTACT", "区城市运行管理中心 District city operations centre: 023-12345"
 )
-LINLI_OPEN311_KEY_SERVICE = os.environ.get(
+LINLI_OPEN311_KEY_SERVICE = env_str(
     "LINLI_OPEN311_KEY_SERVICE",
     "api_key 由区管理员签发(manage.py open311_key create)。 Keys are issued by the district's administrators.",
 )
 
-LINLI_RENOVATION_BUILT_BEFORE_YEAR = int(os.environ.get("LINLI_RENOVATION_BUILT_BEFORE_YEAR", "2001"))
+LINLI_RENOVATION_BUILT_BEFORE_YEAR = env_int("LINLI_RENOVATION_BUILT_BEFORE_YEAR", 2001, minimum=1)
 # Public notice period 公示期 (rules.md §2: 15 days by default, Jinan; other cities 7–15).
-LINLI_NOTICE_DAYS = int(os.environ.get("LINLI_NOTICE_DAYS", "15"))
+LINLI_NOTICE_DAYS = env_int("LINLI_NOTICE_DAYS", 15, minimum=1)
 # Objections a single address may file per hour on the public notice form.
-LINLI_OBJECTION_RATE_PER_HOUR = int(os.environ.get("LINLI_OBJECTION_RATE_PER_HOUR", "5"))
+LINLI_OBJECTION_RATE_PER_HOUR = env_int("LINLI_OBJECTION_RATE_PER_HOUR", 5, minimum=1)
 # Owner verification (issue 8, docs/ballots.md "Who votes online"): the SMS sender (a dotted path;
 # the console backend prints the message with the phone masked), how long a one-time code is valid,
 # the wait between two codes, codes per hour (per person and per account), wrong codes before the
 # lock (a worker unlocks), and ID-number checks one account may make per hour.
-LINLI_SMS_BACKEND = os.environ.get("LINLI_SMS_BACKEND", "linli.core.sms.ConsoleBackend")
-LINLI_OTP_SECONDS = int(os.environ.get("LINLI_OTP_SECONDS", "300"))
-LINLI_OTP_RESEND_SECONDS = int(os.environ.get("LINLI_OTP_RESEND_SECONDS", "60"))
-LINLI_OTP_PER_HOUR = int(os.environ.get("LINLI_OTP_PER_HOUR", "5"))
-LINLI_OTP_MAX_FAILURES = int(os.environ.get("LINLI_OTP_MAX_FAILURES", "5"))
-LINLI_OWNER_ID_TRIES_PER_HOUR = int(os.environ.get("LINLI_OWNER_ID_TRIES_PER_HOUR", "10"))
+LINLI_SMS_BACKEND = env_str("LINLI_SMS_BACKEND", "linli.core.sms.ConsoleBackend")
+LINLI_OTP_SECONDS = env_int("LINLI_OTP_SECONDS", 300, minimum=1)
+LINLI_OTP_RESEND_SECONDS = env_int("LINLI_OTP_RESEND_SECONDS", 60, minimum=0)
+LINLI_OTP_PER_HOUR = env_int("LINLI_OTP_PER_HOUR", 5, minimum=1)
+LINLI_OTP_MAX_FAILURES = env_int("LINLI_OTP_MAX_FAILURES", 5, minimum=1)
+LINLI_OWNER_ID_TRIES_PER_HOUR = env_int("LINLI_OWNER_ID_TRIES_PER_HOUR", 10, minimum=1)
 
 SITE_NAME = _("Linli")
