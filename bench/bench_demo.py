@@ -33,8 +33,8 @@ def _data_key() -> str:
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False)
     h.update(head.stdout.strip().encode())
     files = [
-        ROOT / "linli/places/demo.py",
-        ROOT / "linli/places/management/commands/load_demo.py",
+        ROOT / "linli/demo/places.py",
+        ROOT / "linli/demo/management/commands/load_demo.py",
         *sorted(ROOT.glob("linli/*/migrations/0*.py")),
         ROOT / "var/linli_field_keys",
     ]
@@ -100,10 +100,10 @@ def run(quick: bool) -> list[Result]:
     grid_events = [b[2] for b in both]
     totals = [a + b + c for a, b, c in both]
 
-    from linli.places import demo  # pure Python: no Django settings needed
+    from linli.demo import places as demo_places  # pure Python: no Django settings needed
 
-    gens = [timed(demo.generate) for _ in range(runs)]
-    counts = demo.generate().counts()
+    gens = [timed(demo_places.generate) for _ in range(runs)]
+    counts = demo_places.generate().counts()
     return [
         Result(
             "demo district generate+load (≈68k households), SQLite",

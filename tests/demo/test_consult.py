@@ -9,28 +9,29 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from linli.accounts.models import User
-from linli.consult import demo, rules
-from linli.consult import queries_visits as qv
+from linli.consult import rules
 from linli.consult.models import Ballot, Channel, RollEntry, Visit, Vote
-from linli.consult.services import ballots as bs
+from linli.consult.queries import visits as q
+from linli.consult.services import ballots as svc
+from linli.demo import consult as demo_consult
 from linli.renewal.models import Project
 
 SMALL = 0.02
 
 
 def test_story_plan_is_pure_and_climbs_from_23_to_100():
-    plan = demo.story_plan(60, random.Random(7))
-    assert plan == demo.story_plan(60, random.Random(7))
-    series = demo.support_by_day(plan, 60)
+    plan = demo_consult.story_plan(60, random.Random(7))
+    assert plan == demo_consult.story_plan(60, random.Random(7))
+    series = demo_consult.support_by_day(plan, 60)
     assert 0.2 <= series[0][1] <= 0.25 and series[-1][1] == 1.0
     shares = [s for _d, s in series]
     assert shares == sorted(shares)  # support only grows
     per = {d: sum(1 for v in plan if v.dwelling == d) for d in range(60)}
     assert max(per.values()) > 100 and sum(1 for n in per.values() if n >= 12) >= 3
-    first = [v for v in plan if v.day == demo.FIRST_ROUND_DAY]
+    first = [v for v in plan if v.day == demo_consult.FIRST_ROUND_DAY]
     assert {v.dwelling for v in first} == set(range(60))
     assert any("wants_demolition" in v.reasons for v in first)
-    assert any("saw_sample_flat" in v.reasons for v in plan if v.day > demo.SAMPLE_FLAT_DAY)
+    assert any("saw_sample_flat" in v.reasons for v in plan if v.day > demo_consult.SAMPLE_FLAT_DAY)
 
 
 @pytest.fixture
@@ -60,13 +61,13 @@ def test_story_loads_once_and_tells_the_story(story):
 
     project = Project.objects.get(kind=Project.Kind.RENOVATION)
     assert project.phase == "works" and project.items.count() == 10
-    comm = demo.community()
+    comm = demo_consult.community()
     assert comm is not None
-    compound = demo.story_compound(comm)
+    compound = demo_consult.story_compound(comm)
     assert compound is not None and project.compound_id == compound.pk
-    pilot = demo.story_building(compound)
+    pilot = demo_consult.story_building(compound)
     assert pilot is not None
-    series = qv.building_consensus(project, pilot).consensus.series
+    series = q.building_consensus(project, pilot).consensus.series
     assert series[0].support_pct <= 30 and series[-1].support_pct == 100
 
     ballot = Ballot.objects.get(project=project, status=Ballot.Status.CLOSED)
@@ -95,9 +96,9 @@ def test_demo_resident_votes_in_the_open_lift_ballot(story):
     assert lift.project is not None and lift.project.kind == Project.Kind.LIFT
     account = resident.owner_accounts.get(revoked_at__isnull=True)  # verified in person (issue 8)
     assert account.method == "in_person" and account.verified_by.username == "demo-community"
-    vote = bs.cast_vote(resident, lift, choice="yes", channel=Channel.ONLINE)
+    vote = svc.cast_vote(resident, lift, choice="yes", channel=Channel.ONLINE)
     assert vote.choice == "yes" and vote.channel == Channel.ONLINE
-    assert bs.tally(lift)["lift"]["all_consented"] is True
+    assert svc.tally(lift)["lift"]["all_consented"] is True
 
 
 def test_as_of_tells_the_story_up_to_that_day(db, monkeypatch):
@@ -116,7 +117,7 @@ def test_as_of_tells_the_story_up_to_that_day(db, monkeypatch):
     assert clock.today() == before
     noon = datetime(2028, 2, 29, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai
     project = Project.objects.get(kind=Project.Kind.RENOVATION)
-    assert timezone.localdate(project.created_at) == date(2028, 2, 29) - timedelta(days=demo.START_DAYS_AGO)
+    assert timezone.localdate(project.created_at) == date(2028, 2, 29) - timedelta(days=demo_consult.START_DAYS_AGO)
     assert Visit.objects.order_by("-visited_at").first().visited_at <= noon
     lift = Ballot.objects.get(matter=Ballot.Matter.LIFT, status=Ballot.Status.OPEN)
     assert lift.opens_at <= noon < lift.closes_at

@@ -17,15 +17,15 @@ from linli.accounts.permissions import can
 from linli.accounts.roles import Action
 from linli.core import crypto
 from linli.core.masking import is_valid_id_number, is_valid_phone
-from linli.places import demo
+from linli.demo import places as demo_places
 from linli.places import models as m
 
 SMALL = 0.02
 
 
 @pytest.fixture(scope="module")
-def small() -> demo.DemoDistrict:
-    return demo.generate(seed=2024, scale=SMALL)
+def small() -> demo_places.DemoDistrict:
+    return demo_places.generate(seed=2024, scale=SMALL)
 
 
 def _metres(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -38,8 +38,8 @@ def _metres(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 
 def test_same_seed_same_district_other_seed_other(small):
-    assert demo.generate(seed=2024, scale=SMALL) == small
-    other = demo.generate(seed=2025, scale=SMALL)
+    assert demo_places.generate(seed=2024, scale=SMALL) == small
+    other = demo_places.generate(seed=2025, scale=SMALL)
     assert other != small
     assert [p.id_number for p in other.people[:50]] != [p.id_number for p in small.people[:50]]
 
@@ -50,8 +50,8 @@ def test_tree_and_names(small):
     assert (xjw.code, xjw.name, len(xjw.communities)) == ("001", "谢家湾街道", 14)
     assert (yjp.code, yjp.name) == ("002", "杨家坪街道") and 3 <= len(yjp.communities) <= 4
     names = [c.name for c in xjw.communities]
-    assert demo.LAODONG in names and demo.MINZHU in names
-    minzhu = next(c for c in xjw.communities if c.name == demo.MINZHU)
+    assert demo_places.LAODONG in names and demo_places.MINZHU in names
+    minzhu = next(c for c in xjw.communities if c.name == demo_places.MINZHU)
     assert minzhu.compounds[0].is_historic and 1950 <= minzhu.compounds[0].build_year < 1960
 
 
@@ -137,7 +137,7 @@ def test_cut_into_grids_keeps_the_band(seed):
     r = random.Random(seed)
     weights = [r.randint(5, 100) for _ in range(r.randint(8, 120))]
     total = sum(weights)
-    groups = demo.cut_into_grids(weights)
+    groups = demo_places.cut_into_grids(weights)
     assert [i for g in groups for i in g] == list(range(len(weights))), "consecutive, all buildings once"
     sums = [sum(weights[i] for i in g) for g in groups]
     if 300 <= total <= 500 or total >= 600:  # (500, 600) cannot be cut into groups of 300–500
@@ -147,14 +147,14 @@ def test_cut_into_grids_keeps_the_band(seed):
 
 
 def test_cut_into_grids_edges():
-    assert demo.cut_into_grids([]) == []
-    assert demo.cut_into_grids([120, 80]) == [[0, 1]]
-    assert demo.cut_into_grids([600]) == [[0]]  # one building above the band stays one grid
+    assert demo_places.cut_into_grids([]) == []
+    assert demo_places.cut_into_grids([120, 80]) == [[0, 1]]
+    assert demo_places.cut_into_grids([600]) == [[0]]  # one building above the band stays one grid
 
 
 def test_whole_street_at_full_scale():
     """The seed article's street: 14 communities, ~60,000 households, ~168 grids of 300–500."""
-    full = demo.generate()
+    full = demo_places.generate()
     xjw = full.streets[0]
     grids = [g for c in xjw.communities for g in c.grids]
     households = sum(g.households for g in grids)
@@ -201,7 +201,7 @@ def test_load_demo_writes_the_generated_district(small):
         assert b.path == f"{b.compound.path}{b.code}/" and b.path.startswith("500107/")
         assert b.grid is not None and b.grid.community_id == b.community_id
     assert not m.Dwelling.objects.exclude(building_id=F("unit__building_id")).exists()
-    laodong = m.Community.objects.get(name=demo.LAODONG)
+    laodong = m.Community.objects.get(name=demo_places.LAODONG)
     assert laodong.path == "500107/001/001/"
 
     # encrypted at rest, masked for lists, the same person as generated
@@ -234,7 +234,7 @@ def test_demo_logins_sign_in_and_are_scoped(monkeypatch, client):
     call_command("demo_logins", stdout=out)
     text = out.getvalue()
     assert "a-demo-password-for-tests" in text and "http://127.0.0.1:8000/" in text
-    assert "社区工作者 / Community worker" in text and demo.LAODONG in text
+    assert "社区工作者 / Community worker" in text and demo_places.LAODONG in text
     grants = RoleGrant.objects.count()
     call_command("demo_logins", stdout=StringIO())  # idempotent
     assert RoleGrant.objects.count() == grants == 7
@@ -254,8 +254,8 @@ def test_demo_logins_sign_in_and_are_scoped(monkeypatch, client):
         client.logout()
 
     users = {u.username: u for u in User.objects.filter(username__startswith="demo-")}
-    laodong = m.Community.objects.get(name=demo.LAODONG)
-    minzhu = m.Community.objects.get(name=demo.MINZHU)
+    laodong = m.Community.objects.get(name=demo_places.LAODONG)
+    minzhu = m.Community.objects.get(name=demo_places.MINZHU)
     yjp_community = m.Community.objects.filter(street__code="002").first()
     assert can(users["demo-community"], Action.VIEW, laodong)
     assert not can(users["demo-community"], Action.VIEW, minzhu)

@@ -4,6 +4,7 @@ by doing the same moves through the services at the same (frozen) times and comp
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -18,9 +19,10 @@ from linli.accounts.models import Department, User
 from linli.accounts.permissions import can
 from linli.accounts.roles import Action
 from linli.core import clock
-from linli.governance import demo, loop
+from linli.demo import governance as demo_governance
+from linli.demo.management.commands import load_demo_events
+from linli.governance import loop
 from linli.governance.loop import Move, Step
-from linli.governance.management.commands import load_demo_events as command
 from linli.governance.models import Event, EventLog, EventRequest, RoutingRule
 from linli.governance.services import events as svc
 from linli.places import models as m
@@ -30,13 +32,13 @@ EVENTS = 500
 NOW = datetime(2025, 6, 1, 10, 0, tzinfo=UTC)
 
 
-def _sites() -> list[demo.Site]:
+def _sites() -> list[demo_governance.Site]:
     """A 6×6 block of buildings, 80 m apart, in four grids of two streets."""
     out = []
     for i in range(6):
         for j in range(6):
             out.append(
-                demo.Site(
+                demo_governance.Site(
                     building=i * 6 + j + 1,
                     lat=29.5 + i * 80 / 111_000,
                     lon=106.5 + j * 80 / 96_600,
@@ -50,12 +52,12 @@ def _sites() -> list[demo.Site]:
 
 
 def test_plan_is_deterministic_and_tells_every_kind_of_case():
-    plans = demo.plan(_sites(), NOW, seed=5, events=3000)
-    again = demo.plan(_sites(), NOW, seed=5, events=3000)
+    plans = demo_governance.plan(_sites(), NOW, seed=5, events=3000)
+    again = demo_governance.plan(_sites(), NOW, seed=5, events=3000)
     assert [(p.token, p.step, len(p.log), p.updated_at) for p in plans] == [
         (p.token, p.step, len(p.log), p.updated_at) for p in again
     ]
-    other = demo.plan(_sites(), NOW, seed=6, events=3000)
+    other = demo_governance.plan(_sites(), NOW, seed=6, events=3000)
     assert [p.token for p in other] != [p.token for p in plans]
 
     cats = Counter(p.category for p in plans)
@@ -83,7 +85,7 @@ def test_plan_is_deterministic_and_tells_every_kind_of_case():
 KINDS = {"verify_fail", "return", "extend", "defer", "backlog", "unbacklog", "escalate", "void", "whistle", "evaluate"}
 
 
-def _kinds(plans: list[demo.PlannedEvent]) -> set[str]:
+def _kinds(plans: list[demo_governance.PlannedEvent]) -> set[str]:
     """The kinds of move in the plans, with "refused" for a refused request and "duplicate"."""
     out = {lg.move for p in plans for lg in p.log}
     if any(rq.decision == "refused" for p in plans for rq in p.requests):
@@ -100,14 +102,14 @@ def test_the_year_up_to_today_holds_every_kind_of_move(events):
     side road of the loop (the random mix alone may not: issue 8 — on 2026-11-30 no case had been
     taken off the backlog), an open case at every step and escalations to both levels."""
     now = clock.now().replace(microsecond=0)
-    plans = demo.plan(_sites(), now, seed=2024, events=events)
+    plans = demo_governance.plan(_sites(), now, seed=2024, events=events)
     assert _kinds(plans) >= KINDS | {"refused", "duplicate"}
     open_ = [p for p in plans if Step(p.step) in loop.OPEN_STEPS]
     assert {Step(p.step) for p in open_} == set(loop.OPEN_STEPS)
     assert {p.escalation for p in open_ if not p.backlog} >= {1, 2}
     assert any(p.backlog for p in open_)
     for p in plans:
-        assert now - timedelta(days=demo.DAYS + 1) <= p.created <= now and all(lg.at < now for lg in p.log)
+        assert now - timedelta(days=demo_governance.DAYS + 1) <= p.created <= now and all(lg.at < now for lg in p.log)
 
 
 def test_every_kind_of_move_for_any_seed_and_day():
@@ -115,9 +117,58 @@ def test_every_kind_of_move_for_any_seed_and_day():
     start = datetime(2026, 1, 1, 3, 17, tzinfo=UTC)
     for k in range(40):
         now = start + timedelta(days=k * 37, hours=k * 5)
-        plans = demo.plan(_sites(), now, seed=1000 + 7 * k, events=0)
+        plans = demo_governance.plan(_sites(), now, seed=1000 + 7 * k, events=0)
         assert _kinds(plans) >= KINDS | {"refused", "duplicate"}, (now, 1000 + 7 * k)
         assert {Step(p.step) for p in plans if Step(p.step) in loop.OPEN_STEPS} == set(loop.OPEN_STEPS), now
+
+
+#: The planned state the loop keeps (``loop.Case``'s fields) with the planned event's own names.
+CASE_FIELDS = {f.name: {"department": "dept"}.get(f.name, f.name) for f in dataclasses.fields(loop.Case)}
+
+
+def _replay(p: demo_governance.PlannedEvent, spec: Any) -> loop.Case:
+    """``p``'s planned history, replayed move by move through ``loop.take`` (what the services do on
+    each move), checking on the way that every history row is what the service would record."""
+    assert p.log[0].move == "create"
+    first = Step.REGISTERED if p.channel in ("hotline", "task") else Step.COLLECTED
+    case = loop.opened(first, p.created, spec.limits)
+    for lg in p.log[1:]:
+        move = Move(lg.move)
+        if move == Move.REGISTER and lg.at == p.created:
+            continue  # the command centre's own report is registered at once (``report``)
+        request = p.requests[lg.request] if lg.request is not None else None
+        assert lg.step_from == case.step, (p.index, lg.move)
+        case, data = loop.take(
+            case,
+            move,
+            lg.at,
+            spec.limits,
+            actor=lg.actor,
+            department=lg.dept,
+            score=lg.data.get("score"),
+            hours=request.hours if request else None,
+            until=request.until if request else None,
+            level=lg.data.get("level"),
+        )
+        assert lg.step_to == case.step and lg.dept == case.department, (p.index, lg.move)
+        own = {k: v for k, v in lg.data.items() if k not in ("duplicate_of", "request")}
+        assert own == data, (p.index, lg.move)  # what the services record beside the move
+        if move == Move.RETURN:
+            assert lg.from_dept is not None and case.department is None
+    return case
+
+
+def test_planned_histories_replayed_through_the_loop_end_where_the_plans_say():
+    """The demo moves cases only through ``loop.take``: replaying every planned history (every kind
+    of move, the stuck and showcase cases included) from its report gives the planned step,
+    deadlines, dates, escalation, flags, counters, department and handler — field for field."""
+    specs = {c.code: c for c in demo_governance.CATEGORIES}
+    plans = demo_governance.plan(_sites(), NOW, seed=11, events=1500)
+    assert _kinds(plans) >= KINDS | {"refused"}
+    for p in plans:
+        case = _replay(p, specs[p.category])
+        for name, planned in CASE_FIELDS.items():
+            assert getattr(case, name) == getattr(p, planned), (p.index, name)
 
 
 def check_history(event: Event, logs: list[EventLog]) -> None:
@@ -374,12 +425,14 @@ def test_as_of_builds_the_year_up_to_that_day(db, monkeypatch):
     assert latest is not None and noon <= latest.created_at < noon + timedelta(minutes=5)  # a live case
     assert EventLog.objects.filter(at__gte=noon + timedelta(minutes=5)).count() == 0
     first = Event.objects.order_by("created_at").first()
-    assert first is not None and first.created_at >= noon - timedelta(days=demo.DAYS + 1)
+    assert first is not None and first.created_at >= noon - timedelta(days=demo_governance.DAYS + 1)
     history = sorted(Event.objects.filter(created_at__lt=noon).values_list("token", flat=True))
     moves = {m for m in EventLog.objects.values_list("move", flat=True)}
     assert moves >= KINDS
     # the same seed and day: the same history (the plans are pure)
-    again = demo.plan(command.sites(m.District.objects.get())[0], noon - timedelta(seconds=1), seed=2024, events=200)
+    again = demo_governance.plan(
+        load_demo_events.sites(m.District.objects.get())[0], noon - timedelta(seconds=1), seed=2024, events=200
+    )
     assert sorted(p.token for p in again) == history
 
 

@@ -10,7 +10,7 @@ households with a 1+3+N roster.
 
 The same seed always gives the same district (one ``random.Random``, no set iteration, a fixed
 reference year). ``scale`` shrinks the number of households proportionally (tests use 0.02).
-``linli.places.management.commands.load_demo`` writes the result into the database.
+``linli.demo.management.commands.load_demo`` writes the result into the database.
 """
 
 from __future__ import annotations
@@ -443,7 +443,7 @@ def _greedy_cut(weights: list[int], hi: int) -> list[list[int]]:
 # --- people --------------------------------------------------------------------------------------------
 
 
-class _People:
+class People:
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
         self.people: list[DemoPerson] = []
@@ -580,7 +580,7 @@ def _compound_name(r: random.Random, community: str, year: int, n: int, used: se
     return name
 
 
-def _roster(r: random.Random, people: _People, street: str, community: str) -> list[DemoGridMember]:
+def _roster(r: random.Random, people: People, street: str, community: str) -> list[DemoGridMember]:
     def m(role: str, aff: str) -> DemoGridMember:
         return DemoGridMember(role=role, name=people.name(r.random() < 0.5), affiliation=aff, phone=people.phone())
 
@@ -596,7 +596,7 @@ def _roster(r: random.Random, people: _People, street: str, community: str) -> l
     return members
 
 
-def _occupy(r: random.Random, people: _People, dw: DemoDwelling, year: int, owners_here: list[int]) -> None:
+def _occupy(r: random.Random, people: People, dw: DemoDwelling, year: int, owners_here: list[int]) -> None:
     """Owner(s) and, for ~93% of residential dwellings, a household of 1–4 residents."""
     occupied = r.random() < OCCUPANCY
     owner_occupied = occupied and r.random() < 0.82
@@ -655,7 +655,7 @@ def generate(seed: int = 2024, scale: float = 1.0) -> DemoDistrict:
     if scale <= 0:
         raise ValueError("scale must be positive")
     r = random.Random(seed)
-    people = _People(r)
+    people = People(r)
     d_code, d_name, d_en, d_lat, d_lon = DISTRICT
     streets: list[DemoStreet] = []
     for s_code, s_name, s_en, s_lat, s_lon, comms in STREETS:
@@ -682,7 +682,7 @@ def generate(seed: int = 2024, scale: float = 1.0) -> DemoDistrict:
 
 def _community(
     r: random.Random,
-    people: _People,
+    people: People,
     street: str,
     code: str,
     name: str,
@@ -749,7 +749,7 @@ def _community(
     return DemoCommunity(code, name, name_en, round(lat, 6), round(lon, 6), hull_polygon(pts, 30), compounds, grids)
 
 
-def _people_of_compound(r: random.Random, people: _People, cp: DemoCompound, n: int) -> None:
+def _people_of_compound(r: random.Random, people: People, cp: DemoCompound, n: int) -> None:
     residential = [d for b in cp.buildings for u in b.units for d in u.dwellings if d.use == "residential"]
     # A few dwellings the developer (or, for old compounds, the work unit's housing office) never sold.
     if cp.build_year < 1985:
@@ -774,7 +774,7 @@ def _people_of_compound(r: random.Random, people: _People, cp: DemoCompound, n: 
 
 def _grids(
     r: random.Random,
-    people: _People,
+    people: People,
     street: str,
     community: str,
     compounds: list[DemoCompound],

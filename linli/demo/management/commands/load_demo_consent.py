@@ -17,8 +17,8 @@ from django.db import transaction
 from django.test.utils import override_settings
 from tqdm import tqdm
 
-from linli.consult import demo
 from linli.core import clock
+from linli.demo import consult as demo_consult
 from linli.places import models as m
 from linli.renewal.models import Project
 
@@ -79,8 +79,8 @@ class Command(BaseCommand):
         # DEBUG would keep the SQL of thousands of service calls in memory: not for a bulk load.
         try:
             with override_settings(DEBUG=False), transaction.atomic():
-                built = demo.build(seed=opts["seed"], bar=bar, as_of=opts["as_of"])
-        except demo.NoDistrict as exc:
+                built = demo_consult.build(seed=opts["seed"], bar=bar, as_of=opts["as_of"])
+        except demo_consult.NoDistrict as exc:
             raise CommandError(
                 "演示区不完整(没有劳动三村社区的小区和楼栋):请重新 `load_demo`。/ The demo district has no "
                 "compound or building in 劳动三村社区: reload it with `load_demo`."

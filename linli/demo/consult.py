@@ -39,7 +39,7 @@ from linli.accounts.models import User
 from linli.accounts.roles import Role
 from linli.accounts.services import grant_role
 from linli.core import clock
-from linli.places import demo as places_demo
+from linli.demo import places as demo_places
 from linli.places import models as m
 
 # --- the timeline (days after the project's start; the project began START_DAYS_AGO days ago) -----
@@ -206,7 +206,7 @@ def support_by_day(plan: Sequence[PlannedVisit], n: int) -> list[tuple[int, floa
 
 def community() -> m.Community | None:
     return (
-        m.Community.objects.filter(name=places_demo.LAODONG).order_by("path").first()
+        m.Community.objects.filter(name=demo_places.LAODONG).order_by("path").first()
         or m.Community.objects.order_by("path").first()
     )
 
@@ -371,10 +371,10 @@ class Writer:
         model._default_manager.filter(pk=pk).update(**fields)
 
     def phase(self, project: Any, to: str, day: int, note: str = "") -> None:
-        from linli.renewal import services as rs
+        from linli.renewal import services as renewal_services
         from linli.renewal.models import PhaseChange
 
-        change = rs.change_phase(self.staff, project, to, note)
+        change = renewal_services.change_phase(self.staff, project, to, note)
         self.backdate(PhaseChange, change.pk, at=self.at(day, 30))
 
     # people ----------------------------------------------------------------------------------------
@@ -407,13 +407,13 @@ class Writer:
     # the renovation project ------------------------------------------------------------------------
 
     def project(self) -> Any:
-        from linli.renewal import services as rs
+        from linli.renewal import services as renewal_services
         from linli.renewal.models import PhaseChange, Project
 
         compound = self.compound
         eligible = compound.renovation_eligible_by_age() is True
         keep = "保留历史风貌,只改不拆;" if compound.is_historic else ""
-        project = rs.create_project(
+        project = renewal_services.create_project(
             self.staff,
             compound,
             f"{compound.name}老旧小区综合改造",
@@ -433,12 +433,12 @@ class Writer:
         return project
 
     def items(self, project: Any) -> list[Any]:
-        from linli.renewal import services as rs
+        from linli.renewal import services as renewal_services
 
         n_b, n_d = len(self.buildings), sum(self.n_dwellings.values())
         out = []
         for code, name, qty, final in self.bar(ITEMS, "改造项 items"):
-            item = rs.add_item(self.staff, project, code=code, name=name, quantity=qty(n_b, n_d))
+            item = renewal_services.add_item(self.staff, project, code=code, name=name, quantity=qty(n_b, n_d))
             item._final = final  # type: ignore[attr-defined]
             out.append(item)
         return out
@@ -559,11 +559,11 @@ class Writer:
         return len(planned)
 
     def sample_flat(self, project: Any) -> int:
-        from linli.renewal import services as rs
+        from linli.renewal import services as renewal_services
 
         ds = self.dwellings_of[self.pilot.pk]
         flat_dwelling = next((d for d in ds if d.floor == 1), ds[0])
-        flat = rs.add_sample_flat(
+        flat = renewal_services.add_sample_flat(
             self.staff,
             project,
             flat_dwelling,
@@ -571,7 +571,7 @@ class Writer:
             ready_on=self.date(SAMPLE_FLAT_DAY),
         )
         for day, visitors in ((SAMPLE_FLAT_DAY + 5, 86), (SAMPLE_FLAT_DAY + 40, 143)):
-            rs.add_open_day(self.staff, flat, self.at(day, 30), self.at(day, 480), visitors)
+            renewal_services.add_open_day(self.staff, flat, self.at(day, 30), self.at(day, 480), visitors)
         return 1
 
     # the ballot, notices and works ------------------------------------------------------------------
@@ -596,9 +596,9 @@ class Writer:
 
     def ballot(self, project: Any) -> Any:
         from linli.consult.models import Ballot, Channel, RollEntry, Vote, VoteRecord
-        from linli.consult.services import ballots as bs
+        from linli.consult.services import ballots as consult_ballots
 
-        ballot = bs.create_ballot(
+        ballot = consult_ballots.create_ballot(
             self.staff,
             project=project,
             title=f"{project.compound.name}综合改造方案业主表决",
@@ -608,7 +608,7 @@ class Writer:
             scope_id=project.compound_id,
             closes_at=clock.now() + dt.timedelta(days=1),
         )
-        bs.open_ballot(self.staff, ballot)
+        consult_ballots.open_ballot(self.staff, ballot)
         keys = sorted(set(RollEntry.objects.filter(ballot=ballot).values_list("owner_key", flat=True)))
         online = self.owner_users(ballot, 6)
         n = 0
@@ -618,9 +618,9 @@ class Writer:
             r = self.rng.random()
             choice = "yes" if r < 0.93 else ("no" if r < 0.98 else "abstain")
             if key in online:
-                bs.cast_vote(online[key], ballot, choice="yes", channel=Channel.ONLINE)
+                consult_ballots.cast_vote(online[key], ballot, choice="yes", channel=Channel.ONLINE)
             elif self.rng.random() < 0.08:
-                bs.cast_vote(
+                consult_ballots.cast_vote(
                     self.staff,
                     ballot,
                     choice=choice,
@@ -629,14 +629,14 @@ class Writer:
                     reason=self.rng.choice(PROXY_REASONS),
                 )
             else:
-                bs.cast_vote(self.staff, ballot, choice=choice, owner_key=key, channel=Channel.PAPER)
+                consult_ballots.cast_vote(self.staff, ballot, choice=choice, owner_key=key, channel=Channel.PAPER)
             n += 1
-        result = bs.tally(ballot)
+        result = consult_ballots.tally(ballot)
         if not result["approved"]:  # the story needs it approved; a different seed might not
             raise RuntimeError(f"demo ballot not approved: {result}")
         # counted as announced: at its closing time (a ballot is not counted before, issue 8)
         with clock.frozen(ballot.closes_at or clock.now()):
-            ballot = bs.close_ballot(self.staff, ballot)
+            ballot = consult_ballots.close_ballot(self.staff, ballot)
         closed = self.at(BALLOT_CLOSES_DAY, 480)
         result = dict(ballot.result or {})
         result["closed_at"] = closed.isoformat()
@@ -666,13 +666,13 @@ class Writer:
 
     def notices(self, project: Any, ballot: Any) -> int:
         from linli.consult.models import Notice, Objection, ObjectionChange
-        from linli.consult.services import notices as ns
+        from linli.consult.services import notices as consult_notices
 
         res = ballot.result or {}
         counts = res.get("counts", {})
         # published on the story's day (a published notice is never rewritten afterwards, issue 8)
         with clock.frozen(self.at(NOTICE_DAY)):
-            ns.publish_notice(
+            consult_notices.publish_notice(
                 self.staff,
                 project,
                 kind=Notice.Kind.RESULT,
@@ -685,7 +685,7 @@ class Writer:
                 days=15,
                 ballot=ballot,
             )
-            plan_notice = ns.publish_notice(
+            plan_notice = consult_notices.publish_notice(
                 self.staff,
                 project,
                 kind=Notice.Kind.PLAN,
@@ -693,9 +693,9 @@ class Writer:
                 body="改造内容:" + "、".join(i.name for i in self.item_objs) + "。施工期间设居民监督员,欢迎监督。",
                 days=15,
             )
-            objection = ns.raise_objection(
+            objection = consult_notices.raise_objection(
                 plan_notice,
-                ns.ObjectionInput(
+                consult_notices.ObjectionInput(
                     name="刘先生",
                     contact="13983012345",
                     dwelling_text=f"{self.pilot.name}1单元",
@@ -707,7 +707,7 @@ class Writer:
                 (Objection.Status.CLOSED, "协商一致:停车位不变,晾晒架移至绿地东侧并加装雨棚,业主表示满意。", 9),
             )
             for status, text, _day in steps:
-                ns.move_objection(self.staff, objection, status, text)
+                consult_notices.move_objection(self.staff, objection, status, text)
         self.backdate(Objection, objection.pk, created_at=self.at(NOTICE_DAY + 2, 120))
         stamped = []
         for change, (status, text, day) in zip(
@@ -721,7 +721,7 @@ class Writer:
         return 2
 
     def works(self, project: Any) -> tuple[int, int]:
-        from linli.renewal import services as rs
+        from linli.renewal import services as renewal_services
         from linli.renewal.models import ProgressReport, SupervisionReport
 
         days_of_works = START_DAYS_AGO - WORKS_DAY
@@ -734,7 +734,7 @@ class Writer:
             for j, value in enumerate(steps):
                 day = WORKS_DAY + round(days_of_works * (j + 1) / (len(steps) + 1)) + self.rng.randrange(0, 10)
                 note = "完工,待验收" if value == 100 else "按计划推进"
-                report = rs.report_progress(self.staff, item, value, note)
+                report = renewal_services.report_progress(self.staff, item, value, note)
                 self.backdate(ProgressReport, report.pk, at=self.at(min(day, START_DAYS_AGO - 1), 420))
                 reports += 1
         reporter = next(iter(self.online_owners.values()), self.staff)
@@ -751,9 +751,9 @@ class Writer:
         by_code = {i.catalogue_item.code: i for i in self.item_objs if i.catalogue_item_id}
         n = 0
         for k, (code, text, answer, resolve) in enumerate(texts):
-            sup, _ = rs.submit_report(reporter, project, text, item=by_code.get(code))
+            sup, _ = renewal_services.submit_report(reporter, project, text, item=by_code.get(code))
             if answer:
-                rs.answer_report(self.staff, sup, answer, resolve=resolve)
+                renewal_services.answer_report(self.staff, sup, answer, resolve=resolve)
             when = self.at(WORKS_DAY + 20 + k * 35, 200)
             self.backdate(SupervisionReport, sup.pk, created_at=when)
             n += 1
@@ -763,9 +763,9 @@ class Writer:
 
     def lift(self) -> None:
         from linli.consult.models import Ballot, Channel, RollEntry, Vote, VoteRecord
-        from linli.consult.services import ballots as bs
+        from linli.consult.services import ballots as consult_ballots
         from linli.consult.services.visits import log_visit
-        from linli.renewal import services as rs
+        from linli.renewal import services as renewal_services
         from linli.renewal.models import PhaseChange, Project
 
         site = lift_site(self.comm)
@@ -773,7 +773,7 @@ class Writer:
             return
         building, unit, home = site
         eligible = building.compound.renovation_eligible_by_age() is True
-        project = rs.create_project(
+        project = renewal_services.create_project(
             self.staff,
             building.compound,
             f"{building.name}{unit.number}单元加装电梯",
@@ -801,7 +801,7 @@ class Writer:
                 visited_at=self.at(LIFT_PROJECT_DAY + 25 + i, 60 + 7 * i),
             )
         self.phase(project, "ballot", START_DAYS_AGO - 6)
-        ballot = bs.create_ballot(
+        ballot = consult_ballots.create_ballot(
             self.staff,
             project=project,
             title=f"{building.name}{unit.number}单元加装电梯业主表决",
@@ -811,13 +811,13 @@ class Writer:
             scope_id=unit.pk,
             closes_at=clock.now() + dt.timedelta(days=14),
         )
-        rows, _ = bs.build_roll(ballot)
+        rows, _ = consult_ballots.build_roll(ballot)
         ground = next((r["dwelling"] for r in rows if r["dwelling"].floor == 1 and r["dwelling"].pk != home.pk), None)
         if ground is not None:
-            bs.set_lift_occupied(self.staff, ballot, [ground.pk])
-        bs.open_ballot(self.staff, ballot)
+            consult_ballots.set_lift_occupied(self.staff, ballot, [ground.pk])
+        consult_ballots.open_ballot(self.staff, ballot)
         if ground is not None:
-            bs.record_lift_consent(
+            consult_ballots.record_lift_consent(
                 self.staff, ballot, ground, True, "电梯井占用一楼入户花园约3平方米,业主签字同意,补偿方案已谈妥。"
             )
         resident = _granted(self.root, _user("demo-resident", "演示·居民/业主"), Role.RESIDENT, home)
@@ -825,7 +825,7 @@ class Writer:
         mine = set(RollEntry.objects.filter(ballot=ballot, dwelling=home).values_list("owner_key", flat=True))
         keys = sorted(set(RollEntry.objects.filter(ballot=ballot).values_list("owner_key", flat=True)) - mine)
         for i, key in enumerate(keys[: len(keys) // 2]):
-            bs.cast_vote(self.staff, ballot, choice="yes", owner_key=key, channel=Channel.PAPER)
+            consult_ballots.cast_vote(self.staff, ballot, choice="yes", owner_key=key, channel=Channel.PAPER)
             when = self.at(START_DAYS_AGO - 5 + i % 4, 60 + 20 * i)
             Vote.objects.filter(ballot=ballot, owner_key=key).update(cast_at=when)
             VoteRecord.objects.filter(ballot=ballot, owner_key=key).update(at=when)
@@ -837,7 +837,7 @@ class Writer:
 
     def run(self) -> Built:
         from linli.consult.models import Visit
-        from linli.renewal import services as rs
+        from linli.renewal import services as renewal_services
 
         compound = story_compound(self.comm)
         pilot = story_building(compound) if compound else None
@@ -853,7 +853,7 @@ class Writer:
         self.built.story_building_id, self.built.story_building = pilot.pk, f"{compound.name}{pilot.name}"
 
         c = self.built.counts
-        c["catalogue"] = rs.ensure_default_catalogue()
+        c["catalogue"] = renewal_services.ensure_default_catalogue()
         self.users()
         project = self.project()
         self.item_objs = self.items(project)

@@ -4,9 +4,10 @@
 workers, residents, the hotline desk and the departments did over the last twelve months: who
 reported what where, every move of the closed loop (``loop.py``) with its time and actor, the
 requests for approval, and the escalations the ``escalate_events`` cron would have written. It
-keeps, beside the history, the event's resulting state — computed move by move exactly as
-``linli.governance.services.events`` does (``_enter``, ``act``, ``decide``, ``escalate_overdue``):
-step and step deadline, dispatch and due times, closed time, escalation level, flags and counts.
+keeps, beside the history, the event's resulting state — computed move by move by the same
+``loop.take`` that ``linli.governance.services.events`` moves cases with (``act``, ``decide``,
+``escalate_overdue``): step and step deadline, dispatch and due times, closed time, escalation
+level, flags and counts. The demo cannot drift from the product: what a move does is written once.
 ``manage.py load_demo_events`` turns the plans into rows with ``bulk_create``.
 
 The mix is realistic rather than tidy: rubbish, street vending, street lights and disputes are
@@ -33,10 +34,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from linli.core.geo import metres
+from linli.demo.places import People
 from linli.governance import loop
 from linli.governance.categories import CATEGORIES, CategorySpec
 from linli.governance.loop import Move, Step
-from linli.places.demo import _People
 
 DAYS = 365
 EVENTS_PER_YEAR = 4000
@@ -193,7 +195,7 @@ class _Stop(Exception):
 
 
 class _Sim:
-    """One event's state, moved exactly as the services move it."""
+    """One event's state, moved by ``loop.take`` as the services move it."""
 
     def __init__(self, ev: PlannedEvent, spec: CategorySpec, now: datetime) -> None:
         self.ev, self.spec, self.now = ev, spec, now
@@ -212,15 +214,45 @@ class _Sim:
             raise _Stop
         return t
 
-    def _enter(self, step: Step, now: datetime) -> None:
+    def case(self) -> loop.Case:
+        """The planned event's state as the loop sees it (department: the route index; handler: the actor)."""
         ev = self.ev
-        ev.step = step.value
-        ev.step_started_at = now
-        due = loop.step_deadline(step, now, self.limits)
-        if step == Step.HANDLING and ev.due_at is not None:
-            due = min(due, ev.due_at) if due else ev.due_at
-        ev.step_due_at = due
-        ev.escalation = 0
+        return loop.Case(
+            step=Step(ev.step),
+            step_started_at=ev.step_started_at,
+            step_due_at=ev.step_due_at,
+            updated_at=ev.updated_at,
+            dispatched_at=ev.dispatched_at,
+            due_at=ev.due_at,
+            closed_at=ev.closed_at,
+            escalation=ev.escalation,
+            backlog=ev.backlog,
+            deferred_until=ev.deferred_until,
+            rework_count=ev.rework_count,
+            return_count=ev.return_count,
+            extension_count=ev.extension_count,
+            score=ev.score,
+            department=ev.dept,
+            handler=ev.handler,
+        )
+
+    def put(self, case: loop.Case) -> None:
+        """Keep ``case`` as the planned event's state."""
+        ev = self.ev
+        ev.step = case.step.value
+        ev.step_started_at, ev.step_due_at, ev.updated_at = case.step_started_at, case.step_due_at, case.updated_at
+        ev.dispatched_at, ev.due_at, ev.closed_at = case.dispatched_at, case.due_at, case.closed_at
+        ev.escalation, ev.backlog, ev.deferred_until = case.escalation, case.backlog, case.deferred_until
+        ev.rework_count, ev.return_count = case.rework_count, case.return_count
+        ev.extension_count = case.extension_count
+        ev.score, ev.dept, ev.handler = case.score, case.department, case.handler
+
+    def take(self, t: datetime, move: Move, actor: Actor | None, **args: Any) -> tuple[str, dict[str, Any]]:
+        """``loop.take`` on the planned event at ``t``: (the step before, what the history records)."""
+        before = self.ev.step
+        case, data = loop.take(self.case(), move, t, self.limits, actor=actor, **args)
+        self.put(case)
+        return before, data
 
     def _log(self, at: datetime, move: str, before: str, after: str, actor: Actor | None, **kw: Any) -> None:
         self.ev.log.append(PlannedLog(at, move, before, after, actor, self.ev.dept, **kw))
@@ -246,25 +278,14 @@ class _Sim:
             level = loop.escalation_level(x, due, hours)
             if level <= ev.escalation:  # pragma: no cover - cannot happen with the times above
                 return
-            ev.escalation = level
-            ev.updated_at = x
-            self._log(
-                x,
-                Move.ESCALATE.value,
-                ev.step,
-                ev.step,
-                None,
-                data={"level": level, "overdue_since": due.isoformat()},
-            )
+            before, data = self.take(x, Move.ESCALATE, None, level=level)
+            self._log(x, Move.ESCALATE.value, before, ev.step, None, data=data)
 
     # moves -----------------------------------------------------------------------------------------
 
     def create(self, command: bool) -> None:
         ev, t = self.ev, self.ev.created
-        step = Step.REGISTERED if command else Step.COLLECTED
-        ev.step = step.value
-        ev.step_started_at = ev.updated_at = t
-        ev.step_due_at = loop.step_deadline(step, t, self.limits)
+        self.put(loop.opened(Step.REGISTERED if command else Step.COLLECTED, t, self.limits))
         self._log(t, "create", "", Step.COLLECTED.value, ev.reporter, data={"channel": ev.channel})
         if command:
             self._log(t, Move.REGISTER.value, Step.COLLECTED.value, Step.REGISTERED.value, ev.reporter)
@@ -284,41 +305,13 @@ class _Sim:
         t = self.at(hours)
         self.tick(t)
         ev = self.ev
-        before = Step(ev.step)
-        after = loop.apply(before, move)
         data: dict[str, Any] = {}
-        from_dept = None
-        if move == Move.DISPATCH:
-            ev.dept = dept or 0
-            if ev.dispatched_at is None:
-                ev.dispatched_at = t
-                ev.due_at = loop.handle_deadline(t, self.limits)
-        elif move == Move.ACCEPT:
-            ev.handler = actor
-        elif move == Move.VERIFY_FAIL:
-            ev.rework_count += 1
-        elif move == Move.VERIFY_PASS:
-            ev.closed_at = t
-        elif move == Move.EVALUATE:
-            ev.score = score
-            data["score"] = score
-        elif move == Move.VOID:
-            if duplicate_of is not None:
-                ev.duplicate_of = duplicate_of
-                data["duplicate_of"] = duplicate_of  # the writer puts the original's pk here
-            ev.closed_at = t
-        elif move == Move.RETURN:
-            ev.return_count += 1
-            from_dept, ev.dept, ev.handler = ev.dept, None, None
-        elif move == Move.WHISTLE:
-            ev.escalation = max(ev.escalation, loop.STREET)
-            data["level"] = ev.escalation
-        elif move == Move.UNBACKLOG:
-            ev.backlog = False
-        if after != before:
-            self._enter(after, t)
-        ev.updated_at = t
-        self._log(t, move.value, before.value, after.value, actor, note=note, data=data, from_dept=from_dept)
+        if move == Move.VOID and duplicate_of is not None:
+            ev.duplicate_of = duplicate_of
+            data["duplicate_of"] = duplicate_of  # the writer puts the original's pk here
+        from_dept = ev.dept if move == Move.RETURN else None
+        before, recorded = self.take(t, move, actor, department=dept or 0, score=score)
+        self._log(t, move.value, before, ev.step, actor, note=note, data=data | recorded, from_dept=from_dept)
 
     def ask(self, delay: float, kind: str, reason: str, **kw: Any) -> PlannedRequest:
         """``services.events.ask`` ``delay`` hours after the last move; the event does not change."""
@@ -344,38 +337,16 @@ class _Sim:
             self.t = t
             return
         move = Move(req.kind)
-        before = Step(ev.step)
-        after = loop.apply(before, move)
-        data: dict[str, Any] = {"request": len(ev.requests) - 1}  # the writer puts the request's pk here
-        from_dept = None
-        if move == Move.RETURN:
-            ev.return_count += 1
-            from_dept, ev.dept, ev.handler = ev.dept, None, None
-        elif move == Move.VOID:
-            ev.closed_at = t
-        elif move == Move.EXTEND:
-            extra = timedelta(hours=req.hours or 0)
-            ev.due_at = (ev.due_at or t) + extra
-            ev.step_due_at = (ev.step_due_at or t) + extra
-            ev.extension_count += 1
-            ev.escalation = 0
-            data["hours"] = req.hours
-        elif move == Move.DEFER:
-            ev.deferred_until = req.until
-            data["until"] = req.until.isoformat() if req.until else None
-        elif move == Move.BACKLOG:
-            ev.backlog = True
-        if after != before:
-            self._enter(after, t)
-        ev.updated_at = t
+        from_dept = ev.dept if move == Move.RETURN else None
+        before, recorded = self.take(t, move, ("cmd", 0), hours=req.hours, until=req.until)
         self._log(
             t,
             move.value,
-            before.value,
-            after.value,
+            before,
+            ev.step,
             ("cmd", 0),
             note=req.reason + (f" / {note}" if note else ""),
-            data=data,
+            data={"request": len(ev.requests) - 1} | recorded,  # the writer puts the request's pk here
             request=len(ev.requests) - 1,
             from_dept=from_dept,
         )
@@ -478,7 +449,7 @@ def run_story(
 
 
 class _Near:
-    """Nearest building to a point (the same haversine metric as ``services.events.locate``)."""
+    """Nearest building to a point (``core.geo.metres``, as ``services.events.locate``)."""
 
     CELL = 0.003  # degrees, ≈ 300 m
 
@@ -501,13 +472,6 @@ class _Near:
                         best = (d, s.building, s)
         assert best is not None
         return best[2]
-
-
-def metres(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6_371_000.0 * math.asin(math.sqrt(min(1.0, a)))
 
 
 def _jitter(r: random.Random, site: Site) -> tuple[float, float]:
@@ -593,7 +557,7 @@ def plan(sites: list[Site], now: datetime, seed: int = 2024, events: int = EVENT
     if not sites:
         return []
     r = random.Random(seed)
-    people = _People(r)
+    people = People(r)
     specs = {c.code: c for c in CATEGORIES}
     codes = [c.code for c in CATEGORIES]
     cat_weights = [WEIGHTS.get(c, 1.0) for c in codes]

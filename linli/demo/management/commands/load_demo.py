@@ -1,6 +1,6 @@
 """``manage.py load_demo [--seed N] [--scale F] [--if-empty]``: the demo district into the database.
 
-The district comes from ``linli.places.demo.generate`` (pure, deterministic) and is written in one
+The district comes from ``linli.demo.places.generate`` (pure, deterministic) and is written in one
 transaction with ``bulk_create``, setting by hand what ``save()`` would set (materialised paths,
 ``Building.community``, ``Dwelling.building``) and encrypting every ID number and phone through
 ``Person.set_id_number`` / ``Person.set_phone`` (the expensive stage: two Fernet tokens per person).
@@ -18,7 +18,7 @@ from django.db import models, transaction
 from django.test.utils import override_settings
 from tqdm import tqdm
 
-from linli.places import demo
+from linli.demo import places as demo_places
 from linli.places import models as m
 from linli.places.codes import child_path
 
@@ -73,7 +73,7 @@ def _bulk(model: type[M], objs: list[M], stages: _Stages, desc: str) -> list[M]:
     return objs
 
 
-def load(d: demo.DemoDistrict, progress: bool = False) -> dict[str, int]:
+def load(d: demo_places.DemoDistrict, progress: bool = False) -> dict[str, int]:
     """Write ``d`` into the database (inside the caller's transaction); returns row counts."""
     st = _Stages(progress)
     district = m.District(
@@ -126,7 +126,7 @@ def load(d: demo.DemoDistrict, progress: bool = False) -> dict[str, int]:
     )
 
     grid_rows: list[m.Grid] = []
-    member_rows: list[tuple[int, demo.DemoGridMember]] = []
+    member_rows: list[tuple[int, demo_places.DemoGridMember]] = []
     for (c, _), community in zip(comm_pairs, communities, strict=True):
         for g in c.grids:
             grid_rows.append(m.Grid(community=community, seq=g.seq, code=g.code, name=g.name, boundary=g.boundary))
@@ -216,7 +216,7 @@ def load(d: demo.DemoDistrict, progress: bool = False) -> dict[str, int]:
 
     ownerships: list[m.Ownership] = []
     households: list[m.Household] = []
-    hh_of: list[demo.DemoHousehold] = []
+    hh_of: list[demo_places.DemoHousehold] = []
     for (dw, _), dwelling in zip(dw_pairs, dwellings, strict=True):
         for idx, share in dw.owners:
             ownerships.append(m.Ownership(dwelling=dwelling, person=people[idx], share=share))
@@ -276,7 +276,7 @@ class Command(BaseCommand):
             if opts["if_empty"]:
                 self.stdout.write("已有区数据,未载入演示数据。/ A district already exists; demo data not loaded.")
                 return
-            if m.District.objects.filter(code=demo.DISTRICT[0]).exists():
+            if m.District.objects.filter(code=demo_places.DISTRICT[0]).exists():
                 raise CommandError(
                     "演示区已存在:先 `manage.py flush` 清空数据库再载入。/ The demo district already exists: "
                     "run `manage.py flush` first, then load_demo again."
@@ -285,7 +285,7 @@ class Command(BaseCommand):
             raise CommandError("--scale 须在 0 与 10 之间 / --scale must be in (0, 10]")
         show = opts.get("verbosity", 1) >= 1
         t0 = time.perf_counter()
-        d = demo.generate(seed=opts["seed"], scale=opts["scale"])
+        d = demo_places.generate(seed=opts["seed"], scale=opts["scale"])
         t_gen = time.perf_counter() - t0
         if show:
             self.stderr.write(f"生成完成 / generated in {t_gen:.1f} s: {len(d.people):,} 人 people")

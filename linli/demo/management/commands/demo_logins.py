@@ -19,8 +19,8 @@ from django.db.models import Model
 
 from linli.accounts.models import Department, User
 from linli.accounts.roles import ROLES, Role
-from linli.accounts.services import grant_role, place_label
-from linli.places import demo
+from linli.accounts.services import ensure_user, grant_role, place_label
+from linli.demo import places as demo_places
 from linli.places import models as m
 
 URL = "http://127.0.0.1:8000/"
@@ -47,7 +47,7 @@ def _pad(text: str, width: int) -> str:
     return text + " " * (width - _width(text))
 
 
-def demo_places() -> dict[str, tuple[Role, Model]] | None:
+def logins_by_place() -> dict[str, tuple[Role, Model]] | None:
     """username → (role, place) on the loaded district; None when no district is loaded.
 
     Prefers the demo's own places (谢家湾街道, 劳动三村社区); on another district, the first of each.
@@ -60,7 +60,7 @@ def demo_places() -> dict[str, tuple[Role, Model]] | None:
         or m.Street.objects.filter(district=district).order_by("path").first()
     )
     community = (
-        m.Community.objects.filter(street=street, name=demo.LAODONG).first()
+        m.Community.objects.filter(street=street, name=demo_places.LAODONG).first()
         or m.Community.objects.filter(street=street).order_by("path").first()
     )
     if street is None or community is None:
@@ -69,7 +69,7 @@ def demo_places() -> dict[str, tuple[Role, Model]] | None:
     grid = m.Grid.objects.filter(community=community).order_by("seq").first()
     # demo-resident owns a home in the unit of the lift project of ``load_demo_consent`` (so that
     # they can vote in its open ballot); the same dwelling whether or not the story is loaded.
-    from linli.consult.demo import resident_dwelling
+    from linli.demo.consult import resident_dwelling
 
     dwelling = (
         resident_dwelling(community)
@@ -97,24 +97,16 @@ def demo_places() -> dict[str, tuple[Role, Model]] | None:
 @transaction.atomic
 def ensure_demo_logins(password: str) -> list[tuple[str, str, str]]:
     """Create the demo users and grants; returns rows (username, role label, place label)."""
-    places = demo_places()
+    places = logins_by_place()
     if places is None:
         raise CommandError(
             "还没有区数据:请先运行 `manage.py load_demo`。/ No district yet: run `manage.py load_demo` first."
         )
-    root, created = User.objects.get_or_create(
-        username=ROOT_USER, defaults={"is_superuser": True, "is_staff": True, "display_name": "演示超级管理员"}
-    )
-    if not created and not (root.is_superuser and root.is_staff):
-        root.is_superuser = root.is_staff = True
-    root.set_password(password)
-    root.save()
+    root = ensure_user(ROOT_USER, password=password, display_name="演示超级管理员", superuser=True)
     rows = [(ROOT_USER, "超级管理员 / Superuser (/admin/)", "全部 / everything")]
     for username, (role, place) in places.items():
         spec = ROLES[role]
-        user, _ = User.objects.get_or_create(username=username, defaults={"display_name": f"演示·{spec.zh}"})
-        user.set_password(password)
-        user.save()
+        user = ensure_user(username, password=password, display_name=f"演示·{spec.zh}")
         grant_role(root, user, role.value, place)
         rows.append((username, f"{spec.zh} / {spec.en}", place_label(place)))
     _verify_demo_resident(places)
@@ -124,7 +116,7 @@ def ensure_demo_logins(password: str) -> list[tuple[str, str, str]]:
 def _verify_demo_resident(places: dict[str, tuple[Role, Model]]) -> None:
     """demo-resident votes online: demo-community verifies the account in person as the owner of its
     dwelling (a resident grant alone gives no vote, issue 8)."""
-    from linli.consult.demo import verify_owner_in_person
+    from linli.demo.consult import verify_owner_in_person
 
     if "demo-resident" not in places or "demo-community" not in places:
         return

@@ -11,8 +11,8 @@ noon of ``--as-of``'s day (Asia/Shanghai); the same seed and ``--as-of`` always 
    members of ``GridMember``, given users ``ev-gw-<grid code>-<n>`` unless they have one), two
    residents per community (``ev-res-…``) — all without a usable password, granted through
    ``accounts.services.grant_role``.
-2. The history (``linli.governance.demo.plan``, pure) written with ``bulk_create``: each row is
-   what the services would have written at that time (``tests/governance/test_demo_events.py``
+2. The history (``linli.demo.governance.plan``, pure) written with ``bulk_create``: each row is
+   what the services would have written at that time (``tests/demo/test_governance.py``
    replays every history and checks it move by move against the services).
 3. A handful of cases made now through the services themselves, waiting for the demo logins:
    one reported back in ``demo-grid``'s grid (to verify), one dispatched to 区城市管理局 (for
@@ -37,10 +37,10 @@ from linli.accounts.models import Department, User
 from linli.accounts.roles import Role
 from linli.accounts.services import grant_role
 from linli.core import clock, crypto, masking
-from linli.governance import demo
+from linli.demo import governance as demo_governance
+from linli.demo import places as demo_places
 from linli.governance.models import Category, Event, EventLog, EventRequest, RoutingRule
 from linli.governance.services import events as svc
-from linli.places import demo as places_demo
 from linli.places import models as m
 
 BATCH = 2000
@@ -62,7 +62,7 @@ LABELS = {
 
 
 class Chain:
-    """The users of the chain, and the symbolic actors of ``governance.demo`` resolved to them."""
+    """The users of the chain, and the symbolic actors of ``linli.demo.governance`` resolved to them."""
 
     def __init__(self, district: m.District) -> None:
         self.root = User.objects.filter(username="demo-root").first() or User.objects.create(
@@ -145,7 +145,7 @@ class Chain:
         self.gw = {key: us for (pool, key), us in self.pools.items() if pool == "gw"}
         self.res = {key: us for (pool, key), us in self.pools.items() if pool == "res"}
 
-    def resolve(self, actor: demo.Actor | None, event: Event, dept: Department | None) -> User | None:
+    def resolve(self, actor: demo_governance.Actor | None, event: Event, dept: Department | None) -> User | None:
         if actor is None:
             return None
         kind, k = actor
@@ -166,7 +166,7 @@ def routing_rules(district: m.District) -> int:
     wanted: list[tuple[str, Any, str, str]] = []
     xjw = m.Street.objects.filter(district=district, name=LIVE_STREET).first()
     yjp = m.Street.objects.filter(district=district, name="杨家坪街道").first()
-    laodong = m.Community.objects.filter(street=xjw, name=places_demo.LAODONG).first() if xjw else None
+    laodong = m.Community.objects.filter(street=xjw, name=demo_places.LAODONG).first() if xjw else None
     zhengjie = m.Community.objects.filter(street=xjw, name="谢家湾正街社区").first() if xjw else None
     if xjw is not None:
         wanted.append(("E0201", xjw, "", "谢家湾街道环卫所负责辖区垃圾清运"))
@@ -189,7 +189,7 @@ def routing_rules(district: m.District) -> int:
     return made
 
 
-def sites(district: m.District) -> tuple[list[demo.Site], dict[int, m.Building]]:
+def sites(district: m.District) -> tuple[list[demo_governance.Site], dict[int, m.Building]]:
     households = dict(
         m.Household.objects.filter(dwelling__building__community__street__district=district)
         .values_list("dwelling__building_id")
@@ -203,7 +203,9 @@ def sites(district: m.District) -> tuple[list[demo.Site], dict[int, m.Building]]
         .order_by("path")
     }
     out = [
-        demo.Site(b.pk, b.lat, b.lon, b.grid_id, b.community_id, b.community.street_id, households.get(b.pk, 1))
+        demo_governance.Site(
+            b.pk, b.lat, b.lon, b.grid_id, b.community_id, b.community.street_id, households.get(b.pk, 1)
+        )
         for b in buildings.values()
         if b.lat is not None and b.lon is not None
     ]
@@ -232,7 +234,7 @@ class Writer:
     def dept(self, routes: list[Department], idx: int | None) -> Department | None:
         return None if idx is None else routes[min(idx, len(routes) - 1)]
 
-    def write(self, plans: list[demo.PlannedEvent]) -> None:
+    def write(self, plans: list[demo_governance.PlannedEvent]) -> None:
         events: list[Event] = []
         routes: list[list[Department]] = []
         for p in plans:
@@ -362,7 +364,7 @@ def live_cases(chain: Chain, district: m.District) -> list[tuple[str, Event]]:
     if street is None:
         return []
     community = (
-        m.Community.objects.filter(street=street, name=places_demo.LAODONG).first()
+        m.Community.objects.filter(street=street, name=demo_places.LAODONG).first()
         or m.Community.objects.filter(street=street).order_by("path").first()
     )
     grid = m.Grid.objects.filter(community=community).order_by("seq").first()
@@ -416,7 +418,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--seed", type=int, default=2024, help="随机种子 / random seed (default 2024)")
         parser.add_argument(
-            "--events", type=int, default=demo.EVENTS_PER_YEAR, help="一年的事件数 / reports over the year"
+            "--events", type=int, default=demo_governance.EVENTS_PER_YEAR, help="一年的事件数 / reports over the year"
         )
         parser.add_argument(
             "--if-empty", action="store_true", help="已有事件时什么也不做 / do nothing when grid events exist"
@@ -452,11 +454,11 @@ class Command(BaseCommand):
             rules = routing_rules(district)
             chain = Chain(district)
             where, buildings = sites(district)
-            plans = demo.plan(where, now - timedelta(seconds=1), seed=opts["seed"], events=opts["events"])
+            plans = demo_governance.plan(where, now - timedelta(seconds=1), seed=opts["seed"], events=opts["events"])
             Writer(chain, buildings).write(plans)
             live = live_cases(chain, district)
         seconds = time.perf_counter() - t0
-        counts = demo.summary(plans)
+        counts = demo_governance.summary(plans)
         counts["events"] += len(live)
         counts["open"] += len(live)
         self.stdout.write(
