@@ -30,7 +30,7 @@ from django.test import Client
 from django.urls import reverse
 from linli.accounts.models import User
 from linli.places import models as m
-from linli.places.demo import LAODONG
+from linli.demo.places import LAODONG
 
 n, warm = int(sys.argv[1]), 5
 client = Client()

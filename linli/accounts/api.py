@@ -17,13 +17,14 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
 from linli.accounts import services, verification
-from linli.accounts.api_logging import LoggedReads
-from linli.accounts.models import OwnerAccount, RoleGrant
+from linli.accounts.audit import LoggedReads
+from linli.accounts.models import OwnerAccount, RoleGrant, User
 from linli.accounts.permissions import get_or_404, scoped
 from linli.accounts.roles import ROLES, Action, Role
 from linli.core.api import IdField
 from linli.core.errors import LinliError
 from linli.core.schema import Input
+from linli.core.types import User as RequestUser
 from linli.places.models import Dwelling, Person
 
 
@@ -74,7 +75,8 @@ class MeSerializer(serializers.Serializer[Any]):
 class MeViewSet(viewsets.ViewSet):
     @extend_schema(responses=MeSerializer)
     def list(self, request: Request) -> Response:
-        user: Any = request.user
+        user = request.user
+        assert isinstance(user, User), "signed in"  # IsAuthenticated: accounts' own model
         grants = RoleGrant.objects.filter(user=user, revoked_at__isnull=True).select_related("user")
         return Response(
             MeSerializer(
@@ -191,11 +193,11 @@ class ConfirmSmsSerializer(Input):
     code = serializers.CharField(max_length=6, min_length=6)
 
 
-def _owned_dwelling(user: Any, pk: int) -> Dwelling:
+def _owned_dwelling(user: RequestUser, pk: int) -> Dwelling:
     return get_or_404(user, Action.VIEW, Dwelling, pk=pk)
 
 
-def _dwelling_and_person(user: Any, v: dict[str, Any]) -> tuple[Dwelling, Person]:
+def _dwelling_and_person(user: RequestUser, v: dict[str, Any]) -> tuple[Dwelling, Person]:
     """The dwelling (404 outside the user's sight) and the person a worker's request names."""
     dwelling = _owned_dwelling(user, v["dwelling"])
     person = Person.objects.filter(pk=v["person"]).first()

@@ -20,7 +20,7 @@ Superusers hold every action everywhere.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db.models import Model, Q, QuerySet
@@ -28,6 +28,7 @@ from django.http import Http404
 
 from linli.accounts.roles import Action, Role, allows
 from linli.core.scope import Scope
+from linli.core.types import User
 
 M = TypeVar("M", bound=Model)
 
@@ -42,7 +43,7 @@ class ActiveGrant:
     path: str
 
 
-def grants_of(user: Any) -> list[ActiveGrant]:
+def grants_of(user: User) -> list[ActiveGrant]:
     """The user's active grants, read once per request (cached on the user object), in one query.
 
     Besides the ``RoleGrant`` rows: an account verified as an owner's voting account
@@ -58,11 +59,13 @@ def grants_of(user: Any) -> list[ActiveGrant]:
         from linli.accounts.models import RoleGrant
         from linli.places.models import Ownership
 
-        held = RoleGrant.objects.filter(user=user, revoked_at__isnull=True).values_list(
+        held = RoleGrant.objects.filter(user_id=user.pk or 0, revoked_at__isnull=True).values_list(
             "role", "place_kind", "place_id", "path"
         )
         owned = (
-            Ownership.objects.filter(person__owner_accounts__user=user, person__owner_accounts__revoked_at__isnull=True)
+            Ownership.objects.filter(
+                person__owner_accounts__user_id=user.pk or 0, person__owner_accounts__revoked_at__isnull=True
+            )
             .annotate(g_role=Value(Role.RESIDENT.value, CharField()), g_kind=Value("dwelling", CharField()))
             .values_list("g_role", "g_kind", "dwelling_id", "dwelling__building__path")
         )
@@ -71,7 +74,7 @@ def grants_of(user: Any) -> list[ActiveGrant]:
     return cached
 
 
-def forget_grants(user: Any) -> None:
+def forget_grants(user: User) -> None:
     if hasattr(user, _CACHE_ATTR):
         delattr(user, _CACHE_ATTR)
 
@@ -85,7 +88,7 @@ def _any(lookups: tuple[str, ...], op: str, value: object) -> Q | None:
     return q
 
 
-def scope_q(user: Any, action: str | Action, model: type[Model]) -> Q | None:
+def scope_q(user: User, action: str | Action, model: type[Model]) -> Q | None:
     """A filter for the rows of ``model`` the user may ``action``; ``None`` means none at all."""
     if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
         return None
@@ -115,7 +118,7 @@ def scope_q(user: Any, action: str | Action, model: type[Model]) -> Q | None:
     return q
 
 
-def scoped(user: Any, action: str | Action, queryset: QuerySet[M]) -> QuerySet[M]:
+def scoped(user: User, action: str | Action, queryset: QuerySet[M]) -> QuerySet[M]:
     q = scope_q(user, action, queryset.model)
     if q is None:
         return queryset.none()
@@ -127,7 +130,7 @@ def scoped(user: Any, action: str | Action, queryset: QuerySet[M]) -> QuerySet[M
     return queryset.filter(q)
 
 
-def can(user: Any, action: str | Action, obj: Model) -> bool:
+def can(user: User, action: str | Action, obj: Model) -> bool:
     q = scope_q(user, action, type(obj))
     if q is None:
         return False
@@ -136,7 +139,7 @@ def can(user: Any, action: str | Action, obj: Model) -> bool:
     return type(obj)._default_manager.filter(q, pk=obj.pk).exists()
 
 
-def authorize(user: Any, action: str | Action, obj: Model) -> None:
+def authorize(user: User, action: str | Action, obj: Model) -> None:
     if can(user, action, obj):
         return
     if action != Action.VIEW and can(user, Action.VIEW, obj):
@@ -144,7 +147,7 @@ def authorize(user: Any, action: str | Action, obj: Model) -> None:
     raise Http404("not found or not in scope")
 
 
-def get_or_404(user: Any, action: str | Action, queryset: QuerySet[M] | type[M], **lookup: object) -> M:
+def get_or_404(user: User, action: str | Action, queryset: QuerySet[M] | type[M], **lookup: object) -> M:
     qs = queryset._default_manager.all() if isinstance(queryset, type) else queryset
     try:
         obj = qs.get(**lookup)
@@ -154,6 +157,15 @@ def get_or_404(user: Any, action: str | Action, queryset: QuerySet[M] | type[M],
     return obj
 
 
-def actions_at(user: Any, obj: Model) -> set[str]:
+def actions_at(user: User, obj: Model) -> set[str]:
     """Every action the user may take on ``obj`` (for showing or hiding buttons)."""
     return {a.value for a in Action if can(user, a, obj)}
+
+
+# --- accounts' own per-object predicates ----------------------------------------------------------
+
+
+def may_work_on_owners(user: User, obj: Model) -> bool:
+    """Whether a worker may act on owners' voting accounts at ``obj`` (a dwelling, or a voting
+    account through its owner's dwellings): ``consult`` or ``visit`` there (verification.py)."""
+    return can(user, Action.CONSULT, obj) or can(user, Action.VISIT, obj)

@@ -9,10 +9,12 @@ from django.urls import reverse
 
 from linli.accounts.models import OwnerAccount, RoleGrant
 from linli.accounts.roles import ROLES, Role
+from linli.core.types import User
+from linli.places.models import Person
 
 
-def active_grants(user: Any) -> QuerySet[RoleGrant]:
-    return RoleGrant.objects.filter(user=user, revoked_at__isnull=True).order_by("path", "role")
+def active_grants(user: User) -> QuerySet[RoleGrant]:
+    return RoleGrant.objects.filter(user_id=user.pk or 0, revoked_at__isnull=True).order_by("path", "role")
 
 
 def place_url(kind: str, pk: int) -> str | None:
@@ -27,7 +29,7 @@ def place_url(kind: str, pk: int) -> str | None:
     return reverse(f"places:{kind}", args=[pk])
 
 
-def grants_with_places(user: Any) -> list[dict[str, object]]:
+def grants_with_places(user: User) -> list[dict[str, object]]:
     out = []
     for g in active_grants(user):
         spec = ROLES[Role(g.role)]
@@ -38,18 +40,20 @@ def grants_with_places(user: Any) -> list[dict[str, object]]:
 # --- owners' voting accounts (linli/accounts/verification.py) ---------------------------------------
 
 
-def voting_person_ids(user: Any) -> set[int]:
+def voting_person_ids(user: User) -> set[int]:
     """The people (owners) whose verified voting account ``user`` is: the only source of an
     online vote (``consult.services.ballots.voter_keys``)."""
     if not getattr(user, "is_authenticated", False):
         return set()
-    return set(OwnerAccount.objects.filter(user=user, revoked_at__isnull=True).values_list("person_id", flat=True))
+    return set(
+        OwnerAccount.objects.filter(user_id=user.pk or 0, revoked_at__isnull=True).values_list("person_id", flat=True)
+    )
 
 
-def my_owner_accounts(user: Any) -> QuerySet[OwnerAccount]:
+def my_owner_accounts(user: User) -> QuerySet[OwnerAccount]:
     """The user's voting accounts, active first, revoked ones kept for the record."""
     return (
-        OwnerAccount.objects.filter(user=user)
+        OwnerAccount.objects.filter(user_id=user.pk or 0)
         .select_related("person", "verified_by", "revoked_by", "dwelling__building__compound", "dwelling__unit")
         .order_by("revoked_at", "-verified_at")
     )
@@ -111,3 +115,8 @@ def dwelling_owners(dwelling: Any) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def person(pk: int) -> Person | None:
+    """The person (an owner) a worker's form names, or None (the service checks they own the dwelling)."""
+    return Person.objects.filter(pk=pk).first()

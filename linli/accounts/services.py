@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 from django.db.models import Model
 
 from linli.accounts.models import AccessLog, Department, RoleGrant, User
-from linli.accounts.permissions import authorize, forget_grants, grants_of
+from linli.accounts.permissions import authorize, can, forget_grants, grants_of
 from linli.accounts.roles import ROLES, Action, Role, grantable_by, may_be_held_at
-from linli.core import clock
+from linli.core import clock, crypto, types
 from linli.core.errors import LinliError
-from linli.places.models import PLACE_MODELS, Building, Dwelling, Grid, Person
+from linli.places.models import PLACE_MODELS, Building, District, Dwelling, Grid, Person, Street
 
 
 def place_path(place: Model) -> str:
@@ -41,7 +39,7 @@ def resolve_place(kind: str, place_id: int) -> Model:
     return obj
 
 
-def _covering_roles(granter: Any, place: Model) -> set[str]:
+def _covering_roles(granter: types.User, place: Model) -> set[str]:
     """The granter's roles held at ``place`` or above it (a role held elsewhere does not count)."""
     target = place_path(place)
     return {
@@ -50,7 +48,7 @@ def _covering_roles(granter: Any, place: Model) -> set[str]:
 
 
 @transaction.atomic
-def grant_role(granter: Any, user: User, role: str, place: Model) -> RoleGrant:
+def grant_role(granter: types.User, user: User, role: str, place: Model) -> RoleGrant:
     """Grant ``role`` at ``place`` to ``user``. Rules (tests/accounts/test_grant_matrix.py): nobody
     grants themselves anything; the role must be one that may be held at that kind of place; the
     granter needs ``manage_roles`` there and may hand out only roles below their own rank with no
@@ -93,14 +91,14 @@ def grant_role(granter: Any, user: User, role: str, place: Model) -> RoleGrant:
         place_id=place.pk,
         path=place_path(place),
         label=place_label(place),
-        granted_by=granter if granter.is_authenticated else None,
+        granted_by_id=granter.pk if granter.is_authenticated else None,
     )
     forget_grants(user)
     return grant
 
 
 @transaction.atomic
-def revoke_role(granter: Any, grant: RoleGrant) -> None:
+def revoke_role(granter: types.User, grant: RoleGrant) -> None:
     if not granter.is_superuser:
         place = resolve_place(grant.place_kind, grant.place_id)
         authorize(granter, Action.MANAGE_ROLES, place)
@@ -117,10 +115,11 @@ def _person_path(person: Person) -> str:
 
 
 def log_access(
-    user: Any, what: str, obj: Model | None, path: str = "", reason: str = "", ip: str | None = None
+    user: types.User, what: str, obj: Model | None, path: str = "", reason: str = "", ip: str | None = None
 ) -> AccessLog:
+    assert user.pk is not None, "a signed-in account"
     return AccessLog.objects.create(
-        user=user,
+        user_id=user.pk,
         what=what,
         object_type=obj._meta.label if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
@@ -131,7 +130,7 @@ def log_access(
 
 
 @transaction.atomic
-def reveal(user: Any, person: Person, field: str, reason: str, ip: str | None = None) -> str:
+def reveal(user: types.User, person: Person, field: str, reason: str, ip: str | None = None) -> str:
     """Return a person's full ID number or phone, after the permission check, and log the read.
 
     A reason is required (PIPL Art. 6: purpose); it is kept with the log entry.
@@ -148,3 +147,105 @@ def reveal(user: Any, person: Person, field: str, reason: str, ip: str | None = 
     what = AccessLog.What.REVEAL_ID if field == "id_number" else AccessLog.What.REVEAL_PHONE
     log_access(user, what, person, _person_path(person), reason, ip)
     return value
+
+
+@transaction.atomic
+def ensure_user(
+    username: str,
+    *,
+    password: str | None = None,
+    display_name: str = "",
+    superuser: bool = False,
+) -> User:
+    """The account ``username``, created if missing (with ``display_name``), with ``password`` set
+    when given and, for ``superuser``, the superuser and staff flags. For set-up commands (the demo
+    logins), not for requests: nothing here checks who asks. Idempotent: an existing account keeps
+    its name and grants."""
+    defaults: dict[str, object] = {"display_name": display_name}
+    if superuser:
+        defaults |= {"is_superuser": True, "is_staff": True}
+    user, created = User.objects.get_or_create(username=username, defaults=defaults)
+    if superuser and not created:
+        user.is_superuser = user.is_staff = True
+    if password is not None:
+        user.set_password(password)
+    user.save()
+    return user
+
+
+# --- Departments and access-log entries for other apps ---
+# Governance routes grid events to departments and shows the handling chain how to reach a reporter;
+# both tables are accounts', so governance calls these instead of writing them (docs/governance.md).
+
+
+@transaction.atomic
+def ensure_department(
+    code: str, district: District, *, name: str, name_en: str = "", kind: str, phone: str = ""
+) -> tuple[Department, bool]:
+    """The department ``code``, created in ``district`` when missing; (department, created). An
+    existing department is left as it is (a district may have renamed it or changed its phone).
+
+    A write of the catalogue, not of a person: it runs without a user (``manage.py``, the demo and
+    tests reach it through governance's ``ensure_catalogue``), so there is no permission to check."""
+    return Department.objects.get_or_create(
+        code=code,
+        defaults={"name": name, "name_en": name_en, "kind": kind, "district": district, "phone": phone},
+    )
+
+
+@transaction.atomic
+def ensure_locality_office(street: Street) -> tuple[Department, bool]:
+    """The street's locality office (属地: the department of last resort for anything without a
+    clear owner, 属地兜底), created when the street has none yet; (department, created). Like
+    ``ensure_department`` a system write without a user."""
+    dept = Department.objects.filter(street=street).first()
+    if dept is not None:
+        return dept, False
+    return Department.objects.get_or_create(
+        street=street,
+        defaults={
+            "code": f"{street.path.replace('/', '')}-L"[:20],
+            "name": f"{street.name}(属地)",
+            "name_en": f"{street.name} street office (locality)",
+            "kind": Department.Kind.LOCALITY,
+            "district": street.district,
+        },
+    )
+
+
+#: Why the handling chain reads a reporter's full phone: the purpose kept with each access-log entry
+#: (PIPL Art. 6, rules.md §6).
+CONTACT_REASON = "处置案件,联系上报人 / contacting the reporter to handle the case"
+
+
+@transaction.atomic
+def reveal_contact(
+    user: types.User,
+    action: str,
+    obj: Model,
+    *,
+    phone_enc: str,
+    email_enc: str,
+    object_type: str,
+    path: str,
+    reason: str = CONTACT_REASON,
+) -> dict[str, str] | None:
+    """The full phone and e-mail a reporter left with ``obj`` (encrypted in its own columns, not a
+    ``Person``'s), for a user who may take ``action`` on it; None for anyone else (one check).
+
+    The other way to a full value beside ``reveal()``: the reporter gave them to be called back by
+    whoever handles the case, so the reason is the fixed purpose ``reason``. A phone read is logged
+    (``AccessLog``: reveal_phone, the object as ``object_type`` and its id, ``path``, the reason);
+    without a phone nothing personal is read and nothing is logged."""
+    if not user.is_authenticated or not can(user, action, obj):
+        return None
+    if phone_enc:
+        AccessLog.objects.create(
+            user_id=user.pk,
+            what=AccessLog.What.REVEAL_PHONE,
+            object_type=object_type,
+            object_id=str(obj.pk),
+            path=path,
+            reason=reason[:200],
+        )
+    return {"phone": crypto.decrypt(phone_enc), "email": crypto.decrypt(email_enc)}

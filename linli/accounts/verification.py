@@ -42,12 +42,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import Model, Q, Sum
 from django.http import Http404
 
-from linli.accounts.models import OwnerAccount, OwnerCode, RoleGrant, User
+from linli.accounts import models as m
+from linli.accounts.models import OwnerAccount, OwnerCode, RoleGrant
 from linli.accounts.permissions import authorize, can, forget_grants
 from linli.accounts.roles import Action, Role
 from linli.core import clock, crypto, ratelimit, sms
 from linli.core.errors import LinliError
 from linli.core.masking import mask_id_number, mask_phone, normalise_id_number
+from linli.core.types import User
 from linli.places.models import Dwelling, Ownership, Person
 
 CODE_RE = re.compile(r"^\d{6}$")
@@ -77,48 +79,48 @@ def id_tries_per_hour() -> int:
     return _setting("LINLI_OWNER_ID_TRIES_PER_HOUR", 10)
 
 
-def _err(code: str, zh: str, en: str, status: int = 400) -> LinliError:
-    return LinliError.one(code, zh, en, status)
-
-
 # --- reads the rules need ----------------------------------------------------------------------
 
 
-def failures(*, user: Any = None, person: Person | None = None) -> int:
+def failures(*, user: User | None = None, person: Person | None = None) -> int:
     """Wrong codes not yet cleared (by a success or a worker's unlock), for an account or a person."""
     q = Q(cleared_at__isnull=True)
     q &= Q(user=user) if user is not None else Q(person=person)
     return int(OwnerCode.objects.filter(q).aggregate(n=Sum("failures"))["n"] or 0)
 
 
-def is_locked(*, user: Any = None, person: Person | None = None) -> bool:
+def is_locked(*, user: User | None = None, person: Person | None = None) -> bool:
     """SMS verification locked for this account or this person (until a worker unlocks it)."""
     return failures(user=user, person=person) >= max_failures()
 
 
-def holds_staff_role(user: Any) -> bool:
+def holds_staff_role(user: User) -> bool:
     """Any active role other than ``resident``, or Django's admin flags: a staff account."""
     if user.is_superuser or user.is_staff:
         return True
-    return RoleGrant.objects.filter(user=user, revoked_at__isnull=True).exclude(role=Role.RESIDENT.value).exists()
+    return (
+        RoleGrant.objects.filter(user_id=user.pk or 0, revoked_at__isnull=True)
+        .exclude(role=Role.RESIDENT.value)
+        .exists()
+    )
 
 
 def active_account(person: Person) -> OwnerAccount | None:
     return OwnerAccount.objects.filter(person=person, revoked_at__isnull=True).select_related("user").first()
 
 
-def _refuse_taken(user: Any, person: Person) -> None:
+def _refuse_taken(user: User, person: Person) -> None:
     """The one-account-per-owner and one-owner-per-account rules, with a message one can act on."""
     current = active_account(person)
     if current is not None and current.user_id == user.pk:
-        raise _err(
+        raise LinliError.one(
             "already_verified",
             "该账号已是这位业主的在线投票账号,无需再次验证。",
             "This account is already this owner's voting account; nothing to do.",
             409,
         )
     if current is not None:
-        raise _err(
+        raise LinliError.one(
             "owner_taken",
             "这位业主已有一个经验证的在线投票账号,一位业主只能有一个。如那不是业主本人的账号,"
             "请业主携带身份证件到社区,由工作人员撤销原账号后重新验证。",
@@ -129,9 +131,11 @@ def _refuse_taken(user: Any, person: Person) -> None:
         )
     if (
         person.kind == Person.Kind.PERSON
-        and OwnerAccount.objects.filter(user=user, revoked_at__isnull=True, person__kind=Person.Kind.PERSON).exists()
+        and OwnerAccount.objects.filter(
+            user_id=user.pk or 0, revoked_at__isnull=True, person__kind=Person.Kind.PERSON
+        ).exists()
     ):
-        raise _err(
+        raise LinliError.one(
             "account_taken",
             "该账号已是另一位业主的在线投票账号:一个账号只代表一位业主本人。",
             "This account is already another owner's voting account: one account stands for one owner.",
@@ -140,7 +144,7 @@ def _refuse_taken(user: Any, person: Person) -> None:
 
 
 def _locked_error() -> LinliError:
-    return _err(
+    return LinliError.one(
         "sms_locked",
         "验证码错误次数过多,短信验证已锁定。请联系社区工作人员解锁,或携带身份证件到社区当面核验。",
         "Too many wrong codes: verification by SMS is locked. Ask a community worker to unlock it, or "
@@ -153,7 +157,7 @@ def _code_hash(salt: str, code: str) -> str:
     return crypto.lookup_hash(f"owner-otp|{salt}|{code}")
 
 
-def _work_on(worker: Any, obj: Model) -> None:
+def _work_on(worker: User, obj: Model) -> None:
     """The one permission check of a worker's verification act: ``consult`` or ``visit`` on ``obj``
     (the owner's dwelling, or the voting account through its owner's dwellings)."""
     authorize(worker, Action.CONSULT if can(worker, Action.CONSULT, obj) else Action.VISIT, obj)
@@ -161,7 +165,7 @@ def _work_on(worker: Any, obj: Model) -> None:
 
 def _owner_of(dwelling: Dwelling, person: Person) -> None:
     if not Ownership.objects.filter(dwelling=dwelling, person=person).exists():
-        raise _err(
+        raise LinliError.one(
             "not_an_owner", "此人不是该房屋登记的业主。", "This person is not a registered owner of this dwelling."
         )
 
@@ -169,12 +173,12 @@ def _owner_of(dwelling: Dwelling, person: Person) -> None:
 # --- self-service: ID number + one-time code ----------------------------------------------------------
 
 
-def _count_id_check(user: Any) -> None:
+def _count_id_check(user: User) -> None:
     """At most ``LINLI_OWNER_ID_TRIES_PER_HOUR`` ID-number checks per account per clock hour, counted
     in the shared rate-limit store (linli/core/ratelimit.py: every process and server), before the
     transaction of the check so that a refused or failed check still counts."""
     if not ratelimit.hit("owner-id-check", user.pk, id_tries_per_hour(), 3600).ok:
-        raise _err(
+        raise LinliError.one(
             "id_tries",
             "身份证号核对次数过多,请一小时后再试,或到社区当面核验。",
             "Too many ID number checks: try again in an hour, or verify in person at the community office.",
@@ -182,26 +186,26 @@ def _count_id_check(user: Any) -> None:
         )
 
 
-def start_sms(user: Any, dwelling: Dwelling, id_number: str, next_url: str = "") -> OwnerCode:
+def start_sms(user: User, dwelling: Dwelling, id_number: str, next_url: str = "") -> OwnerCode:
     """Step 1 of self-service: match ``id_number`` against the owners of ``dwelling`` (one the
     account can see) and send a one-time code to that owner's phone on record."""
     authorize(user, Action.VIEW, dwelling)
     value = normalise_id_number(id_number or "")
     if not value:
-        raise _err("id_required", "请输入身份证号。", "Enter the ID number.")
+        raise LinliError.one("id_required", "请输入身份证号。", "Enter the ID number.")
     _count_id_check(user)  # outside the transaction below: a check that fails still counts
     return _start_sms(user, dwelling, value, next_url)
 
 
 @transaction.atomic
-def _start_sms(user: Any, dwelling: Dwelling, value: str, next_url: str) -> OwnerCode:
+def _start_sms(user: User, dwelling: Dwelling, value: str, next_url: str) -> OwnerCode:
     own = (
         Ownership.objects.filter(dwelling=dwelling, person__id_number_hash=crypto.lookup_hash(value))
         .select_related("person")
         .first()
     )
     if own is None:
-        raise _err(
+        raise LinliError.one(
             "id_mismatch", "身份证号与该房屋登记的业主不符。", "The ID number does not match an owner of this dwelling."
         )
     person = own.person
@@ -213,14 +217,14 @@ def _start_sms(user: Any, dwelling: Dwelling, value: str, next_url: str) -> Owne
     last = recent.order_by("-sent_at").values_list("sent_at", flat=True).first()
     if last is not None and now - last < timedelta(seconds=resend_seconds()):
         wait = resend_seconds() - int((now - last).total_seconds())
-        raise _err(
+        raise LinliError.one(
             "sms_wait",
             f"验证码刚刚发送过,请 {wait} 秒后再获取。",
             f"A code was sent a moment ago: wait {wait} seconds before asking for another.",
             429,
         )
     if recent.filter(sent_at__gt=now - timedelta(hours=1)).count() >= per_hour():
-        raise _err(
+        raise LinliError.one(
             "sms_hourly",
             "一小时内获取验证码的次数已达上限,请稍后再试,或到社区当面核验。",
             "Too many codes in the last hour: try again later, or verify in person at the community office.",
@@ -228,7 +232,7 @@ def _start_sms(user: Any, dwelling: Dwelling, value: str, next_url: str) -> Owne
         )
     phone = person._phone()  # to the SMS gateway only: never shown, never logged in clear
     if not phone:
-        raise _err(
+        raise LinliError.one(
             "no_phone",
             "这位业主没有登记手机号,无法发送验证码。请携带身份证件到社区当面核验。",
             "No phone number is on record for this owner, so no code can be sent: bring your ID to the "
@@ -236,11 +240,14 @@ def _start_sms(user: Any, dwelling: Dwelling, value: str, next_url: str) -> Owne
             409,
         )
     # a new code replaces the account's earlier ones for this owner
-    OwnerCode.objects.filter(user=user, person=person, used_at__isnull=True, expires_at__gt=now).update(expires_at=now)
+    OwnerCode.objects.filter(user_id=user.pk or 0, person=person, used_at__isnull=True, expires_at__gt=now).update(
+        expires_at=now
+    )
     code = f"{secrets.randbelow(10**6):06d}"
     salt = secrets.token_hex(16)
+    assert user.pk is not None, "a signed-in account"
     row = OwnerCode.objects.create(
-        user=user,
+        user_id=user.pk,
         person=person,
         dwelling=dwelling,
         salt=salt,
@@ -259,18 +266,20 @@ def _start_sms(user: Any, dwelling: Dwelling, value: str, next_url: str) -> Owne
             "Never share it: staff will never ask for it.",
         )
     except sms.SmsError as exc:
-        raise _err(
+        raise LinliError.one(
             "sms_failed", "短信发送失败,请稍后再试。", "The text message could not be sent; try again later.", 503
         ) from exc
     return row
 
 
-def confirm_sms(user: Any, challenge_id: int, code: str) -> OwnerAccount:
+def confirm_sms(user: User, challenge_id: int, code: str) -> OwnerAccount:
     """Step 2 of self-service: the code from the text message. A wrong code is counted (and kept,
     even though the request is refused); the ``LINLI_OTP_MAX_FAILURES``-th wrong code locks."""
     code = (code or "").strip()
     if not CODE_RE.match(code):
-        raise _err("code_format", "请输入短信中的6位数字验证码。", "Enter the 6-digit code from the text message.")
+        raise LinliError.one(
+            "code_format", "请输入短信中的6位数字验证码。", "Enter the 6-digit code from the text message."
+        )
     outcome: OwnerAccount | LinliError
     with transaction.atomic():
         row = (
@@ -286,7 +295,7 @@ def confirm_sms(user: Any, challenge_id: int, code: str) -> OwnerAccount:
         if is_locked(user=user) or is_locked(person=person):
             raise _locked_error()
         if row.used_at is not None:
-            raise _err(
+            raise LinliError.one(
                 "code_used",
                 "这个验证码已经用过,请重新获取。",
                 "This code has already been used; ask for a new one.",
@@ -294,20 +303,22 @@ def confirm_sms(user: Any, challenge_id: int, code: str) -> OwnerAccount:
             )
         now = clock.now()
         if now >= row.expires_at:
-            raise _err("code_expired", "验证码已过期,请重新获取。", "The code has expired; ask for a new one.", 410)
+            raise LinliError.one(
+                "code_expired", "验证码已过期,请重新获取。", "The code has expired; ask for a new one.", 410
+            )
         if not hmac.compare_digest(_code_hash(row.salt, code), row.code_hash):
             row.failures += 1
             row.save(update_fields=["failures"])
             left = max_failures() - max(failures(user=user), failures(person=person))
             if left <= 0:
-                outcome = _err(
+                outcome = LinliError.one(
                     "code_wrong_locked",
                     "验证码不正确。错误次数已达上限,短信验证已锁定:请联系社区工作人员解锁,或到社区当面核验。",
                     "The code is not correct. That was the last try: verification by SMS is now locked. Ask a "
                     "community worker to unlock it, or verify in person.",
                 )
             else:
-                outcome = _err(
+                outcome = LinliError.one(
                     "code_wrong",
                     f"验证码不正确,还可以再试 {left} 次。",
                     f"The code is not correct; {left} {'try' if left == 1 else 'tries'} left.",
@@ -316,7 +327,9 @@ def confirm_sms(user: Any, challenge_id: int, code: str) -> OwnerAccount:
             _refuse_taken(user, person)
             row.used_at = now
             row.save(update_fields=["used_at"])
-            OwnerCode.objects.filter(user=user, person=person, cleared_at__isnull=True).update(cleared_at=now)
+            OwnerCode.objects.filter(user_id=user.pk or 0, person=person, cleared_at__isnull=True).update(
+                cleared_at=now
+            )
             outcome = _create(
                 user,
                 person,
@@ -331,10 +344,11 @@ def confirm_sms(user: Any, challenge_id: int, code: str) -> OwnerAccount:
     return outcome
 
 
-def _create(user: Any, person: Person, *, method: str, now: Any, **fields: Any) -> OwnerAccount:
+def _create(user: User, person: Person, *, method: str, now: Any, **fields: Any) -> OwnerAccount:
     try:
         with transaction.atomic():  # the constraint is the last word when two requests race
-            return OwnerAccount.objects.create(user=user, person=person, method=method, verified_at=now, **fields)
+            assert user.pk is not None, "a signed-in account"
+            return OwnerAccount.objects.create(user_id=user.pk, person=person, method=method, verified_at=now, **fields)
     except IntegrityError:
         _refuse_taken(user, person)
         raise
@@ -345,8 +359,8 @@ def _create(user: Any, person: Person, *, method: str, now: Any, **fields: Any) 
 
 @transaction.atomic
 def verify_in_person(
-    worker: Any,
-    account: User,
+    worker: User,
+    account: m.User,
     person: Person,
     dwelling: Dwelling,
     *,
@@ -360,16 +374,16 @@ def verify_in_person(
     _work_on(worker, dwelling)
     _owner_of(dwelling, person)
     if account is None or not account.is_active:
-        raise _err("unknown_account", "账号不存在或已停用。", "No such account, or it is disabled.")
+        raise LinliError.one("unknown_account", "账号不存在或已停用。", "No such account, or it is disabled.")
     if account.pk == worker.pk:
-        raise _err(
+        raise LinliError.one(
             "self_verify",
             "不能为自己的账号核验业主身份:工作人员不能把自己的账号变成业主的投票账号。",
             "You cannot verify your own account: staff never make their own account an owner's.",
             403,
         )
     if holds_staff_role(account):
-        raise _err(
+        raise LinliError.one(
             "staff_account",
             "该账号持有工作人员角色,工作人员不能把它核验为业主的投票账号。如账号持有人确是业主,"
             "可由本人通过身份证号和短信验证码自助验证。",
@@ -380,14 +394,18 @@ def verify_in_person(
     problems = []
     if document_kind not in OwnerAccount.Document.values:
         problems.append(
-            _err("document_kind", "请选择查验的证件类型。", "Choose the kind of document you saw.").problems[0]
+            LinliError.one("document_kind", "请选择查验的证件类型。", "Choose the kind of document you saw.").problems[
+                0
+            ]
         )
     number = normalise_id_number(document_number or "")
     if not number:
-        problems.append(_err("document_number", "请输入证件号码。", "Enter the document's number.").problems[0])
+        problems.append(
+            LinliError.one("document_number", "请输入证件号码。", "Enter the document's number.").problems[0]
+        )
     if not seen:
         problems.append(
-            _err(
+            LinliError.one(
                 "document_not_seen",
                 "请确认您已当面查验证件原件。",
                 "Confirm that you have seen the original document in person.",
@@ -400,7 +418,7 @@ def verify_in_person(
         and person.id_number_hash
         and not hmac.compare_digest(crypto.lookup_hash(number), person.id_number_hash)
     ):
-        raise _err(
+        raise LinliError.one(
             "document_mismatch",
             "证件号码与这位业主登记的身份证号不符。",
             "The document number does not match the ID number on record for this owner.",
@@ -422,22 +440,22 @@ def verify_in_person(
 
 
 @transaction.atomic
-def revoke(worker: Any, owner_account: OwnerAccount, reason: str) -> OwnerAccount:
+def revoke(worker: User, owner_account: OwnerAccount, reason: str) -> OwnerAccount:
     """End a voting account (kept on record with who, when and why). Votes it already cast stay:
     they were the owner's; later online votes need a new verification."""
     row = OwnerAccount.objects.select_for_update(of=("self",)).select_related("user", "person").get(pk=owner_account.pk)
     _work_on(worker, row)
     reason = (reason or "").strip()
     if len(reason) < 2:
-        raise _err(
+        raise LinliError.one(
             "revoke_reason",
             "撤销在线投票账号须写明理由。",
             "A written reason is required to revoke a voting account.",
         )
     if row.revoked_at is not None:
-        raise _err("already_revoked", "该账号已被撤销。", "This voting account was already revoked.", 409)
+        raise LinliError.one("already_revoked", "该账号已被撤销。", "This voting account was already revoked.", 409)
     row.revoked_at = clock.now()
-    row.revoked_by = worker
+    row.revoked_by_id = worker.pk
     row.revoke_reason = reason[:300]
     row.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
     forget_grants(row.user)
@@ -445,7 +463,7 @@ def revoke(worker: Any, owner_account: OwnerAccount, reason: str) -> OwnerAccoun
 
 
 @transaction.atomic
-def unlock_sms(worker: Any, person: Person, dwelling: Dwelling) -> int:
+def unlock_sms(worker: User, person: Person, dwelling: Dwelling) -> int:
     """A worker lifts the SMS lock of an owner (after checking who asks): their wrong codes no
     longer count. Returns how many code rows were cleared."""
     _work_on(worker, dwelling)

@@ -13,16 +13,29 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from linli.accounts import queries, verification
+from linli.accounts import api, queries, verification
 from linli.accounts.models import AccessLog, OwnerAccount, OwnerCode, User
 from linli.accounts.permissions import can, get_or_404, grants_of
 from linli.accounts.roles import Action
 from linli.accounts.services import log_access
 from linli.core import clock, confirm
-from linli.core.errors import LinliError
+from linli.core.errors import LinliError, Problem
+from linli.core.forms import check_form
 from linli.core.ids import as_id
 from linli.core.net import client_ip
 from linli.places.models import Dwelling, Person
+
+#: The pages' own messages for a field the API's serializer refuses (the same words the services
+#: use for that field), so that a page form says what it always said.
+_TEXTS = {
+    "dwelling": Problem("dwelling_required", "请先选择房屋。", "Choose the dwelling first."),
+    "id_number": Problem("id_required", "请输入身份证号。", "Enter the ID number."),
+    "code": Problem("code_format", "请输入短信中的6位数字验证码。", "Enter the 6-digit code from the text message."),
+    "person": Problem("person_required", "请选择业主。", "Choose the owner."),
+    "reason": Problem(
+        "revoke_reason", "撤销在线投票账号须写明理由。", "A written reason is required to revoke a voting account."
+    ),
+}
 
 
 @login_required
@@ -82,7 +95,10 @@ def owner_verify(request: HttpRequest) -> HttpResponse:
         try:
             if dwelling is None:
                 raise LinliError.one("dwelling_required", "请先选择房屋。", "Choose the dwelling first.")
-            challenge = verification.start_sms(request.user, dwelling, data.get("id_number", ""), next_url)
+            v = check_form(
+                api.StartSmsSerializer, {"dwelling": dwelling.pk, "id_number": data.get("id_number", "")}, _TEXTS
+            )
+            challenge = verification.start_sms(request.user, dwelling, v["id_number"], next_url)
         except LinliError as exc:
             errors, status = exc.problems, exc.status
         else:
@@ -122,7 +138,12 @@ def owner_verify_code(request: HttpRequest, pk: int) -> HttpResponse:
     status = 200
     if request.method == "POST":
         try:
-            account = verification.confirm_sms(request.user, challenge.pk, request.POST.get("code", ""))
+            v = check_form(
+                api.ConfirmSmsSerializer,
+                {"challenge": challenge.pk, "code": (request.POST.get("code") or "").strip()},
+                _TEXTS,
+            )
+            account = verification.confirm_sms(request.user, v["challenge"], v["code"])
         except LinliError as exc:
             errors, status = exc.problems, exc.status
             challenge.refresh_from_db()
@@ -253,7 +274,8 @@ def owner_revoke(request: HttpRequest, pk: int) -> HttpResponse:
             cancel_url=back,
         )
     try:
-        verification.revoke(request.user, row, reason)
+        v = check_form(api.RevokeSerializer, {"reason": reason}, _TEXTS)
+        verification.revoke(request.user, row, v["reason"])
     except LinliError as exc:
         if dwelling_id:
             dwelling = _worker_dwelling(request, dwelling_id)
@@ -267,10 +289,13 @@ def owner_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def owner_unlock(request: HttpRequest, pk: int) -> HttpResponse:
     dwelling = _worker_dwelling(request, pk)
-    person = Person.objects.filter(pk=as_id(request.POST.get("person")) or 0).first()
     try:
+        v = check_form(
+            api.UnlockSerializer, {"person": request.POST.get("person") or "", "dwelling": dwelling.pk}, _TEXTS
+        )
+        person = queries.person(v["person"])
         if person is None:
-            raise LinliError.one("person_required", "请选择业主。", "Choose the owner.")
+            raise LinliError([_TEXTS["person"]], 400)
         verification.unlock_sms(request.user, person, dwelling)
     except LinliError as exc:
         return _render_owner_dwelling(request, dwelling, exc.problems, exc.status)

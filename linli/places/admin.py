@@ -4,7 +4,7 @@ from typing import ClassVar
 
 from django.contrib import admin
 
-from linli.core.admin import ScopedAdmin
+from linli.accounts.admin import ScopedAdmin
 from linli.places import models as m
 
 

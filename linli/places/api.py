@@ -16,8 +16,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
-from linli.accounts.api_logging import LoggedReads
-from linli.accounts.permissions import get_or_404, scoped
+from linli.accounts.audit import LoggedReads
+from linli.accounts.permissions import scoped
 from linli.accounts.roles import Action
 from linli.accounts.services import reveal
 from linli.core import clock
@@ -26,7 +26,8 @@ from linli.core.errors import LinliError
 from linli.core.net import client_ip
 from linli.core.schema import Input, checked_text
 from linli.places import models as m
-from linli.places import services as import_services
+from linli.places import services as svc
+from linli.places.queries import imports as q
 
 # --- serializers ----------------------------------------------------------------------------------
 
@@ -168,11 +169,11 @@ class ScopedViewSet(viewsets.ReadOnlyModelViewSet):
             value = int_param(self.request, param)
             if value is not None:
                 qs = qs.filter(**{field: value})
-        q = (self.request.query_params.get("q") or "").strip()
-        if q and self.search_fields:
+        term = (self.request.query_params.get("q") or "").strip()
+        if term and self.search_fields:
             cond = Q()
             for f in self.search_fields:
-                cond |= Q(**{f"{f}__icontains": q})
+                cond |= Q(**{f"{f}__icontains": term})
             qs = qs.filter(cond)
         return qs
 
@@ -340,7 +341,20 @@ class ImportPreviewSerializer(serializers.ModelSerializer[m.ImportPreview]):
         return str(obj.status)
 
 
+def upload_too_large() -> LinliError:
+    """An upload above ``LINLI_MAX_UPLOAD_BYTES`` (413): the API and the import page say the same."""
+    mb = settings.LINLI_MAX_UPLOAD_BYTES // (1024 * 1024)
+    return LinliError.one(
+        "too_large",
+        f"上传内容过大(上限 {mb} MB),请拆分后再上传。",
+        f"The upload is too large (limit {mb} MB); split it and try again.",
+        status=413,
+    )
+
+
 class ImportUploadSerializer(Input):
+    """An import upload; the import page checks its form with this serializer too."""
+
     community = IdField(help_text="the community whose rows the file holds (EDIT needed)")
     kind = serializers.ChoiceField(choices=["roster", "boundaries"], default="roster")
     file = serializers.FileField(help_text=".xlsx or .csv roster, or a .geojson FeatureCollection")
@@ -398,26 +412,9 @@ class ImportPreviewViewSet(LoggedReads, viewsets.ReadOnlyModelViewSet):
         v = data.validated_data
         upload = v["file"]
         if upload.size is not None and upload.size > settings.LINLI_MAX_UPLOAD_BYTES:
-            mb = settings.LINLI_MAX_UPLOAD_BYTES // (1024 * 1024)
-            raise LinliError.one(
-                "too_large",
-                f"上传内容过大(上限 {mb} MB),请拆分后再上传。",
-                f"The upload is too large (limit {mb} MB); split it and try again.",
-                status=413,
-            )
-        community = get_or_404(request.user, Action.EDIT, m.Community, pk=v["community"])
-        if v["kind"] == "boundaries":
-            preview = import_services.preview_boundaries(
-                request.user, upload.read(), upload.name or "boundaries.geojson", community=community
-            )
-        else:
-            preview = import_services.preview_roster(
-                request.user,
-                upload,
-                upload.name or "upload.xlsx",
-                encoding=v.get("encoding") or None,
-                community=community,
-            )
+            raise upload_too_large()
+        community = q.community_or_404(request.user, v["community"])
+        preview = svc.preview_upload(request.user, upload, v["kind"], encoding=v.get("encoding"), community=community)
         preview = self.get_queryset().get(pk=preview.pk)
         return Response(ImportPreviewSerializer(preview).data, status=201)
 
@@ -431,7 +428,7 @@ class ImportPreviewViewSet(LoggedReads, viewsets.ReadOnlyModelViewSet):
         preview = self.get_object()
         data = ImportResolveSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        import_services.resolve_conflicts(request.user, preview, dict(data.validated_data["decisions"]))
+        svc.resolve_conflicts(request.user, preview, dict(data.validated_data["decisions"]))
         return Response(ImportPreviewSerializer(self.get_queryset().get(pk=preview.pk)).data)
 
     @extend_schema(request=None, responses={200: ImportPreviewSerializer, 409: _ERRORS, 503: _ERRORS})
@@ -441,7 +438,7 @@ class ImportPreviewViewSet(LoggedReads, viewsets.ReadOnlyModelViewSet):
         cancelled or expired, if the file or the data it was made from changed since, or if a
         conflict is undecided; of two simultaneous confirmations exactly one applies."""
         preview = self.get_object()
-        import_services.apply_preview(request.user, preview)
+        svc.apply_preview(request.user, preview)
         return Response(ImportPreviewSerializer(self.get_queryset().get(pk=preview.pk)).data)
 
     @extend_schema(request=None, responses={200: ImportPreviewSerializer, 409: _ERRORS})
@@ -449,7 +446,7 @@ class ImportPreviewViewSet(LoggedReads, viewsets.ReadOnlyModelViewSet):
     def cancel(self, request: Request, pk: str | None = None) -> Response:
         """Drop the preview: only its status changes."""
         preview = self.get_object()
-        import_services.cancel_preview(request.user, preview)
+        svc.cancel_preview(request.user, preview)
         return Response(ImportPreviewSerializer(self.get_queryset().get(pk=preview.pk)).data)
 
 

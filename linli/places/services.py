@@ -53,6 +53,7 @@ from linli.accounts.services import log_access
 from linli.core import clock, crypto
 from linli.core.errors import LinliError, Problem
 from linli.core.masking import mask_phone
+from linli.core.types import User
 from linli.places import guards, importing
 from linli.places.codes import child_path
 from linli.places.importing import BuildingRow, DwellingRow, PartialRow, Problems
@@ -140,10 +141,6 @@ class ImportRefused(LinliError):
         return {**super().as_dict(), "preview": self.plan}
 
 
-def _err(code: str, zh: str, en: str, status: int = 409) -> LinliError:
-    return LinliError.one(code, zh, en, status)
-
-
 def _chunks(items: Sequence[Any], size: int = BATCH) -> Iterable[Sequence[Any]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
@@ -183,7 +180,7 @@ def _community_problem(code: str, row: int | None, column: str | None, denied: b
 
 
 def resolve_communities(
-    user: Any, uses: dict[str, tuple[int | None, str | None, int]], problems: Problems, only: Community | None = None
+    user: User, uses: dict[str, tuple[int | None, str | None, int]], problems: Problems, only: Community | None = None
 ) -> dict[str, Community]:
     """Map each community code used in a file (code → first row, column, number of rows) to a
     community the user may EDIT; anything else becomes a problem (unknown = out of scope)."""
@@ -473,7 +470,7 @@ class _Plan(_Base):
 
     def __init__(
         self,
-        user: Any,
+        user: User,
         roster: importing.Roster,
         problems: Problems,
         only: Community | None,
@@ -1322,7 +1319,7 @@ def _busy(exc: Exception) -> LinliError:
     )
 
 
-def _log_entry(user: Any, action: str, zh: str, en: str, **extra: Any) -> dict[str, Any]:
+def _log_entry(user: User, action: str, zh: str, en: str, **extra: Any) -> dict[str, Any]:
     return {
         "at": clock.now().isoformat(),
         "user_id": getattr(user, "pk", None),
@@ -1338,7 +1335,7 @@ def expires_after() -> timedelta:
 
 
 def _store(
-    user: Any,
+    user: User,
     kind: str,
     plan: _Base,
     data: bytes,
@@ -1353,6 +1350,7 @@ def _store(
     n_created = sum(v["created"] for v in counts.values())
     n_changed = sum(v["changed"] for v in counts.values())
     n_removed = sum(v["removed"] for v in counts.values())
+    assert user.pk is not None, "a signed-in account"
     preview = ImportPreview(
         kind=kind,
         community=community,
@@ -1366,7 +1364,7 @@ def _store(
         plan=plan_json,
         plan_digest=plan.digest(),
         status=ImportPreview.Status.PENDING,
-        created_by=user,
+        created_by_id=user.pk,
         expires_at=now + expires_after(),
         log=[
             _log_entry(
@@ -1383,7 +1381,7 @@ def _store(
 
 
 def preview_roster(
-    user: Any,
+    user: User,
     fileobj: IO[bytes] | bytes,
     filename: str,
     *,
@@ -1414,7 +1412,7 @@ def preview_roster(
     return preview
 
 
-def _load(user: Any, preview: ImportPreview | int, *, lock: bool = False) -> ImportPreview:
+def _load(user: User, preview: ImportPreview | int, *, lock: bool = False) -> ImportPreview:
     pk = preview.pk if isinstance(preview, ImportPreview) else preview
     qs = ImportPreview.objects.select_for_update() if lock else ImportPreview.objects.all()
     found = qs.filter(pk=pk).first()
@@ -1428,21 +1426,24 @@ def _not_pending(p: ImportPreview, now: Any) -> LinliError:
     who = getattr(p.decided_by, "username", "") if p.decided_by_id else ""
     when = clock_local(p.decided_at) if p.decided_at else ""
     if p.status == ImportPreview.Status.APPLIED:
-        return _err(
+        return LinliError.one(
             "already_applied",
             f"此预览已由 {who} 于 {when} 确认导入,不能再次确认;未写入任何数据。",
             f"This preview was already applied by {who} at {when}; nothing was written again.",
+            status=409,
         )
     if p.status == ImportPreview.Status.CANCELLED:
-        return _err(
+        return LinliError.one(
             "cancelled",
             f"此预览已由 {who} 于 {when} 取消或停止,不能确认;请重新上传文件。",
             f"This preview was cancelled or stopped by {who} at {when}; upload the file again.",
+            status=409,
         )
-    return _err(
+    return LinliError.one(
         "expired",
         f"此预览已于 {clock_local(p.expires_at)} 过期,不能确认;请重新上传文件以得到新的预览。",
         f"This preview expired at {clock_local(p.expires_at)}; upload the file again for a new preview.",
+        status=409,
     )
 
 
@@ -1454,11 +1455,12 @@ def clock_local(at: Any) -> str:
 
 def _file_of(p: ImportPreview) -> bytes:
     """The stored file, after checking it is byte for byte the one the preview was made from."""
-    changed = _err(
+    changed = LinliError.one(
         "file_changed",
         "预览之后存储的文件已被改动,与预览时不一致;拒绝导入,未写入任何数据。请重新上传文件。",
         "The stored file changed after the preview was made; the import is refused and nothing was "
         "written. Upload the file again.",
+        status=409,
     )
     try:
         data = crypto.decrypt_bytes(bytes(p.data))
@@ -1500,7 +1502,7 @@ def _renames(p: ImportPreview) -> dict[int, str]:
     return {c["person_id"]: c["file_name"] for c in conflicts if p.resolutions.get(c["id"]) == "rename"}
 
 
-def apply_preview(user: Any, preview: ImportPreview | int, *, progress: Progress | None = None) -> ImportResult:
+def apply_preview(user: User, preview: ImportPreview | int, *, progress: Progress | None = None) -> ImportResult:
     """Confirm a pending preview: write its plan in one transaction, all or nothing.
 
     Refused (409, nothing written) when the preview is applied, cancelled or expired, when the
@@ -1546,17 +1548,17 @@ def _integrity(exc: Exception) -> LinliError:
     )
 
 
-def _mark_applied(user: Any, p: ImportPreview, result: ImportResult, summary: str) -> None:
+def _mark_applied(user: User, p: ImportPreview, result: ImportResult, summary: str) -> None:
     now = clock.now()
     p.status = ImportPreview.Status.APPLIED
-    p.decided_by, p.decided_at = user, now
+    p.decided_by_id, p.decided_at = user.pk, now
     p.data = b""  # the file held ID numbers in clear: not kept once decided
     p.result = result.as_dict()
     p.log = [*p.log, _log_entry(user, "apply", f"确认导入:{summary}", f"applied: {summary}")]
     p.save(update_fields=["status", "decided_by", "decided_at", "data", "result", "log"])
 
 
-def _log_import(user: Any, plan: _Plan, p: ImportPreview, result: ImportResult, renames: dict[int, str]) -> str:
+def _log_import(user: User, plan: _Plan, p: ImportPreview, result: ImportResult, renames: dict[int, str]) -> str:
     renamed = f"; renamed {len(renames)}" if renames else ""
     for c in plan.touched:
         log_access(
@@ -1566,7 +1568,7 @@ def _log_import(user: Any, plan: _Plan, p: ImportPreview, result: ImportResult, 
 
 
 def _apply_roster(
-    user: Any,
+    user: User,
     p: ImportPreview,
     data: bytes,
     report: Progress,
@@ -1591,26 +1593,26 @@ def _apply_roster(
         )
         raise LinliError([lead, *_sorted_problems(problems)], 409)
     if plan.fingerprint != p.fingerprint or plan.digest() != p.plan_digest:
-        raise _err(*DB_CHANGED)
+        raise LinliError.one(*DB_CHANGED, status=409)
     result = plan.write(report, renames)
     return result, _log_import(user, plan, p, result, renames)
 
 
-def cancel_preview(user: Any, preview: ImportPreview | int) -> ImportPreview:
+def cancel_preview(user: User, preview: ImportPreview | int) -> ImportPreview:
     """Cancel a pending preview: only its status (and the wiped file) is written."""
     with transaction.atomic():
         p = _load(user, preview, lock=True)
         if p.status != ImportPreview.Status.PENDING:
             raise _not_pending(p, clock.now())
         p.status = ImportPreview.Status.CANCELLED
-        p.decided_by, p.decided_at = user, clock.now()
+        p.decided_by_id, p.decided_at = user.pk, clock.now()
         p.data = b""
         p.log = [*p.log, _log_entry(user, "cancel", "取消导入,未写入任何数据", "cancelled; nothing was written")]
         p.save(update_fields=["status", "decided_by", "decided_at", "data", "log"])
     return p
 
 
-def resolve_conflicts(user: Any, preview: ImportPreview | int, choices: dict[str, str]) -> ImportPreview:
+def resolve_conflicts(user: User, preview: ImportPreview | int, choices: dict[str, str]) -> ImportPreview:
     """Record a worker's decision on conflicts about people (logged on the preview).
 
     ``choices``: conflict id → "rename" (the same person: take the file's name), "separate"
@@ -1648,7 +1650,7 @@ def resolve_conflicts(user: Any, preview: ImportPreview | int, choices: dict[str
         fields = ["resolutions", "log"]
         if "stop" in choices.values():
             p.status = ImportPreview.Status.CANCELLED
-            p.decided_by, p.decided_at = user, now
+            p.decided_by_id, p.decided_at = user.pk, now
             p.data = b""
             entries.append(
                 _log_entry(
@@ -1673,7 +1675,7 @@ def expire_previews() -> int:
 
 
 def import_roster(
-    user: Any,
+    user: User,
     fileobj: IO[bytes] | bytes,
     filename: str,
     *,
@@ -1749,7 +1751,7 @@ def _shape(geometry: Any) -> str | None:
 
 
 class _BoundaryPlan(_Base):
-    def __init__(self, user: Any, data: bytes, problems: Problems, *, lock: bool = False) -> None:
+    def __init__(self, user: User, data: bytes, problems: Problems, *, lock: bool = False) -> None:
         super().__init__()
         self.user = user
         self.problems = problems
@@ -1890,8 +1892,18 @@ def _place_path(obj: Any) -> str:
     return obj.community.path if isinstance(obj, Grid) else str(obj.path)
 
 
+def preview_upload(
+    user: User, upload: Any, kind: str, *, community: Community, encoding: str | None = None
+) -> ImportPreview:
+    """An uploaded file of ``kind`` ("roster" or "boundaries") read into a pending preview: the one
+    entry of the import page and of ``POST /api/v1/imports/`` (both check the size first)."""
+    if kind == "boundaries":
+        return preview_boundaries(user, upload.read(), upload.name or "boundaries.geojson", community=community)
+    return preview_roster(user, upload, upload.name or "upload.xlsx", encoding=encoding or None, community=community)
+
+
 def preview_boundaries(
-    user: Any,
+    user: User,
     fileobj: IO[bytes] | bytes,
     filename: str = "boundaries.geojson",
     *,
@@ -1920,7 +1932,7 @@ def preview_boundaries(
     return preview
 
 
-def _apply_boundaries(user: Any, p: ImportPreview, data: bytes, report: Progress) -> tuple[ImportResult, str]:
+def _apply_boundaries(user: User, p: ImportPreview, data: bytes, report: Progress) -> tuple[ImportResult, str]:
     problems = Problems()
     plan = _BoundaryPlan(user, data, problems, lock=True)
     plan.resolve()
@@ -1933,7 +1945,7 @@ def _apply_boundaries(user: Any, p: ImportPreview, data: bytes, report: Progress
         raise LinliError([lead, *_sorted_problems(problems)], 409)
     plan.touched = []
     if plan.fingerprint != p.fingerprint or plan.digest() != p.plan_digest:
-        raise _err(*DB_CHANGED)
+        raise LinliError.one(*DB_CHANGED, status=409)
     counts = plan.write(report)
     result = ImportResult(rows=plan.rows)
     for kind, n in counts.items():
@@ -1943,10 +1955,105 @@ def _apply_boundaries(user: Any, p: ImportPreview, data: bytes, report: Progress
 
 
 def import_boundaries(
-    user: Any, fileobj: IO[bytes] | bytes, *, progress: Progress | None = None, filename: str = "boundaries.geojson"
+    user: User, fileobj: IO[bytes] | bytes, *, progress: Progress | None = None, filename: str = "boundaries.geojson"
 ) -> dict[str, int]:
     """Preview and apply outlines in one call (command line); all or nothing. Returns counts by kind."""
     preview = preview_boundaries(user, fileobj, filename)
     result = apply_preview(user, preview, progress=progress)
     singular = {v: k for k, v in _KIND_PLURAL.items()}
     return {singular.get(k, k): n for k, n in result.updated.items() if n}
+
+
+# --- Grids written for governance's division ---
+# Governance divides a community into grids (rules.md §4) and publishes the division; the grids and
+# the buildings' grid are places' rows, so the publishing is done here.
+
+
+@dataclass(frozen=True)
+class GridPlan:
+    """One grid of a division to publish: its sequence number in the community, its code
+    (rules.md §4), its name, its outline (a GeoJSON polygon, or None) and its buildings' ids."""
+
+    seq: int
+    code: str
+    name: str
+    boundary: dict[str, Any] | None
+    buildings: tuple[int, ...]
+
+
+@dataclass
+class GridsWritten:
+    created: int
+    updated: int
+    deleted: int
+    kept: list[str]  # names of grids left without buildings but kept (they have a team or roles)
+
+
+def write_grids(user: User, community: Community, plans: Sequence[GridPlan]) -> GridsWritten:
+    """Make ``plans`` the community's published grids, all or nothing: a grid whose sequence number
+    exists is updated (code, name, outline, published again), the others created; every building
+    of the community moves to the grid that lists it; a grid no plan names is removed, or — when it
+    still has a grid team or role holders — kept unpublished.
+
+    Refusals: 404/403 without EDIT at the community; 409 when a code is another grid's, or when the
+    plans do not list exactly the community's buildings (its roster changed meanwhile)."""
+    from linli.accounts.models import RoleGrant
+    from linli.places.models import GridMember
+
+    authorize(user, Action.EDIT, community)
+    with transaction.atomic():
+        existing = {g.seq: g for g in Grid.objects.filter(community=community)}
+        codes = {p.code for p in plans}
+        clash = Grid.objects.filter(code__in=codes).exclude(community=community)
+        clash = clash | Grid.objects.filter(community=community, code__in=codes).exclude(seq__in=[p.seq for p in plans])
+        if clash.exists():
+            names = "、".join(g.name for g in clash[:5])
+            raise LinliError.one(
+                "code_clash",
+                f"网格编码与已有网格冲突:{names}",
+                f"The grid codes clash with existing grids: {names}",
+                status=409,
+            )
+        buildings = list(Building.objects.filter(community=community))
+        seq_of = {b: p.seq for p in plans for b in p.buildings}
+        if sorted(seq_of) != sorted(b.pk for b in buildings) or sum(len(p.buildings) for p in plans) != len(seq_of):
+            raise LinliError.one(
+                "roster_changed",
+                "社区的楼栋已发生变化,请重新划分网格。",
+                "The community's buildings have changed since this division was made; run the division again.",
+                status=409,
+            )
+        created = updated = 0
+        target: dict[int, Grid] = {}
+        for p in plans:
+            grid = existing.get(p.seq)
+            if grid is None:
+                grid = Grid.objects.create(
+                    community=community, seq=p.seq, code=p.code, name=p.name, boundary=p.boundary
+                )
+                created += 1
+            else:
+                grid.code, grid.name, grid.published, grid.boundary = p.code, p.name, True, p.boundary
+                grid.save(update_fields=["code", "name", "published", "boundary"])
+                updated += 1
+            target[p.seq] = grid
+        for b in buildings:
+            b.grid = target[seq_of[b.pk]]
+        Building.objects.bulk_update(buildings, ["grid"], batch_size=500)
+        deleted = 0
+        kept: list[str] = []
+        for seq, grid in existing.items():
+            if seq in target:
+                continue
+            busy = (
+                GridMember.objects.filter(grid=grid).exists()
+                or RoleGrant.objects.filter(place_kind="grid", place_id=grid.pk, revoked_at__isnull=True).exists()
+            )
+            if busy:
+                grid.published = False
+                grid.save(update_fields=["published"])
+                kept.append(grid.name)
+            else:
+                grid.delete()
+                deleted += 1
+    return GridsWritten(created, updated, deleted, kept)

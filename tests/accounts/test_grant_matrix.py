@@ -31,7 +31,7 @@ from linli.accounts.models import Department, RoleGrant
 from linli.accounts.roles import Role
 from linli.accounts.services import grant_role
 from linli.consult.models import Vote, VoteRecord
-from linli.consult.services import ballots as ballot_svc
+from linli.consult.services import ballots as consult_ballots
 from linli.core.errors import LinliError
 from tests import factories as f
 from tests.consult.test_ballots_helpers import open_ballot, own_building
@@ -126,7 +126,7 @@ def test_grant_matrix_every_granter_role_place_kind_and_self(world):
                         if outcome == "granted" and role == Role.RESIDENT:
                             # the grant gives sight of the dwelling, never a vote
                             with pytest.raises(LinliError) as exc:
-                                ballot_svc.cast_vote(target, ballot, choice="yes", channel="online")
+                                consult_ballots.cast_vote(target, ballot, choice="yes", channel="online")
                             if exc.value.problems[0].code != "not_owner" or exc.value.status != 403:
                                 failures.append(f"{granter_name} → resident: {exc.value.problems[0].code}")
                         transaction.set_rollback(True)

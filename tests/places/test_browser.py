@@ -16,7 +16,7 @@ import pytest
 
 from linli.accounts.roles import Role
 from linli.accounts.services import grant_role
-from linli.places import queries
+from linli.places import geometry
 from tests import factories as f
 from tests.browser import wait_true
 from tests.conftest import make_world
@@ -56,7 +56,7 @@ def test_community_page_draws_map_and_charts_and_switches_language(live_server, 
     assert heading_zh and heading_zh != heading_en
 
     w = make_world()
-    w.grid_a.boundary = queries.square(29.5012, 106.5012, 150.0)
+    w.grid_a.boundary = geometry.square(29.5012, 106.5012, 150.0)
     w.grid_a.save()
     f.BuildingFactory(compound=w.compound_a, code="02", grid=w.grid_a, lat=29.5020, lon=106.5020)
     user = f.UserFactory(username="browser_worker")

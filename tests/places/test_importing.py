@@ -9,15 +9,15 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
-from linli.places import importing as im
+from linli.places import importing
 
 HEADER = (
     "社区编码 community_code,小区编码 compound_code,楼栋编码 building_code,单元 unit,房号 number,楼层 floor,面积 area"
 )
 
 
-def read_csv(text: str, encoding: str = "utf-8", **kw: object) -> im.Roster:
-    return im.read_roster(io.BytesIO(text.encode(encoding)), "r.csv", **kw)  # type: ignore[arg-type]
+def read_csv(text: str, encoding: str = "utf-8", **kw: object) -> importing.Roster:
+    return importing.read_roster(io.BytesIO(text.encode(encoding)), "r.csv", **kw)  # type: ignore[arg-type]
 
 
 def test_csv_with_bom_and_typed_values() -> None:
@@ -118,29 +118,29 @@ def test_same_id_different_names() -> None:
 def test_encodings() -> None:
     text = HEADER + "\n500107001001,0001,01,一,101,1,60\n"
     assert read_csv(text, encoding="gb18030").problems[0].code == "not_utf8"
-    r = im.read_roster(io.BytesIO(text.encode("gb18030")), "r.csv", encoding="gb18030")
+    r = importing.read_roster(io.BytesIO(text.encode("gb18030")), "r.csv", encoding="gb18030")
     assert r.problems == [] and r.dwellings[0].unit == "一"
-    assert im.read_roster(io.BytesIO(b"x"), "r.csv", encoding="latin-1").problems[0].code == "bad_file"
+    assert importing.read_roster(io.BytesIO(b"x"), "r.csv", encoding="latin-1").problems[0].code == "bad_file"
 
 
 def test_files_that_are_not_tables() -> None:
-    assert im.read_roster(io.BytesIO(b""), "r.csv").problems[0].code == "empty"
-    assert im.read_roster(io.BytesIO(b"\n\n"), "r.csv").problems[0].code == "empty"
-    assert im.read_roster(io.BytesIO(HEADER.encode()), "r.csv").problems[0].code == "empty"
-    assert im.read_roster(io.BytesIO(b"hello"), "r.xlsx").problems[0].code == "bad_file"
-    assert im.read_roster(io.BytesIO(b"hello"), "r.xls").problems[0].code == "bad_file"
-    assert im.read_roster(io.BytesIO(b"hello"), "r.pdf").problems[0].code == "bad_file"
+    assert importing.read_roster(io.BytesIO(b""), "r.csv").problems[0].code == "empty"
+    assert importing.read_roster(io.BytesIO(b"\n\n"), "r.csv").problems[0].code == "empty"
+    assert importing.read_roster(io.BytesIO(HEADER.encode()), "r.csv").problems[0].code == "empty"
+    assert importing.read_roster(io.BytesIO(b"hello"), "r.xlsx").problems[0].code == "bad_file"
+    assert importing.read_roster(io.BytesIO(b"hello"), "r.xls").problems[0].code == "bad_file"
+    assert importing.read_roster(io.BytesIO(b"hello"), "r.pdf").problems[0].code == "bad_file"
 
 
 def test_row_limit() -> None:
     rows = "".join(f"500107001001,0001,01,1,{n},1,60\n" for n in range(101, 111))
-    r = im.read_roster(io.BytesIO((HEADER + "\n" + rows).encode()), "r.csv", max_rows=5)
+    r = importing.read_roster(io.BytesIO((HEADER + "\n" + rows).encode()), "r.csv", max_rows=5)
     assert r.problems[0].code == "too_many_rows" and r.problems[0].row == 7
 
 
 def test_template_round_trip(tmp_path: object) -> None:
     buf = io.BytesIO()
-    im.write_template(buf)
+    importing.write_template(buf)
     buf.seek(0)
     wb = openpyxl.load_workbook(buf)
     assert wb.sheetnames == ["楼栋 buildings", "房屋 dwellings", "说明 instructions"]
@@ -148,10 +148,10 @@ def test_template_round_trip(tmp_path: object) -> None:
     assert wb["楼栋 buildings"]["A1"].font.b
     instructions = " ".join(str(c.value) for row in wb["说明 instructions"].iter_rows() for c in row if c.value)
     assert "CSV UTF-8" in instructions and "整份" in instructions
-    assert im.EXAMPLE_MARK in instructions and "删除" in instructions
+    assert importing.EXAMPLE_MARK in instructions and "删除" in instructions
     # the example rows are refused as such, one problem each, and nothing of them is read
     buf.seek(0)
-    r = im.read_roster(buf, "template.xlsx")
+    r = importing.read_roster(buf, "template.xlsx")
     assert [(p.code, p.row, p.column) for p in r.problems] == [
         ("example_row", 2, "楼栋 buildings · 社区编码 community_code"),
         ("example_row", 2, "房屋 dwellings · 社区编码 community_code"),
@@ -159,8 +159,8 @@ def test_template_round_trip(tmp_path: object) -> None:
     assert "示例行" in r.problems[0].zh and "example row; delete it" in r.problems[0].en
     assert r.buildings == [] and r.dwellings == [] and r.partial == []
     # the example values are marked in every code and personal-data cell: none can be a real value
-    for spec in im.SPECS:
-        marked = {c.key for c in spec.columns if isinstance(c.example, str) and im.EXAMPLE_MARK in c.example}
+    for spec in importing.SPECS:
+        marked = {c.key for c in spec.columns if isinstance(c.example, str) and importing.EXAMPLE_MARK in c.example}
         assert marked == {c.key for c in spec.columns if c.type in {"code", "community", "id_number", "phone"}}
     # a person who fills the example row in with real codes has a normal row
     wb["楼栋 buildings"]["A2"] = "500107001001"
@@ -169,7 +169,7 @@ def test_template_round_trip(tmp_path: object) -> None:
     wb.remove(wb["房屋 dwellings"])
     out = io.BytesIO()
     wb.save(out)
-    r = im.read_roster(out, "template.xlsx")
+    r = importing.read_roster(out, "template.xlsx")
     assert r.problems == [] and len(r.buildings) == 1 and r.buildings[0].lat == pytest.approx(29.5012)
 
 
@@ -184,15 +184,17 @@ def test_geojson_checks() -> None:
             }
         ).encode()
 
-    feats, problems = im.parse_boundaries(doc({"type": "Polygon", "coordinates": [ring]}))
+    feats, problems = importing.parse_boundaries(doc({"type": "Polygon", "coordinates": [ring]}))
     assert problems == [] and feats[0].centroid == pytest.approx((29.505, 106.505))
-    _, problems = im.parse_boundaries(b'{"type": ')
+    _, problems = importing.parse_boundaries(b'{"type": ')
     assert problems[0].code == "bad_json" and "line 1" in problems[0].en
-    _, problems = im.parse_boundaries(doc({"type": "Polygon", "coordinates": [ring[:-1]]}))
+    _, problems = importing.parse_boundaries(doc({"type": "Polygon", "coordinates": [ring[:-1]]}))
     assert "closed" in problems[0].en or "at least 4" in problems[0].en
-    _, problems = im.parse_boundaries(doc({"type": "Polygon", "coordinates": [[[x, y] for y, x in ring]]}))
+    _, problems = importing.parse_boundaries(doc({"type": "Polygon", "coordinates": [[[x, y] for y, x in ring]]}))
     assert "out of range" in problems[0].en
-    _, problems = im.parse_boundaries(doc({"type": "Polygon", "coordinates": [ring]}, {"kind": "street", "code": "1"}))
+    _, problems = importing.parse_boundaries(
+        doc({"type": "Polygon", "coordinates": [ring]}, {"kind": "street", "code": "1"})
+    )
     assert "kind" in problems[0].en
-    _, problems = im.parse_boundaries(doc({"type": "LineString", "coordinates": ring}))
+    _, problems = importing.parse_boundaries(doc({"type": "LineString", "coordinates": ring}))
     assert "Polygon" in problems[0].en

@@ -10,8 +10,8 @@ import pytest
 from django.urls import reverse
 
 from linli.accounts.models import AccessLog
+from linli.places import geometry
 from linli.places import models as m
-from linli.places import queries
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -291,7 +291,7 @@ def test_pages_never_decrypt(world, client_for, monkeypatch):
 
 
 def test_grid_page(world, client_for):
-    world.grid_a.boundary = queries.square(29.5, 106.5, 100.0)
+    world.grid_a.boundary = geometry.square(29.5, 106.5, 100.0)
     world.grid_a.save()
     m.GridMember.objects.create(grid=world.grid_a, role=m.GridMember.Role.FORCE, name="王快递", affiliation="顺丰")
     m.GridMember.objects.create(grid=world.grid_a, role=m.GridMember.Role.LEADER, name="陈网格", phone="023-68000000")
@@ -307,28 +307,6 @@ def test_grid_page(world, client_for):
         client_for(world.users["community_worker"]).get(urls(world)["community"]).context["s"]["grids"][0]["leader"]
         == "陈网格"
     )
-
-
-def test_polygon_area():
-    assert queries.polygon_area_m2(queries.square(29.5, 106.5, 50.0)) == pytest.approx(10_000, rel=0.01)
-    holed = {
-        "type": "Polygon",
-        "coordinates": [
-            queries.square(29.5, 106.5, 50.0)["coordinates"][0],
-            queries.square(29.5, 106.5, 25.0)["coordinates"][0],
-        ],
-    }
-    assert queries.polygon_area_m2(holed) == pytest.approx(7_500, rel=0.01)
-    multi = {
-        "type": "MultiPolygon",
-        "coordinates": [
-            queries.square(29.5, 106.5, 50.0)["coordinates"],
-            queries.square(29.6, 106.6, 50.0)["coordinates"],
-        ],
-    }
-    assert queries.polygon_area_m2(multi) == pytest.approx(20_000, rel=0.01)
-    assert queries.polygon_area_m2(None) is None
-    assert queries.polygon_area_m2({"type": "Point", "coordinates": [1, 2]}) is None
 
 
 # --- Reveal ---------------------------------------------------------------------------------------

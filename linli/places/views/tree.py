@@ -17,21 +17,30 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from linli.accounts.models import AccessLog
-from linli.accounts.permissions import can, get_or_404, scoped
+from linli.accounts.permissions import can
 from linli.accounts.queries import grants_with_places
 from linli.accounts.roles import Action
 from linli.accounts.services import log_access
 from linli.accounts.services import reveal as reveal_value
-from linli.core.errors import LinliError
+from linli.core import lang
+from linli.core.errors import LinliError, Problem
+from linli.core.forms import check_form
 from linli.core.net import client_ip
-from linli.places import models as m
-from linli.places import queries as q
+from linli.core.types import User
+from linli.places import permissions
+from linli.places.api import RevealSerializer
+from linli.places.queries import tree as q
+
+#: The reveal form's own message for a field the API's serializer refuses (the reveal service's
+#: words; a short reason passes the serializer and the service answers ``reason_required``).
+_REVEAL_TEXTS = {
+    "field": Problem("unknown_field", "只能查看证件号或电话。", "Only id_number or phone can be revealed."),
+}
 
 
 def _kind_labels() -> dict[str, str]:
@@ -45,7 +54,7 @@ def _kind_labels() -> dict[str, str]:
     }
 
 
-def _crumbs(user: Any, ancestors: list[tuple[Model, str]], here: str) -> list[dict[str, Any]]:
+def _crumbs(user: User, ancestors: list[tuple[Model, str]], here: str) -> list[dict[str, Any]]:
     """Breadcrumbs: an ancestor is a link only if the user may view it."""
     out: list[dict[str, Any]] = [{"name": _("Home"), "url": reverse("places:home")}]
     for obj, kind in ancestors:
@@ -66,7 +75,7 @@ def _legend(*kinds: str) -> list[tuple[str, str]]:
     return [(k, labels[k]) for k in kinds]
 
 
-def _io(user: Any, obj: Model, kind: str) -> dict[str, Any]:
+def _io(user: User, obj: Model, kind: str) -> dict[str, Any]:
     """Import and export links the user's role allows here (one permission check each)."""
     labels = {
         "compounds": _("Export compounds"),
@@ -76,12 +85,12 @@ def _io(user: Any, obj: Model, kind: str) -> dict[str, Any]:
         "grids": _("Export grids"),
     }
     exports: list[tuple[str, str]] = []
-    if can(user, Action.EXPORT, obj):
+    if permissions.may_export(user, obj):
         whats = ["compounds", "buildings", "dwellings", "grids"]
-        if can(user, Action.VIEW_PEOPLE, obj):
+        if permissions.may_export_people(user, obj):
             whats.insert(2, "residents")
         exports = [(labels[w], reverse("places:io_export", args=[kind, obj.pk, w])) for w in whats]
-    edit = kind == "community" and can(user, Action.EDIT, obj)
+    edit = permissions.may_import(user, obj, kind)
     import_url = reverse("places:io_import", args=[obj.pk]) if edit else None
     division_url = reverse("governance:division", args=[obj.pk]) if edit else None
     return {"exports": exports, "import_url": import_url, "division_url": division_url}
@@ -102,7 +111,7 @@ def home(request: HttpRequest) -> HttpResponse:
         {
             "cards": cards,
             "districts": districts,
-            "lang_en": (get_language() or "").startswith("en"),
+            "lang_en": lang.is_english(),
         },
     )
 
@@ -128,7 +137,7 @@ def browse(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def district(request: HttpRequest, pk: int) -> HttpResponse:
-    obj = get_or_404(request.user, Action.VIEW, m.District, pk=pk)
+    obj = q.place_or_404(request.user, "district", pk)
     data = q.children_of(request.user, obj)
     return render(
         request,
@@ -149,7 +158,7 @@ def district(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def street(request: HttpRequest, pk: int) -> HttpResponse:
-    obj = get_or_404(request.user, Action.VIEW, m.Street.objects.select_related("district"), pk=pk)
+    obj = q.place_or_404(request.user, "street", pk)
     data = q.children_of(request.user, obj)
     return render(
         request,
@@ -170,7 +179,7 @@ def street(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def community(request: HttpRequest, pk: int) -> HttpResponse:
-    obj = get_or_404(request.user, Action.VIEW, m.Community.objects.select_related("street__district"), pk=pk)
+    obj = q.place_or_404(request.user, "community", pk)
     summary = q.community_summary(request.user, obj)
     return render(
         request,
@@ -189,7 +198,7 @@ def community(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def community_geojson(request: HttpRequest, pk: int) -> HttpResponse:
-    obj = get_or_404(request.user, Action.VIEW, m.Community, pk=pk)
+    obj = q.place_or_404(request.user, "community", pk)
     response = JsonResponse(q.community_features(request.user, obj), json_dumps_params={"ensure_ascii": False})
     response["Content-Type"] = "application/geo+json; charset=utf-8"
     return response
@@ -198,44 +207,21 @@ def community_geojson(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def compound(request: HttpRequest, pk: int) -> HttpResponse:
-    obj = get_or_404(request.user, Action.VIEW, m.Compound.objects.select_related("community__street__district"), pk=pk)
-    rows, hh = q.building_rows(request.user, m.Building.objects.filter(compound=obj))
-    features = []
-    geom = q.outline(obj.boundary, obj.lat, obj.lon, q.HALF_SIDE_M["compound"])
-    if geom is not None:
-        features.append(
-            q.feature(
-                geom,
-                name=obj.name,
-                kind="compound",
-                households=sum(hh.values()),
-                url=reverse("places:compound", args=[obj.pk]),
-            )
-        )
-    features += [
-        q.feature(r["boundary"], name=r["name"], kind="footprint", households=r["households"], url=r["url"])
-        for r in rows
-        if q.is_area_geometry(r["boundary"])
-    ]
-    features += q.building_points(rows, hh)
+    obj = q.place_or_404(request.user, "compound", pk)
+    page = q.compound_page(request.user, obj)
     c = obj.community
     return render(
         request,
         "places/compound.html",
         {
             "place": obj,
-            "rows": rows,
+            "rows": page["rows"],
             "eligible": obj.renovation_eligible_by_age(),
             "io": _io(request.user, obj, "compound"),
             "legend": _legend("compound", "building"),
             "built_before": settings.LINLI_RENOVATION_BUILT_BEFORE_YEAR,
-            "figures": {
-                "buildings": len(rows),
-                "dwellings": sum(r["dwellings"] for r in rows),
-                "households": sum(hh.values()),
-                "lifts": sum(1 for r in rows if r["has_lift"]),
-            },
-            "geojson": {"type": "FeatureCollection", "features": features},
+            "figures": page["figures"],
+            "geojson": page["geojson"],
             "crumbs": _crumbs(
                 request.user, [(c.street.district, "district"), (c.street, "street"), (c, "community")], obj.name
             ),
@@ -247,19 +233,8 @@ def compound(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def building(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
-    qs = m.Building.objects.select_related("compound__community__street__district", "grid")
-    try:
-        obj = get_or_404(user, Action.VIEW, qs, pk=pk)
-    except Http404:
-        # A resident's role is held at a dwelling: they see their own dwellings of this building.
-        found = qs.filter(pk=pk).first()
-        if found is None or not scoped(user, Action.VIEW, m.Dwelling.objects.filter(building=found)).exists():
-            raise
-        obj = found
-    with_people = (
-        can(user, Action.VIEW_PEOPLE, obj)
-        or scoped(user, Action.VIEW_PEOPLE, m.Dwelling.objects.filter(building=obj)).exists()
-    )
+    obj = q.building_or_404(user, pk)
+    with_people = permissions.sees_people_of(user, obj)
     stack = q.building_stack(user, obj, with_people)
     if with_people:
         log_access(user, AccessLog.What.VIEW_PEOPLE, obj, obj.path, ip=client_ip(request))
@@ -278,7 +253,7 @@ def building(request: HttpRequest, pk: int) -> HttpResponse:
             "stack": stack,
             "with_people": with_people,
             "io": _io(user, obj, "building"),
-            "can_reveal": with_people and can(user, Action.REVEAL, obj),
+            "can_reveal": permissions.may_reveal(user, obj, with_people),
             "grid_url": reverse("places:grid", args=[obj.grid_id])
             if obj.grid and can(user, Action.VIEW, obj.grid)
             else None,
@@ -291,47 +266,22 @@ def building(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def grid(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
-    obj = get_or_404(user, Action.VIEW, m.Grid.objects.select_related("community__street__district"), pk=pk)
-    rows, hh = q.building_rows(user, m.Building.objects.filter(grid=obj).select_related("compound"))
-    members = list(scoped(user, Action.VIEW, m.GridMember.objects.filter(grid=obj)))
-    order = [r.value for r in m.GridMember.Role]
-    members.sort(key=lambda g: (order.index(g.role) if g.role in order else 99, g.name))
-    m2 = q.polygon_area_m2(obj.boundary)
-    area = {"m2": round(m2), "ha": f"{m2 / 10_000:.2f}"} if m2 else None
-    geom = obj.boundary if q.is_area_geometry(obj.boundary) else None
-    pts = [(r["lat"], r["lon"]) for r in rows if r["lat"] is not None and r["lon"] is not None]
-    if geom is None and pts:
-        geom = q.bbox_polygon(
-            min(p[0] for p in pts), min(p[1] for p in pts), max(p[0] for p in pts), max(p[1] for p in pts), 40.0
-        )
-    features = (
-        [
-            q.feature(
-                geom, name=obj.name, kind="grid", households=sum(hh.values()), url=reverse("places:grid", args=[obj.pk])
-            )
-        ]
-        if geom
-        else []
-    )
-    features += q.building_points(rows, hh)
+    obj = q.place_or_404(user, "grid", pk)
+    page = q.grid_page(user, obj)
     c = obj.community
     return render(
         request,
         "places/grid.html",
         {
             "place": obj,
-            "rows": rows,
-            "members": members,
-            "area": area,
+            "rows": page["rows"],
+            "members": page["members"],
+            "area": page["area"],
             "legend": _legend("grid", "building"),
             "io": _io(user, obj, "grid"),
-            "figures": {
-                "buildings": len(rows),
-                "households": sum(hh.values()),
-                "dwellings": sum(r["dwellings"] for r in rows),
-            },
+            "figures": page["figures"],
             "community_url": reverse("places:community", args=[c.pk]) if can(user, Action.VIEW, c) else None,
-            "geojson": {"type": "FeatureCollection", "features": features},
+            "geojson": page["geojson"],
             "crumbs": _crumbs(
                 user, [(c.street.district, "district"), (c.street, "street"), (c, "community")], obj.name
             ),
@@ -344,9 +294,8 @@ def grid(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def reveal(request: HttpRequest, pk: int) -> HttpResponse:
     """Show one full ID number or phone once, after the REVEAL check, logged with the reason."""
-    person = m.Person.objects.filter(pk=pk).first()
+    person = q.person(pk)
     field = request.POST.get("field", "")
-    reason = request.POST.get("reason", "")
     template = "places/_reveal.html" if getattr(request, "htmx", False) else "places/reveal.html"
     referer = request.META.get("HTTP_REFERER", "")
     back = referer if url_has_allowed_host_and_scheme(referer, {request.get_host()}) else reverse("places:home")
@@ -354,12 +303,12 @@ def reveal(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         if person is None:
             raise Http404("no such person")
-        ctx["value"] = reveal_value(request.user, person, field, reason, ip=client_ip(request))
+        v = check_form(RevealSerializer, {"field": field, "reason": request.POST.get("reason", "")}, _REVEAL_TEXTS)
+        ctx["value"] = reveal_value(request.user, person, v["field"], v["reason"], ip=client_ip(request))
         ctx["name"] = person.name
         status = 200
     except LinliError as exc:
-        en = (get_language() or "").startswith("en")
-        ctx["errors"] = [p.en if en else p.zh for p in exc.problems]
+        ctx["errors"] = [lang.pick(p.zh, p.en) for p in exc.problems]
         status = exc.status
     except Http404:
         ctx["errors"] = [_("Not found, or not within your scope.")]

@@ -1,12 +1,13 @@
 """Reads of the place tree used by the pages: counts by aggregate queries, never per row.
 
-Every list goes through ``linli.accounts.permissions.scoped`` so a page shows only what the user
-may see; nothing here decrypts personal data (rosters use the masked copies).
+Every object comes through ``get_or_404`` (outside the user's scope → 404) and every list through
+``linli.accounts.permissions.scoped``, so a page shows only what the user may see; nothing here
+decrypts personal data (rosters use the masked copies). The map shapes come from the pure
+``linli.places.geometry``.
 """
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -15,99 +16,60 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet
+from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext
 
-from linli.accounts.permissions import can, scoped
+from linli.accounts.permissions import get_or_404, scoped
 from linli.accounts.roles import Action
+from linli.core.types import User
 from linli.places import models as m
 from linli.places.codes import decade
+from linli.places.geometry import bbox_polygon, feature, is_area_geometry, outline, polygon_area_m2
+from linli.places.permissions import sees_a_dwelling_of
 
 SEARCH_LIMIT = 50
 # Half the side of the square drawn where only a point is known, in metres.
 HALF_SIDE_M = {"street": 600.0, "community": 250.0, "compound": 60.0, "grid": 120.0}
-_M_PER_DEG_LAT = 111_320.0
 
 
-# --- Geometry (pure Python) -----------------------------------------------------------------------
+# --- Lookups: one place, or a 404 ----------------------------------------------------------------
 
 
-def square(lat: float, lon: float, half_m: float) -> dict[str, Any]:
-    """A GeoJSON polygon: a square of side 2 × ``half_m`` metres centred on (lat, lon)."""
-    dlat = half_m / _M_PER_DEG_LAT
-    dlon = half_m / (_M_PER_DEG_LAT * max(math.cos(math.radians(lat)), 1e-6))
-    ring = [
-        [lon - dlon, lat - dlat],
-        [lon + dlon, lat - dlat],
-        [lon + dlon, lat + dlat],
-        [lon - dlon, lat + dlat],
-        [lon - dlon, lat - dlat],
-    ]
-    return {"type": "Polygon", "coordinates": [[[round(x, 7), round(y, 7)] for x, y in ring]]}
+def _tree_qs(kind: str) -> QuerySet[Any]:
+    """The place model of ``kind`` with the ancestors its page names (breadcrumbs)."""
+    return {
+        "district": lambda: m.District.objects.all(),
+        "street": lambda: m.Street.objects.select_related("district"),
+        "community": lambda: m.Community.objects.select_related("street__district"),
+        "compound": lambda: m.Compound.objects.select_related("community__street__district"),
+        "building": lambda: m.Building.objects.select_related("compound__community__street__district", "grid"),
+        "grid": lambda: m.Grid.objects.select_related("community__street__district"),
+    }[kind]()
 
 
-def bbox_polygon(min_lat: float, min_lon: float, max_lat: float, max_lon: float, pad_m: float) -> dict[str, Any]:
-    clat = (min_lat + max_lat) / 2
-    dlat = pad_m / _M_PER_DEG_LAT
-    dlon = pad_m / (_M_PER_DEG_LAT * max(math.cos(math.radians(clat)), 1e-6))
-    a, b, c, d = min_lon - dlon, min_lat - dlat, max_lon + dlon, max_lat + dlat
-    ring = [[a, b], [c, b], [c, d], [a, d], [a, b]]
-    return {"type": "Polygon", "coordinates": [[[round(x, 7), round(y, 7)] for x, y in ring]]}
+def place_or_404(user: User, kind: str, pk: int, action: str = Action.VIEW) -> Any:
+    """The place of ``kind`` (district … grid) the user may ``action``: 404 outside their scope,
+    403 inside it when the role does not allow the action."""
+    return get_or_404(user, action, _tree_qs(kind), pk=pk)
 
 
-def is_area_geometry(geometry: object) -> bool:
-    return (
-        isinstance(geometry, dict)
-        and geometry.get("type") in {"Polygon", "MultiPolygon"}
-        and isinstance(geometry.get("coordinates"), list)
-    )
-
-
-def outline(boundary: object, lat: float | None, lon: float | None, half_m: float) -> dict[str, Any] | None:
-    """The boundary when it is a polygon, else a small square around the point, else None."""
-    if is_area_geometry(boundary):
-        assert isinstance(boundary, dict)
-        return boundary
-    if lat is not None and lon is not None:
-        return square(lat, lon, half_m)
-    return None
-
-
-def _ring_area_m2(ring: list[list[float]], lat0: float) -> float:
-    kx = _M_PER_DEG_LAT * math.cos(math.radians(lat0))
-    total = 0.0
-    for (x1, y1), (x2, y2) in zip(ring, ring[1:] + ring[:1], strict=True):
-        total += (x1 * kx) * (y2 * _M_PER_DEG_LAT) - (x2 * kx) * (y1 * _M_PER_DEG_LAT)
-    return abs(total) / 2
-
-
-def polygon_area_m2(geometry: object) -> float | None:
-    """Approximate area in m² of a GeoJSON Polygon or MultiPolygon (lon/lat degrees, WGS-84).
-
-    Equirectangular projection at the polygon's mean latitude, then the shoelace formula; holes
-    are subtracted. Within 0.5 % for shapes the size of a grid (a few hundred metres)."""
-    if not is_area_geometry(geometry):
-        return None
-    assert isinstance(geometry, dict)
-    polygons = [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
+def building_or_404(user: User, pk: int) -> m.Building:
+    """A building the user may view, or one of whose dwellings they may view (a resident's role is
+    held at a dwelling: they see their own dwellings of this building); else 404."""
+    qs = _tree_qs("building")
     try:
-        rings = [[[float(p[0]), float(p[1])] for p in ring] for poly in polygons for ring in poly]
-        lats = [p[1] for ring in rings for p in ring]
-        if not lats:
-            return None
-        lat0 = sum(lats) / len(lats)
-        area = 0.0
-        for poly in polygons:
-            for i, ring in enumerate(poly):
-                a = _ring_area_m2([[float(p[0]), float(p[1])] for p in ring], lat0)
-                area += a if i == 0 else -a
-    except (TypeError, ValueError, IndexError):
-        return None
-    return area
+        return get_or_404(user, Action.VIEW, qs, pk=pk)
+    except Http404:
+        found = qs.filter(pk=pk).first()
+        if found is None or not sees_a_dwelling_of(user, found):
+            raise
+        return found
 
 
-def feature(geometry: dict[str, Any], **props: object) -> dict[str, Any]:
-    return {"type": "Feature", "geometry": geometry, "properties": props}
+def person(pk: int) -> m.Person | None:
+    """The person of a reveal request (the reveal service checks REVEAL on them), or None."""
+    return m.Person.objects.filter(pk=pk).first()
 
 
 # --- Counting -------------------------------------------------------------------------------------
@@ -117,11 +79,11 @@ def _counts(qs: QuerySet[Any], key: str) -> dict[Any, int]:
     return {row[key]: row["n"] for row in qs.values(key).annotate(n=Count("id")).order_by()}
 
 
-def households_by(user: Any, key: str, **filters: Any) -> dict[Any, int]:
+def households_by(user: User, key: str, **filters: Any) -> dict[Any, int]:
     return _counts(scoped(user, Action.VIEW, m.Household.objects.filter(**filters)), key)
 
 
-def dwellings_by(user: Any, key: str, **filters: Any) -> dict[Any, int]:
+def dwellings_by(user: User, key: str, **filters: Any) -> dict[Any, int]:
     return _counts(scoped(user, Action.VIEW, m.Dwelling.objects.filter(**filters)), key)
 
 
@@ -143,7 +105,7 @@ def bar_chart(labels: list[str], values: list[int], series: str) -> dict[str, An
 # --- Home -----------------------------------------------------------------------------------------
 
 
-def grant_counts(user: Any, grant: Any) -> dict[str, int]:
+def grant_counts(user: User, grant: Any) -> dict[str, int]:
     """Buildings and households a grant covers (within what the user may see)."""
     if grant.place_kind == "grid":
         b = Q(grid_id=grant.place_id)
@@ -160,7 +122,7 @@ def grant_counts(user: Any, grant: Any) -> dict[str, int]:
     }
 
 
-def districts_with_counts(user: Any) -> list[dict[str, Any]]:
+def districts_with_counts(user: User) -> list[dict[str, Any]]:
     districts = list(scoped(user, Action.VIEW, m.District.objects.all()))
     streets = _counts(m.Street.objects.filter(district__in=districts), "district_id")
     comms = _counts(m.Community.objects.filter(street__district__in=districts), "street__district_id")
@@ -191,7 +153,7 @@ class SearchGroup:
     items: list[dict[str, str]] = field(default_factory=list)
 
 
-def search(user: Any, q: str, labels: dict[str, str], limit: int = SEARCH_LIMIT) -> tuple[list[SearchGroup], int]:
+def search(user: User, q: str, labels: dict[str, str], limit: int = SEARCH_LIMIT) -> tuple[list[SearchGroup], int]:
     """Streets, communities, compounds, buildings and grids whose name or code contains ``q``,
     each model scoped separately; at most ``limit`` results in all, grouped by kind."""
     q = q.strip()[:50]
@@ -233,7 +195,7 @@ def search(user: Any, q: str, labels: dict[str, str], limit: int = SEARCH_LIMIT)
 # --- District and street --------------------------------------------------------------------------
 
 
-def children_of(user: Any, parent: m.District | m.Street) -> dict[str, Any]:
+def children_of(user: User, parent: m.District | m.Street) -> dict[str, Any]:
     """Children (streets of a district, communities of a street) with counts, chart and map."""
     if isinstance(parent, m.District):
         kind = "street"
@@ -282,7 +244,7 @@ def children_of(user: Any, parent: m.District | m.Street) -> dict[str, Any]:
 # --- Community ------------------------------------------------------------------------------------
 
 
-def community_summary(user: Any, community: m.Community) -> dict[str, Any]:
+def community_summary(user: User, community: m.Community) -> dict[str, Any]:
     """Key figures, the compound and grid tables and the two charts, in a fixed number of queries."""
     compounds = list(
         scoped(user, Action.VIEW, m.Compound.objects.filter(community=community)).values(
@@ -372,7 +334,7 @@ def community_summary(user: Any, community: m.Community) -> dict[str, Any]:
     }
 
 
-def community_features(user: Any, community: m.Community) -> dict[str, Any]:
+def community_features(user: User, community: m.Community) -> dict[str, Any]:
     """A FeatureCollection: compound polygons, grid polygons, building points (scoped)."""
     hh_b = households_by(user, "dwelling__building_id", dwelling__building__community=community)
     buildings: list[dict[str, Any]] = [
@@ -447,7 +409,7 @@ def building_points(buildings: Iterable[dict[str, Any]], hh_b: dict[int, int]) -
 # --- Compound and grid ----------------------------------------------------------------------------
 
 
-def building_rows(user: Any, buildings: QuerySet[m.Building]) -> tuple[list[dict[str, Any]], dict[int, int]]:
+def building_rows(user: User, buildings: QuerySet[m.Building]) -> tuple[list[dict[str, Any]], dict[int, int]]:
     ids_qs = scoped(user, Action.VIEW, buildings)
     rows: list[dict[str, Any]] = [
         dict(r)
@@ -481,6 +443,81 @@ def building_rows(user: Any, buildings: QuerySet[m.Building]) -> tuple[list[dict
     return rows, hh
 
 
+def compound_page(user: User, compound: m.Compound) -> dict[str, Any]:
+    """A compound's building table, key figures and map (its outline and the buildings')."""
+    rows, hh = building_rows(user, m.Building.objects.filter(compound=compound))
+    features = []
+    geom = outline(compound.boundary, compound.lat, compound.lon, HALF_SIDE_M["compound"])
+    if geom is not None:
+        features.append(
+            feature(
+                geom,
+                name=compound.name,
+                kind="compound",
+                households=sum(hh.values()),
+                url=reverse("places:compound", args=[compound.pk]),
+            )
+        )
+    features += [
+        feature(r["boundary"], name=r["name"], kind="footprint", households=r["households"], url=r["url"])
+        for r in rows
+        if is_area_geometry(r["boundary"])
+    ]
+    features += building_points(rows, hh)
+    return {
+        "rows": rows,
+        "figures": {
+            "buildings": len(rows),
+            "dwellings": sum(r["dwellings"] for r in rows),
+            "households": sum(hh.values()),
+            "lifts": sum(1 for r in rows if r["has_lift"]),
+        },
+        "geojson": {"type": "FeatureCollection", "features": features},
+    }
+
+
+def grid_page(user: User, grid: m.Grid) -> dict[str, Any]:
+    """A grid's buildings, its 1+3+N roster (leader first), area, key figures and map: the
+    published boundary, else the padded box around its buildings."""
+    rows, hh = building_rows(user, m.Building.objects.filter(grid=grid).select_related("compound"))
+    members = list(scoped(user, Action.VIEW, m.GridMember.objects.filter(grid=grid)))
+    order = [r.value for r in m.GridMember.Role]
+    members.sort(key=lambda g: (order.index(g.role) if g.role in order else 99, g.name))
+    m2 = polygon_area_m2(grid.boundary)
+    area = {"m2": round(m2), "ha": f"{m2 / 10_000:.2f}"} if m2 else None
+    geom = grid.boundary if is_area_geometry(grid.boundary) else None
+    pts = [(r["lat"], r["lon"]) for r in rows if r["lat"] is not None and r["lon"] is not None]
+    if geom is None and pts:
+        geom = bbox_polygon(
+            min(p[0] for p in pts), min(p[1] for p in pts), max(p[0] for p in pts), max(p[1] for p in pts), 40.0
+        )
+    features = (
+        [
+            feature(
+                geom,
+                name=grid.name,
+                kind="grid",
+                households=sum(hh.values()),
+                url=reverse("places:grid", args=[grid.pk]),
+            )
+        ]
+        if geom
+        else []
+    )
+    features += building_points(rows, hh)
+    return {
+        "rows": rows,
+        "members": members,
+        "area": area,
+        "figures": {
+            "buildings": len(rows),
+            "households": sum(hh.values()),
+            "dwellings": sum(r["dwellings"] for r in rows),
+        },
+        "geojson": {"type": "FeatureCollection", "features": features},
+    }
+
+
 # --- Building -------------------------------------------------------------------------------------
 
 
@@ -500,7 +537,7 @@ class Cell:
         return self.households == 0
 
 
-def building_stack(user: Any, building: m.Building, with_people: bool) -> dict[str, Any]:
+def building_stack(user: User, building: m.Building, with_people: bool) -> dict[str, Any]:
     """Units and their floor stacks (top floor first), with owners (masked) when allowed."""
     dev = m.Ownership.objects.filter(dwelling=OuterRef("pk"), person__kind=m.Person.Kind.DEVELOPER)
     dwellings = (
@@ -576,7 +613,3 @@ def building_stack(user: Any, building: m.Building, with_people: bool) -> dict[s
             "area": sum((c.area for c in all_cells), Decimal(0)),
         },
     }
-
-
-def can_view_any(user: Any, objs: Iterable[Any]) -> list[bool]:
-    return [can(user, Action.VIEW, o) for o in objs]

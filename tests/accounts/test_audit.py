@@ -1,4 +1,4 @@
-"""linli/accounts/api_logging.py: every API read of people's data writes one access-log row, like
+"""linli/accounts/audit.py: every API read of people's data writes one access-log row, like
 the pages and exports do (issue 9, item 6: a street account pulled every person with no row)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from linli.accounts.api_logging import rows_in, scope_path
+from linli.accounts.audit import rows_in, scope_path
 from linli.accounts.models import AccessLog
 
 

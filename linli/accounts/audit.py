@@ -24,6 +24,7 @@ from linli.accounts.permissions import grants_of
 from linli.accounts.roles import Action, allows
 from linli.accounts.services import log_access
 from linli.core.net import client_ip
+from linli.core.types import User
 
 
 def rows_in(data: Any) -> int:
@@ -38,7 +39,7 @@ def rows_in(data: Any) -> int:
     return 1
 
 
-def scope_path(user: Any, action: str) -> str:
+def scope_path(user: User, action: str) -> str:
     """The place scope a user reads under: the longest path common to the places where they hold
     ``action`` ("" for a superuser or a user holding it in unrelated places)."""
     if getattr(user, "is_superuser", False):

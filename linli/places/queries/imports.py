@@ -1,4 +1,5 @@
-"""Reads for the import pages and API: recent previews, and a stored plan made readable.
+"""Reads for the import pages and API: the community and preview lookups, recent previews, and a
+stored plan made readable.
 
 A plan (``ImportPreview.plan``, see ``linli.places.services``) is JSON with masked personal data
 only; this module turns its entries into rows for a page: column labels from the template's
@@ -13,8 +14,9 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy, pgettext
 
-from linli.accounts.permissions import scoped
+from linli.accounts.permissions import get_or_404, scoped
 from linli.accounts.roles import Action
+from linli.core.types import User
 from linli.places import importing
 from linli.places.models import Community, ImportPreview
 
@@ -148,7 +150,19 @@ def conflict_rows(preview: ImportPreview) -> list[dict[str, Any]]:
     return out
 
 
-def recent_previews(user: Any, community: Community, limit: int = 10) -> QuerySet[ImportPreview]:
+def community_or_404(user: User, pk: int) -> Community:
+    """The community of an import page: EDIT needed (404 outside the user's scope, else 403)."""
+    return get_or_404(user, Action.EDIT, Community, pk=pk)
+
+
+def preview_or_404(user: User, pk: int) -> ImportPreview:
+    """A stored preview, for whoever may EDIT its community (not only its uploader)."""
+    return get_or_404(
+        user, Action.EDIT, ImportPreview.objects.select_related("community", "created_by", "decided_by"), pk=pk
+    )
+
+
+def recent_previews(user: User, community: Community, limit: int = 10) -> QuerySet[ImportPreview]:
     """This community's latest previews the user may act on (pending first)."""
     qs = scoped(user, Action.EDIT, ImportPreview.objects.filter(community=community))
     return qs.select_related("created_by", "decided_by").order_by("-created_at")[:limit]
