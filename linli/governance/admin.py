@@ -11,19 +11,20 @@ from django.contrib import admin
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 
+from linli.accounts.admin import ScopedAdmin
 from linli.accounts.permissions import can, scoped
 from linli.accounts.roles import Action
-from linli.core.admin import ScopedAdmin
+from linli.core.types import User
 from linli.governance import loop
 from linli.governance.models import Category, Event, EventLog, EventRequest, RoutingRule
-from linli.places import models as places
+from linli.places import models as places_models
 
 DATATYPES = {"string", "number", "datetime", "text", "singlevaluelist", "multivaluelist"}
 
 
-def _district_admin(user: Any) -> bool:
+def _district_admin(user: User) -> bool:
     """Superusers, and whoever may edit a whole district (the district administrator)."""
-    return bool(user.is_superuser) or scoped(user, Action.EDIT, places.District.objects.all()).exists()
+    return bool(user.is_superuser) or scoped(user, Action.EDIT, places_models.District.objects.all()).exists()
 
 
 def attribute_problems(attributes: object) -> list[str]:
@@ -112,7 +113,7 @@ class CategoryAdmin(admin.ModelAdmin):
 
 
 class RoutingRuleForm(forms.ModelForm):
-    user: Any = None
+    user: User | None = None
 
     class Meta:
         model = RoutingRule
@@ -126,7 +127,8 @@ class RoutingRuleForm(forms.ModelForm):
         if not path.endswith("/"):
             path += "/"
         place = None
-        for model in (places.District, places.Street, places.Community, places.Compound, places.Building):
+        pm = places_models
+        for model in (pm.District, pm.Street, pm.Community, pm.Compound, pm.Building):
             place = model.objects.filter(path=path).first()
             if place is not None:
                 break

@@ -1,7 +1,7 @@
 """The closed loop of a grid event (pure Python, no Django).
 
 The seven steps of digital urban management (GB/T 30428.1 and CJ/T 315, summarised in
-``shared/design/open311.md``): 信息收集 → 案卷建立 → 任务派遣 → 任务处理 → 处理反馈 → 核查结案 → 综合评价.
+docs/governance.md): 信息收集 → 案卷建立 → 任务派遣 → 任务处理 → 处理反馈 → 核查结案 → 综合评价.
 Here each *step* is the state an event waits in, and each *move* the act that ends a step:
 
     collected   信息收集  --register-->  registered   (the command centre opens a case 立案)
@@ -20,13 +20,21 @@ backlog need the command centre's approval (``APPROVED_BY_COMMAND``) and are cou
 
 Each step has a time limit (hours, per category); overdue escalates — "吹哨": first to the street
 command centre, then to the district (rules.md §4).
+
+``apply(step, move)`` is the step machine alone. ``take(case, move, at, limits, …)`` is the whole
+move: the next step *and* what the move does to the case's deadlines, counters and flags (a ``Case``
+in, a new ``Case`` out). The services (``services/events.py``) and the demo's year of events
+(``linli/demo/governance.py``) both move cases only through ``take``, so the demo cannot drift from
+the product.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 
 class Step(StrEnum):
@@ -203,7 +211,7 @@ LIMIT_NAMES: dict[str, tuple[str, str]] = {
 }
 
 
-def limits_with_defaults(limits: dict[str, float] | None) -> dict[str, float]:
+def limits_with_defaults(limits: Mapping[str, float] | None) -> dict[str, float]:
     out = dict(DEFAULT_LIMITS)
     for key, value in (limits or {}).items():
         if key in DEFAULT_LIMITS and value is not None and float(value) > 0:
@@ -224,7 +232,7 @@ def check_limits(limits: object) -> list[str]:
     return bad
 
 
-def step_deadline(step: Step, started: datetime, limits: dict[str, float]) -> datetime | None:
+def step_deadline(step: Step, started: datetime, limits: Mapping[str, float] | None) -> datetime | None:
     """When the step an event has just entered must be done; None for terminal steps."""
     key = LIMIT_OF_STEP.get(step)
     if key is None:
@@ -232,7 +240,7 @@ def step_deadline(step: Step, started: datetime, limits: dict[str, float]) -> da
     return started + timedelta(hours=limits_with_defaults(limits)[key])
 
 
-def handle_deadline(dispatched: datetime, limits: dict[str, float]) -> datetime:
+def handle_deadline(dispatched: datetime, limits: Mapping[str, float] | None) -> datetime:
     """The deadline that 按期结案 is measured against: accept + handle + verify from dispatch."""
     full = limits_with_defaults(limits)
     return dispatched + timedelta(hours=full["accept"] + full["handle"] + full["verify"])
@@ -252,3 +260,124 @@ def escalation_level(now: datetime, step_due: datetime | None, step_hours: float
     if now - step_due >= timedelta(hours=max(step_hours, 24.0)):
         return DISTRICT
     return STREET
+
+
+# --- a whole move: the step and its effects ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    """What the loop keeps of an event besides its history: the step and its deadline, the dates,
+    the escalation level, the flags and the counters.
+
+    ``department`` and ``handler`` are whatever the caller uses to name them — the services the
+    department's and the user's ids, the demo its symbolic indexes and actors; the loop only sets,
+    keeps or clears them."""
+
+    step: Step
+    step_started_at: datetime
+    step_due_at: datetime | None
+    updated_at: datetime
+    dispatched_at: datetime | None = None
+    due_at: datetime | None = None  # 按期结案 is measured against it (``handle_deadline``)
+    closed_at: datetime | None = None
+    escalation: int = NONE
+    backlog: bool = False  # 挂账
+    deferred_until: datetime | None = None  # 缓办
+    rework_count: int = 0
+    return_count: int = 0
+    extension_count: int = 0
+    score: int | None = None
+    department: Any = None
+    handler: Any = None
+
+
+def opened(step: Step, at: datetime, limits: Mapping[str, float] | None) -> Case:
+    """A case just reported at ``at``: waiting in ``step`` (COLLECTED, or REGISTERED when the
+    command centre reported it itself), its deadline running from then."""
+    return Case(step=step, step_started_at=at, step_due_at=step_deadline(step, at, limits), updated_at=at)
+
+
+def _enter(case: Case, step: Step, at: datetime, limits: Mapping[str, float] | None) -> Case:
+    """The case enters ``step``: a new step deadline (never later than the handling deadline while
+    handling) and no escalation."""
+    due = step_deadline(step, at, limits)
+    if step == Step.HANDLING and case.due_at is not None:
+        due = min(due, case.due_at) if due else case.due_at
+    return replace(case, step=step, step_started_at=at, step_due_at=due, escalation=NONE)
+
+
+def take(
+    case: Case,
+    move: Move,
+    at: datetime,
+    limits: Mapping[str, float] | None,
+    *,
+    actor: Any = None,
+    department: Any = None,
+    score: int | None = None,
+    hours: int | None = None,
+    until: datetime | None = None,
+    level: int | None = None,
+) -> tuple[Case, dict[str, Any]]:
+    """Take ``move`` on ``case`` at ``at``: the case after it, and what the history row records of
+    it beside the move (``{"score"}``, ``{"level"}``, ``{"hours"}`` …). Raises StepError where the
+    move is not allowed (``apply``). Checks of who and of the input belong to the caller.
+
+    What each move does besides the step:
+
+    - DISPATCH: the case is with ``department``; the first dispatch starts the handling deadline
+      (``due_at = handle_deadline``).
+    - ACCEPT: ``actor`` handles it. RETURN (回退): counted, and it leaves its department and handler.
+    - VERIFY_FAIL: counted (返工). VERIFY_PASS and VOID: closed at ``at``. EVALUATE: ``score``.
+    - EXTEND (延期) by ``hours``: both deadlines move on, counted, escalation back to none.
+    - DEFER (缓办) to ``until``; BACKLOG / UNBACKLOG (挂账) set and clear the flag.
+    - WHISTLE: escalated to at least the street; ESCALATE (the cron): to ``level``.
+
+    A move that changes the step enters the new one (``step_deadline``; escalation back to none)."""
+    before = case.step
+    after = apply(before, move)
+    data: dict[str, Any] = {}
+    new = case
+    if move == Move.DISPATCH:
+        new = replace(new, department=department)
+        if new.dispatched_at is None:
+            new = replace(new, dispatched_at=at, due_at=handle_deadline(at, limits))
+    elif move == Move.ACCEPT:
+        new = replace(new, handler=actor)
+    elif move == Move.RETURN:
+        new = replace(new, return_count=new.return_count + 1, department=None, handler=None)
+    elif move == Move.VERIFY_FAIL:
+        new = replace(new, rework_count=new.rework_count + 1)
+    elif move in (Move.VERIFY_PASS, Move.VOID):
+        new = replace(new, closed_at=at)
+    elif move == Move.EVALUATE:
+        new = replace(new, score=score)
+        data["score"] = score
+    elif move == Move.EXTEND:
+        extra = timedelta(hours=hours or 0)
+        new = replace(
+            new,
+            due_at=(new.due_at or at) + extra,
+            step_due_at=(new.step_due_at or at) + extra,
+            extension_count=new.extension_count + 1,
+            escalation=NONE,
+        )
+        data["hours"] = hours
+    elif move == Move.DEFER:
+        new = replace(new, deferred_until=until)
+        data["until"] = until.isoformat() if until else None
+    elif move == Move.BACKLOG:
+        new = replace(new, backlog=True)
+    elif move == Move.UNBACKLOG:
+        new = replace(new, backlog=False)
+    elif move == Move.WHISTLE:
+        new = replace(new, escalation=max(new.escalation, STREET))
+        data["level"] = new.escalation
+    elif move == Move.ESCALATE:
+        new = replace(new, escalation=level if level is not None else new.escalation)
+        data["level"] = new.escalation
+        data["overdue_since"] = case.step_due_at.isoformat() if case.step_due_at else None
+    if after != before:
+        new = _enter(new, after, at, limits)
+    return replace(new, updated_at=at), data

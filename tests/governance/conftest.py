@@ -16,7 +16,7 @@ import pytest
 
 from linli.accounts.models import Department, User
 from linli.accounts.services import grant_role
-from linli.governance.services import events as ev
+from linli.governance.services import events as svc
 from linli.places import models as m
 from tests import factories as f
 
@@ -39,11 +39,11 @@ def make_gov(world: Any) -> Gov:
     for key, building in (("a", world.building_a), ("b", world.building_b), ("c", world.building_c)):
         m.Building.objects.filter(pk=building.pk).update(lat=POS[key][0], lon=POS[key][1])
         building.refresh_from_db()
-    ev.ensure_catalogue(world.district)
+    svc.ensure_catalogue(world.district)
     code = world.district.code
     cg = Department.objects.get(code=f"{code}-CG")
     gs = Department.objects.get(code=f"{code}-GS")
-    locality = ev.locality_for(world.street1)[0]
+    locality = svc.locality_for(world.street1)[0]
     users = {}
     for name, dept in (("cg_staff", cg), ("cg_staff2", cg), ("gs_staff", gs), ("locality_staff", locality)):
         users[name] = f.UserFactory(username=name)

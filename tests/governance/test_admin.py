@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from linli.governance.admin import RoutingRuleForm, attribute_problems
 from linli.governance.models import Category, Event, EventLog, EventRequest, RoutingRule
-from linli.governance.services import events as ev
+from linli.governance.services import events as svc
 from tests.governance.conftest import POS
 
 pytestmark = pytest.mark.django_db
@@ -20,11 +20,11 @@ MODELS = ("category", "routingrule", "event", "eventlog", "eventrequest")
 
 def _case(world: Any, gov: Any) -> Event:
     command = world.users["street_command"]
-    event, _ = ev.report(
-        world.users["resident"], ev.Report("C0102", *POS["a"], reporter_phone="13812345678"), channel="resident"
+    event, _ = svc.report(
+        world.users["resident"], svc.Report("C0102", *POS["a"], reporter_phone="13812345678"), channel="resident"
     )
-    event = ev.act(command, ev.act(command, event, "register"), "dispatch")
-    ev.ask(gov.cg_staff, event, "extend", "等配件", hours=24)
+    event = svc.act(command, svc.act(command, event, "register"), "dispatch")
+    svc.ask(gov.cg_staff, event, "extend", "等配件", hours=24)
     RoutingRule.objects.create(category=Category.objects.get(code="E0201"), path=world.comm_a.path, department=gov.cg)
     return event
 
@@ -96,7 +96,7 @@ def test_attribute_definitions_of_the_default_catalogue_are_valid(world: Any, go
 
 def test_routing_rule_form(world: Any, gov: Any) -> None:
     rubbish = Category.objects.get(code="E0201")
-    loc2 = ev.locality_for(world.street2)[0]
+    loc2 = svc.locality_for(world.street2)[0]
 
     def form(user: Any, path: str, dept: Any) -> RoutingRuleForm:
         f = RoutingRuleForm({"category": rubbish.pk, "path": path, "department": dept.pk, "note": ""})

@@ -12,7 +12,7 @@ import pytest
 
 from linli.governance.loop import Step
 from linli.governance.models import Event, EventLog, EventRequest
-from linli.governance.services import events as ev
+from linli.governance.services import events as svc
 from tests.governance.test_events_pages import act, hotline_event, url
 
 pytestmark = pytest.mark.django_db
@@ -77,7 +77,7 @@ def _void_request(world: Any, gov: Any, client_for: Any) -> tuple[Event, EventRe
     event = hotline_event(world, category="C0102")
     act(client_for(world.users["street_command"]), event, "dispatch", department=str(gov.cg.pk))
     act(client_for(gov.cg_staff), event, "accept")
-    req = ev.ask(gov.cg_staff, Event.objects.get(pk=event.pk), "void", "已有人修好")
+    req = svc.ask(gov.cg_staff, Event.objects.get(pk=event.pk), "void", "已有人修好")
     return Event.objects.get(pk=event.pk), req
 
 

@@ -1,4 +1,5 @@
-"""Grid division pages (linli/governance/views.py, services.py): preview, move, publish."""
+"""Grid division pages (linli/governance/views/division.py, queries/division.py, services/division.py):
+preview, move, publish; the grids are written by places (``places.services.write_grids``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import pytest
 from django.core import signing
 from django.urls import reverse
 
-from linli.governance.services import division as s
+from linli.governance.queries import division as q
+from linli.governance.services import division as svc
 from linli.places import models as m
 from tests import factories as f
 
@@ -95,7 +97,7 @@ def test_worker_previews_and_publishes(world: Any, row: list[m.Building], client
 
 
 def test_outsider_gets_404(world: Any, row: list[m.Building], client_for: Any) -> None:
-    draft = s.sign(s.propose(world.comm_a))
+    draft = svc.sign(q.propose(world.comm_a))
     c = client_for(world.outsider)
     assert c.get(_url(world)).status_code == 404
     assert c.post(_url(world, "governance:division_publish"), {"draft": draft}).status_code == 404
@@ -104,7 +106,7 @@ def test_outsider_gets_404(world: Any, row: list[m.Building], client_for: Any) -
 
 @pytest.mark.parametrize("role", ["grid_force", "grid_leader", "street_command", "resident"])
 def test_roles_without_edit_refused(world: Any, row: list[m.Building], client_for: Any, role: str) -> None:
-    draft = s.sign(s.propose(world.comm_a))
+    draft = svc.sign(q.propose(world.comm_a))
     c = client_for(world.users[role])
     assert c.get(_url(world)).status_code in (403, 404)
     r = c.post(_url(world, "governance:division_publish"), {"draft": draft})
@@ -122,7 +124,7 @@ def test_tampered_draft_is_400(world: Any, row: list[m.Building], client_for: An
         assert r.status_code == 400
         assert b'data-testid="errors"' in r.content
     # a validly signed draft of another community is refused too
-    other = signing.dumps({"community": world.comm_b.pk, "buildings": [], "grids": []}, salt=s.SALT)
+    other = signing.dumps({"community": world.comm_b.pk, "buildings": [], "grids": []}, salt=svc.SALT)
     assert c.post(_url(world, "governance:division_publish"), {"draft": other}).status_code == 400
     assert list(m.Building.objects.filter(community=world.comm_a).values_list("pk", "grid_id")) == before
 

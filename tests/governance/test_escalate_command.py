@@ -11,14 +11,14 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from linli.governance.models import Event, EventLog
-from linli.governance.services import events as ev
+from linli.governance.services import events as svc
 from tests.governance.conftest import POS
 
 pytestmark = pytest.mark.django_db
 
 
 def _overdue(world: Any, pos: str = "a") -> Event:
-    event, _ = ev.report(world.users["street_command"], ev.Report("E0201", *POS[pos]), channel="hotline")
+    event, _ = svc.report(world.users["street_command"], svc.Report("E0201", *POS[pos]), channel="hotline")
     Event.objects.filter(pk=event.pk).update(step_due_at=event.created_at - timedelta(hours=1))
     return event
 
@@ -37,7 +37,7 @@ def test_once(world: Any, gov: Any) -> None:
 
 
 def test_nothing_overdue(world: Any, gov: Any) -> None:
-    ev.report(world.users["street_command"], ev.Report("E0201", *POS["a"]), channel="hotline")
+    svc.report(world.users["street_command"], svc.Report("E0201", *POS["a"]), channel="hotline")
     out = StringIO()
     call_command("escalate_events", stdout=out)
     assert "escalated 0 event(s)" in out.getvalue()

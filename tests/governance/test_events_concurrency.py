@@ -15,7 +15,7 @@ from django.db import connection
 from linli.core.errors import LinliError
 from linli.governance.loop import Step
 from linli.governance.models import Event, EventLog
-from linli.governance.services import events as ev
+from linli.governance.services import events as svc
 from tests.governance.conftest import POS
 
 pytestmark = [
@@ -58,13 +58,13 @@ def run_at_once(calls: list[Any]) -> tuple[list[Any], list[BaseException]]:
 def test_two_accept_one_case_at_once(world: Any, gov: Any) -> None:
     command = world.users["street_command"]
     for _round in range(5):  # a few times over, so the race is really run
-        event, _ = ev.report(command, ev.Report("C0102", *POS["a"]), channel="hotline")
-        event = ev.act(command, event, "dispatch")
+        event, _ = svc.report(command, svc.Report("C0102", *POS["a"]), channel="hotline")
+        event = svc.act(command, event, "dispatch")
         assert event.department == gov.cg
         results, errors = run_at_once(
             [
-                lambda e=event: ev.act(gov.cg_staff, e, "accept", expected_step="dispatched"),
-                lambda e=event: ev.act(gov.cg_staff2, e, "accept", expected_step="dispatched"),
+                lambda e=event: svc.act(gov.cg_staff, e, "accept", expected_step="dispatched"),
+                lambda e=event: svc.act(gov.cg_staff2, e, "accept", expected_step="dispatched"),
             ]
         )
         assert len(results) == 1 and len(errors) == 1, errors
@@ -77,8 +77,8 @@ def test_two_accept_one_case_at_once(world: Any, gov: Any) -> None:
 
 def test_twenty_retries_of_one_report_make_one_event(world: Any, gov: Any) -> None:
     user = world.users["resident"]
-    report = ev.Report("E0201", *POS["a"], description="垃圾堆了三天", client_key="phone-42")
-    results, errors = run_at_once([lambda: ev.report(user, report, channel="resident") for _ in range(20)])
+    report = svc.Report("E0201", *POS["a"], description="垃圾堆了三天", client_key="phone-42")
+    results, errors = run_at_once([lambda: svc.report(user, report, channel="resident") for _ in range(20)])
     assert not errors, errors
     assert Event.objects.filter(source=f"u:{user.pk}", client_key="phone-42").count() == 1
     event = Event.objects.get(client_key="phone-42")

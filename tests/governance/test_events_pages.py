@@ -21,7 +21,7 @@ from linli.accounts.models import AccessLog
 from linli.accounts.services import grant_role
 from linli.governance.loop import Step
 from linli.governance.models import Event, EventLog, EventPhoto, EventRequest
-from linli.governance.services import events as ev
+from linli.governance.services import events as svc
 from tests import factories as f
 from tests.governance.conftest import POS
 
@@ -61,7 +61,7 @@ def report_form(**over: Any) -> dict[str, Any]:
 def hotline_event(world: Any, **over: Any) -> Event:
     """A case taken at the hotline desk (registered at once), with the caller's phone."""
     lat, lon = POS["a"]
-    data = ev.Report(
+    data = svc.Report(
         over.pop("category", "E0201"),
         lat,
         lon,
@@ -70,15 +70,15 @@ def hotline_event(world: Any, **over: Any) -> Event:
         reporter_phone=PHONE,
         **over,
     )
-    event, _ = ev.report(world.users["street_command"], data, channel="hotline")
+    event, _ = svc.report(world.users["street_command"], data, channel="hotline")
     return event
 
 
 def resident_event(world: Any) -> Event:
     lat, lon = POS["a"]
-    event, _ = ev.report(
+    event, _ = svc.report(
         world.users["resident"],
-        ev.Report("E0201", lat, lon, description="垃圾", reporter_phone=PHONE, photos=[jpeg()]),
+        svc.Report("E0201", lat, lon, description="垃圾", reporter_phone=PHONE, photos=[jpeg()]),
         channel="resident",
     )
     return event
@@ -461,7 +461,7 @@ def test_list_filters_and_pages(world: Any, gov: Any, client_for: Any) -> None:
     a = hotline_event(world)
     b = hotline_event(world, category="C0102")
     lat, lon = POS["b"]
-    other, _ = ev.report(world.users["street_command"], ev.Report("E0201", lat, lon), channel="hotline")
+    other, _ = svc.report(world.users["street_command"], svc.Report("E0201", lat, lon), channel="hotline")
     c = client_for(world.users["grid_fulltime"])
     html = c.get(url("event_list")).content.decode()
     assert f'data-pk="{a.pk}"' in html and f'data-pk="{b.pk}"' in html and f'data-pk="{other.pk}"' not in html
@@ -479,7 +479,7 @@ def test_list_filters_and_pages(world: Any, gov: Any, client_for: Any) -> None:
     html = client_for(world.users["street_command"]).get(url("event_list") + "?mine=1").content.decode()
     assert f'data-pk="{other.pk}"' in html  # the centre took all three calls
     for i in range(30):
-        ev.report(world.users["street_command"], ev.Report("E0216", *POS["a"], description=str(i)), channel="hotline")
+        svc.report(world.users["street_command"], svc.Report("E0216", *POS["a"], description=str(i)), channel="hotline")
     html = c.get(url("event_list")).content.decode()
     assert html.count("data-pk=") == 25 and 'rel="next"' in html
     assert c.get(url("event_list") + "?page=2").content.decode().count("data-pk=") == 7
@@ -522,9 +522,9 @@ def test_event_pages_matrix(world: Any, gov: Any, client_for: Any) -> None:
     the handling chain (EVENTS) 200, seen without the right 403, outside the scope 404."""
     in_a = hotline_event(world)
     lat, lon = POS["b"]
-    in_b, _ = ev.report(world.admin, ev.Report("E0201", lat, lon, photos=[jpeg()]), channel="hotline")
+    in_b, _ = svc.report(world.admin, svc.Report("E0201", lat, lon, photos=[jpeg()]), channel="hotline")
     photo_b = EventPhoto.objects.get(event=in_b)
-    ev.report(world.admin, ev.Report("E0201", *POS["a"], photos=[jpeg()]), channel="hotline")
+    svc.report(world.admin, svc.Report("E0201", *POS["a"], photos=[jpeg()]), channel="hotline")
     photo_a = EventPhoto.objects.filter(event__building=world.building_a).get()
     sees_view = {"grid_force", "operator", "department_staff"}  # VIEW there, no EVENTS
     users = {**world.users, "outsider": world.outsider, "cg_staff": gov.cg_staff}

@@ -3,6 +3,7 @@ escalation levels and the check of a category's time limits."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -197,3 +198,101 @@ def test_escalation_level_never_goes_down_with_time(hours: float, late: timedelt
     assert level in (loop.NONE, loop.STREET, loop.DISTRICT)
     assert loop.escalation_level(now + more, due, hours) >= level
     assert (level == loop.NONE) == (now <= due)
+
+
+# --- take(): a whole move, the step and its effects --------------------------------------------------
+
+LIMITS = {"handle": 10}
+
+
+def _opened(step: Step = Step.REGISTERED) -> loop.Case:
+    return loop.opened(step, T0, LIMITS)
+
+
+def test_opened_starts_the_step_and_its_deadline() -> None:
+    case = _opened(Step.COLLECTED)
+    assert (case.step, case.step_started_at, case.updated_at) == (Step.COLLECTED, T0, T0)
+    assert case.step_due_at == T0 + timedelta(hours=2)
+    assert (case.escalation, case.backlog, case.rework_count) == (0, False, 0)
+    assert case.department is None and case.handler is None
+
+
+def test_take_dispatch_accept_report_verify_evaluate() -> None:
+    t1, t2, t3, t4, t5 = (T0 + timedelta(hours=h) for h in (1, 2, 5, 6, 7))
+    case, data = loop.take(_opened(), Move.DISPATCH, t1, LIMITS, department=7)
+    assert (case.step, case.department, case.dispatched_at, data) == (Step.DISPATCHED, 7, t1, {})
+    assert case.due_at == t1 + timedelta(hours=2 + 10 + 24)  # accept + handle (the category's) + verify
+    assert case.step_due_at == t1 + timedelta(hours=2) and case.step_started_at == t1
+    case, _ = loop.take(case, Move.ACCEPT, t2, LIMITS, actor="someone")
+    assert (case.step, case.handler) == (Step.HANDLING, "someone")
+    assert case.step_due_at == t2 + timedelta(hours=10)  # never later than due_at
+    case, _ = loop.take(case, Move.REPORT, t3, LIMITS)
+    late, _ = loop.take(case, Move.VERIFY_FAIL, T0 + timedelta(hours=35), LIMITS)
+    assert late.step_due_at == late.due_at  # rework late: the handling deadline caps the step's
+    case, _ = loop.take(case, Move.VERIFY_FAIL, t4, LIMITS)
+    assert (case.step, case.rework_count, case.closed_at) == (Step.HANDLING, 1, None)
+    assert case.step_due_at == t4 + timedelta(hours=10)
+    case, _ = loop.take(case, Move.REPORT, t4, LIMITS)
+    case, _ = loop.take(case, Move.VERIFY_PASS, t5, LIMITS)
+    assert (case.step, case.closed_at, case.updated_at) == (Step.CLOSED, t5, t5)
+    case, data = loop.take(case, Move.EVALUATE, t5, LIMITS, score=4)
+    assert (case.step, case.score, data, case.step_due_at) == (Step.EVALUATED, 4, {"score": 4}, None)
+
+
+def test_take_return_void_and_the_dispatch_clock() -> None:
+    t1, t2, t3 = (T0 + timedelta(hours=h) for h in (1, 2, 3))
+    case, _ = loop.take(_opened(), Move.DISPATCH, t1, LIMITS, department=7)
+    case, _ = loop.take(case, Move.ACCEPT, t1, LIMITS, actor="a")
+    case, data = loop.take(case, Move.RETURN, t2, LIMITS)
+    assert (case.step, case.return_count, case.department, case.handler, data) == (Step.REGISTERED, 1, None, None, {})
+    assert case.step_due_at == t2 + timedelta(hours=1) and case.escalation == 0
+    # dispatched again: the handling deadline still runs from the first dispatch
+    again, _ = loop.take(case, Move.DISPATCH, t3, LIMITS, department=8)
+    assert (again.department, again.dispatched_at, again.due_at) == (8, t1, case.due_at)
+    voided, _ = loop.take(again, Move.VOID, t3, LIMITS)
+    assert (voided.step, voided.closed_at, voided.step_due_at) == (Step.VOIDED, t3, None)
+
+
+def test_take_extend_defer_backlog_whistle_escalate() -> None:
+    t1, t2 = T0 + timedelta(hours=1), T0 + timedelta(hours=30)
+    case, _ = loop.take(_opened(), Move.DISPATCH, t1, LIMITS, department=1)
+    case, data = loop.take(case, Move.ESCALATE, t2, LIMITS, level=loop.STREET)
+    assert (case.escalation, data) == (1, {"level": 1, "overdue_since": (t1 + timedelta(hours=2)).isoformat()})
+    extended, data = loop.take(case, Move.EXTEND, t2, LIMITS, hours=48)
+    assert data == {"hours": 48} and extended.extension_count == 1 and extended.escalation == 0
+    assert extended.due_at == case.due_at + timedelta(hours=48)  # type: ignore[operator]
+    assert extended.step_due_at == case.step_due_at + timedelta(hours=48)  # type: ignore[operator]
+    deferred, data = loop.take(case, Move.DEFER, t2, LIMITS, until=t2 + timedelta(days=9))
+    assert deferred.deferred_until == t2 + timedelta(days=9) and data == {"until": (t2 + timedelta(days=9)).isoformat()}
+    on, _ = loop.take(case, Move.BACKLOG, t2, LIMITS)
+    off, _ = loop.take(on, Move.UNBACKLOG, t2, LIMITS)
+    assert (on.backlog, off.backlog) == (True, False)
+    whistled, data = loop.take(_opened(), Move.WHISTLE, t1, LIMITS)
+    assert (whistled.escalation, data) == (loop.STREET, {"level": 1})
+    noted, data = loop.take(whistled, Move.NOTE, t2, LIMITS)
+    assert noted == replace(whistled, updated_at=t2) and data == {}
+
+
+@given(st.lists(st.sampled_from(list(Move)), max_size=30))
+def test_take_follows_apply_and_never_goes_back_in_time(moves: list[Move]) -> None:
+    """``take`` changes the step exactly as ``apply`` does, refuses what ``apply`` refuses, and its
+    counters only grow."""
+    case = loop.opened(Step.COLLECTED, T0, {})
+    at = T0
+    for move in moves:
+        at += timedelta(hours=1)
+        try:
+            expected = loop.apply(case.step, move)
+        except StepError:
+            with pytest.raises(StepError):
+                loop.take(case, move, at, {}, hours=1, level=loop.STREET, score=3)
+            continue
+        new, _data = loop.take(case, move, at, {}, hours=1, level=loop.STREET, score=3)
+        assert new.step == expected and new.updated_at == at
+        assert new.step_started_at == (at if expected != case.step else case.step_started_at)
+        assert (new.rework_count, new.return_count, new.extension_count) >= (
+            case.rework_count,
+            case.return_count,
+            case.extension_count,
+        )
+        case = new

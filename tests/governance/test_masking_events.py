@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from linli.governance.models import Event
-from linli.governance.services import events as ev
+from linli.governance.services import events as svc
 from tests.governance.conftest import POS
 
 pytestmark = pytest.mark.django_db
@@ -22,14 +22,14 @@ MASKED_PHONE, MASKED_ID = "139****5678", "5001**********5992"
 
 def case(world: Any, gov: Any) -> Event:
     lat, lon = POS["a"]
-    event, _ = ev.report(
+    event, _ = svc.report(
         world.users["resident"],
-        ev.Report("C0102", lat, lon, description=TEXT, address=f"劳动三村1栋 电话{PHONE}"),
+        svc.Report("C0102", lat, lon, description=TEXT, address=f"劳动三村1栋 电话{PHONE}"),
         channel="resident",
     )
     command = world.users["street_command"]
-    event = ev.act(command, ev.act(command, event, "register"), "dispatch", department=gov.cg)
-    return ev.act(gov.cg_staff, event, "accept")
+    event = svc.act(command, svc.act(command, event, "register"), "dispatch", department=gov.cg)
+    return svc.act(gov.cg_staff, event, "accept")
 
 
 def shows_typed(html: str) -> bool:
@@ -42,7 +42,7 @@ def shows_masked(html: str) -> bool:
 
 def test_event_page(world: Any, gov: Any, client_for: Any) -> None:
     event = case(world, gov)
-    ev.ask(gov.cg_staff, event, "extend", f"需要联系住户 {PHONE} 才能入户", hours=24)
+    svc.ask(gov.cg_staff, event, "extend", f"需要联系住户 {PHONE} 才能入户", hours=24)
     url = reverse("governance:event_detail", args=[event.pk])
     staff = client_for(gov.cg_staff).get(url).content.decode()
     assert shows_masked(staff) and PHONE not in staff
@@ -51,7 +51,7 @@ def test_event_page(world: Any, gov: Any, client_for: Any) -> None:
 
 
 def test_history_notes(world: Any, gov: Any, client_for: Any) -> None:
-    event = ev.act(gov.cg_staff, case(world, gov), "report", note=f"已修好,住户 {PHONE} 确认")
+    event = svc.act(gov.cg_staff, case(world, gov), "report", note=f"已修好,住户 {PHONE} 确认")
     url = reverse("governance:event_detail", args=[event.pk])
     staff = client_for(gov.cg_staff).get(url).content.decode()
     assert MASKED_PHONE in staff and PHONE not in staff
@@ -60,7 +60,7 @@ def test_history_notes(world: Any, gov: Any, client_for: Any) -> None:
 
 def test_department_queue_and_command_queue(world: Any, gov: Any, client_for: Any) -> None:
     event = case(world, gov)
-    ev.ask(gov.cg_staff, event, "extend", f"住户 {PHONE} 不在家", hours=24)
+    svc.ask(gov.cg_staff, event, "extend", f"住户 {PHONE} 不在家", hours=24)
     staff = client_for(gov.cg_staff).get(reverse("governance:queue_department")).content.decode()
     assert f"event-{event.pk}" in staff
     assert MASKED_PHONE in staff and PHONE not in staff and "19560610" not in staff

@@ -14,7 +14,7 @@ from linli.accounts.services import grant_role
 from linli.governance import loop
 from linli.governance.loop import Step
 from linli.governance.models import Event, EventLog, EventRequest
-from linli.governance.services import events as ev
+from linli.governance.services import events as svc
 from tests.governance.conftest import POS
 
 pytestmark = pytest.mark.django_db
@@ -25,8 +25,8 @@ CMD_Q = reverse("governance:queue_command")
 
 def report(world: Any, category: str = "C0102", pos: str = "a") -> Event:
     lat, lon = POS[pos]
-    event, created = ev.report(
-        world.users["resident"], ev.Report(category, lat, lon, description="问题"), channel="resident"
+    event, created = svc.report(
+        world.users["resident"], svc.Report(category, lat, lon, description="问题"), channel="resident"
     )
     assert created
     return event
@@ -35,8 +35,8 @@ def report(world: Any, category: str = "C0102", pos: str = "a") -> Event:
 def dispatched(world: Any, category: str = "C0102", department: Any = None) -> Event:
     """A case of building A dispatched (to its routed department unless ``department``)."""
     command = world.users["street_command"]
-    event = ev.act(command, report(world, category), "register")
-    return ev.act(command, event, "dispatch", department=department)
+    event = svc.act(command, report(world, category), "register")
+    return svc.act(command, event, "dispatch", department=department)
 
 
 def cards(html: bytes) -> set[int]:
@@ -67,9 +67,9 @@ def test_department_sees_only_what_was_dispatched_to_it(world: Any, gov: Any, cl
     cg_case = dispatched(world, "C0102")  # street light → 城管
     gs_case = dispatched(world, "C0103")  # water main → 自来水公司
     assert cg_case.department == gov.cg and gs_case.department == gov.gs
-    waiting = ev.act(world.users["street_command"], report(world, "C0102"), "register")  # not dispatched
-    handling = ev.act(gov.cg_staff, dispatched(world, "C0102"), "accept")
-    done = ev.act(gov.cg_staff, ev.act(gov.cg_staff, dispatched(world, "C0102"), "accept"), "report", note="已修")
+    waiting = svc.act(world.users["street_command"], report(world, "C0102"), "register")  # not dispatched
+    handling = svc.act(gov.cg_staff, dispatched(world, "C0102"), "accept")
+    done = svc.act(gov.cg_staff, svc.act(gov.cg_staff, dispatched(world, "C0102"), "accept"), "report", note="已修")
 
     r = client_for(gov.cg_staff).get(DEPT_Q)
     assert r.status_code == 200
@@ -89,8 +89,8 @@ def test_department_sees_only_what_was_dispatched_to_it(world: Any, gov: Any, cl
 
 
 def test_handling_shows_overdue_first(world: Any, gov: Any, client_for: Any) -> None:
-    first = ev.act(gov.cg_staff, dispatched(world), "accept")
-    late = ev.act(gov.cg_staff, dispatched(world), "accept")
+    first = svc.act(gov.cg_staff, dispatched(world), "accept")
+    late = svc.act(gov.cg_staff, dispatched(world), "accept")
     Event.objects.filter(pk=late.pk).update(step_due_at=timezone.now() - timedelta(hours=1))
     html = client_for(gov.cg_staff).get(DEPT_Q).content.decode()
     section = html[html.index('data-testid="section-handling"') :]
@@ -134,7 +134,7 @@ def test_accept_refused_outside_and_for_the_wrong_department(world: Any, gov: An
 
 def test_return_takes_the_case_out_of_the_queue(world: Any, gov: Any, client_for: Any) -> None:
     case = dispatched(world)
-    req = ev.ask(gov.cg_staff, case, "return", "不属于本部门")
+    req = svc.ask(gov.cg_staff, case, "return", "不属于本部门")
     staff = client_for(gov.cg_staff)
     html = staff.get(DEPT_Q).content
     assert case.pk in cards(html) and req.pk in requests_on(html) and count(html, "requests") == 1
@@ -182,7 +182,7 @@ def test_command_queue_shows_its_own_street_only(world: Any, gov: Any, client_fo
     mine = report(world, "C0102", "a")
     other = report(world, "C0102", "c")  # building C, street 2
     assert other.street == world.street2
-    registered = ev.act(world.users["street_command"], report(world, "C0102", "a"), "register")
+    registered = svc.act(world.users["street_command"], report(world, "C0102", "a"), "register")
     html = client_for(world.users["street_command"]).get(CMD_Q).content
     assert mine.pk in cards(html) and registered.pk in cards(html)
     assert other.pk not in cards(html)
@@ -217,7 +217,7 @@ def test_register_and_dispatch_from_the_queue(world: Any, gov: Any, client_for: 
 
 
 def test_dispatch_needs_a_department_and_never_leaves_the_site(world: Any, gov: Any, client_for: Any) -> None:
-    case = ev.act(world.users["street_command"], report(world), "register")
+    case = svc.act(world.users["street_command"], report(world), "register")
     c = client_for(world.users["street_command"])
     url = reverse("governance:queue_act", args=[case.pk])
     for bad in ("", "x", "99999999"):
@@ -230,10 +230,10 @@ def test_dispatch_needs_a_department_and_never_leaves_the_site(world: Any, gov: 
 
 
 def test_approve_and_refuse_via_the_page(world: Any, gov: Any, client_for: Any) -> None:
-    one = ev.act(gov.cg_staff, dispatched(world), "accept")
-    two = ev.act(gov.cg_staff, dispatched(world), "accept")
-    extend = ev.ask(gov.cg_staff, one, "extend", "需要采购配件", hours=48)
-    backlog = ev.ask(gov.cg_staff, two, "backlog", "需等待道路改造")
+    one = svc.act(gov.cg_staff, dispatched(world), "accept")
+    two = svc.act(gov.cg_staff, dispatched(world), "accept")
+    extend = svc.ask(gov.cg_staff, one, "extend", "需要采购配件", hours=48)
+    backlog = svc.ask(gov.cg_staff, two, "backlog", "需等待道路改造")
     c = client_for(world.users["street_command"])
     html = c.get(CMD_Q).content
     assert count(html, "approve") == 2 and {extend.pk, backlog.pk} <= requests_on(html)
@@ -263,8 +263,8 @@ def test_approve_and_refuse_via_the_page(world: Any, gov: Any, client_for: Any) 
 
 
 def test_decide_refused_to_others(world: Any, gov: Any, client_for: Any) -> None:
-    case = ev.act(gov.cg_staff, dispatched(world), "accept")
-    req = ev.ask(gov.cg_staff, case, "defer", "等待业主", until=timezone.now() + timedelta(days=3))
+    case = svc.act(gov.cg_staff, dispatched(world), "accept")
+    req = svc.ask(gov.cg_staff, case, "defer", "等待业主", until=timezone.now() + timedelta(days=3))
     url = reverse("governance:queue_decide", args=[req.pk])
     for user, status in (
         (gov.cg_staff, 403),  # the asking department sees the case but may not decide
@@ -288,8 +288,8 @@ def test_decide_refused_to_others(world: Any, gov: Any, client_for: Any) -> None
 
 
 def test_double_submit_on_decide_is_409_and_one_decision(world: Any, gov: Any, client_for: Any) -> None:
-    case = ev.act(gov.cg_staff, dispatched(world), "accept")
-    req = ev.ask(gov.cg_staff, case, "extend", "配件", hours=24)
+    case = svc.act(gov.cg_staff, dispatched(world), "accept")
+    req = svc.ask(gov.cg_staff, case, "extend", "配件", hours=24)
     c = client_for(world.users["street_command"])
     url = reverse("governance:queue_decide", args=[req.pk])
     assert c.post(url, {"decision": "approve", "next": CMD_Q}).status_code == 302
@@ -307,15 +307,15 @@ def test_double_submit_on_decide_is_409_and_one_decision(world: Any, gov: Any, c
 
 @pytest.mark.dates
 def test_overdue_escalated_backlog_and_deferred_lists(world: Any, gov: Any, client_for: Any) -> None:
-    late = ev.act(gov.cg_staff, dispatched(world), "accept")
+    late = svc.act(gov.cg_staff, dispatched(world), "accept")
     Event.objects.filter(pk=late.pk).update(step_due_at=timezone.now() - timedelta(hours=2))
-    assert ev.escalate_overdue() == 1
-    on_backlog = ev.act(gov.cg_staff, dispatched(world), "accept")
+    assert svc.escalate_overdue() == 1
+    on_backlog = svc.act(gov.cg_staff, dispatched(world), "accept")
     command = world.users["street_command"]
-    ev.decide(command, ev.ask(gov.cg_staff, on_backlog, "backlog", "等改造"), True)
-    deferred = ev.act(gov.cg_staff, dispatched(world), "accept")
-    ev.decide(
-        command, ev.ask(gov.cg_staff, deferred, "defer", "等业主", until=timezone.now() + timedelta(days=2)), True
+    svc.decide(command, svc.ask(gov.cg_staff, on_backlog, "backlog", "等改造"), True)
+    deferred = svc.act(gov.cg_staff, dispatched(world), "accept")
+    svc.decide(
+        command, svc.ask(gov.cg_staff, deferred, "defer", "等业主", until=timezone.now() + timedelta(days=2)), True
     )
     html = client_for(command).get(CMD_Q).content.decode()
 
@@ -340,8 +340,8 @@ def test_queue_pages_matrix(world: Any, gov: Any, client_for: Any) -> None:
     people = [*world.users.items(), ("outsider", world.outsider)]
     people += [("cg_staff", gov.cg_staff), ("gs_staff", gov.gs_staff), ("locality_staff", gov.locality_staff)]
     case = dispatched(world)  # to 城管
-    accepted = ev.act(gov.cg_staff, dispatched(world), "accept")
-    req = ev.ask(gov.cg_staff, accepted, "extend", "配件", hours=1)
+    accepted = svc.act(gov.cg_staff, dispatched(world), "accept")
+    req = svc.ask(gov.cg_staff, accepted, "extend", "配件", hours=1)
     for name, user in people:
         c = client_for(user)
         r = c.get(DEPT_Q)

@@ -14,58 +14,43 @@ Who may do what (roles.py actions; the loop itself is ``loop.py``):
 - verify on site: a grid worker of the place (REPORT) or the command centre — never someone who
   accepted or handled the case;
 - evaluate: the reporter or the command centre.
+
+Those predicates live in ``linli.governance.permissions``; what a move does to the case (the next step,
+deadlines, counters, flags) is ``loop.take``, which the demo's year of events uses too. Input a
+reporter gives is checked by ``linli.governance.inputs`` (shared with the pages and Open311).
+Departments and the reporter's contact are accounts' rows: written and read through
+``linli.accounts.services`` (``ensure_department``, ``ensure_locality_office``, ``reveal_contact``).
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
-from django.http import Http404
 
+from linli.accounts import services as accounts_services
 from linli.accounts.models import Department
 from linli.accounts.permissions import authorize, can
 from linli.accounts.roles import Action
 from linli.core import clock, crypto, masking
-from linli.core.errors import LinliError, Problem
+from linli.core.errors import LinliError
+from linli.core.geo import box, metres
 from linli.core.photos import check_photo
-from linli.governance import loop
+from linli.core.types import User
+from linli.governance import inputs, loop, permissions
 from linli.governance.categories import CATEGORIES, DEPARTMENTS, Kind
+from linli.governance.inputs import MAX_PHOTOS as MAX_PHOTOS  # read here by the pages
+from linli.governance.inputs import MAX_TEXT as MAX_TEXT  # read here by Open311
 from linli.governance.loop import Move, Step, StepError
 from linli.governance.models import Category, Channel, Event, EventLog, EventPhoto, EventRequest, RoutingRule
 from linli.places.models import Building, Community, District, Street
-
-MAX_TEXT = 4000
-MAX_PHOTOS = 6
-EARTH_M = 6_371_000.0
-
-
-def _refuse(code: str, zh: str, en: str, status: int = 400) -> LinliError:
-    return LinliError.one(code, zh, en, status)
-
-
-def metres(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance (haversine), metres."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_M * math.asin(math.sqrt(min(1.0, a)))
-
-
-def _box(lat: float, lon: float, radius_m: float) -> tuple[float, float, float, float]:
-    dlat = math.degrees(radius_m / EARTH_M)
-    dlon = dlat / max(0.01, math.cos(math.radians(lat)))
-    return lat - dlat, lat + dlat, lon - dlon, lon + dlon
-
 
 # --- catalogue and departments ----------------------------------------------------------------------
 
@@ -78,15 +63,8 @@ def ensure_catalogue(district: District) -> int:
         by_code: dict[str, Department] = {}
         for spec in DEPARTMENTS:
             code = f"{district.code}-{spec.code}"
-            dept, made = Department.objects.get_or_create(
-                code=code,
-                defaults={
-                    "name": spec.zh,
-                    "name_en": spec.en,
-                    "kind": spec.kind,
-                    "district": district,
-                    "phone": spec.phone,
-                },
+            dept, made = accounts_services.ensure_department(
+                code, district, name=spec.zh, name_en=spec.en, kind=spec.kind, phone=spec.phone
             )
             by_code[spec.code] = dept
             created += made
@@ -122,21 +100,9 @@ def ensure_catalogue(district: District) -> int:
 
 
 def locality_for(street: Street, create_only: bool = False) -> tuple[Department, bool]:
-    """The street's locality office (属地): the department of last resort (属地兜底)."""
-    dept = Department.objects.filter(street=street).first()
-    if dept is not None:
-        return dept, False
-    dept, made = Department.objects.get_or_create(
-        street=street,
-        defaults={
-            "code": f"{street.path.replace('/', '')}-L"[:20],
-            "name": f"{street.name}(属地)",
-            "name_en": f"{street.name} street office (locality)",
-            "kind": Department.Kind.LOCALITY,
-            "district": street.district,
-        },
-    )
-    return dept, made
+    """The street's locality office (属地): the department of last resort (属地兜底); accounts
+    creates it when the street has none yet (``ensure_locality_office``). (office, created)."""
+    return accounts_services.ensure_locality_office(street)
 
 
 def route(category: Category, path: str, street: Street) -> list[Department]:
@@ -219,21 +185,16 @@ def _buildings_in_box(s: float, n: float, w: float, e: float, within: str) -> li
 def locate_spot(lat: Any, lon: Any, *, within: str = "") -> Spot:
     """The building nearest to (lat, lon) within ``LINLI_EVENT_SNAP_METRES`` (under ``within``, a
     place path), or a 400 saying the place is outside the jurisdiction."""
-    try:
-        la, lo = float(lat), float(lon)
-    except (TypeError, ValueError) as exc:
-        raise _refuse("bad_location", "位置须为经纬度数字。", "The location must be a latitude and longitude.") from exc
-    if not (math.isfinite(la) and math.isfinite(lo) and -90 <= la <= 90 and -180 <= lo <= 180):
-        raise _refuse("bad_location", "经纬度超出范围。", "Latitude or longitude out of range.")
+    la, lo = inputs.position(lat, lon)
     radius = float(settings.LINLI_EVENT_SNAP_METRES)
-    s, n, w, e = _box(la, lo, radius)
+    s, n, w, e = box(la, lo, radius)
     best: tuple[float, tuple[Any, ...]] | None = None
     for row in _buildings_in_box(s, n, w, e, within):
         d = metres(la, lo, row[1], row[2])
         if d <= radius and (best is None or d < best[0]):
             best = (d, row)
     if best is None:
-        raise _refuse(
+        raise LinliError.one(
             "outside_jurisdiction",
             f"该位置不在辖区内(附近 {int(radius)} 米内没有登记的楼栋)。",
             f"This location is outside the jurisdiction (no registered building within {int(radius)} m).",
@@ -253,7 +214,7 @@ def nearby_open(
     """Open events of the same category within ``LINLI_EVENT_DUPLICATE_METRES``: possible duplicates,
     nearest first."""
     radius = float(settings.LINLI_EVENT_DUPLICATE_METRES)
-    s, n, w, e = _box(lat, lon, radius)
+    s, n, w, e = box(lat, lon, radius)
     qs = Event.objects.filter(category=category, lat__gte=s, lat__lte=n, lon__gte=w, lon__lte=e).filter(
         step__in=[x.value for x in loop.OPEN_STEPS]
     )
@@ -301,7 +262,9 @@ def category_by_code(code: str | Category) -> Category:
     report (a category switched off in the admin is still accepted for up to 30 s)."""
     if isinstance(code, Category):
         if not code.active:
-            raise _refuse("unknown_category", f"未知的事件类别:{code.code}", f"Unknown event category: {code.code}")
+            raise LinliError.one(
+                "unknown_category", f"未知的事件类别:{code.code}", f"Unknown event category: {code.code}"
+            )
         return code
     code = (code or "").strip()
     now = time.monotonic()
@@ -311,7 +274,7 @@ def category_by_code(code: str | Category) -> Category:
     cat = Category.objects.filter(code=code, active=True).first()
     if cat is None:
         _categories.pop(code, None)
-        raise _refuse("unknown_category", f"未知的事件类别:{code}", f"Unknown event category: {code}")
+        raise LinliError.one("unknown_category", f"未知的事件类别:{code}", f"Unknown event category: {code}")
     if len(_categories) > 1000:
         _categories.clear()
     _categories[code] = (now, cat)
@@ -324,44 +287,9 @@ def forget_categories() -> None:
 
 
 def check_attributes(category: Category, given: dict[str, Any]) -> dict[str, Any]:
-    """Validate attribute values against the category's definition (Open311 service definition)."""
-    defs = {a["code"]: a for a in category.attributes or []}
-    problems: list[Problem] = []
-    out: dict[str, Any] = {}
-    bad: set[str] = set()  # given with a wrong value: said once, not also "required"
-    if not isinstance(given or {}, dict):
-        raise _refuse("bad_attributes", "属性须为键值对。", "Attributes must be an object of code: value.")
-    for code, value in (given or {}).items():
-        spec = defs.get(code)
-        if spec is None:
-            problems.append(Problem("unknown_attribute", f"未知的属性:{code}", f"Unknown attribute: {code}"))
-            continue
-        keys = {str(v[0]) for v in spec.get("values", [])}
-        values = value if isinstance(value, list) else [value]
-        values = [str(v).strip() for v in values if str(v).strip()]
-        if spec["datatype"] in ("singlevaluelist", "multivaluelist") and any(v not in keys for v in values):
-            bad.add(code)
-            problems.append(
-                Problem("bad_attribute", f"属性“{spec['zh']}”的取值无效。", f"Invalid value for “{spec['en']}”.")
-            )
-            continue
-        if spec["datatype"] == "number":
-            try:
-                [float(v) for v in values]
-            except ValueError:
-                bad.add(code)
-                problems.append(
-                    Problem("bad_attribute", f"属性“{spec['zh']}”须为数字。", f"“{spec['en']}” must be a number.")
-                )
-                continue
-        if values:
-            out[code] = values if spec["datatype"] == "multivaluelist" else values[0]
-    for code, spec in defs.items():
-        if spec.get("required") and code not in out and code not in bad:
-            problems.append(Problem("attribute_required", f"请填写“{spec['zh']}”。", f"“{spec['en']}” is required."))
-    if problems:
-        raise LinliError(problems)
-    return out
+    """Validate attribute values against the category's definition (Open311 service definition;
+    ``inputs.attributes``)."""
+    return inputs.attributes(category.attributes or [], given)
 
 
 def _replay(source: str, client_key: str) -> Event | None:
@@ -369,7 +297,7 @@ def _replay(source: str, client_key: str) -> Event | None:
 
 
 def report(
-    actor: Any,
+    actor: User | None,
     data: Report,
     *,
     channel: str,
@@ -384,14 +312,12 @@ def report(
     Reported by the command centre itself (hotline desk, task from above) the case is registered at
     once; from anyone else it waits for the centre to register it."""
     if channel not in Channel.values:
-        raise _refuse("bad_channel", "未知的上报渠道。", "Unknown reporting channel.")
-    user = actor if getattr(actor, "is_authenticated", False) else None
+        raise LinliError.one("bad_channel", "未知的上报渠道。", "Unknown reporting channel.")
+    user = actor if actor is not None and actor.is_authenticated else None
     source = source or (f"u:{user.pk}" if user else "")
     if not source:
-        raise _refuse("not_signed_in", "请先登录。", "Sign in first.", 403)
-    client_key = (data.client_key or "").strip()
-    if len(client_key) > 64:
-        raise _refuse("bad_client_key", "client_key 不超过 64 个字符。", "client_key is at most 64 characters.")
+        raise LinliError.one("not_signed_in", "请先登录。", "Sign in first.", 403)
+    client_key = inputs.client_key(data.client_key)
     # The unique (source, client_key) makes a retry's insert fail, and then the first event is
     # returned, so a report without photos needs no look-up first (one query fewer on the Open311
     # path). With photos, look first: re-checking six photos costs more than the query.
@@ -400,41 +326,37 @@ def report(
         if found is not None:
             return found, False
     category = category_by_code(data.category)
-    description = (data.description or "").strip()
-    if len(description) > MAX_TEXT:
-        raise _refuse("too_long", "描述不超过 4000 字。", "The description is at most 4000 characters.")
+    description = inputs.description(data.description)
+    lat: float | None
+    lon: float | None
     if data.building:
         qs = Building.objects.filter(pk=data.building)
         if jurisdiction:
             qs = qs.filter(path__startswith=jurisdiction)
         row = qs.values_list(*_SPOT_FIELDS).first()
         if row is None:
-            raise _refuse("unknown_building", "所选楼栋不存在。", "The chosen building does not exist.")
+            raise LinliError.one("unknown_building", "所选楼栋不存在。", "The chosen building does not exist.")
         spot = _spot(row)
-        try:
-            lat = float(data.lat) if data.lat not in (None, "") else spot.lat
-            lon = float(data.lon) if data.lon not in (None, "") else spot.lon
-        except (TypeError, ValueError) as exc:
-            raise _refuse(
-                "bad_location", "位置须为经纬度数字。", "The location must be a latitude and longitude."
-            ) from exc
+        lat, lon = inputs.number(data.lat, spot.lat), inputs.number(data.lon, spot.lon)
         if lat is None or lon is None:
-            raise _refuse("bad_location", "该楼栋没有坐标,请在地图上选点。", "This building has no position: pick one.")
+            raise LinliError.one(
+                "bad_location", "该楼栋没有坐标,请在地图上选点。", "This building has no position: pick one."
+            )
     else:
         if data.lat in (None, "") or data.lon in (None, ""):
-            raise _refuse("location_required", "请提供位置(定位或在地图上选点)。", "Give a location (device or map).")
+            raise LinliError.one(
+                "location_required", "请提供位置(定位或在地图上选点)。", "Give a location (device or map)."
+            )
         spot = locate_spot(data.lat, data.lon, within=jurisdiction)
         lat, lon = float(data.lat), float(data.lon)
     attributes = check_attributes(category, data.attributes)
-    phone = (data.reporter_phone or "").strip()
-    if phone and not masking.is_valid_phone(phone):
-        raise _refuse("bad_phone", "电话号码格式不正确。", "The phone number is not valid.")
-    if len(data.photos) > MAX_PHOTOS:
-        raise _refuse("too_many_photos", f"最多 {MAX_PHOTOS} 张照片。", f"At most {MAX_PHOTOS} photos.")
+    phone = inputs.phone(data.reporter_phone)
+    inputs.photo_count(data.photos)
 
     command = False
     if user is not None:
-        building = Building(pk=spot.building_id)  # the permission check needs only its key
+        # the permission check needs only the building's key (and no other column)
+        building = Building.objects.only("pk").get(pk=spot.building_id)
         if channel == Channel.GRID:
             authorize(user, Action.REPORT, building)
         elif channel in (Channel.HOTLINE, Channel.TASK):
@@ -444,6 +366,7 @@ def report(
 
     now = clock.now()
     step = Step.REGISTERED if command else Step.COLLECTED
+    case = loop.opened(step, now, category.limits)
     event = Event(
         category=category,
         kind=category.kind,
@@ -459,7 +382,7 @@ def report(
         community_id=spot.community_id,
         street_id=spot.street_id,
         path=spot.path,
-        reporter=user,
+        reporter_id=user.pk if user else None,
         reporter_name=(data.reporter_name or (user.get_full_name() if user else "") or "").strip()[:100],
         reporter_phone_enc=crypto.encrypt(phone),
         reporter_phone_masked=masking.mask_phone(phone) if phone else "",
@@ -469,11 +392,11 @@ def report(
         media_url=(data.media_url or "")[:500],
         source=source,
         client_key=client_key,
-        step=step,
+        step=case.step,
         created_at=now,
-        updated_at=now,
-        step_started_at=now,
-        step_due_at=loop.step_deadline(step, now, category.limits),
+        updated_at=case.updated_at,
+        step_started_at=case.step_started_at,
+        step_due_at=case.step_due_at,
     )
     label = actor_label or (str(user) if user else source)
     try:
@@ -482,7 +405,7 @@ def report(
             EventLog.objects.create(
                 event=event,
                 at=now,
-                actor=user,
+                actor_id=user.pk if user else None,
                 actor_label=label,
                 move="create",
                 step_to=Step.COLLECTED,
@@ -492,7 +415,7 @@ def report(
                 EventLog.objects.create(
                     event=event,
                     at=now,
-                    actor=user,
+                    actor_id=user.pk if user else None,
                     actor_label=label,
                     move=Move.REGISTER,
                     step_from=Step.COLLECTED,
@@ -507,9 +430,11 @@ def report(
     return event, True
 
 
-def _save_photos(event: Event, checked: Sequence[Any], stage: str, user: Any) -> None:
+def _save_photos(event: Event, checked: Sequence[Any], stage: str, user: User | None) -> None:
     for i, photo in enumerate(checked, start=1):
-        ph = EventPhoto(event=event, stage=stage, width=photo.width, height=photo.height, uploaded_by=user)
+        ph = EventPhoto(
+            event=event, stage=stage, width=photo.width, height=photo.height, uploaded_by_id=user.pk if user else None
+        )
         ph.image.save(f"{stage}-{clock.now():%H%M%S}-{i}.{photo.ext}", ContentFile(photo.content), save=False)
         ph.save()
 
@@ -522,7 +447,7 @@ def _locked(event: Event, expected_step: str | None) -> Event:
     # the outer join to the department.
     current = Event.objects.select_for_update(of=("self",)).select_related("category", "department").get(pk=event.pk)
     if expected_step and current.step != expected_step:
-        raise _refuse(
+        raise LinliError.one(
             "step_changed",
             f"案件已变为“{current.step_names[0]}”,请刷新后再操作。",
             f"The case has moved on to “{current.step_names[1]}”; reload and try again.",
@@ -531,98 +456,71 @@ def _locked(event: Event, expected_step: str | None) -> Event:
     return current
 
 
-def _hands(event: Event) -> set[int]:
-    """Users who accepted, handled or reported back on the case: they may not verify it."""
-    ids = EventLog.objects.filter(event=event, move__in=[Move.ACCEPT, Move.REPORT]).values_list("actor_id", flat=True)
-    out = {i for i in ids if i is not None}
-    if event.handler_id:
-        out.add(event.handler_id)
-    return out
+#: The columns of an event that ``loop.Case`` holds (the department and handler as ids).
+_CASE_FIELDS = tuple(f.name for f in fields(loop.Case) if f.name not in ("department", "handler"))
 
 
-def _on_the_ground(user: Any, event: Event) -> bool:
-    """A grid worker of the place: reports (REPORT) and is in the handling chain (EVENTS). Volunteers
-    (N forces) report problems but neither verify, whistle nor annotate cases."""
-    return can(user, Action.REPORT, event) and can(user, Action.EVENTS, event)
+def _case(ev: Event) -> loop.Case:
+    """The event's state as the loop sees it."""
+    return loop.Case(
+        **{name: getattr(ev, name) for name in _CASE_FIELDS},
+        department=ev.department_id,
+        handler=ev.handler_id,
+    )
 
 
-def _check_who(user: Any, event: Event, move: Move) -> None:
-    who = loop.RULES[move].who
-    if who == loop.Who.COMMAND:
-        authorize(user, Action.COMMAND, event)
-    elif who == loop.Who.DEPARTMENT:
-        authorize(user, Action.HANDLE, event)
-    elif who == loop.Who.CHAIN:
-        if not (_on_the_ground(user, event) or can(user, Action.COMMAND, event) or can(user, Action.HANDLE, event)):
-            authorize(user, Action.EVENTS, event)  # 404 outside the scope
-            raise PermissionDenied("not in the handling chain")
-    elif who == loop.Who.FIELD:
-        if not (_on_the_ground(user, event) or can(user, Action.COMMAND, event)):
-            authorize(user, Action.EVENTS, event)
-            raise PermissionDenied("verification and whistles are for grid workers and the command centre")
-    elif who == loop.Who.REPORTER_OR_COMMAND and not (
-        event.reporter_id and event.reporter_id == getattr(user, "pk", None)
-    ):
-        authorize(user, Action.COMMAND, event)
-
-
-def may_take(user: Any, event: Event, move: Move) -> bool:
-    """Whether ``user``'s role lets them take ``move`` on ``event`` (pages use it to show forms;
-    ``act`` enforces the same rule through ``_check_who``). The step is not checked here."""
-    try:
-        _check_who(user, event, move)
-    except (PermissionDenied, Http404):
-        return False
-    return True
-
-
-def handlers(event: Event) -> set[int]:
-    """Users who accepted or handled the case (they may not verify it)."""
-    return _hands(event)
-
-
-def _enter(event: Event, step: Step, now: datetime) -> None:
-    event.step = step
-    event.step_started_at = now
-    due = loop.step_deadline(step, now, event.category.limits)
-    if step == Step.HANDLING and event.due_at is not None:
-        due = min(due, event.due_at) if due else event.due_at
-    event.step_due_at = due
-    event.escalation = 0
-
-
-def _return(ev: Event, data: dict[str, Any]) -> None:
-    """回退: the case leaves its department (counted) and waits to be dispatched again."""
-    ev.return_count += 1
-    data["from_department"] = ev.department.name if ev.department else ""
-    ev.department = None
-    ev.handler = None
-
-
-def _commit_move(
-    ev: Event, user: Any, mv: Move, before: Step, after: Step, now: datetime, note: str, data: dict[str, Any]
+def _move(
+    ev: Event,
+    user: User,
+    mv: Move,
+    now: datetime,
+    note: str,
+    data: dict[str, Any],
+    *,
+    department: Department | None = None,
+    **args: Any,
 ) -> None:
-    """Enter the new step (if it changed), save the event and append the history row."""
-    if after != before:
-        _enter(ev, after, now)
-    ev.updated_at = now
+    """Take ``mv`` on the locked event through ``loop.take`` (the step, deadlines, counters and flags),
+    save it and append the history row (``data``: what the caller records beside the loop's own).
+    ``department``: the one a DISPATCH sends the case to. A move not allowed at the event's step is a
+    409."""
+    before = Step(ev.step)
+    try:
+        case, recorded = loop.take(
+            _case(ev),
+            mv,
+            now,
+            ev.category.limits,
+            actor=user.pk,
+            department=department.pk if department is not None else None,
+            **args,
+        )
+    except StepError as exc:
+        raise LinliError.one("wrong_step", exc.zh, exc.en, 409) from exc
+    if mv == Move.RETURN:  # 回退: the history says which department it came back from
+        data["from_department"] = ev.department.name if ev.department else ""
+    for name in _CASE_FIELDS:
+        setattr(ev, name, getattr(case, name))
+    ev.department_id, ev.handler_id = case.department, case.handler
+    if department is not None and case.department == department.pk:
+        ev.department = department
     ev.save()
     EventLog.objects.create(
         event=ev,
         at=now,
-        actor=user,
+        actor_id=user.pk,
         actor_label=str(user),
         move=mv,
         step_from=before,
-        step_to=after,
+        step_to=case.step,
         department=ev.department,
         note=note,
-        data=data,
+        data={**data, **recorded},
     )
 
 
 def act(
-    user: Any,
+    user: User,
     event: Event,
     move: str,
     *,
@@ -638,86 +536,71 @@ def act(
     try:
         mv = Move(move)
     except ValueError as exc:
-        raise _refuse("unknown_move", "未知的操作。", "Unknown action.") from exc
+        raise LinliError.one("unknown_move", "未知的操作。", "Unknown action.") from exc
     if mv in (Move.BACKLOG, Move.EXTEND, Move.DEFER):
-        raise _refuse("needs_request", "该操作须由部门申请、指挥中心审批。", "This needs a request and approval.")
-    note = (note or "").strip()
-    if len(note) > MAX_TEXT:
-        raise _refuse("too_long", "说明不超过 4000 字。", "The note is at most 4000 characters.")
-    if len(photos) > MAX_PHOTOS:
-        raise _refuse("too_many_photos", f"最多 {MAX_PHOTOS} 张照片。", f"At most {MAX_PHOTOS} photos.")
-    _check_who(user, event, mv)
+        raise LinliError.one(
+            "needs_request", "该操作须由部门申请、指挥中心审批。", "This needs a request and approval."
+        )
+    note = inputs.note(note)
+    inputs.photo_count(photos)
+    permissions.check_who(user, event, mv)
     checked = [check_photo(p, i + 1) for i, p in enumerate(photos)]
     with transaction.atomic():
         ev = _locked(event, expected_step)
-        before = Step(ev.step)
         try:
-            after = loop.apply(before, mv)
+            loop.apply(Step(ev.step), mv)
         except StepError as exc:
-            raise _refuse("wrong_step", exc.zh, exc.en, 409) from exc
+            raise LinliError.one("wrong_step", exc.zh, exc.en, 409) from exc
         now = clock.now()
         data: dict[str, Any] = {}
+        target: Department | None = None
+        value: int | None = None
         if mv == Move.DISPATCH:
             candidates = route(ev.category, ev.path, ev.street)
             target = department or candidates[0]
             if not target.active:
-                raise _refuse("inactive_department", "该部门已停用。", "That department is inactive.")
+                raise LinliError.one("inactive_department", "该部门已停用。", "That department is inactive.")
             if not (target.path and ev.path.startswith(target.path)):
-                raise _refuse(
+                raise LinliError.one(
                     "department_out_of_area", "该部门不管辖此地。", "That department does not serve this place."
                 )
-            ev.department = target
-            if ev.dispatched_at is None:
-                ev.dispatched_at = now
-                ev.due_at = loop.handle_deadline(now, ev.category.limits)
             data["department"] = target.name
             data["routed"] = [d.pk for d in candidates]
-        elif mv == Move.ACCEPT:
-            ev.handler = user
         elif mv == Move.REPORT:
             if not note and not checked:
-                raise _refuse("report_needs_detail", "请说明处置情况或上传照片。", "Say what was done or add a photo.")
+                raise LinliError.one(
+                    "report_needs_detail", "请说明处置情况或上传照片。", "Say what was done or add a photo."
+                )
         elif mv in (Move.VERIFY_PASS, Move.VERIFY_FAIL):
-            if getattr(user, "pk", None) in _hands(ev):
-                raise _refuse(
+            if not permissions.may_verify(user, ev):
+                raise LinliError.one(
                     "verifier_is_handler",
                     "核查人不能是处置人,请由网格员或指挥中心核查。",
                     "The verifier must not be the person who handled the case.",
                     403,
                 )
-            if mv == Move.VERIFY_FAIL:
-                if not note:
-                    raise _refuse("reason_required", "请说明核查未通过的原因。", "Say why the check failed.")
-                ev.rework_count += 1
-            else:
-                ev.closed_at = now
+            if mv == Move.VERIFY_FAIL and not note:
+                raise LinliError.one("reason_required", "请说明核查未通过的原因。", "Say why the check failed.")
         elif mv == Move.EVALUATE:
             try:
-                ev.score = int(score)
+                value = int(score)
             except (TypeError, ValueError) as exc:
-                raise _refuse("bad_score", "评价须为 1–5 分。", "The evaluation is a score from 1 to 5.") from exc
-            if not 1 <= ev.score <= 5:
-                raise _refuse("bad_score", "评价须为 1–5 分。", "The evaluation is a score from 1 to 5.")
-            data["score"] = ev.score
+                raise LinliError.one(
+                    "bad_score", "评价须为 1–5 分。", "The evaluation is a score from 1 to 5."
+                ) from exc
+            if not 1 <= value <= 5:
+                raise LinliError.one("bad_score", "评价须为 1–5 分。", "The evaluation is a score from 1 to 5.")
         elif mv == Move.VOID:
             if not note:
-                raise _refuse("reason_required", "请说明作废原因。", "Say why the case is voided.")
+                raise LinliError.one("reason_required", "请说明作废原因。", "Say why the case is voided.")
             if duplicate_of is not None:
                 if duplicate_of.pk == ev.pk:
-                    raise _refuse("bad_duplicate", "不能标记为自身的重复。", "A case cannot duplicate itself.")
+                    raise LinliError.one("bad_duplicate", "不能标记为自身的重复。", "A case cannot duplicate itself.")
                 ev.duplicate_of = duplicate_of
                 data["duplicate_of"] = duplicate_of.pk
-            ev.closed_at = now
-        elif mv == Move.RETURN:
-            if not note:
-                raise _refuse("reason_required", "请说明回退原因。", "Say why the case is returned.")
-            _return(ev, data)
-        elif mv == Move.WHISTLE:
-            ev.escalation = max(ev.escalation, loop.STREET)
-            data["level"] = ev.escalation
-        elif mv == Move.UNBACKLOG:
-            ev.backlog = False
-        _commit_move(ev, user, mv, before, after, now, note, data)
+        elif mv == Move.RETURN and not note:
+            raise LinliError.one("reason_required", "请说明回退原因。", "Say why the case is returned.")
+        _move(ev, user, mv, now, note, data, department=target, score=value)
         stage = {Move.REPORT: EventPhoto.Stage.HANDLE, Move.VERIFY_PASS: EventPhoto.Stage.VERIFY}.get(
             mv, EventPhoto.Stage.VERIFY if mv == Move.VERIFY_FAIL else EventPhoto.Stage.REPORT
         )
@@ -737,37 +620,38 @@ _REQUEST_MOVE = {
 
 
 def ask(
-    user: Any, event: Event, kind: str, reason: str, *, hours: Any = None, until: datetime | None = None
+    user: User, event: Event, kind: str, reason: str, *, hours: Any = None, until: datetime | None = None
 ) -> EventRequest:
     """A department asks to return, void, extend, defer or backlog a case dispatched to it."""
     if kind not in EventRequest.Kind.values:
-        raise _refuse("unknown_request", "未知的申请类型。", "Unknown kind of request.")
+        raise LinliError.one("unknown_request", "未知的申请类型。", "Unknown kind of request.")
     authorize(user, Action.HANDLE, event)
+    assert user.is_authenticated  # authorize() let only a signed-in user through
     reason = (reason or "").strip()
     if not reason:
-        raise _refuse("reason_required", "请说明申请理由。", "Give a reason.")
+        raise LinliError.one("reason_required", "请说明申请理由。", "Give a reason.")
     if len(reason) > 1000:
-        raise _refuse("too_long", "理由不超过 1000 字。", "The reason is at most 1000 characters.")
+        raise LinliError.one("too_long", "理由不超过 1000 字。", "The reason is at most 1000 characters.")
     h: int | None = None
     if kind == EventRequest.Kind.EXTEND:
         try:
             h = int(hours)
         except (TypeError, ValueError) as exc:
-            raise _refuse("bad_hours", "延期时长须为 1–720 小时。", "An extension is 1 to 720 hours.") from exc
+            raise LinliError.one("bad_hours", "延期时长须为 1–720 小时。", "An extension is 1 to 720 hours.") from exc
         if not 1 <= h <= 720:
-            raise _refuse("bad_hours", "延期时长须为 1–720 小时。", "An extension is 1 to 720 hours.")
+            raise LinliError.one("bad_hours", "延期时长须为 1–720 小时。", "An extension is 1 to 720 hours.")
     if kind == EventRequest.Kind.DEFER and (
         until is None or until <= clock.now() or until > clock.now() + timedelta(days=366)
     ):
-        raise _refuse("bad_until", "缓办须至今后一年内的某日。", "Defer to a date within the coming year.")
+        raise LinliError.one("bad_until", "缓办须至今后一年内的某日。", "Defer to a date within the coming year.")
     with transaction.atomic():
         ev = _locked(event, None)
         try:
             loop.apply(Step(ev.step), _REQUEST_MOVE[EventRequest.Kind(kind)])
         except StepError as exc:
-            raise _refuse("wrong_step", exc.zh, exc.en, 409) from exc
+            raise LinliError.one("wrong_step", exc.zh, exc.en, 409) from exc
         if EventRequest.objects.filter(event=ev, decision=EventRequest.Decision.PENDING).exists():
-            raise _refuse(
+            raise LinliError.one(
                 "request_pending", "该案件已有待审批的申请。", "This case already has a request pending.", 409
             )
         try:
@@ -779,58 +663,37 @@ def ask(
                     hours=h,
                     until=until,
                     department=ev.department,
-                    requested_by=user,
+                    requested_by_id=user.pk,
                     requested_at=clock.now(),
                 )
         except IntegrityError as exc:
-            raise _refuse(
+            raise LinliError.one(
                 "request_pending", "该案件已有待审批的申请。", "This case already has a request pending.", 409
             ) from exc
     return req
 
 
-def decide(user: Any, req: EventRequest, approve: bool, note: str = "") -> EventRequest:
+def decide(user: User, req: EventRequest, approve: bool, note: str = "") -> EventRequest:
     """The command centre approves or refuses a request; approval applies it, both are logged. A
     refusal says why (the department must know what to do instead)."""
     authorize(user, Action.COMMAND, req.event)
     note = (note or "").strip()
     if not approve and not note:
-        raise _refuse("reason_required", "不同意时请说明理由。", "Give a reason when refusing.")
+        raise LinliError.one("reason_required", "不同意时请说明理由。", "Give a reason when refusing.")
     if len(note) > 500:
-        raise _refuse("too_long", "审批意见不超过 500 字。", "The note is at most 500 characters.")
+        raise LinliError.one("too_long", "审批意见不超过 500 字。", "The note is at most 500 characters.")
     with transaction.atomic():
         r = EventRequest.objects.select_for_update().get(pk=req.pk)
         if r.decision != EventRequest.Decision.PENDING:
-            raise _refuse("already_decided", "该申请已审批。", "This request was already decided.", 409)
+            raise LinliError.one("already_decided", "该申请已审批。", "This request was already decided.", 409)
         ev = _locked(r.event, None)
         now = clock.now()
         mv = _REQUEST_MOVE[EventRequest.Kind(r.kind)]
         if approve:
-            try:
-                after = loop.apply(Step(ev.step), mv)
-            except StepError as exc:
-                raise _refuse("wrong_step", exc.zh, exc.en, 409) from exc
-            before = Step(ev.step)
-            data: dict[str, Any] = {"request": r.pk}
-            if mv == Move.RETURN:
-                _return(ev, data)
-            elif mv == Move.VOID:
-                ev.closed_at = now
-            elif mv == Move.EXTEND:
-                extra = timedelta(hours=r.hours or 0)
-                ev.due_at = (ev.due_at or now) + extra
-                ev.step_due_at = (ev.step_due_at or now) + extra
-                ev.extension_count += 1
-                ev.escalation = 0
-                data["hours"] = r.hours
-            elif mv == Move.DEFER:
-                ev.deferred_until = r.until
-                data["until"] = r.until.isoformat() if r.until else None
-            elif mv == Move.BACKLOG:
-                ev.backlog = True
-            _commit_move(ev, user, mv, before, after, now, f"{r.reason}" + (f" / {note}" if note else ""), data)
+            note_ = f"{r.reason}" + (f" / {note}" if note else "")
+            _move(ev, user, mv, now, note_, {"request": r.pk}, hours=r.hours, until=r.until)
         r.decision = EventRequest.Decision.APPROVED if approve else EventRequest.Decision.REFUSED
-        r.decided_by = user
+        r.decided_by_id = user.pk
         r.decided_at = now
         r.decision_note = note
         r.save()
@@ -865,7 +728,8 @@ def escalate_overdue(now: datetime | None = None, batch: int = 5000) -> int:
             locked = Event.objects.select_for_update().get(pk=ev.pk)
             if locked.escalation >= level or locked.step != ev.step:
                 continue
-            Event.objects.filter(pk=ev.pk).update(escalation=level, updated_at=now)
+            case, data = loop.take(_case(locked), Move.ESCALATE, now, ev.category.limits, level=level)
+            Event.objects.filter(pk=ev.pk).update(escalation=case.escalation, updated_at=case.updated_at)
             EventLog.objects.create(
                 event=locked,
                 at=now,
@@ -873,9 +737,9 @@ def escalate_overdue(now: datetime | None = None, batch: int = 5000) -> int:
                 actor_label="system",
                 move=Move.ESCALATE,
                 step_from=locked.step,
-                step_to=locked.step,
-                department=locked.department,
-                data={"level": level, "overdue_since": locked.step_due_at.isoformat() if locked.step_due_at else None},
+                step_to=case.step,
+                department_id=locked.department_id,
+                data=data,
             )
             done += 1
     return done
@@ -888,23 +752,19 @@ def is_overdue(event: Event, now: datetime | None = None) -> bool:
     return event.step_due_at is not None and event.step_due_at < now
 
 
-def reporter_contact(user: Any, event: Event) -> dict[str, str]:
-    """The reporter's name and phone for the handling chain (EVENTS in scope), logged as a read of
-    personal data; masked for anyone else (who should not be seeing the case at all)."""
-    from linli.accounts.models import AccessLog
-
-    if can(user, Action.EVENTS, event):
-        if event.reporter_phone_enc:
-            AccessLog.objects.create(
-                user=user,
-                what=AccessLog.What.REVEAL_PHONE,
-                object_type="event",
-                object_id=str(event.pk),
-                path=event.path,
-            )
-        return {
-            "name": event.reporter_name,
-            "phone": crypto.decrypt(event.reporter_phone_enc),
-            "email": crypto.decrypt(event.reporter_email_enc),
-        }
+def reporter_contact(user: User, event: Event) -> dict[str, str]:
+    """The reporter's name, phone and e-mail for the handling chain (EVENTS in scope), to call them
+    back: read through ``accounts.services.reveal_contact``, which logs a phone read with its
+    purpose; masked for anyone else (who should not be seeing the case at all)."""
+    full = accounts_services.reveal_contact(
+        user,
+        Action.EVENTS,
+        event,
+        phone_enc=event.reporter_phone_enc,
+        email_enc=event.reporter_email_enc,
+        object_type="event",
+        path=event.path,
+    )
+    if full is not None:
+        return {"name": event.reporter_name, **full}
     return {"name": masking.mask_name(event.reporter_name), "phone": event.reporter_phone_masked, "email": ""}

@@ -1,8 +1,8 @@
 """Grid division pages: preview a proposed division on the map, move buildings, publish.
 
-The community comes through ``get_or_404`` with EDIT (outside the user's scope → 404, a role
-without EDIT → 403). The draft is a signed payload in a hidden field; nothing is stored until
-publish.
+The community comes through ``queries.division.community`` (``get_or_404`` with EDIT: outside the
+user's scope → 404, a role without EDIT → 403). The draft is a signed payload in a hidden field;
+nothing is stored until publish (``services.division.publish``).
 """
 
 from __future__ import annotations
@@ -14,25 +14,19 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from linli.accounts.permissions import get_or_404
-from linli.accounts.roles import Action
-from linli.core import confirm
+from linli.core import confirm, lang
 from linli.core.errors import LinliError
 from linli.core.ids import as_id
-from linli.governance.services import division as s
-from linli.places import models as m
+from linli.governance.queries import division as q
+from linli.governance.services import division as svc
+from linli.places import models as places_models
 
 
-def _lang() -> str:
-    return get_language() or "zh-hans"
-
-
-def _geojson(summary: s.Summary) -> dict[str, Any]:
+def _geojson(summary: q.Summary) -> dict[str, Any]:
     features = []
     for pg in summary.grids:
         for b in pg.buildings:
@@ -54,16 +48,20 @@ def _geojson(summary: s.Summary) -> dict[str, Any]:
 
 
 def _render(
-    request: HttpRequest, community: m.Community, draft: dict[str, Any] | None, errors: list[str], status: int = 200
+    request: HttpRequest,
+    community: places_models.Community,
+    draft: dict[str, Any] | None,
+    errors: list[str],
+    status: int = 200,
 ) -> HttpResponse:
     ctx: dict[str, Any] = {"place": community, "errors": errors, "draft": None}
     if draft is not None:
-        rows = s.buildings_of(community)
-        summary = s.summarise(community, draft, rows)
-        lo, hi = s.band()
+        rows = q.buildings_of(community)
+        summary = q.summarise(community, draft, rows)
+        lo, hi = q.band()
         ctx.update(
             {
-                "draft": s.sign(draft),
+                "draft": svc.sign(draft),
                 "summary": summary,
                 "geojson": _geojson(summary),
                 "lo": lo,
@@ -79,42 +77,36 @@ def _render(
 @login_required
 @require_http_methods(["GET", "POST"])
 def division(request: HttpRequest, pk: int) -> HttpResponse:
-    community = get_or_404(request.user, Action.EDIT, m.Community, pk=pk)
+    community = q.community(request.user, pk)
     try:
         if request.method == "GET":
-            return _render(request, community, s.propose(community), [])
-        draft = s.unsign(request.POST.get("draft", ""), community)
-        rows = s.buildings_of(community)
-        s.check_roster(draft, rows)
-        summary = s.summarise(community, draft, rows)
+            return _render(request, community, q.propose(community), [])
+        draft, summary = svc.checked(community, request.POST.get("draft", ""))
         moves: dict[int, int] = {}
         for key in request.POST:
             value = request.POST.get(key, "")
             building, grid = as_id(key[2:]), as_id(value)
             if key.startswith("b-") and building is not None and grid is not None:
                 moves[building] = grid
-        return _render(request, community, s.move(draft, summary, moves), [])
+        return _render(request, community, svc.move(draft, summary, moves), [])
     except LinliError as exc:
-        return _render(request, community, None, s.problems_text(exc.problems, _lang()), exc.status)
+        return _render(request, community, None, svc.problems_text(exc.problems, lang.code()), exc.status)
 
 
 @never_cache
 @login_required
 @require_POST
 def division_publish(request: HttpRequest, pk: int) -> HttpResponse:
-    community = get_or_404(request.user, Action.EDIT, m.Community, pk=pk)
+    community = q.community(request.user, pk)
     accept_split = request.POST.get("accept_split") == "1"
     if not confirm.confirmed(request):
         # ask first, saying what publishing writes; a draft the service would refuse is refused now
         try:
-            draft = s.unsign(request.POST.get("draft", ""), community)
-            rows = s.buildings_of(community)
-            s.check_roster(draft, rows)
-            summary = s.summarise(community, draft, rows)
+            _draft, summary = svc.checked(community, request.POST.get("draft", ""))
         except LinliError as exc:
-            return _render(request, community, None, s.problems_text(exc.problems, _lang()), exc.status)
+            return _render(request, community, None, svc.problems_text(exc.problems, lang.code()), exc.status)
         if not summary.warnings or accept_split:
-            existing = set(m.Grid.objects.filter(community=community).values_list("seq", flat=True))
+            existing = q.grid_seqs(community)
             seqs = {pg.seq for pg in summary.grids}
             return confirm.ask(
                 request,
@@ -128,7 +120,7 @@ def division_publish(request: HttpRequest, pk: int) -> HttpResponse:
                         "grids": len(seqs),
                         "new": len(seqs - existing),
                         "kept": len(seqs & existing),
-                        "buildings": len(rows),
+                        "buildings": len(summary.rows),
                     },
                     _(
                         "%(gone)d existing grids get no building: they are removed, unless they still have a grid "
@@ -142,9 +134,9 @@ def division_publish(request: HttpRequest, pk: int) -> HttpResponse:
                 crumbs=[{"name": community.name, "url": reverse("places:community", args=[community.pk])}],
             )
     try:
-        result = s.publish(request.user, community, request.POST.get("draft", ""), accept_split=accept_split)
+        result = svc.publish(request.user, community, request.POST.get("draft", ""), accept_split=accept_split)
     except LinliError as exc:
-        return _render(request, community, None, s.problems_text(exc.problems, _lang()), exc.status)
+        return _render(request, community, None, svc.problems_text(exc.problems, lang.code()), exc.status)
     messages.success(
         request,
         _("Division published: %(created)d grids created, %(updated)d updated, %(deleted)d removed.")

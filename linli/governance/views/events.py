@@ -10,9 +10,11 @@
 - ``event_act`` / ``event_ask``: one move of the loop / a department's request, with
   ``expected_step`` so a double submit gets the 409 message, never a second move.
 
-All writes go through ``linli.governance.services.events``; objects come through
-``linli.accounts.permissions`` (outside the scope → 404, inside without the right → 403). A
-refusal (``LinliError``) re-renders the page with its messages and its status.
+All writes go through ``linli.governance.services.events``; objects come through the scoped
+look-ups of ``linli.governance.queries.events`` (outside the scope → 404, inside without the right →
+403) and the predicates of ``linli.governance.permissions``. The report form is read and checked by
+``linli.governance.inputs``, the same code the services and Open311 check a report with. A refusal
+(``LinliError``) re-renders the page with its messages and its status.
 """
 
 from __future__ import annotations
@@ -25,37 +27,31 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from linli.accounts.models import Department
-from linli.accounts.permissions import authorize, can, scoped
 from linli.accounts.roles import Action
-from linli.core import clock, confirm, photos
+from linli.core import clock, confirm, lang, photos
 from linli.core.errors import LinliError
-from linli.core.ids import as_id
-from linli.governance import loop
-from linli.governance import queries_events as q
+from linli.governance import inputs, loop, permissions
 from linli.governance.categories import SECTOR_NAMES, Sector
-from linli.governance.models import Category, Channel, Event, EventPhoto
-from linli.governance.services import events as services
-from linli.places import models as pm
-
-
-def _en() -> bool:
-    return (get_language() or "").startswith("en")
+from linli.governance.models import Channel, Event
+from linli.governance.queries import events as q
+from linli.governance.services import events as svc
+from linli.places import models as places_models
 
 
 def _texts(exc: LinliError) -> list[dict[str, str]]:
     """Each problem in both languages, the page's language first."""
-    return [{"first": p.en if _en() else p.zh, "second": p.zh if _en() else p.en} for p in exc.problems]
+    en = lang.is_english()
+    return [{"first": p.en if en else p.zh, "second": p.zh if en else p.en} for p in exc.problems]
 
 
 def _crumbs(here: str, event: Event | None = None) -> list[dict[str, Any]]:
@@ -70,22 +66,6 @@ def _crumbs(here: str, event: Event | None = None) -> list[dict[str, Any]]:
 
 
 # --- reporting ---------------------------------------------------------------------------------------
-
-
-def _form_state(post: Any) -> dict[str, Any]:
-    return {
-        "category": post.get("category", ""),
-        "lat": post.get("lat", ""),
-        "lon": post.get("lon", ""),
-        "building": post.get("building", ""),
-        "description": post.get("description", ""),
-        "address": post.get("address", ""),
-        "client_key": (post.get("client_key", "") or "")[:64],
-        "caller_name": post.get("caller_name", ""),
-        "caller_phone": post.get("caller_phone", ""),
-        "channel": post.get("channel", ""),
-        "attrs": {k: post.getlist(k) for k in post if k.startswith("attr-")},
-    }
 
 
 def _render_report(
@@ -106,7 +86,7 @@ def _render_report(
         "attribute_sets": [{"code": code, "fields": fs} for code, fs in fields.items() if fs],
         "places": q.place_choices(buildings),
         "geojson": q.place_map(user, buildings),
-        "max_photos": services.MAX_PHOTOS,
+        "max_photos": inputs.MAX_PHOTOS,
         "crumbs": _crumbs(_("Hotline desk") if hotline else _("Report a problem")),
         "action": reverse("governance:event_hotline" if hotline else "governance:event_new"),
         "nearby_url": reverse("governance:event_nearby"),
@@ -114,38 +94,30 @@ def _render_report(
     return render(request, "governance/events/new.html", ctx, status=status)
 
 
-def _building_in(request: HttpRequest, raw: str, action: Action) -> pm.Building:
-    """A building picked from the list: it must be one the page offered (the user's scope)."""
-    pk = as_id(raw)
-    b = q.report_buildings(request.user, action).filter(pk=pk).first() if pk is not None else None
-    if b is None:
-        raise LinliError.one("unknown_building", "所选楼栋不存在。", "The chosen building does not exist.")
-    return b
-
-
-def _where(request: HttpRequest, form: dict[str, Any], action: Action) -> pm.Building:
-    """The building the report is about: the one picked, or the nearest to the position given
-    (``services.locate``: 400 outside the jurisdiction)."""
+def _where(request: HttpRequest, form: dict[str, Any], action: Action) -> places_models.Building:
+    """The building the report is about: the one picked (``queries.events.building_in``: one the
+    page offered), or the nearest to the position given (``services.events.locate``: 400 outside
+    the jurisdiction)."""
     if form["building"]:
-        return _building_in(request, form["building"], action)
+        return q.building_in(request.user, form["building"], action)
     if not form["lat"] or not form["lon"]:
         raise LinliError.one(
             "location_required",
             "请提供位置(定位、在地图上选点或选择楼栋)。",
             "Give a location (from the device, picked on the map, or a building).",
         )
-    return services.locate(form["lat"], form["lon"])
+    return svc.locate(form["lat"], form["lon"])
 
 
 def _submit(request: HttpRequest, *, hotline: bool) -> HttpResponse:
-    form = _form_state(request.POST)
+    form = inputs.report_form(request.POST)
     user = request.user
     try:
         action = Action.COMMAND if hotline else Action.VIEW
         building = _where(request, form, action)
         if hotline:
             channel = form["channel"] if form["channel"] in (Channel.HOTLINE, Channel.TASK) else Channel.HOTLINE
-            if not can(user, Action.COMMAND, building):
+            if not permissions.commands_at(user, building):
                 raise LinliError.one(
                     "outside_jurisdiction",
                     "该位置不在您指挥中心的辖区内。",
@@ -153,8 +125,8 @@ def _submit(request: HttpRequest, *, hotline: bool) -> HttpResponse:
                 )
         else:
             # a grid worker (or anyone with REPORT there) reports as the grid; anyone else as a resident
-            channel = Channel.GRID if can(user, Action.REPORT, building) else Channel.RESIDENT
-        data = services.Report(
+            channel = Channel.GRID if permissions.reports_at(user, building) else Channel.RESIDENT
+        data = svc.Report(
             category=form["category"],
             lat=form["lat"] or None,
             lon=form["lon"] or None,
@@ -167,7 +139,7 @@ def _submit(request: HttpRequest, *, hotline: bool) -> HttpResponse:
             client_key=form["client_key"],
             photos=request.FILES.getlist("photos"),
         )
-        event, created = services.report(user, data, channel=channel)
+        event, created = svc.report(user, data, channel=channel)
     except LinliError as exc:
         return _render_report(request, hotline=hotline, form=form, errors=_texts(exc), status=exc.status)
     if created:
@@ -184,7 +156,7 @@ def event_new(request: HttpRequest) -> HttpResponse:
     """Anyone signed in may report; the channel follows from the place (grid worker or resident)."""
     if request.method == "POST":
         return _submit(request, hotline=False)
-    form = _form_state(request.GET)
+    form = inputs.report_form(request.GET)
     form["client_key"] = str(uuid.uuid4())
     return _render_report(request, hotline=False, form=form, errors=[])
 
@@ -194,11 +166,11 @@ def event_new(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def event_hotline(request: HttpRequest) -> HttpResponse:
     """The hotline desk: for the command centre (COMMAND) only."""
-    if not q.holds(request.user, Action.COMMAND):
+    if not permissions.holds(request.user, Action.COMMAND):
         raise PermissionDenied("the hotline desk is the command centre's")
     if request.method == "POST":
         return _submit(request, hotline=True)
-    form = _form_state(request.GET)
+    form = inputs.report_form(request.GET)
     form["client_key"] = str(uuid.uuid4())
     form["channel"] = Channel.HOTLINE.value
     return _render_report(request, hotline=True, form=form, errors=[])
@@ -208,14 +180,14 @@ def event_hotline(request: HttpRequest) -> HttpResponse:
 @require_GET
 def event_nearby(request: HttpRequest) -> HttpResponse:
     """Possible duplicates for the report page: open events of the same category nearby."""
-    category = Category.objects.filter(code=request.GET.get("category", ""), active=True).first()
+    category = q.active_category(request.GET.get("category", ""))
     lat, lon = request.GET.get("lat", ""), request.GET.get("lon", "")
     building = request.GET.get("building", "")
     ctx: dict[str, Any] = {"result": None}
     try:
         if category is not None:
             if building.isdigit() and not (lat and lon):
-                b = _building_in(request, building, Action.VIEW)
+                b = q.building_in(request.user, building, Action.VIEW)
                 lat, lon = str(b.lat or ""), str(b.lon or "")
             if lat and lon:
                 la, lo = float(lat), float(lon)
@@ -233,14 +205,14 @@ def event_nearby(request: HttpRequest) -> HttpResponse:
 def event_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     f = q.parse_filters(request.GET)
-    staff = q.holds(user, Action.EVENTS)
+    staff = permissions.holds(user, Action.EVENTS)
     if not staff:
         f.mine = True
     page = Paginator(q.events_for(user, f), q.PER_PAGE).get_page(request.GET.get("page"))
     now = clock.now()
     rows = []
     for e in page.object_list:
-        rows.append({"e": e, "overdue": services.is_overdue(e, now), "step": e.step_names})
+        rows.append({"e": e, "overdue": svc.is_overdue(e, now), "step": e.step_names})
     ctx = {
         "rows": rows,
         "page": page,
@@ -249,33 +221,15 @@ def event_list(request: HttpRequest) -> HttpResponse:
         "staff": staff,
         "steps": [(s.value, *loop.STEP_NAMES[s]) for s in loop.Step],
         "sectors": [(s.value, *SECTOR_NAMES[s]) for s in Sector],
-        "categories": list(Category.objects.filter(active=True).order_by("order", "code")),
+        "categories": q.active_categories(),
         "grids": q.grid_choices(user),
-        "can_hotline": q.holds(user, Action.COMMAND),
+        "can_hotline": permissions.holds(user, Action.COMMAND),
         "crumbs": [{"name": _("Home"), "url": reverse("places:home")}, {"name": _("Grid events"), "url": None}],
     }
     return render(request, "governance/events/list.html", ctx)
 
 
 # --- detail and moves --------------------------------------------------------------------------------
-
-
-def _event(request: HttpRequest, pk: int) -> tuple[Event, bool]:
-    """The event and whether the user sees it in full (EVENTS); its reporter without EVENTS sees a
-    reduced view; anyone else: 404 outside the scope, 403 inside without the right."""
-    event = (
-        Event.objects.select_related("category", "building", "grid", "community", "street", "department", "handler")
-        .filter(pk=pk)
-        .first()
-    )
-    if event is None:
-        raise Http404("no such event")
-    if can(request.user, Action.EVENTS, event):
-        return event, True
-    if event.reporter_id and event.reporter_id == request.user.pk:
-        return event, False
-    authorize(request.user, Action.EVENTS, event)
-    raise Http404("not in scope")  # pragma: no cover - authorize raised
 
 
 def _render_detail(
@@ -292,24 +246,24 @@ def _render_detail(
         "progress": q.progress(event),
         "attributes": q.attribute_display(event),
         "history": q.history(event, full),
-        "photos": list(EventPhoto.objects.filter(event=event).order_by("pk")),
-        "overdue": services.is_overdue(event, now),
+        "photos": q.photos_of(event),
+        "overdue": svc.is_overdue(event, now),
         "level": loop.LEVEL_NAMES.get(event.escalation, ("", "")),
         "moves": moves,
         "actions": [{"move": m, "zh": q.move_label(m)[0], "en": q.move_label(m)[1]} for m in moves],
         "asks": q.allowed_asks(user, event) if full else [],
         "pending": q.pending_request(event) if full else None,
-        "can_decide": full and can(user, Action.COMMAND, event),
+        "can_decide": full and permissions.may_decide(user, event),
         "geojson": q.event_map(event),
-        "reported": request.GET.get("reported") == "1" and event.reporter_id == user.pk,
+        "reported": request.GET.get("reported") == "1" and permissions.is_reporter(user, event),
         "crumbs": _crumbs(f"#{event.pk} {event.category.name}"),
         "channel": Channel(event.channel).label if event.channel in Channel.values else event.channel,
         # free text (description, address, notes, reasons) masked without people's data here
-        "see_people": can(user, Action.VIEW_PEOPLE, event),
+        "see_people": permissions.sees_people(user, event),
         "step_limit": loop.LIMIT_NAMES.get(loop.LIMIT_OF_STEP.get(loop.Step(event.step), ""), ("", "")),
     }
     if full:
-        ctx["contact"] = services.reporter_contact(user, event)
+        ctx["contact"] = svc.reporter_contact(user, event)
     else:
         ctx["contact"] = None
     if "dispatch" in moves:
@@ -325,7 +279,7 @@ def _render_detail(
 @login_required
 @require_GET
 def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    event, full = _event(request, pk)
+    event, full = q.event_for(request.user, pk)
     return _render_detail(request, event, full)
 
 
@@ -354,14 +308,14 @@ def _ask_end(request: HttpRequest, event: Event, move: str) -> HttpResponse:
     note = request.POST.get("note", "").strip()
     return confirm.ask(
         request,
-        title=_("%(move)s: case #%(pk)d?") % {"move": name[1] if _en() else name[0], "pk": event.pk},
+        title=_("%(move)s: case #%(pk)d?") % {"move": lang.pick(*name), "pk": event.pk},
         consequences=consequences,
-        button=_("Yes: %(move)s") % {"move": name[1] if _en() else name[0]},
+        button=_("Yes: %(move)s") % {"move": lang.pick(*name)},
         cancel_url=reverse("governance:event_detail", args=[event.pk]),
         details=[(_("Case"), f"#{event.pk} {event.category.name}"), *([(_("Note"), note)] if note else [])],
         file_field="photos" if move == loop.Move.VERIFY_PASS else "",
         file_label=_("Photos (attach them again)"),
-        crumbs=_crumbs(name[1] if _en() else name[0], event),
+        crumbs=_crumbs(lang.pick(*name), event),
     )
 
 
@@ -371,7 +325,7 @@ def _ask_end(request: HttpRequest, event: Event, move: str) -> HttpResponse:
 def event_act(request: HttpRequest, pk: int) -> HttpResponse:
     """One move of the loop; the service checks the role and the step again. Voiding and closing
     ask first (``confirm=1``); a move the user may not take goes straight to the service's refusal."""
-    event, full = _event(request, pk)
+    event, full = q.event_for(request.user, pk)
     post = request.POST
     move = post.get("move", "")
     if not full and move != loop.Move.EVALUATE:
@@ -386,25 +340,15 @@ def event_act(request: HttpRequest, pk: int) -> HttpResponse:
     ):
         return _ask_end(request, event, move)
     try:
-        department = None
+        department: Department | None = None
         raw = post.get("department", "")
         if move == loop.Move.DISPATCH and raw:
-            department = Department.objects.filter(pk=as_id(raw) or 0).first()
-            if department is None:
-                raise LinliError.one("unknown_department", "所选部门不存在。", "The chosen department does not exist.")
-        duplicate = None
+            department = q.department(raw)
+        duplicate: Event | None = None
         raw = post.get("duplicate_of", "")
         if move == loop.Move.VOID and raw:
-            duplicate = (
-                scoped(request.user, Action.EVENTS, Event.objects.all())
-                .filter(pk=int(raw) if raw.isdigit() else 0)
-                .first()
-            )
-            if duplicate is None:
-                raise LinliError.one(
-                    "bad_duplicate", "所选的重复案件不存在。", "The case it duplicates does not exist."
-                )
-        services.act(
+            duplicate = q.duplicate_in_scope(request.user, raw)
+        svc.act(
             request.user,
             event,
             move,
@@ -418,7 +362,7 @@ def event_act(request: HttpRequest, pk: int) -> HttpResponse:
     except LinliError as exc:
         return _refused(request, event, full, exc)
     name = q.move_label(move)
-    messages.success(request, _("Done: %(move)s.") % {"move": name[1] if _en() else name[0]})
+    messages.success(request, _("Done: %(move)s.") % {"move": lang.pick(*name)})
     return HttpResponseRedirect(reverse("governance:event_detail", args=[event.pk]))
 
 
@@ -427,7 +371,7 @@ def event_act(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def event_ask(request: HttpRequest, pk: int) -> HttpResponse:
     """A department asks to return, extend, defer, put on the backlog or void; the centre decides."""
-    event, full = _event(request, pk)
+    event, full = q.event_for(request.user, pk)
     post = request.POST
     until = None
     if not full:
@@ -443,9 +387,7 @@ def event_ask(request: HttpRequest, pk: int) -> HttpResponse:
     elif moment is not None:
         until = timezone.make_aware(moment) if timezone.is_naive(moment) else moment
     try:
-        services.ask(
-            request.user, event, post.get("kind", ""), post.get("reason", ""), hours=post.get("hours"), until=until
-        )
+        svc.ask(request.user, event, post.get("kind", ""), post.get("reason", ""), hours=post.get("hours"), until=until)
     except LinliError as exc:
         return _refused(request, event, full, exc)
     messages.success(request, _("Request sent to the command centre for approval."))
@@ -457,7 +399,7 @@ def event_ask(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def event_decide(request: HttpRequest, pk: int) -> HttpResponse:
     """The command centre approves or refuses the case's pending request."""
-    event, full = _event(request, pk)
+    event, full = q.event_for(request.user, pk)
     if not full:
         raise PermissionDenied("the command centre decides")
     req = q.pending_request(event)
@@ -468,7 +410,7 @@ def event_decide(request: HttpRequest, pk: int) -> HttpResponse:
         and req.kind == loop.Move.VOID
         and str(req.pk) == request.POST.get("request", "")
         and not confirm.confirmed(request)
-        and can(request.user, Action.COMMAND, event)
+        and permissions.may_decide(request.user, event)
     ):
         name = q.move_label(loop.Move.VOID)
         return confirm.ask(
@@ -478,15 +420,15 @@ def event_decide(request: HttpRequest, pk: int) -> HttpResponse:
                 _("Voiding ends the case: it is no longer handled, leaves every queue and cannot be reopened."),
                 _("The department's reason is kept in the case's history and shown to the reporter."),
             ],
-            button=_("Yes: %(move)s") % {"move": name[1] if _en() else name[0]},
+            button=_("Yes: %(move)s") % {"move": lang.pick(*name)},
             cancel_url=reverse("governance:event_detail", args=[event.pk]),
             details=[(_("Case"), f"#{event.pk} {event.category.name}"), (_("Reason"), req.reason)],
-            crumbs=_crumbs(name[1] if _en() else name[0], event),
+            crumbs=_crumbs(lang.pick(*name), event),
         )
     try:
         if req is None or str(req.pk) != request.POST.get("request", ""):
             raise LinliError.one("already_decided", "该申请已审批。", "This request was already decided.", 409)
-        services.decide(request.user, req, request.POST.get("approve") == "1", request.POST.get("note", ""))
+        svc.decide(request.user, req, request.POST.get("approve") == "1", request.POST.get("note", ""))
     except LinliError as exc:
         return _refused(request, event, full, exc)
     messages.success(request, _("Decision saved."))
@@ -497,8 +439,4 @@ def event_decide(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def event_photo(request: HttpRequest, pk: int) -> FileResponse:
     """A photo of an event, to those who may see the event (EVENTS) or its reporter."""
-    photo = EventPhoto.objects.select_related("event").filter(pk=pk).first()
-    if photo is None:
-        raise Http404("no such photo")
-    _event(request, photo.event_id)
-    return photos.serve(photo.image)
+    return photos.serve(q.photo_for(request.user, pk).image)

@@ -20,7 +20,6 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import Resolver404, resolve, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -28,49 +27,18 @@ from django.views.decorators.http import require_GET, require_POST
 from linli.accounts.models import Department
 from linli.accounts.permissions import authorize
 from linli.accounts.roles import Action
-from linli.core import clock, confirm
+from linli.core import clock, confirm, lang
 from linli.core.errors import LinliError
 from linli.core.middleware import error_response
-from linli.governance import loop
-from linli.governance import queries_queues as q
+from linli.governance import loop, permissions
 from linli.governance.loop import Move, Step
-from linli.governance.models import Event, EventRequest
+from linli.governance.models import EventRequest
+from linli.governance.queries import queues as q
 from linli.governance.services import events as svc
 
 QUEUE_NAMES = ("queue_department", "queue_department_for", "queue_command")
 # Moves a queue row offers directly, and the step each must find the case in (a stale page → 409).
 QUICK_MOVES = {Move.REGISTER: Step.COLLECTED, Move.DISPATCH: Step.REGISTERED, Move.ACCEPT: Step.DISPATCHED}
-
-
-def _english() -> bool:
-    return (get_language() or "").startswith("en")
-
-
-def _no_department() -> LinliError:
-    return LinliError.one(
-        "no_department",
-        "您不在任何部门任职,没有部门待办队列。",
-        "You do not work for a department, so you have no department queue.",
-        404,
-    )
-
-
-def _not_your_department() -> LinliError:
-    return LinliError.one(
-        "not_your_department",
-        "该部门不存在,或您不在该部门任职。",
-        "No such department, or you do not work for it.",
-        404,
-    )
-
-
-def _no_command() -> LinliError:
-    return LinliError.one(
-        "no_command",
-        "只有指挥中心(或区级管理员)可以查看指挥中心待办。",
-        "Only the command centre (or a district administrator) may open the command centre's queue.",
-        403,
-    )
 
 
 def _titles() -> dict[str, tuple[str, str]]:
@@ -100,7 +68,7 @@ def _titled(sections: list[q.Section]) -> list[q.Section]:
 
 
 def _dept_name(dept: Department) -> str:
-    return (dept.name_en or dept.name) if _english() else dept.name
+    return lang.pick(dept.name, dept.name_en)
 
 
 # --- pages -----------------------------------------------------------------------------------------
@@ -110,7 +78,7 @@ def _department_page(
     request: HttpRequest, dept: Department, depts: list[Department], error: LinliError | None = None
 ) -> HttpResponse:
     now = clock.now()
-    sections = q.mark_people(request.user, _titled(q.department_sections(request.user, dept, now, _english())))
+    sections = q.mark_people(request.user, _titled(q.department_sections(request.user, dept, now)))
     here = reverse("governance:queue_department_for", args=[dept.pk])
     ctx: dict[str, Any] = {
         "dept": dept,
@@ -131,10 +99,18 @@ def _department_page(
 
 
 def _command_page(request: HttpRequest, error: LinliError | None = None) -> HttpResponse:
-    if not q.holds_command(request.user):
-        return error_response(request, _no_command())
+    if not permissions.holds_command(request.user):
+        return error_response(
+            request,
+            LinliError.one(
+                "no_command",
+                "只有指挥中心(或区级管理员)可以查看指挥中心待办。",
+                "Only the command centre (or a district administrator) may open the command centre's queue.",
+                403,
+            ),
+        )
     now = clock.now()
-    sections = q.mark_people(request.user, _titled(q.command_sections(request.user, now, _english())))
+    sections = q.mark_people(request.user, _titled(q.command_sections(request.user, now)))
     ctx: dict[str, Any] = {
         "sections": sections,
         "here": reverse("governance:queue_command"),
@@ -154,16 +130,10 @@ def _command_page(request: HttpRequest, error: LinliError | None = None) -> Http
 @login_required
 @require_GET
 def queue_department(request: HttpRequest, dept_pk: int | None = None) -> HttpResponse:
-    depts = q.my_departments(request.user)
-    if not depts:
-        return error_response(request, _no_department())
-    if dept_pk is None:
-        dept = depts[0]
-    else:
-        found = [d for d in depts if d.pk == dept_pk]
-        if not found:
-            return error_response(request, _not_your_department())
-        dept = found[0]
+    try:
+        dept, depts = q.department_of(request.user, dept_pk)
+    except LinliError as exc:
+        return error_response(request, exc)
     return _department_page(request, dept, depts)
 
 
@@ -192,7 +162,7 @@ def _back(request: HttpRequest) -> str | None:
 
 
 def _fallback(request: HttpRequest) -> str:
-    if q.holds_command(request.user):
+    if permissions.holds_command(request.user):
         return reverse("governance:queue_command")
     return reverse("governance:queue_department")
 
@@ -213,24 +183,17 @@ def _refused(request: HttpRequest, back: str | None, error: LinliError) -> HttpR
     return _department_page(request, dept, depts, error)
 
 
-def _bad(code: str, zh: str, en: str) -> LinliError:
-    return LinliError.one(code, zh, en, 400)
-
-
 @never_cache
 @login_required
 @require_POST
 def queue_act(request: HttpRequest, pk: int) -> HttpResponse:
     """Register, dispatch or accept one case from a queue row (``services.events.act``)."""
     back = _back(request)
-    event = Event.objects.filter(pk=pk).select_related("category", "street").first()
-    if event is None:
-        return error_response(
-            request,
-            LinliError.one("not_found", "案件不存在,或不在您的管辖范围内。", "No such case in your scope.", 404),
-        )
-    # outside the user's scope: 404 before any form check, so a bad form reveals nothing
-    authorize(request.user, Action.VIEW, event)
+    try:
+        # outside the user's scope: 404 before any form check, so a bad form reveals nothing
+        event = q.event_to_act(request.user, pk)
+    except LinliError as exc:
+        return error_response(request, exc)
     try:
         move = Move(request.POST.get("move", ""))
     except ValueError:
@@ -239,15 +202,17 @@ def queue_act(request: HttpRequest, pk: int) -> HttpResponse:
         return _refused(
             request,
             back,
-            _bad("unknown_move", "队列中只能立案、派遣或签收,其他操作请打开案件。", "Open the case for that action."),
+            LinliError.one(
+                "unknown_move", "队列中只能立案、派遣或签收,其他操作请打开案件。", "Open the case for that action."
+            ),
         )
     department: Department | None = None
     if move == Move.DISPATCH:
         authorize(request.user, Action.COMMAND, event)  # a 403 before a form problem
         raw = request.POST.get("department", "")
-        department = Department.objects.filter(pk=int(raw)).first() if raw.isdigit() and len(raw) < 12 else None
+        department = q.dispatch_department(raw)
         if department is None:
-            return _refused(request, back, _bad("bad_department", "请选择派遣部门。", "Choose a department."))
+            return _refused(request, back, LinliError.one("bad_department", "请选择派遣部门。", "Choose a department."))
     expected = request.POST.get("expected_step") or QUICK_MOVES[move].value
     try:
         event = svc.act(request.user, event, move, department=department, expected_step=expected)
@@ -270,17 +235,15 @@ def queue_decide(request: HttpRequest, pk: int) -> HttpResponse:
     """Approve or refuse a department's request (``services.events.decide``): 404 outside the
     user's scope, 403 without COMMAND, 409 when it was already decided."""
     back = _back(request)
-    req = EventRequest.objects.filter(pk=pk).select_related("event").first()
-    if req is None:
-        return error_response(
-            request,
-            LinliError.one("not_found", "申请不存在,或不在您的管辖范围内。", "No such request in your scope.", 404),
-        )
+    try:
+        req = q.request_to_decide(pk)
+    except LinliError as exc:
+        return error_response(request, exc)
     decision = request.POST.get("decision", "")
     note = request.POST.get("note", "").strip()
     error: LinliError | None = None
     if decision not in ("approve", "refuse"):  # the reason and its length: services.events.decide
-        error = _bad("bad_decision", "请选择同意或不同意。", "Choose approve or refuse.")
+        error = LinliError.one("bad_decision", "请选择同意或不同意。", "Choose approve or refuse.")
     if error is not None:
         # check the right first, so a bad form never tells someone outside the chain anything
         authorize(request.user, Action.COMMAND, req.event)
@@ -293,7 +256,7 @@ def queue_decide(request: HttpRequest, pk: int) -> HttpResponse:
     ):
         # approving a void ends the case for good: ask first (linli.core.confirm)
         authorize(request.user, Action.COMMAND, req.event)
-        name = q.pick(loop.MOVE_NAMES[Move.VOID], _english())
+        name = q.pick(loop.MOVE_NAMES[Move.VOID])
         return confirm.ask(
             request,
             title=_("Approve voiding case #%(pk)d?") % {"pk": req.event_id},
@@ -309,7 +272,7 @@ def queue_decide(request: HttpRequest, pk: int) -> HttpResponse:
         req = svc.decide(request.user, req, decision == "approve", note)
     except LinliError as exc:
         return _refused(request, back, exc)
-    kind = q.pick(loop.MOVE_NAMES[q.REQUEST_MOVE[req.kind]], _english())
+    kind = q.pick(loop.MOVE_NAMES[q.REQUEST_MOVE[req.kind]])
     if req.decision == EventRequest.Decision.APPROVED:
         msg = _("Approved: %(kind)s of case #%(id)d.")
     else:

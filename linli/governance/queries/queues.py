@@ -15,8 +15,11 @@ from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.urls import NoReverseMatch, reverse
 
 from linli.accounts.models import Department
-from linli.accounts.permissions import grants_of, scope_q, scoped
+from linli.accounts.permissions import authorize, grants_of, scoped
 from linli.accounts.roles import Action, allows
+from linli.core import lang
+from linli.core.errors import LinliError
+from linli.core.types import User
 from linli.governance import loop
 from linli.governance.loop import Move, Step
 from linli.governance.models import Event, EventRequest
@@ -34,9 +37,9 @@ REQUEST_MOVE: dict[str, Move] = {
 }
 
 
-def pick(pair: tuple[str, str], english: bool) -> str:
-    """One of a (Chinese, English) pair for the page's language."""
-    return pair[1] if english else pair[0]
+def pick(pair: tuple[str, str]) -> str:
+    """One of a (Chinese, English) pair for the page's language (``core.lang.pick``)."""
+    return lang.pick(*pair)
 
 
 def detail_url(pk: int) -> str | None:
@@ -57,7 +60,7 @@ def overdue_q(now: datetime) -> Q:
 # --- who holds which queue -------------------------------------------------------------------------
 
 
-def my_departments(user: Any) -> list[Department]:
+def my_departments(user: User) -> list[Department]:
     """Departments the user works for: where they hold a role with HANDLE *at the department*
     (department staff), and which the permission check lets them handle events of."""
     ids = [
@@ -70,8 +73,51 @@ def my_departments(user: Any) -> list[Department]:
     return list(scoped(user, Action.HANDLE, Department.objects.filter(pk__in=ids)).order_by("name", "pk"))
 
 
-def holds_command(user: Any) -> bool:
-    return scope_q(user, Action.COMMAND, Event) is not None
+def department_of(user: User, dept_pk: int | None) -> tuple[Department, list[Department]]:
+    """The department whose queue the user opens (``dept_pk``, or their first) and all of theirs.
+    Someone who works for no department, or not for ``dept_pk``, gets a bilingual 404."""
+    depts = my_departments(user)
+    if not depts:
+        raise LinliError.one(
+            "no_department",
+            "您不在任何部门任职,没有部门待办队列。",
+            "You do not work for a department, so you have no department queue.",
+            404,
+        )
+    if dept_pk is None:
+        return depts[0], depts
+    found = [d for d in depts if d.pk == dept_pk]
+    if not found:
+        raise LinliError.one(
+            "not_your_department",
+            "该部门不存在,或您不在该部门任职。",
+            "No such department, or you do not work for it.",
+            404,
+        )
+    return found[0], depts
+
+
+def event_to_act(user: User, pk: int) -> Event:
+    """The case a queue row acts on: 404 when there is none or it is outside the user's scope
+    (before any form check, so a bad form reveals nothing)."""
+    event = Event.objects.filter(pk=pk).select_related("category", "street").first()
+    if event is None:
+        raise LinliError.one("not_found", "案件不存在,或不在您的管辖范围内。", "No such case in your scope.", 404)
+    authorize(user, Action.VIEW, event)
+    return event
+
+
+def request_to_decide(pk: int) -> EventRequest:
+    """The request a queue row decides (``services.events.decide`` checks the right), or a 404."""
+    req = EventRequest.objects.filter(pk=pk).select_related("event").first()
+    if req is None:
+        raise LinliError.one("not_found", "申请不存在,或不在您的管辖范围内。", "No such request in your scope.", 404)
+    return req
+
+
+def dispatch_department(raw: str) -> Department | None:
+    """The department a queue's dispatch form names, or None (not a number, or no such department)."""
+    return Department.objects.filter(pk=int(raw)).first() if raw.isdigit() and len(raw) < 12 else None
 
 
 # --- rows ------------------------------------------------------------------------------------------
@@ -114,7 +160,7 @@ class Section:
         return max(0, self.count - len(self.rows))
 
 
-def mark_people(user: Any, sections: list[Section]) -> list[Section]:
+def mark_people(user: User, sections: list[Section]) -> list[Section]:
     """Set each row's ``see_people``: whether ``user`` may see people's data (VIEW_PEOPLE) at its
     event, so that the cards mask phone and ID numbers in free text otherwise (one query)."""
     rows = [row for s in sections for row in s.rows if isinstance(row, EventRow | RequestRow)]
@@ -129,16 +175,16 @@ def _events(qs: QuerySet[Event]) -> QuerySet[Event]:
     return qs.select_related("category", "department", "community", "grid", "street")
 
 
-def event_rows(qs: QuerySet[Event], now: datetime, english: bool, *, links: bool = True) -> list[EventRow]:
+def event_rows(qs: QuerySet[Event], now: datetime, *, links: bool = True) -> list[EventRow]:
     rows = []
     for ev in _events(qs)[:CAP]:
         rows.append(
             EventRow(
                 event=ev,
-                step_name=pick(loop.STEP_NAMES[Step(ev.step)], english),
+                step_name=pick(loop.STEP_NAMES[Step(ev.step)]),
                 overdue=svc.is_overdue(ev, now),
                 level=ev.escalation,
-                level_name=pick(loop.LEVEL_NAMES.get(ev.escalation, ("", "")), english),
+                level_name=pick(loop.LEVEL_NAMES.get(ev.escalation, ("", ""))),
                 url=detail_url(ev.pk) if links else None,
             )
         )
@@ -146,21 +192,21 @@ def event_rows(qs: QuerySet[Event], now: datetime, english: bool, *, links: bool
 
 
 def request_rows(
-    qs: QuerySet[EventRequest], english: bool, *, link_if_department: Department | None = None, links: bool = True
+    qs: QuerySet[EventRequest], *, link_if_department: Department | None = None, links: bool = True
 ) -> list[RequestRow]:
     rows = []
     for r in qs.select_related("event__category", "event__community", "department", "requested_by", "decided_by")[:CAP]:
         url = None
         if links and (link_if_department is None or r.event.department_id == link_if_department.pk):
             url = detail_url(r.event_id)
-        rows.append(RequestRow(req=r, kind_name=pick(loop.MOVE_NAMES[REQUEST_MOVE[r.kind]], english), url=url))
+        rows.append(RequestRow(req=r, kind_name=pick(loop.MOVE_NAMES[REQUEST_MOVE[r.kind]]), url=url))
     return rows
 
 
 # --- the department's queue ------------------------------------------------------------------------
 
 
-def department_sections(user: Any, dept: Department, now: datetime, english: bool) -> list[Section]:
+def department_sections(user: User, dept: Department, now: datetime) -> list[Section]:
     """待签收, 处理中 (overdue first), 已反馈待核查, and the department's requests with decisions."""
     events = scoped(user, Action.HANDLE, Event.objects.all()).filter(department=dept)
     dispatched = events.filter(step=Step.DISPATCHED).order_by("step_due_at", "pk")
@@ -174,11 +220,11 @@ def department_sections(user: Any, dept: Department, now: datetime, english: boo
     pending = requests.filter(decision=EventRequest.Decision.PENDING).order_by("requested_at", "pk")
     decided = requests.exclude(decision=EventRequest.Decision.PENDING).order_by("-decided_at", "-pk")
     return [
-        Section("accept", "", dispatched.count(), event_rows(dispatched, now, english), form="accept"),
-        Section("handling", "", handling.count(), event_rows(handling, now, english)),
-        Section("reported", "", reported.count(), event_rows(reported, now, english)),
-        Section("requests", "", pending.count(), request_rows(pending, english, link_if_department=dept)),
-        Section("decided", "", decided.count(), request_rows(decided, english, link_if_department=dept)),
+        Section("accept", "", dispatched.count(), event_rows(dispatched, now), form="accept"),
+        Section("handling", "", handling.count(), event_rows(handling, now)),
+        Section("reported", "", reported.count(), event_rows(reported, now)),
+        Section("requests", "", pending.count(), request_rows(pending, link_if_department=dept)),
+        Section("decided", "", decided.count(), request_rows(decided, link_if_department=dept)),
     ]
 
 
@@ -204,7 +250,7 @@ def _dispatch_choices(rows: list[EventRow]) -> None:
         row.choices += [(d, False) for d in others if d.pk not in seen and d.path and ev.path.startswith(d.path)]
 
 
-def command_sections(user: Any, now: datetime, english: bool) -> list[Section]:
+def command_sections(user: User, now: datetime) -> list[Section]:
     events = scoped(user, Action.COMMAND, Event.objects.all())
     open_steps = [s.value for s in loop.OPEN_STEPS]
     collected = events.filter(step=Step.COLLECTED).order_by("created_at", "pk")
@@ -220,14 +266,14 @@ def command_sections(user: Any, now: datetime, english: bool) -> list[Section]:
     pending = scoped(
         user, Action.COMMAND, EventRequest.objects.filter(decision=EventRequest.Decision.PENDING)
     ).order_by("requested_at", "pk")
-    dispatch_rows = event_rows(registered, now, english)
+    dispatch_rows = event_rows(registered, now)
     _dispatch_choices(dispatch_rows)
     return [
-        Section("register", "", collected.count(), event_rows(collected, now, english), form="register"),
+        Section("register", "", collected.count(), event_rows(collected, now), form="register"),
         Section("dispatch", "", registered.count(), dispatch_rows, form="dispatch"),
-        Section("approve", "", pending.count(), request_rows(pending, english), form="decide"),
-        Section("verify", "", reported.count(), event_rows(reported, now, english)),
-        Section("late", "", late.count(), event_rows(late, now, english)),
-        Section("backlog", "", backlog.count(), event_rows(backlog, now, english)),
-        Section("deferred", "", deferred.count(), event_rows(deferred, now, english)),
+        Section("approve", "", pending.count(), request_rows(pending), form="decide"),
+        Section("verify", "", reported.count(), event_rows(reported, now)),
+        Section("late", "", late.count(), event_rows(late, now)),
+        Section("backlog", "", backlog.count(), event_rows(backlog, now)),
+        Section("deferred", "", deferred.count(), event_rows(deferred, now)),
     ]

@@ -2,7 +2,9 @@
 page's progress bar, history and the moves a user may take now.
 
 Nothing here writes; every write goes through ``linli.governance.services.events``. Scope always
-comes from ``linli.accounts.permissions`` (``scoped`` / ``can``). ``allowed_moves`` only decides
+comes from ``linli.accounts.permissions`` (``scoped`` / ``get_or_404``) and governance's predicates
+(``linli.governance.permissions``): the scoped look-ups the pages need (``event_for``, ``photo_for``,
+``building_in``, ``department``, ``duplicate_in_scope``) live here. ``allowed_moves`` only decides
 which forms to *show*; the service checks again when a form is posted.
 """
 
@@ -13,20 +15,23 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.http import Http404
 from django.urls import reverse
 
 from linli.accounts.models import Department
-from linli.accounts.permissions import can, scoped
+from linli.accounts.permissions import authorize, can, scoped
 from linli.accounts.roles import Action
 from linli.core import clock
+from linli.core.errors import LinliError
 from linli.core.ids import as_id
-from linli.governance import loop
+from linli.core.types import User
+from linli.governance import inputs, loop, permissions
 from linli.governance.categories import KIND_NAMES, SECTOR_NAMES, Kind, Sector
 from linli.governance.loop import MOVE_NAMES, SEVEN, STEP_NAMES, Move, Step
-from linli.governance.models import Category, Event, EventLog, EventRequest
-from linli.governance.services import events as services
-from linli.places import models as pm
-from linli.places.queries import bbox_polygon, feature
+from linli.governance.models import Category, Event, EventLog, EventPhoto, EventRequest
+from linli.governance.services import events as svc
+from linli.places import models as places_models
+from linli.places.geometry import bbox_polygon, feature
 
 MAX_PLACES = 2000  # buildings offered on the report page (list and map)
 PER_PAGE = 25
@@ -86,7 +91,7 @@ def attribute_fields(category: Category) -> list[dict[str, Any]]:
         out.append(
             {
                 "code": a["code"],
-                "name": f"attr-{category.code}-{a['code']}",
+                "name": inputs.attribute_field(category.code, a["code"]),
                 "zh": a.get("zh", a["code"]),
                 "en": a.get("en", ""),
                 "datatype": a.get("datatype", "string"),
@@ -115,38 +120,38 @@ def attribute_display(event: Event) -> list[dict[str, str]]:
     return out
 
 
-def attributes_from_post(post: Any, code: str) -> dict[str, Any]:
-    """The posted attribute values of the chosen category only (other categories' fields ignored)."""
+def attributes_from_post(post: inputs.Form, code: str) -> dict[str, Any]:
+    """The posted attribute values of the chosen category only (other categories' fields ignored;
+    ``inputs.form_attributes``)."""
     category = Category.objects.filter(code=(code or "").strip()).first()
     if category is None:
         return {}
-    out: dict[str, Any] = {}
-    for spec in attribute_fields(category):
-        if spec["datatype"] == "multivaluelist":
-            values = [v for v in post.getlist(spec["name"]) if v.strip()]
-            if values:
-                out[spec["code"]] = values
-        else:
-            value = (post.get(spec["name"]) or "").strip()
-            if value:
-                out[spec["code"]] = value
-    return out
+    return inputs.form_attributes(category.code, category.attributes or [], post)
+
+
+def active_category(code: str) -> Category | None:
+    """The active category with ``code``, or None."""
+    return Category.objects.filter(code=code, active=True).first()
+
+
+def active_categories() -> list[Category]:
+    return list(Category.objects.filter(active=True).order_by("order", "code"))
 
 
 # --- places offered on the report page ---------------------------------------------------------------
 
 
-def report_buildings(user: Any, action: Action = Action.VIEW) -> QuerySet[pm.Building]:
+def report_buildings(user: User, action: Action = Action.VIEW) -> QuerySet[places_models.Building]:
     """Buildings the user may pick from: their scope for ``action``, plus (for VIEW) the buildings
     of their own dwellings (a resident)."""
-    qs = scoped(user, action, pm.Building.objects.all())
+    qs = scoped(user, action, places_models.Building.objects.all())
     if action == Action.VIEW:
-        own = scoped(user, Action.VIEW, pm.Dwelling.objects.all()).values("unit__building_id")
-        qs = pm.Building.objects.filter(Q(pk__in=qs.values("pk")) | Q(pk__in=own))
+        own = scoped(user, Action.VIEW, places_models.Dwelling.objects.all()).values("unit__building_id")
+        qs = places_models.Building.objects.filter(Q(pk__in=qs.values("pk")) | Q(pk__in=own))
     return qs.select_related("community", "compound").order_by("path")
 
 
-def place_choices(buildings: QuerySet[pm.Building]) -> list[dict[str, Any]]:
+def place_choices(buildings: QuerySet[places_models.Building]) -> list[dict[str, Any]]:
     """Buildings grouped by community for a <select> with optgroups."""
     groups: dict[int, dict[str, Any]] = {}
     for b in buildings[:MAX_PLACES]:
@@ -155,7 +160,7 @@ def place_choices(buildings: QuerySet[pm.Building]) -> list[dict[str, Any]]:
     return list(groups.values())
 
 
-def place_map(user: Any, buildings: QuerySet[pm.Building]) -> dict[str, Any]:
+def place_map(user: User, buildings: QuerySet[places_models.Building]) -> dict[str, Any]:
     """GeoJSON of the user's grids (outlined around their buildings) and building points."""
     rows = list(buildings.values("id", "name", "lat", "lon", "grid_id", "compound__name")[:MAX_PLACES])
     features: list[dict[str, Any]] = []
@@ -165,7 +170,7 @@ def place_map(user: Any, buildings: QuerySet[pm.Building]) -> dict[str, Any]:
             continue
         if b["grid_id"]:
             pts.setdefault(b["grid_id"], []).append((b["lat"], b["lon"]))
-    grids = scoped(user, Action.VIEW, pm.Grid.objects.filter(pk__in=list(pts))).values("id", "name")
+    grids = scoped(user, Action.VIEW, places_models.Grid.objects.filter(pk__in=list(pts))).values("id", "name")
     for g in grids:
         p = pts[g["id"]]
         area = bbox_polygon(
@@ -204,10 +209,10 @@ def event_map(event: Event) -> dict[str, Any]:
 # --- nearby possible duplicates ----------------------------------------------------------------------
 
 
-def nearby(user: Any, category: Category, lat: float, lon: float, exclude: int | None = None) -> dict[str, Any]:
-    """Open events of the same category nearby (services.nearby_open): those the user may see with
+def nearby(user: User, category: Category, lat: float, lon: float, exclude: int | None = None) -> dict[str, Any]:
+    """Open events of the same category nearby (svc.nearby_open): those the user may see with
     EVENTS in full, the rest only counted."""
-    found = services.nearby_open(category, lat, lon, exclude=exclude, limit=20)
+    found = svc.nearby_open(category, lat, lon, exclude=exclude, limit=20)
     visible_ids = set(
         scoped(user, Action.EVENTS, Event.objects.filter(pk__in=[e.pk for e in found])).values_list("pk", flat=True)
     )
@@ -268,21 +273,11 @@ def parse_filters(get: Any) -> Filters:
     return f
 
 
-def holds(user: Any, action: Action) -> bool:
-    """Whether any of the user's roles allows ``action`` somewhere (for showing a page at all)."""
-    from linli.accounts.permissions import grants_of
-    from linli.accounts.roles import allows
-
-    if getattr(user, "is_superuser", False):
-        return True
-    return any(allows(g.role, action.value, g.place_kind) for g in grants_of(user))
-
-
-def events_for(user: Any, f: Filters) -> QuerySet[Event]:
+def events_for(user: User, f: Filters) -> QuerySet[Event]:
     """The list: events in the user's EVENTS scope, or (``mine``, or no EVENTS at all) their own reports."""
     base = Event.objects.select_related("category", "grid", "community", "department")
-    own = f.mine or not holds(user, Action.EVENTS)
-    qs = base.filter(reporter=user) if own else scoped(user, Action.EVENTS, base)
+    own = f.mine or not permissions.holds(user, Action.EVENTS)
+    qs = base.filter(reporter_id=user.pk) if own else scoped(user, Action.EVENTS, base)
     if f.step:
         qs = qs.filter(step=f.step)
     if f.sector:
@@ -296,10 +291,10 @@ def events_for(user: Any, f: Filters) -> QuerySet[Event]:
     return qs.order_by("-created_at", "-pk")
 
 
-def grid_choices(user: Any) -> list[pm.Grid]:
+def grid_choices(user: User) -> list[places_models.Grid]:
     return (
-        list(scoped(user, Action.EVENTS, pm.Grid.objects.all()).order_by("code")[:500])
-        if holds(user, Action.EVENTS)
+        list(scoped(user, Action.EVENTS, places_models.Grid.objects.all()).order_by("code")[:500])
+        if permissions.holds(user, Action.EVENTS)
         else []
     )
 
@@ -348,7 +343,7 @@ def history(event: Event, full: bool) -> list[dict[str, Any]]:
     return out
 
 
-def allowed_moves(user: Any, event: Event) -> list[str]:
+def allowed_moves(user: User, event: Event) -> list[str]:
     """Moves of ``PAGE_MOVES`` the user may take now (step allows it, role allows it; verification
     never by someone who handled the case)."""
     step = Step(event.step)
@@ -356,19 +351,19 @@ def allowed_moves(user: Any, event: Event) -> list[str]:
     hands: set[int] | None = None
     for mv in PAGE_MOVES:
         rule = loop.RULES[mv]
-        if step not in rule.from_steps or not services.may_take(user, event, mv):
+        if step not in rule.from_steps or not permissions.may_take(user, event, mv):
             continue
         if mv == Move.UNBACKLOG and not event.backlog:
             continue
         if mv in (Move.VERIFY_PASS, Move.VERIFY_FAIL):
-            hands = services.handlers(event) if hands is None else hands
-            if getattr(user, "pk", None) in hands:
+            hands = permissions.handlers(event) if hands is None else hands
+            if not permissions.may_verify(user, event, hands):
                 continue
         out.append(mv.value)
     return out
 
 
-def allowed_asks(user: Any, event: Event) -> list[dict[str, str]]:
+def allowed_asks(user: User, event: Event) -> list[dict[str, str]]:
     """Requests the department may make now (none while one is pending)."""
     if not can(user, Action.HANDLE, event) or pending_request(event) is not None:
         return []
@@ -390,9 +385,9 @@ def pending_request(event: Event) -> EventRequest | None:
 
 
 def dispatch_choices(event: Event) -> tuple[list[Department], int | None]:
-    """Departments that may take the case: ``services.route``'s order first (its first is the
+    """Departments that may take the case: ``svc.route``'s order first (its first is the
     default), then any other active department serving the place."""
-    routed = services.route(event.category, event.path, event.street)
+    routed = svc.route(event.category, event.path, event.street)
     others = [
         d
         for d in Department.objects.filter(active=True, district_id=event.street.district_id).order_by("kind", "code")
@@ -403,3 +398,65 @@ def dispatch_choices(event: Event) -> tuple[list[Department], int | None]:
 
 def move_label(move: str) -> tuple[str, str]:
     return MOVE_NAMES[Move(move)]
+
+
+# --- scoped look-ups for the pages ---------------------------------------------------------------
+
+
+def event_for(user: User, pk: int) -> tuple[Event, bool]:
+    """The event and whether the user sees it in full (``permissions.sees_in_full``: EVENTS); its
+    reporter without EVENTS sees a reduced view; anyone else: 404 outside the scope, 403 inside it
+    without the right."""
+    event = (
+        Event.objects.select_related("category", "building", "grid", "community", "street", "department", "handler")
+        .filter(pk=pk)
+        .first()
+    )
+    if event is None:
+        raise Http404("no such event")
+    if permissions.sees_in_full(user, event):
+        return event, True
+    if permissions.is_reporter(user, event):
+        return event, False
+    authorize(user, Action.EVENTS, event)
+    raise Http404("not in scope")  # pragma: no cover - authorize raised
+
+
+def photo_for(user: User, pk: int) -> EventPhoto:
+    """A photo of an event the user may see (``event_for``); 404 otherwise."""
+    photo = EventPhoto.objects.select_related("event").filter(pk=pk).first()
+    if photo is None:
+        raise Http404("no such photo")
+    event_for(user, photo.event_id)
+    return photo
+
+
+def photos_of(event: Event) -> list[EventPhoto]:
+    return list(EventPhoto.objects.filter(event=event).order_by("pk"))
+
+
+def building_in(user: User, raw: str, action: Action) -> places_models.Building:
+    """A building picked from the report page's list: it must be one the page offered (the user's
+    scope for ``action``), else a 400 ``unknown_building``."""
+    pk = as_id(raw)
+    b = report_buildings(user, action).filter(pk=pk).first() if pk is not None else None
+    if b is None:
+        raise LinliError.one("unknown_building", "所选楼栋不存在。", "The chosen building does not exist.")
+    return b
+
+
+def department(raw: str) -> Department:
+    """The department a dispatch form names (``act`` checks that it serves the place); a 400
+    ``unknown_department`` when there is none."""
+    found = Department.objects.filter(pk=as_id(raw) or 0).first()
+    if found is None:
+        raise LinliError.one("unknown_department", "所选部门不存在。", "The chosen department does not exist.")
+    return found
+
+
+def duplicate_in_scope(user: User, raw: str) -> Event:
+    """The case a void names as the original: one the user sees with EVENTS, else a 400."""
+    found = scoped(user, Action.EVENTS, Event.objects.all()).filter(pk=int(raw) if raw.isdigit() else 0).first()
+    if found is None:
+        raise LinliError.one("bad_duplicate", "所选的重复案件不存在。", "The case it duplicates does not exist.")
+    return found
