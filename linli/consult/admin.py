@@ -16,8 +16,8 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from linli.accounts.admin import ScopedAdmin
 from linli.consult import models as m
-from linli.core.admin import ScopedAdmin
 
 
 class ReadOnlyAdmin(ScopedAdmin):

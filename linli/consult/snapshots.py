@@ -19,6 +19,8 @@ from typing import Any
 
 from django.utils import timezone
 
+from linli.core.types import User
+
 VERSION = 1
 
 
@@ -41,7 +43,7 @@ def _day(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
-def person_label(user: Any) -> dict[str, Any] | None:
+def person_label(user: User | None) -> dict[str, Any] | None:
     """A staff account as shown publicly: its display name (never a phone or an ID number)."""
     if user is None:
         return None
@@ -133,7 +135,9 @@ def notice_snapshot(notice: Any) -> dict[str, Any]:
     return snap
 
 
-def ballot_snapshot(ballot: Any, scope: Any, compound: Any, *, by: Any, at: datetime, outcome: str) -> dict[str, Any]:
+def ballot_snapshot(
+    ballot: Any, scope: Any, compound: Any, *, by: User | None, at: datetime, outcome: str
+) -> dict[str, Any]:
     """What a counted or withdrawn ballot publishes besides its figures: the names of the scope,
     compound and project as they are at that moment, the roll's size, who ended it and when."""
     from linli.consult.models import RollEntry

@@ -20,8 +20,9 @@ class Reason:
     kind: str = "concern"
     active: bool = True
 
-    def label(self, language: str = "zh-hans") -> str:
-        return self.en if language.startswith("en") else self.zh
+    def label(self, language: str = "zh") -> str:
+        """The label in ``language``: the short code ``"en"`` or ``"zh"`` (``linli.core.lang.code()``)."""
+        return self.en if language == "en" else self.zh
 
 
 REASONS: tuple[Reason, ...] = (
@@ -57,10 +58,10 @@ def normalise(codes: Iterable[str]) -> list[str]:
     return [r.code for r in REASONS if r.code in wanted] + sorted(wanted - set(BY_CODE))
 
 
-def label(code: str, language: str = "zh-hans") -> str:
+def label(code: str, language: str = "zh") -> str:
     reason = BY_CODE.get(code)
     return reason.label(language) if reason else code
 
 
-def labels(codes: Iterable[str], language: str = "zh-hans") -> list[str]:
+def labels(codes: Iterable[str], language: str = "zh") -> list[str]:
     return [label(c, language) for c in codes]

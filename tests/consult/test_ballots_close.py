@@ -17,9 +17,9 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from linli.consult import queries_ballots as q
 from linli.consult.models import Ballot, Notice, RollEntry, Vote
-from linli.consult.panels_ballots import panel
+from linli.consult.panels.ballots import panel
+from linli.consult.queries import ballots as q
 from linli.consult.services import ballots as svc
 from linli.core import clock
 from linli.core.errors import LinliError

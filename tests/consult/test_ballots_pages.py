@@ -11,9 +11,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from linli.consult import queries_ballots as q
 from linli.consult.models import Ballot, RollEntry, Vote, VoteRecord
-from linli.consult.panels_ballots import panel
+from linli.consult.panels.ballots import panel
+from linli.consult.queries import ballots as q
 from tests import factories as f
 from tests.consult.test_ballots_helpers import make_ballot, open_ballot, own_building, past_closing
 

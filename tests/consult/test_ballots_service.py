@@ -14,9 +14,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import timezone
 
-from linli.consult import queries_ballots as q
 from linli.consult import rules
 from linli.consult.models import Ballot, LiftConsent, RollEntry, Vote, VoteRecord
+from linli.consult.queries import ballots as q
 from linli.consult.services import ballots as svc
 from linli.core.errors import LinliError
 from linli.places import models as m

@@ -11,7 +11,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from linli.consult.services import notices as ns
+from linli.consult.services import notices as svc
 from linli.renewal.models import Project
 
 pytestmark = pytest.mark.django_db
@@ -25,9 +25,9 @@ def notice(world: Any, project: Project) -> Any:
     Project.objects.filter(pk=project.pk).update(is_public=True)
     project.refresh_from_db()
     cw = world.users["community_worker"]
-    n = ns.publish_notice(cw, project, kind="plan", title="改造方案公示", body=f"有疑问请联系王某 {PHONE}。")
-    ns.correct_notice(cw, n, text=f"联系人身份证号误登为 {ID}", reason="更正联系人信息,避免误会")
-    ns.raise_objection(n, ns.ObjectionInput("张三", "13800138000", "1栋1-101", f"反对,请回电 {PHONE}"))
+    n = svc.publish_notice(cw, project, kind="plan", title="改造方案公示", body=f"有疑问请联系王某 {PHONE}。")
+    svc.correct_notice(cw, n, text=f"联系人身份证号误登为 {ID}", reason="更正联系人信息,避免误会")
+    svc.raise_objection(n, svc.ObjectionInput("张三", "13800138000", "1栋1-101", f"反对,请回电 {PHONE}"))
     return n
 
 

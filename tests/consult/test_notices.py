@@ -12,7 +12,8 @@ from django.test import Client
 from django.urls import reverse
 
 from linli.consult.models import Notice, Objection
-from linli.consult.services import notices as ns
+from linli.consult.queries import notices as q
+from linli.consult.services import notices as svc
 from linli.core import crypto
 from linli.core.errors import LinliError
 
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def notice(world, project):
-    return ns.publish_notice(
+    return svc.publish_notice(
         world.users["community_worker"],
         project,
         kind="plan",
@@ -32,12 +33,12 @@ def notice(world, project):
 
 @pytest.mark.dates
 def test_default_period_and_settings(world, project, settings):
-    n = ns.publish_notice(world.users["community_worker"], project, kind="plan", title="t", body="b")
-    assert n.days == 15 and ns.ends_on(n) == n.starts_on + timedelta(days=14)
+    n = svc.publish_notice(world.users["community_worker"], project, kind="plan", title="t", body="b")
+    assert n.days == 15 and q.ends_on(n) == n.starts_on + timedelta(days=14)
     settings.LINLI_NOTICE_DAYS = 7
-    n2 = ns.publish_notice(world.users["community_worker"], project, kind="result", title="t", body="b")
+    n2 = svc.publish_notice(world.users["community_worker"], project, kind="result", title="t", body="b")
     assert n2.days == 7
-    n3 = ns.publish_notice(world.users["community_worker"], project, kind="result", title="t", body="b", days=30)
+    n3 = svc.publish_notice(world.users["community_worker"], project, kind="result", title="t", body="b", days=30)
     assert n3.days == 30
 
 
@@ -45,28 +46,28 @@ def test_default_period_and_settings(world, project, settings):
 def test_publish_refusals(world, project):
     cw = world.users["community_worker"]
     with pytest.raises(LinliError) as e:
-        ns.publish_notice(cw, project, kind="x", title="", body="", days=0)
+        svc.publish_notice(cw, project, kind="x", title="", body="", days=0)
     assert {p.code for p in e.value.problems} == {"bad_kind", "bad_title", "bad_body", "bad_days"}
     with pytest.raises(LinliError):
-        ns.publish_notice(cw, project, kind="plan", title="t", body="b", starts_on=ns.today() - timedelta(days=1))
+        svc.publish_notice(cw, project, kind="plan", title="t", body="b", starts_on=svc.today() - timedelta(days=1))
     with pytest.raises(PermissionDenied):
-        ns.publish_notice(world.users["grid_leader"], project, kind="plan", title="t", body="b")
+        svc.publish_notice(world.users["grid_leader"], project, kind="plan", title="t", body="b")
     assert not Notice.objects.exists()
 
 
 @pytest.mark.dates
 def test_objection_only_during_the_period(notice):
-    data = ns.ObjectionInput("王五", "13912345678", "1栋2单元301", "不同意方案")
+    data = svc.ObjectionInput("王五", "13912345678", "1栋2单元301", "不同意方案")
     before, last, after = (
         notice.starts_on - timedelta(days=1),
-        ns.ends_on(notice),
-        ns.ends_on(notice) + timedelta(days=1),
+        q.ends_on(notice),
+        q.ends_on(notice) + timedelta(days=1),
     )
     for day in (before, after):
         with pytest.raises(LinliError) as e:
-            ns.raise_objection(notice, data, on=day)
+            svc.raise_objection(notice, data, on=day)
         assert e.value.status == 409 and "公示期" in e.value.problems[0].zh and "period" in e.value.problems[0].en
-    o = ns.raise_objection(notice, data, on=last)
+    o = svc.raise_objection(notice, data, on=last)
     assert o.contact_masked == "139****5678" and "13912345678" not in o.contact_enc
     assert crypto.decrypt(o.contact_enc) == "13912345678"
     assert Objection.objects.count() == 1
@@ -74,38 +75,38 @@ def test_objection_only_during_the_period(notice):
 
 def test_objection_sizes_and_rate(notice, settings):
     with pytest.raises(LinliError) as e:
-        ns.raise_objection(notice, ns.ObjectionInput("", "", "x" * 101, "y" * 2001))
+        svc.raise_objection(notice, svc.ObjectionInput("", "", "x" * 101, "y" * 2001))
     assert {p.code for p in e.value.problems} == {"bad_name", "bad_contact", "bad_dwelling", "bad_text"}
     settings.LINLI_OBJECTION_RATE_PER_HOUR = 2
     from django.core.cache import cache
 
     cache.clear()
-    data = ns.ObjectionInput("a", "1", "", "t")
-    ns.raise_objection(notice, data, client_ip="10.0.0.9")
-    ns.raise_objection(notice, data, client_ip="10.0.0.9")
+    data = svc.ObjectionInput("a", "1", "", "t")
+    svc.raise_objection(notice, data, client_ip="10.0.0.9")
+    svc.raise_objection(notice, data, client_ip="10.0.0.9")
     with pytest.raises(LinliError) as e:
-        ns.raise_objection(notice, data, client_ip="10.0.0.9")
+        svc.raise_objection(notice, data, client_ip="10.0.0.9")
     assert e.value.status == 429
     assert Objection.objects.count() == 2
 
 
 def test_objection_flow(world, notice):
-    o = ns.raise_objection(notice, ns.ObjectionInput("王五", "13912345678", "", "不同意"))
+    o = svc.raise_objection(notice, svc.ObjectionInput("王五", "13912345678", "", "不同意"))
     cw = world.users["community_worker"]
     with pytest.raises(PermissionDenied):
-        ns.move_objection(world.users["operator"], o, "negotiating")
-    ns.move_objection(cw, o, "negotiating", "已约谈")
+        svc.move_objection(world.users["operator"], o, "negotiating")
+    svc.move_objection(cw, o, "negotiating", "已约谈")
     with pytest.raises(LinliError):
-        ns.move_objection(cw, o, "received")
+        svc.move_objection(cw, o, "received")
     with pytest.raises(LinliError) as e:
-        ns.move_objection(cw, o, "closed")
+        svc.move_objection(cw, o, "closed")
     assert e.value.problems[0].code == "response_required"
-    ns.move_objection(cw, o, "mediation", "街道调解")
-    ns.move_objection(cw, o, "closed", "调解达成一致")
+    svc.move_objection(cw, o, "mediation", "街道调解")
+    svc.move_objection(cw, o, "closed", "调解达成一致")
     o.refresh_from_db()
     assert o.status == "closed" and "已约谈" in o.response and "调解达成一致" in o.response
     with pytest.raises(LinliError):
-        ns.move_objection(cw, o, "closed", "again")
+        svc.move_objection(cw, o, "closed", "again")
     # every step is on the record, in order, with who and what was said; refused moves left none
     steps = list(o.changes.values_list("from_status", "to_status", "response", "by"))
     assert steps == [
@@ -157,7 +158,7 @@ def test_api(world, project, notice):
         content_type="application/json",
     )
     assert r.status_code == 201 and r.json()["days"] == 10 and r.json()["state"] == "running"
-    o = ns.raise_objection(notice, ns.ObjectionInput("王五", "13912345678", "", "不同意"))
+    o = svc.raise_objection(notice, svc.ObjectionInput("王五", "13912345678", "", "不同意"))
     r = c.get(f"/api/v1/objections/?notice={notice.pk}")
     assert [x["contact_masked"] for x in r.json()["results"]] == ["139****5678"]
     r = c.post(f"/api/v1/objections/{o.pk}/move/", {"status": "closed"}, content_type="application/json")

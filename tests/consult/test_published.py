@@ -21,10 +21,10 @@ from django.utils import timezone
 
 from linli.consult import snapshots
 from linli.consult.models import Ballot, Notice, NoticeCorrection
-from linli.consult.panels_ballots import panel as ballots_panel
-from linli.consult.panels_notices import panel as notices_panel
-from linli.consult.services import ballots as bs
-from linli.consult.services import notices as ns
+from linli.consult.panels.ballots import panel as ballots_panel
+from linli.consult.panels.notices import panel as notices_panel
+from linli.consult.services import ballots as consult_ballots
+from linli.consult.services import notices as consult_notices
 from linli.core import clock
 from linli.core.errors import LinliError
 from linli.places.services import import_roster
@@ -72,7 +72,7 @@ def pdf_text(response: Any, tmp_path: Any) -> str:
 def notice(world: Any, project: Any) -> Notice:
     project.is_public = True
     project.save(update_fields=["is_public"])
-    return ns.publish_notice(
+    return consult_notices.publish_notice(
         cw(world), project, kind="plan", title="改造方案公示", body="一、外墙整治。\n二、加装电梯。"
     )
 
@@ -172,9 +172,13 @@ def test_the_api_and_the_admin_cannot_change_a_notice(world, notice, client_for)
 
 
 def test_a_correction_is_appended_dated_and_shown_everywhere(world, notice, client_for, tmp_path):
-    first = ns.correct_notice(cw(world), notice, text="第二条应为“加装电梯(1、2单元)”。", reason="漏写单元号")
+    first = consult_notices.correct_notice(
+        cw(world), notice, text="第二条应为“加装电梯(1、2单元)”。", reason="漏写单元号"
+    )
     clock.travel(clock.now() + timedelta(days=2))
-    second = ns.correct_notice(cw(world), notice, text="公示期内每周二下午现场答疑。", reason="补充答疑安排")
+    second = consult_notices.correct_notice(
+        cw(world), notice, text="公示期内每周二下午现场答疑。", reason="补充答疑安排"
+    )
     assert [c.pk for c in notice.corrections.all()] == [first.pk, second.pk]
     assert first.by_name == str(cw(world)) and second.at > first.at
     stored = _stored(notice)
@@ -204,14 +208,14 @@ def test_a_correction_is_appended_dated_and_shown_everywhere(world, notice, clie
 
 def test_correction_refusals_write_nothing(world, notice, client_for):
     with pytest.raises(LinliError) as exc:
-        ns.correct_notice(cw(world), notice, text="更正内容", reason="")
+        consult_notices.correct_notice(cw(world), notice, text="更正内容", reason="")
     assert exc.value.problems[0].code == "reason_required" and "更正理由" in exc.value.problems[0].zh
     assert "why it is corrected" in exc.value.problems[0].en
     with pytest.raises(LinliError) as exc:
-        ns.correct_notice(cw(world), notice, text=" ", reason="足够长的理由")
+        consult_notices.correct_notice(cw(world), notice, text=" ", reason="足够长的理由")
     assert exc.value.problems[0].code == "bad_correction"
     with pytest.raises(PermissionDenied):
-        ns.correct_notice(world.users["grid_leader"], notice, text="更正", reason="足够长的理由")
+        consult_notices.correct_notice(world.users["grid_leader"], notice, text="更正", reason="足够长的理由")
     c = client_for(cw(world))
     url = reverse("consult:notice_correct", args=[notice.pk])
     r = c.post(url, {"text": "更正内容", "reason": "短"})
@@ -259,12 +263,12 @@ def test_publishing_on_the_page_asks_first(world, project, client_for):
 def _counted_ballot(world: Any, project: Any) -> Ballot:
     own_building(world)
     b = make_ballot(world, project=project, title="1栋外墙改造")
-    b = bs.open_ballot(cw(world), b)
+    b = consult_ballots.open_ballot(cw(world), b)
     keys = sorted(set(b.roll.values_list("owner_key", flat=True)))
     for k in keys[:18]:
-        bs.cast_vote(cw(world), b, choice="yes", owner_key=k, channel="paper")
+        consult_ballots.cast_vote(cw(world), b, choice="yes", owner_key=k, channel="paper")
     past_closing(b)
-    return bs.close_ballot(cw(world), b)
+    return consult_ballots.close_ballot(cw(world), b)
 
 
 def test_a_counted_ballot_and_its_result_notice_keep_the_names_and_figures(world, project, client_for, tmp_path):
@@ -278,7 +282,9 @@ def test_a_counted_ballot_and_its_result_notice_keep_the_names_and_figures(world
     assert snap["ended_by"]["name"] == str(cw(world)) and snap["outcome"] == "counted"
     assert b.result["closed_by"] == cw(world).pk and b.result["decided"] is True
     assert b.result["closed_early_all_voted"] is False
-    notice = ns.publish_notice(cw(world), project, kind="result", title="表决结果公示", body="表决通过。", ballot=b)
+    notice = consult_notices.publish_notice(
+        cw(world), project, kind="result", title="表决结果公示", body="表决通过。", ballot=b
+    )
     figures = notice.snapshot["ballot"]
     assert figures["counts"]["voted"] == 18 and figures["approved"] == b.result["approved"]
     assert figures["scope_label"] == f"{OLD} 1栋"
@@ -310,12 +316,12 @@ def test_a_counted_ballot_and_its_result_notice_keep_the_names_and_figures(world
 
 def test_a_result_notice_needs_a_counted_ballot(world, project):
     own_building(world)
-    b = bs.open_ballot(cw(world), make_ballot(world, project=project))
+    b = consult_ballots.open_ballot(cw(world), make_ballot(world, project=project))
     with pytest.raises(LinliError) as exc:
-        ns.publish_notice(cw(world), project, kind="result", title="结果", body="b", ballot=b)
+        consult_notices.publish_notice(cw(world), project, kind="result", title="结果", body="b", ballot=b)
     assert exc.value.problems[0].code == "ballot_not_counted" and "撤回" in exc.value.problems[0].zh
     with pytest.raises(LinliError) as exc:
-        ns.publish_notice(cw(world), project, kind="withdrawal", title="撤回", body="b")
+        consult_notices.publish_notice(cw(world), project, kind="withdrawal", title="撤回", body="b")
     assert exc.value.problems[0].code == "not_withdrawn"
     assert not Notice.objects.exists()
 
@@ -327,7 +333,9 @@ def test_the_migration_reconstructs_missing_snapshots(world, project):
     from django.apps import apps
 
     b = _counted_ballot(world, project)
-    notice = ns.publish_notice(cw(world), project, kind="result", title="结果公示", body="通过。", ballot=b)
+    notice = consult_notices.publish_notice(
+        cw(world), project, kind="result", title="结果公示", body="通过。", ballot=b
+    )
     # as the rows were before migration 0003: no snapshots
     QuerySet.update(Notice.objects.filter(pk=notice.pk), snapshot=None, snapshot_sha256="")
     result = {k: v for k, v in b.result.items() if k != "snapshot"}

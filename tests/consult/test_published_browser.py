@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from linli.consult.models import Ballot, NoticeCorrection
-from linli.consult.services import notices as ns
+from linli.consult.services import notices as svc
 from linli.renewal.models import Project
 from tests.conftest import make_world
 from tests.consult.test_ballots_browser import PASSWORD, PHONE, fits, login, shot
@@ -36,7 +36,9 @@ def test_correcting_and_withdrawing_on_a_phone(live_server: Any, transactional_d
     project = Project.objects.create(
         compound=w.compound_a, name="劳动三村小区综合改造", created_by=staff, is_public=True
     )
-    notice = ns.publish_notice(staff, project, kind="plan", title="改造方案公示", body="一、外墙整治。\n二、加装电梯。")
+    notice = svc.publish_notice(
+        staff, project, kind="plan", title="改造方案公示", body="一、外墙整治。\n二、加装电梯。"
+    )
     own_building(w)
     ballot = open_ballot(w, project=project, title="1栋外墙改造")
     base = live_server.url

@@ -15,7 +15,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from linli.consult.models import Survey, SurveyAnswer
-from linli.consult.queries_surveys import survey_results
+from linli.consult.queries.surveys import survey_results
 from linli.consult.services.surveys import answer_survey, create_survey
 from linli.core.errors import LinliError
 from linli.renewal.models import Project, ProjectItem

@@ -13,9 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from linli.accounts.models import AccessLog
-from linli.consult import queries_visits as qv
+from linli.consult import consensus
 from linli.consult.models import Attitude, Visit
-from linli.consult.panels_visits import panel
+from linli.consult.panels.visits import panel
+from linli.consult.queries import visits as q
 from linli.consult.services.visits import log_visit
 from linli.places import models as m
 from linli.renewal.models import Project
@@ -112,12 +113,12 @@ def test_latest_visit_is_the_attitude_and_series_runs_day_by_day(world, project)
     log_visit(user, project, d1, attitude="undecided", visited_at=now - dt.timedelta(days=3))
     log_visit(user, project, d2, attitude="support", visited_at=now - dt.timedelta(days=3))
     log_visit(user, project, d1, attitude="support", visited_at=now - dt.timedelta(days=1))
-    data = qv.building_consensus(project, world.building_a)
+    data = q.building_consensus(project, world.building_a)
     states = {s.id: s for s in data.states}
     assert states[d1.pk].attitude == "support" and states[d1.pk].visits == 3
     con = data.consensus
     assert (con.dwellings, con.support, con.oppose, con.visits) == (24, 2, 0, 4)
-    assert con.support_pct == qv.pct(2, 24) and con.support_pct_visited == 100
+    assert con.support_pct == consensus.pct(2, 24) and con.support_pct_visited == 100
     assert len(con.series) == 6  # from the first visit's day to today
     assert [p.support for p in con.series] == [0, 0, 1, 1, 2, 2]
     assert [p.oppose for p in con.series] == [1, 1, 0, 0, 0, 0]
@@ -150,26 +151,17 @@ def test_last_day_of_the_series_equals_the_latest_visits(world, project, visits)
         for i, h, a in visits
     ]
     Visit.objects.bulk_create(objs)
-    data = qv.building_consensus(project, world.building_a)
+    data = q.building_consensus(project, world.building_a)
     latest: dict[int, str] = {}
     for v in Visit.objects.filter(project=project).order_by("visited_at", "id"):
         latest[v.dwelling_id] = v.attitude
     support = sum(1 for a in latest.values() if a == "support")
     assert data.consensus.support == support
-    assert data.consensus.series[-1].support_pct == qv.pct(support, len(dwellings))
+    assert data.consensus.series[-1].support_pct == consensus.pct(support, len(dwellings))
     assert all(0 <= p.support_pct <= 100 for p in data.consensus.series)
     days = [p.day for p in data.consensus.series]
     assert days == sorted(days) and len(set(days)) == len(days)
     assert days[-1] == timezone.localdate()
-
-
-def test_walk_is_pure_and_fills_days_without_visits():
-    d0 = dt.date(2024, 1, 1)
-    events = [(d0, 1, "oppose"), (d0 + dt.timedelta(days=3), 1, "support")]
-    current, series = qv.walk(events, 4, until=d0 + dt.timedelta(days=4))
-    assert current == {1: "support"}
-    assert [float(p.support_pct) for p in series] == [0, 0, 0, 25, 25]
-    assert qv.walk([], 4) == ({}, [])
 
 
 def test_building_page_per_role(world, project, client_for):
@@ -219,9 +211,9 @@ def test_query_counts_are_bounded(world, project, client_for, django_assert_max_
     with django_assert_max_num_queries(12):
         assert c.get(reverse("consult:visit_project", args=[project.pk])).status_code == 200
     with django_assert_max_num_queries(6):
-        qv.building_consensus(project, world.building_a)
+        q.building_consensus(project, world.building_a)
     with django_assert_max_num_queries(4):
-        qv.project_consensus(project)
+        q.project_consensus(project)
 
 
 def test_panel_has_no_personal_data_for_the_public(world, project):

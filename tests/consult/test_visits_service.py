@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from linli.consult import vocab
 from linli.consult.models import Visit
-from linli.consult.services import visits as sv
+from linli.consult.services import visits as svc
 from linli.core.errors import LinliError
 from linli.renewal.models import Project
 from tests import factories as f
@@ -29,40 +29,40 @@ def codes(exc: pytest.ExceptionInfo[LinliError]) -> set[str]:
 
 def test_grid_worker_logs_a_visit_in_their_grid(world, project):
     user = world.users["grid_fulltime"]
-    v = sv.log_visit(user, project, world.dwelling_a, attitude="undecided", reasons=["cost", "noise", "cost"])
+    v = svc.log_visit(user, project, world.dwelling_a, attitude="undecided", reasons=["cost", "noise", "cost"])
     assert v.pk and v.visitor == user and v.attitude == "undecided"
     assert v.reasons == ["cost", "noise"]  # vocabulary order, each once
-    assert not sv.was_replayed(v)
+    assert not svc.was_replayed(v)
 
 
 @pytest.mark.parametrize("role", ["community_worker", "street_command", "district_admin", "grid_leader"])
 def test_staff_in_scope_may_log(world, project, role):
-    assert sv.log_visit(world.users[role], project, world.dwelling_a, attitude="support").pk
+    assert svc.log_visit(world.users[role], project, world.dwelling_a, attitude="support").pk
 
 
 def test_grid_worker_cannot_log_outside_their_grid(world):
     other = Project.objects.create(compound=world.compound_b, name="民主村改造", created_by=world.admin)
     with pytest.raises(Http404):
-        sv.log_visit(world.users["grid_fulltime"], other, world.dwelling_b, attitude="support")
+        svc.log_visit(world.users["grid_fulltime"], other, world.dwelling_b, attitude="support")
     assert not Visit.objects.exists()
 
 
 @pytest.mark.parametrize("role", ["grid_force", "resident", "department_staff", "operator"])
 def test_roles_without_visit_are_refused(world, project, role):
     with pytest.raises(PermissionDenied):
-        sv.log_visit(world.users[role], project, world.dwelling_a, attitude="support")
+        svc.log_visit(world.users[role], project, world.dwelling_a, attitude="support")
 
 
 def test_outsider_gets_404(world, project):
     with pytest.raises(Http404):
-        sv.log_visit(world.outsider, project, world.dwelling_a, attitude="support")
+        svc.log_visit(world.outsider, project, world.dwelling_a, attitude="support")
 
 
 def test_dwelling_must_belong_to_the_project(world, project):
     # building_c is in another compound: the district admin sees it, the project does not hold it
     d = world.building_c.dwellings.first()
     with pytest.raises(LinliError) as exc:
-        sv.log_visit(world.users["district_admin"], project, d, attitude="support")
+        svc.log_visit(world.users["district_admin"], project, d, attitude="support")
     assert "dwelling_not_in_project" in codes(exc)
 
 
@@ -74,25 +74,25 @@ def test_project_listing_buildings_limits_its_dwellings(world, project):
     d2 = Dwelling.objects.create(unit=unit, number="101", floor=1, area="55.00")
     project.buildings.add(b2)
     with pytest.raises(LinliError) as exc:
-        sv.log_visit(world.users["community_worker"], project, world.dwelling_a, attitude="support")
+        svc.log_visit(world.users["community_worker"], project, world.dwelling_a, attitude="support")
     assert "dwelling_not_in_project" in codes(exc)
-    assert sv.log_visit(world.users["community_worker"], project, d2, attitude="support").pk
+    assert svc.log_visit(world.users["community_worker"], project, d2, attitude="support").pk
 
 
 @pytest.mark.dates
 def test_future_and_before_project_are_refused(world, project):
     user = world.users["community_worker"]
     with pytest.raises(LinliError) as exc:
-        sv.log_visit(
+        svc.log_visit(
             user, project, world.dwelling_a, attitude="support", visited_at=timezone.now() + dt.timedelta(hours=1)
         )
     assert "visit_in_future" in codes(exc)
     # within the 5-minute clock skew: accepted
-    assert sv.log_visit(
+    assert svc.log_visit(
         user, project, world.dwelling_a, attitude="support", visited_at=timezone.now() + dt.timedelta(minutes=3)
     )
     with pytest.raises(LinliError) as exc:
-        sv.log_visit(
+        svc.log_visit(
             user, project, world.dwelling_a, attitude="support", visited_at=project.created_at - dt.timedelta(days=2)
         )
     assert "visit_before_project" in codes(exc)
@@ -102,10 +102,10 @@ def test_future_and_before_project_are_refused(world, project):
 def test_unknown_tag_bad_attitude_and_next_visit_in_past(world, project):
     user = world.users["community_worker"]
     with pytest.raises(LinliError) as exc:
-        sv.log_visit(user, project, world.dwelling_a, attitude="maybe", reasons=["cost", "free_money"])
+        svc.log_visit(user, project, world.dwelling_a, attitude="maybe", reasons=["cost", "free_money"])
     assert {"bad_attitude", "unknown_reason"} <= codes(exc)
     with pytest.raises(LinliError) as exc:
-        sv.log_visit(
+        svc.log_visit(
             user,
             project,
             world.dwelling_a,
@@ -126,26 +126,26 @@ def test_vocabulary_is_bilingual_and_has_the_seed_reasons():
 
 def test_same_client_key_returns_the_first_visit(world, project):
     user = world.users["grid_fulltime"]
-    a = sv.log_visit(user, project, world.dwelling_a, attitude="support", client_key="k-1")
-    b = sv.log_visit(user, project, world.dwelling_a, attitude="oppose", client_key="k-1")
-    assert a.pk == b.pk and b.attitude == "support" and sv.was_replayed(b)
+    a = svc.log_visit(user, project, world.dwelling_a, attitude="support", client_key="k-1")
+    b = svc.log_visit(user, project, world.dwelling_a, attitude="oppose", client_key="k-1")
+    assert a.pk == b.pk and b.attitude == "support" and svc.was_replayed(b)
     assert Visit.objects.count() == 1
     # another visitor may use the same key (keys are per phone/user)
-    c = sv.log_visit(world.users["grid_leader"], project, world.dwelling_a, attitude="oppose", client_key="k-1")
+    c = svc.log_visit(world.users["grid_leader"], project, world.dwelling_a, attitude="oppose", client_key="k-1")
     assert c.pk != a.pk
 
 
 def test_client_key_reused_for_another_dwelling_is_a_conflict(world, project):
     user = world.users["grid_fulltime"]
-    sv.log_visit(user, project, world.dwelling_a, attitude="support", client_key="k-2")
+    svc.log_visit(user, project, world.dwelling_a, attitude="support", client_key="k-2")
     other = world.building_a.dwellings.exclude(pk=world.dwelling_a.pk).first()
     with pytest.raises(LinliError) as exc:
-        sv.log_visit(user, project, other, attitude="support", client_key="k-2")
+        svc.log_visit(user, project, other, attitude="support", client_key="k-2")
     assert exc.value.status == 409
 
 
 def test_visits_are_append_only():
-    assert not hasattr(sv, "edit_visit") and not hasattr(sv, "delete_visit")
+    assert not hasattr(svc, "edit_visit") and not hasattr(svc, "delete_visit")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -162,7 +162,7 @@ def test_two_concurrent_posts_with_one_key_make_one_visit():
     def post() -> None:
         try:
             barrier.wait()
-            results.append(sv.log_visit(user, project, w.dwelling_a, attitude="support", client_key="same-key"))
+            results.append(svc.log_visit(user, project, w.dwelling_a, attitude="support", client_key="same-key"))
         except BaseException as exc:
             errors.append(exc)
         finally:

@@ -64,8 +64,8 @@ VECTORS = {
 
 @pytest.mark.django_db
 def test_ballot_export_writes_every_vector_as_plain_text(world: Any) -> None:
-    from linli.consult import queries_ballots as q
     from linli.consult.models import RollEntry
+    from linli.consult.queries import ballots as q
     from linli.consult.services import ballots as svc
     from tests import factories as f
     from tests.consult.test_ballots_helpers import open_ballot, own_building

@@ -19,7 +19,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from linli.consult.services import notices as ns
+from linli.consult.services import notices as consult_notices
 from linli.core import clock, ratelimit
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,7 +47,9 @@ def test_counts_refuses_and_names_the_wait() -> None:
 
 @pytest.fixture
 def notice(world: Any, project: Any) -> Any:
-    return ns.publish_notice(world.users["community_worker"], project, kind="plan", title="公示", body="正文")
+    return consult_notices.publish_notice(
+        world.users["community_worker"], project, kind="plan", title="公示", body="正文"
+    )
 
 
 def _object(notice: Any, **meta: str) -> int:

@@ -1,20 +1,15 @@
-"""/api/v1/ for the consult app: each topic module has a ``register(router)``."""
+"""/api/v1/ for the consult app: one module per topic, each with a ``register(router)`` that puts
+its viewsets on the one router (``linli/api_urls.py``)."""
 
 from __future__ import annotations
 
-import importlib
-
 from rest_framework.routers import DefaultRouter
 
-TOPICS = ("ballots", "visits", "surveys", "notices")
+from linli.consult.api import ballots, notices, surveys, visits
+
+TOPICS = (ballots, visits, surveys, notices)
 
 
 def register(router: DefaultRouter) -> None:
     for topic in TOPICS:
-        try:
-            module = importlib.import_module(f"linli.consult.api.{topic}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"linli.consult.api.{topic}":
-                raise
-            continue
-        module.register(router)
+        topic.register(router)

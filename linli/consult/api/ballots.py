@@ -23,21 +23,19 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
-from linli.accounts.api_logging import LoggedReads
+from linli.accounts.audit import LoggedReads
 from linli.accounts.models import AccessLog
-from linli.accounts.permissions import get_or_404, scoped
 from linli.accounts.roles import Action
 from linli.accounts.services import log_access
-from linli.consult import queries_ballots as q
+from linli.consult import permissions
 from linli.consult.models import Ballot, Channel, Choice, Vote
+from linli.consult.queries import ballots as q
 from linli.consult.services import ballots as svc
 from linli.core.api import IdField, choice_param, int_param
 from linli.core.errors import LinliError
 from linli.core.exports import XLSX
 from linli.core.net import client_ip
 from linli.core.schema import Input, checked_text
-from linli.places.models import Dwelling
-from linli.renewal.models import Project
 
 
 class BallotSerializer(serializers.ModelSerializer[Ballot]):
@@ -71,7 +69,7 @@ class BallotSerializer(serializers.ModelSerializer[Ballot]):
         """The stored result after close, the live tally while open; null when hidden from the caller
         and for a withdrawn ballot (it decides nothing)."""
         user = self.context["request"].user
-        return q.result_of(obj) if q.results_visible(user, obj) else None
+        return q.result_of(obj) if permissions.results_visible(user, obj) else None
 
     def get_withdrawal(self, obj: Ballot) -> dict[str, Any] | None:
         """A withdrawn ballot's published record: reason, by, at, votes cast then."""
@@ -185,7 +183,7 @@ class BallotViewSet(LoggedReads, mixins.ListModelMixin, mixins.RetrieveModelMixi
         project = None
         if v.get("project"):
             # out of scope answers exactly like missing (404)
-            project = get_or_404(request.user, Action.VIEW, Project, pk=v["project"])
+            project = q.project_to_view(request.user, v["project"])
         ballot = svc.create_ballot(
             request.user,
             project=project,
@@ -260,7 +258,7 @@ class BallotViewSet(LoggedReads, mixins.ListModelMixin, mixins.RetrieveModelMixi
         v = data.validated_data
         ballot = self._ballot(Action.CONSULT)
         if "dwelling" in v:
-            dwelling = scoped(request.user, Action.VIEW, Dwelling.objects.filter(pk=v["dwelling"])).first()
+            dwelling = q.visible_dwelling(request.user, v["dwelling"])
             if dwelling is None or "consents" not in v:
                 raise LinliError.one(
                     "bad_consent", "请给出房屋和是否同意。", "Give the dwelling and whether its owner consents."
@@ -296,7 +294,7 @@ class BallotViewSet(LoggedReads, mixins.ListModelMixin, mixins.RetrieveModelMixi
     def votes(self, request: Request, pk: str | None = None) -> Response:
         """Who voted how (CONSULT only: community staff of the place)."""
         ballot = self._ballot(Action.CONSULT)
-        votes = Vote.objects.filter(ballot=ballot).order_by("owner_key")
+        votes = q.votes_of(ballot)
         return Response({"count": votes.count(), "votes": VoteSerializer(votes, many=True).data})
 
     @extend_schema(responses=MineSerializer)

@@ -19,17 +19,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
-from linli.accounts.api_logging import LoggedReads
-from linli.accounts.permissions import get_or_404, scoped
-from linli.accounts.roles import Action
-from linli.consult.models import Ballot, Notice, NoticeCorrection, Objection
+from linli.accounts.audit import LoggedReads
+from linli.consult.models import Notice, NoticeCorrection, Objection
+from linli.consult.queries import notices as q
 from linli.consult.services import notices as svc
 from linli.core.api import IdField, int_param
 from linli.core.errors import LinliError
 from linli.core.masking import mask_text
 from linli.core.schema import Input, checked_text
 from linli.renewal.api import sees_people
-from linli.renewal.models import Project
 
 
 class CorrectionSerializer(serializers.ModelSerializer[NoticeCorrection]):
@@ -80,7 +78,7 @@ class NoticeSerializer(serializers.ModelSerializer[Notice]):
         read_only_fields: ClassVar = fields
 
     def get_ends_on(self, obj: Notice) -> str:
-        return svc.ends_on(obj).isoformat()
+        return q.ends_on(obj).isoformat()
 
     def to_representation(self, instance: Notice) -> dict[str, Any]:
         """The notice's free text (body, snapshot, corrections) with phone and ID numbers masked
@@ -96,7 +94,7 @@ class NoticeSerializer(serializers.ModelSerializer[Notice]):
         return data
 
     def get_state(self, obj: Notice) -> str:
-        return svc.state(obj)
+        return q.state(obj)
 
 
 class NoticeCreateSerializer(Input):
@@ -134,7 +132,7 @@ class NoticeViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = NoticeSerializer
 
     def get_queryset(self) -> QuerySet[Notice]:
-        qs = scoped(self.request.user, Action.VIEW, Notice.objects.order_by("-starts_on", "-id"))
+        qs = q.visible_notices(self.request.user)
         project = int_param(self.request, "project")
         if project is not None:
             qs = qs.filter(project_id=project)
@@ -145,10 +143,10 @@ class NoticeViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         data = NoticeCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        project = get_or_404(request.user, Action.CONSULT, Project, pk=v["project"])
+        project = q.project_to_run(request.user, v["project"])
         ballot = None
         if v["ballot"] is not None:
-            ballot = Ballot.objects.filter(pk=v["ballot"], project=project).first()
+            ballot = q.project_ballot(project, v["ballot"])
             if ballot is None:
                 raise LinliError.one(
                     "ballot_not_in_project", "所选表决不属于本项目。", "The ballot is not of this project."
@@ -182,7 +180,7 @@ class ObjectionViewSet(LoggedReads, viewsets.ReadOnlyModelViewSet):
     serializer_class = ObjectionSerializer
 
     def get_queryset(self) -> QuerySet[Objection]:
-        qs = scoped(self.request.user, Action.CONSULT, Objection.objects.order_by("-created_at"))
+        qs = q.objections_to_run(self.request.user)
         notice = int_param(self.request, "notice")
         if notice is not None:
             qs = qs.filter(notice_id=notice)

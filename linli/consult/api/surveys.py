@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from django.db.models import Q, QuerySet
-from django.http import Http404
+from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
@@ -16,16 +15,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
-from linli.accounts.api_logging import LoggedReads
-from linli.accounts.permissions import get_or_404, scope_q, scoped
-from linli.accounts.roles import Action
+from linli.accounts.audit import LoggedReads
 from linli.consult.models import Survey, SurveyAnswer
-from linli.consult.queries_surveys import survey_results
-from linli.consult.services.surveys import answer_survey, create_survey
+from linli.consult.queries import surveys as q
+from linli.consult.services import surveys as svc
 from linli.core.api import IdField, int_param
 from linli.core.schema import Input
-from linli.places.models import Dwelling
-from linli.renewal.models import Project
 
 
 class SurveySerializer(serializers.ModelSerializer[Survey]):
@@ -56,10 +51,6 @@ class AnswerInSerializer(Input):
     comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
-def visible_surveys(user: Any) -> QuerySet[Survey]:
-    return Survey.objects.filter(project__in=scoped(user, Action.VIEW, Project.objects.all()).values("pk"))
-
-
 @extend_schema_view(
     list=extend_schema(parameters=[OpenApiParameter("project", int, description="only surveys of this project")])
 )
@@ -67,7 +58,7 @@ class SurveyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
     serializer_class = SurveySerializer
 
     def get_queryset(self) -> QuerySet[Survey]:
-        qs = visible_surveys(self.request.user).order_by("-opens_on", "-id")
+        qs = q.visible_surveys(self.request.user).order_by("-opens_on", "-id")
         project = int_param(self.request, "project")
         if project is not None:
             qs = qs.filter(project_id=project)
@@ -78,8 +69,8 @@ class SurveyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
         data = SurveyCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        project = get_or_404(request.user, Action.VIEW, Project, pk=v["project"])
-        survey = create_survey(request.user, project, v["title"], v["opens_on"], v["closes_on"])
+        project = q.project_for(request.user, v["project"])
+        survey = svc.create_survey(request.user, project, v["title"], v["opens_on"], v["closes_on"])
         return Response(SurveySerializer(survey).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=AnswerInSerializer, responses={200: AnswerSerializer})
@@ -90,17 +81,15 @@ class SurveyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
         data = AnswerInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        dwelling = Dwelling.objects.filter(pk=v["dwelling"]).first()
-        if dwelling is None:
-            raise Http404("no such dwelling")
-        answer = answer_survey(request.user, survey, dwelling, v["wanted"], v["comment"])
+        dwelling = q.dwelling(v["dwelling"])
+        answer = svc.answer_survey(request.user, survey, dwelling, v["wanted"], v["comment"])
         return Response(AnswerSerializer(answer).data)
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     @action(detail=True, methods=["get"])
     def results(self, request: Request, pk: str | None = None) -> Response:
         """Dwellings wanting each item, by building and unit, and their share of those answering."""
-        return Response(survey_results(self.get_object()).as_dict())
+        return Response(q.survey_results(self.get_object()).as_dict())
 
 
 @extend_schema_view(
@@ -114,14 +103,7 @@ class SurveyAnswerViewSet(LoggedReads, viewsets.ReadOnlyModelViewSet):
     serializer_class = AnswerSerializer
 
     def get_queryset(self) -> QuerySet[SurveyAnswer]:
-        q: Q | None = None
-        for act in (Action.VISIT, Action.VIEW_PEOPLE):
-            part = scope_q(self.request.user, act, SurveyAnswer)
-            if part is not None:
-                q = part if q is None else q | part
-        if q is None:
-            return SurveyAnswer.objects.none()
-        qs = SurveyAnswer.objects.filter(q).prefetch_related("wanted").order_by("survey_id", "dwelling_id")
+        qs = q.visible_answers(self.request.user).prefetch_related("wanted").order_by("survey_id", "dwelling_id")
         for param, field in (("survey", "survey_id"), ("dwelling", "dwelling_id")):
             value = int_param(self.request, param)
             if value is not None:

@@ -7,8 +7,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
-from django.http import Http404
+from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
@@ -17,17 +16,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
-from linli.accounts.api_logging import LoggedReads
-from linli.accounts.permissions import can, get_or_404, scope_q
+from linli.accounts.audit import LoggedReads
 from linli.accounts.roles import Action
-from linli.consult import queries_visits as qv
-from linli.consult import vocab
+from linli.consult import consensus, permissions, vocab
 from linli.consult.models import Attitude, Visit
-from linli.consult.services.visits import log_visit, was_replayed
+from linli.consult.queries import visits as q
+from linli.consult.services import visits as svc
 from linli.core.api import IdField, choice_param, int_param
 from linli.core.schema import Input
-from linli.places.models import Dwelling
-from linli.renewal.models import Project
 
 
 class VisitSerializer(serializers.ModelSerializer[Visit]):
@@ -70,18 +66,6 @@ class VisitCreateSerializer(Input):
     client_key = serializers.CharField(required=False, allow_blank=True, default="", max_length=64)
 
 
-def visible_visits(user: Any) -> QuerySet[Visit]:
-    """Visits the user may read: where they may VISIT, or see people (VIEW_PEOPLE)."""
-    q: Q | None = None
-    for act in (Action.VISIT, Action.VIEW_PEOPLE):
-        part = scope_q(user, act, Visit)
-        if part is not None:
-            q = part if q is None else q | part
-    if q is None:
-        return Visit.objects.none()
-    return Visit.objects.filter(q)
-
-
 @extend_schema_view(
     list=extend_schema(
         parameters=[
@@ -99,7 +83,7 @@ class VisitViewSet(
     serializer_class = VisitSerializer
 
     def get_queryset(self) -> QuerySet[Visit]:
-        qs = visible_visits(self.request.user).select_related("visitor", "dwelling").order_by("-visited_at", "-id")
+        qs = q.visible_visits(self.request.user).select_related("visitor", "dwelling").order_by("-visited_at", "-id")
         for param, field in (
             ("project", "project_id"),
             ("building", "dwelling__building_id"),
@@ -118,11 +102,9 @@ class VisitViewSet(
         data = VisitCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        project = get_or_404(request.user, Action.VIEW, Project, pk=v["project"])
-        dwelling = Dwelling.objects.filter(pk=v["dwelling"]).first()
-        if dwelling is None:
-            raise Http404("no such dwelling")
-        visit = log_visit(
+        project = q.project_for(request.user, v["project"])
+        dwelling = q.dwelling(v["dwelling"])
+        visit = svc.log_visit(
             request.user,
             project,
             dwelling,
@@ -134,11 +116,11 @@ class VisitViewSet(
             visited_at=v["visited_at"],
             client_key=v["client_key"],
         )
-        code = status.HTTP_200_OK if was_replayed(visit) else status.HTTP_201_CREATED
+        code = status.HTTP_200_OK if svc.was_replayed(visit) else status.HTTP_201_CREATED
         return Response(VisitSerializer(visit).data, status=code)
 
 
-def _state(s: qv.DwellingState) -> dict[str, Any]:
+def _state(s: consensus.DwellingState) -> dict[str, Any]:
     return {
         "dwelling": s.id,
         "unit": s.unit,
@@ -161,8 +143,8 @@ class ConsensusViewSet(LoggedReads, viewsets.ViewSet):
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def retrieve(self, request: Request, pk: str | None = None) -> Response:
-        project = get_or_404(request.user, Action.VIEW, Project, pk=pk)
-        data = qv.project_consensus(project)
+        project = q.project_for(request.user, pk)
+        data = q.project_consensus(project)
         return Response(
             {
                 "project": project.pk,
@@ -171,7 +153,7 @@ class ConsensusViewSet(LoggedReads, viewsets.ViewSet):
                     {"id": b["id"], "name": b["name"], "code": b["code"], **b["consensus"].as_dict()}
                     for b in data.buildings
                 ],
-                "series": qv.series_rows(data.total.series),
+                "series": consensus.series_rows(data.total.series),
             }
         )
 
@@ -181,29 +163,27 @@ class ConsensusViewSet(LoggedReads, viewsets.ViewSet):
             OpenApiParameter("building_pk", int, OpenApiParameter.PATH),
             OpenApiParameter(
                 "days",
-                {"type": "integer", "minimum": 1, "maximum": qv.MAX_STALE_DAYS},
-                description=f"not visited for this many days (default {qv.DEFAULT_STALE_DAYS})",
+                {"type": "integer", "minimum": 1, "maximum": q.MAX_STALE_DAYS},
+                description=f"not visited for this many days (default {q.DEFAULT_STALE_DAYS})",
             ),
         ],
     )
     @action(detail=True, methods=["get"], url_path="buildings/<linli_id:building_pk>", url_name="building")
     def building(self, request: Request, pk: int | None = None, building_pk: int | None = None) -> Response:
-        project = get_or_404(request.user, Action.VIEW, Project, pk=pk)
-        obj = qv.project_buildings(project).filter(pk=building_pk or 0).first()
-        if obj is None:
-            raise Http404("building not in this project")
-        if not can(request.user, Action.VISIT, obj):
+        project = q.project_for(request.user, pk)
+        obj = q.project_building(project, building_pk)
+        if not permissions.may_visit(request.user, obj):
             raise PermissionDenied("VISIT needed on this building")
-        data = qv.building_consensus(project, obj)
-        days = int_param(request, "days", lo=1, hi=qv.MAX_STALE_DAYS)  # out of bounds: 400, as documented
+        data = q.building_consensus(project, obj)
+        days = int_param(request, "days", lo=1, hi=q.MAX_STALE_DAYS)  # out of bounds: 400, as documented
         if days is None:
-            days = qv.DEFAULT_STALE_DAYS
+            days = q.DEFAULT_STALE_DAYS
         return Response(
             {
                 "project": project.pk,
                 "building": obj.pk,
                 **data.consensus.as_dict(),
-                "series": qv.series_rows(data.consensus.series),
+                "series": consensus.series_rows(data.consensus.series),
                 "dwellings": [_state(s) for s in data.states],
                 "not_visited_days": days,
                 "not_visited_for_days": [s.id for s in data.stale(days)],

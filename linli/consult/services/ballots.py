@@ -43,6 +43,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from linli.accounts.models import AccessLog
+from linli.accounts.models import User as Account
 from linli.accounts.permissions import authorize, grants_of
 from linli.accounts.queries import voting_person_ids
 from linli.accounts.roles import Action, allows
@@ -51,6 +52,7 @@ from linli.consult import rules, snapshots
 from linli.consult.models import Ballot, Channel, Choice, LiftConsent, RollEntry, Vote, VoteRecord
 from linli.core import clock
 from linli.core.errors import LinliError
+from linli.core.types import User
 from linli.places.models import Building, Compound, Dwelling, Ownership, Person, Unit
 from linli.renewal.models import Project
 
@@ -63,17 +65,13 @@ MAX_WITHDRAW_REASON = 2000
 log = logging.getLogger("linli.consult.ballots")
 
 
-def _err(code: str, zh: str, en: str, status: int = 400) -> LinliError:
-    return LinliError.one(code, zh, en, status)
-
-
 # --- scope and roll -----------------------------------------------------------------------------
 
 
 def scope_object(scope_kind: str, scope_id: int) -> Model:
     model: type[Model] = {"compound": Compound, "building": Building, "unit": Unit}.get(scope_kind)  # type: ignore[assignment]
     if model is None:
-        raise _err("bad_scope", f"未知的表决范围:{scope_kind}", f"Unknown ballot scope: {scope_kind}")
+        raise LinliError.one("bad_scope", f"未知的表决范围:{scope_kind}", f"Unknown ballot scope: {scope_kind}")
     obj = model._default_manager.filter(pk=scope_id).first()
     if obj is None:
         # the same 404 as a scope outside the caller's places (authorize): existence is not revealed
@@ -168,22 +166,24 @@ def _refuse_unless_status(ballot: Ballot, *allowed: str) -> None:
     if ballot.status in allowed:
         return
     if ballot.status == Ballot.Status.CLOSED:
-        raise _err("ballot_closed", "表决已结束,不能再更改。", "The ballot is closed; nothing can change.", 409)
+        raise LinliError.one(
+            "ballot_closed", "表决已结束,不能再更改。", "The ballot is closed; nothing can change.", 409
+        )
     if ballot.status == Ballot.Status.WITHDRAWN:
-        raise _err(
+        raise LinliError.one(
             "ballot_withdrawn",
             "表决已撤回:不再接受投票,也不计票,不作任何决定。",
             "The ballot was withdrawn: it takes no votes, is not counted and decides nothing.",
             409,
         )
     if ballot.status == Ballot.Status.DRAFT:
-        raise _err("ballot_not_open", "表决尚未开始。", "The ballot is not open yet.", 409)
-    raise _err("ballot_open", "表决已开始,名册已冻结。", "The ballot is open; its roll is frozen.", 409)
+        raise LinliError.one("ballot_not_open", "表决尚未开始。", "The ballot is not open yet.", 409)
+    raise LinliError.one("ballot_open", "表决已开始,名册已冻结。", "The ballot is open; its roll is frozen.", 409)
 
 
 def _refuse_if_roll_changed(ballot: Ballot) -> None:
     if current_digest(ballot) != ballot.roll_digest:
-        raise _err(
+        raise LinliError.one(
             "roll_changed",
             "表决名册在开始后被改动,表决暂停,请联系社区核查。",
             "The roll was changed after the ballot opened; the ballot is suspended until staff check it.",
@@ -196,7 +196,7 @@ def _refuse_if_roll_changed(ballot: Ballot) -> None:
 
 @transaction.atomic
 def create_ballot(
-    user: Any,
+    user: User,
     *,
     project: Project | None = None,
     title: str,
@@ -210,31 +210,40 @@ def create_ballot(
     """A draft ballot over a compound, a building or (lifts) the unit the lift serves."""
     scope = scope_object(scope_kind, scope_id)
     authorize(user, Action.CONSULT, _check_target(scope))
+    assert isinstance(user, Account)  # authorize() lets only a signed-in account through
     problems: list[LinliError] = []
     try:
         parsed = rules.parse_matter(str(matter))
     except ValueError:
         problems.append(
-            _err("bad_matter", "未知的表决事项。", "Unknown matter (Civil Code Art. 278 items 1–9 or lift).")
+            LinliError.one("bad_matter", "未知的表决事项。", "Unknown matter (Civil Code Art. 278 items 1–9 or lift).")
         )
         parsed = 0
     # rules.md §2: a lift is voted by the unit (单元/梯) it serves, not the whole compound.
     if parsed == "lift" and scope_kind != Ballot.ScopeKind.UNIT:
         problems.append(
-            _err("lift_scope", "加装电梯须以单元为表决范围。", "A lift ballot's scope must be the unit it serves.")
+            LinliError.one(
+                "lift_scope", "加装电梯须以单元为表决范围。", "A lift ballot's scope must be the unit it serves."
+            )
         )
     title, question = (title or "").strip(), (question or "").strip()
     if not title:
-        problems.append(_err("title_required", "请填写标题。", "A title is required."))
+        problems.append(LinliError.one("title_required", "请填写标题。", "A title is required."))
     if not question:
         problems.append(
-            _err("question_required", "请填写表决事项的具体内容。", "The question put to the owners is required.")
+            LinliError.one(
+                "question_required", "请填写表决事项的具体内容。", "The question put to the owners is required."
+            )
         )
     if closes_at is not None and closes_at <= clock.now():
-        problems.append(_err("closes_in_past", "截止时间须在将来。", "The closing time must be in the future."))
+        problems.append(
+            LinliError.one("closes_in_past", "截止时间须在将来。", "The closing time must be in the future.")
+        )
     if project is not None and project.compound_id != _scope_compound_id(scope):
         problems.append(
-            _err("project_scope", "表决范围不属于该项目的小区。", "The scope is not in the project's compound.")
+            LinliError.one(
+                "project_scope", "表决范围不属于该项目的小区。", "The scope is not in the project's compound."
+            )
         )
     if problems:
         raise LinliError([p for e in problems for p in e.problems], 400)
@@ -254,20 +263,22 @@ def create_ballot(
 
 
 @transaction.atomic
-def set_lift_occupied(user: Any, ballot: Ballot, dwelling_ids: Iterable[int]) -> list[RollEntry]:
+def set_lift_occupied(user: User, ballot: Ballot, dwelling_ids: Iterable[int]) -> list[RollEntry]:
     """Before opening a lift ballot: the dwellings whose exclusive part the lift would occupy
     (their owners must consent individually, rules.md §2). Builds the draft roll."""
     ballot = _locked(ballot)
     authorize(user, Action.CONSULT, ballot)
     _refuse_unless_status(ballot, Ballot.Status.DRAFT)
     if ballot.matter != Ballot.Matter.LIFT:
-        raise _err("not_lift", "只有加装电梯表决才有占用专有部分的业主。", "Only a lift ballot has occupied dwellings.")
+        raise LinliError.one(
+            "not_lift", "只有加装电梯表决才有占用专有部分的业主。", "Only a lift ballot has occupied dwellings."
+        )
     ids = {int(i) for i in dwelling_ids}
     rows, _ = build_roll(ballot)
     on_roll = {r["dwelling"].pk for r in rows}
     stray = ids - on_roll
     if stray:
-        raise _err(
+        raise LinliError.one(
             "occupied_not_on_roll",
             "所选房屋不在本表决名册中。",
             f"Dwellings not on this ballot's roll: {sorted(stray)[:10]}",
@@ -276,18 +287,18 @@ def set_lift_occupied(user: Any, ballot: Ballot, dwelling_ids: Iterable[int]) ->
 
 
 @transaction.atomic
-def open_ballot(user: Any, ballot: Ballot) -> Ballot:
+def open_ballot(user: User, ballot: Ballot) -> Ballot:
     """Freeze the roll from the registry and open the ballot. An empty roll is refused."""
     ballot = _locked(ballot)
     authorize(user, Action.CONSULT, ballot)
     _refuse_unless_status(ballot, Ballot.Status.DRAFT)
     now = clock.now()
     if ballot.closes_at is not None and ballot.closes_at <= now:
-        raise _err("closes_in_past", "截止时间已过,请先修改截止时间。", "The closing time has passed.", 409)
+        raise LinliError.one("closes_in_past", "截止时间已过,请先修改截止时间。", "The closing time has passed.", 409)
     occupied = set(RollEntry.objects.filter(ballot=ballot, occupied_by_lift=True).values_list("dwelling_id", flat=True))
     entries = _write_roll(ballot, occupied)
     if not entries:
-        raise _err(
+        raise LinliError.one(
             "empty_roll",
             "表决范围内没有登记业主的房屋,不能开始表决。",
             "No dwelling with a registered owner in the scope: the roll would be empty.",
@@ -305,14 +316,14 @@ def open_ballot(user: Any, ballot: Ballot) -> Ballot:
 # --- votes ----------------------------------------------------------------------------------------
 
 
-def own_dwelling_ids(user: Any) -> set[int]:
+def own_dwelling_ids(user: User) -> set[int]:
     """The user's own dwellings, to *see* (a ``resident`` grant at the dwelling, or implied by a
     verified owner's account): "my ballots" are those whose roll holds one. Seeing is not voting:
     see ``voter_keys``."""
     return {g.place_id for g in grants_of(user) if g.place_kind == "dwelling" and allows(g.role, Action.VOTE)}
 
 
-def voter_keys(user: Any, ballot: Ballot) -> set[str]:
+def voter_keys(user: User, ballot: Ballot) -> set[str]:
     """The owner keys ``user`` may vote for online: those whose roll entry's owner (for a ``dev:``
     key, the developer person) has an active voting account (``OwnerAccount``) for this user."""
     persons = voting_person_ids(user)
@@ -321,10 +332,10 @@ def voter_keys(user: Any, ballot: Ballot) -> set[str]:
     return set(RollEntry.objects.filter(ballot=ballot, owner_id__in=persons).values_list("owner_key", flat=True))
 
 
-def _voter_key(user: Any, ballot: Ballot, owner_key: str | None) -> str:
+def _voter_key(user: User, ballot: Ballot, owner_key: str | None) -> str:
     mine = voter_keys(user, ballot)
     if not mine:
-        raise _err(
+        raise LinliError.one(
             "not_owner",
             "您的账号不是本表决名册上业主的在线投票账号,不能在线投票。业主请先验证身份"
             "(身份证号+短信验证码,或到社区当面核验);持有“居民/业主”角色本身不能投票。",
@@ -335,10 +346,10 @@ def _voter_key(user: Any, ballot: Ballot, owner_key: str | None) -> str:
         )
     if owner_key:
         if owner_key not in mine:
-            raise _err("wrong_owner", "只能以本人名义投票。", "You can vote only as yourself.", 403)
+            raise LinliError.one("wrong_owner", "只能以本人名义投票。", "You can vote only as yourself.", 403)
         return owner_key
     if len(mine) > 1:
-        raise _err(
+        raise LinliError.one(
             "choose_owner",
             "您关联多户房屋的不同业主,请选择以哪位业主投票。",
             "Your dwellings belong to different owners on the roll: choose which owner votes.",
@@ -347,7 +358,7 @@ def _voter_key(user: Any, ballot: Ballot, owner_key: str | None) -> str:
 
 
 def cast_vote(
-    user: Any,
+    user: User,
     ballot: Ballot,
     *,
     choice: str,
@@ -366,13 +377,15 @@ def cast_vote(
             return _cast_vote(user, ballot, choice, owner_key, channel, reason, client_key)
         except IntegrityError:
             if attempt == RETRIES - 1:
-                raise _err("busy", "提交冲突,请重试。", "Conflicting submissions; please try again.", 409) from None
+                raise LinliError.one(
+                    "busy", "提交冲突,请重试。", "Conflicting submissions; please try again.", 409
+                ) from None
     raise AssertionError("unreachable")
 
 
 @transaction.atomic
 def _cast_vote(
-    user: Any, ballot: Ballot, choice: str, owner_key: str | None, channel: str, reason: str, client_key: str
+    user: User, ballot: Ballot, choice: str, owner_key: str | None, channel: str, reason: str, client_key: str
 ) -> Vote:
     ballot = _locked(ballot)
     if channel == Channel.ONLINE:
@@ -380,7 +393,8 @@ def _cast_vote(
     elif channel in (Channel.PAPER, Channel.PROXY):
         authorize(user, Action.CONSULT, ballot)
     else:
-        raise _err("bad_channel", "未知的投票方式。", "Unknown voting channel.")
+        raise LinliError.one("bad_channel", "未知的投票方式。", "Unknown voting channel.")
+    assert isinstance(user, Account)  # authorize() lets only a signed-in account through
     client_key = (client_key or "")[:64]
     if client_key:
         done = VoteRecord.objects.filter(ballot=ballot, entered_by=user, client_key=client_key).first()
@@ -388,19 +402,19 @@ def _cast_vote(
             return Vote.objects.get(ballot=ballot, owner_key=done.owner_key)
     _refuse_unless_status(ballot, Ballot.Status.OPEN)
     if ballot.closes_at is not None and clock.now() >= ballot.closes_at:
-        raise _err("ballot_past_close", "表决已过截止时间。", "The ballot's closing time has passed.", 409)
+        raise LinliError.one("ballot_past_close", "表决已过截止时间。", "The ballot's closing time has passed.", 409)
     if choice not in Choice.values:
-        raise _err("bad_choice", "请选择同意、反对或弃权。", "Choose yes, no or abstain.")
+        raise LinliError.one("bad_choice", "请选择同意、反对或弃权。", "Choose yes, no or abstain.")
     reason = (reason or "").strip()
     if channel == Channel.ONLINE:
         key = _voter_key(user, ballot, owner_key)
         reason = ""
     else:
         if not owner_key or not RollEntry.objects.filter(ballot=ballot, owner_key=owner_key).exists():
-            raise _err("not_on_roll", "该业主不在本表决名册中。", "This owner is not on the ballot's roll.")
+            raise LinliError.one("not_on_roll", "该业主不在本表决名册中。", "This owner is not on the ballot's roll.")
         key = owner_key
         if channel == Channel.PROXY and len(reason) < 2:
-            raise _err(
+            raise LinliError.one(
                 "proxy_reason",
                 "代为投票须写明业主的委托事由。",
                 "A vote cast on an owner's behalf needs the reason they asked for it.",
@@ -440,7 +454,7 @@ def _cast_vote(
 def _refuse_silent_replacement(current: Vote | None, channel: str, reason: str) -> None:
     """A paper or proxy vote never silently replaces an owner's own online vote."""
     if current is not None and current.channel == Channel.ONLINE and channel != Channel.ONLINE and len(reason) < 2:
-        raise _err(
+        raise LinliError.one(
             "replace_reason",
             "这位业主已经亲自在线投票。用纸质票或代投票替换业主本人的在线投票,须写明理由;理由会显示给业主,并记录在案。",
             "This owner has voted online themself. Replacing an owner's own online vote with a paper or "
@@ -452,14 +466,14 @@ def _refuse_silent_replacement(current: Vote | None, channel: str, reason: str) 
 
 
 @transaction.atomic
-def record_lift_consent(user: Any, ballot: Ballot, dwelling: Dwelling, consents: bool, note: str = "") -> LiftConsent:
+def record_lift_consent(user: User, ballot: Ballot, dwelling: Dwelling, consents: bool, note: str = "") -> LiftConsent:
     """The individual consent (or refusal) of the owner of a dwelling the lift would occupy."""
     ballot = _locked(ballot)
     authorize(user, Action.CONSULT, ballot)
     _refuse_unless_status(ballot, Ballot.Status.DRAFT, Ballot.Status.OPEN)
     entry = RollEntry.objects.filter(ballot=ballot, dwelling=dwelling, occupied_by_lift=True).first()
     if entry is None:
-        raise _err(
+        raise LinliError.one(
             "not_occupied",
             "该房屋未登记为电梯占用专有部分的房屋。",
             "This dwelling is not marked as occupied by the lift on this ballot.",
@@ -572,7 +586,7 @@ def count_refusal(ballot: Ballot, now: datetime | None = None) -> LinliError | N
     else:
         when_zh = f"表决公布的截止时间为 {_local(ballot.closes_at)}"
         when_en = f"The ballot's announced closing time is {_local(ballot.closes_at)}"
-    return _err(
+    return LinliError.one(
         "too_early",
         f"{when_zh},尚未到期;目前已投票 {voted}/{owners} 位业主。截止前只有全部业主都已投票才能计票。"
         "如确需提前终止,请由负责人撤回表决并写明理由(撤回的表决不作任何决定)。",
@@ -592,7 +606,7 @@ def _scope_and_compound(ballot: Ballot) -> tuple[Model, Compound]:
     return scope, building.compound
 
 
-def _count(ballot: Ballot, by: Any, now: datetime) -> Ballot:
+def _count(ballot: Ballot, by: User | None, now: datetime) -> Ballot:
     """Compute and keep the result (the ballot row is locked by the caller)."""
     _refuse_if_roll_changed(ballot)
     scope, compound = _scope_and_compound(ballot)
@@ -617,7 +631,7 @@ def _count(ballot: Ballot, by: Any, now: datetime) -> Ballot:
 
 
 @transaction.atomic
-def close_ballot(user: Any, ballot: Ballot) -> Ballot:
+def close_ballot(user: User, ballot: Ballot) -> Ballot:
     """Close and count: compute the result from the frozen roll and the current votes and keep it,
     with the snapshot of what is published. Refused (409, nothing written) before the announced
     closing time unless every owner on the roll has voted (``count_refusal``). After this nothing
@@ -661,14 +675,14 @@ def withdraw_refusal(ballot: Ballot, reason: str) -> LinliError | None:
         return exc
     reason = (reason or "").strip()
     if len(reason) < MIN_WITHDRAW_REASON:
-        return _err(
+        return LinliError.one(
             "reason_required",
             f"撤回表决须写明理由(至少 {MIN_WITHDRAW_REASON} 个字),理由将公开。",
             f"Withdrawing a ballot needs a written reason (at least {MIN_WITHDRAW_REASON} characters); "
             "it is published.",
         )
     if len(reason) > MAX_WITHDRAW_REASON:
-        return _err(
+        return LinliError.one(
             "reason_too_long",
             f"撤回理由不超过 {MAX_WITHDRAW_REASON} 字。",
             f"The reason is at most {MAX_WITHDRAW_REASON:,} characters.",
@@ -677,7 +691,7 @@ def withdraw_refusal(ballot: Ballot, reason: str) -> LinliError | None:
 
 
 @transaction.atomic
-def withdraw_ballot(user: Any, ballot: Ballot, reason: str) -> Ballot:
+def withdraw_ballot(user: User, ballot: Ballot, reason: str) -> Ballot:
     """A manager (CONSULT) ends a draft or open ballot early, with a written reason. The ballot
     then decides nothing: no figures are counted, ``approved`` is never true, it takes no votes.
     The reason is kept on the ballot, in its ``result`` record (with the snapshot of the places'
@@ -685,6 +699,7 @@ def withdraw_ballot(user: Any, ballot: Ballot, reason: str) -> Ballot:
     as a withdrawal notice on the project's pages."""
     ballot = _locked(ballot)
     authorize(user, Action.CONSULT, ballot)
+    assert isinstance(user, Account)  # authorize() lets only a signed-in account through
     refusal = withdraw_refusal(ballot, reason)
     if refusal is not None:
         raise refusal

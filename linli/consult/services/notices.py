@@ -19,20 +19,22 @@ that). The contact is kept encrypted (linli.core.crypto) and shown masked.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
-from typing import Any
+from datetime import date
 
 from django.conf import settings
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
+from linli.accounts.models import User as Account
 from linli.accounts.permissions import authorize
 from linli.accounts.roles import Action
 from linli.consult.models import Ballot, Notice, NoticeCorrection, Objection, ObjectionChange
+from linli.consult.queries.notices import ends_on, is_running
 from linli.core import clock, crypto, ratelimit
 from linli.core.errors import LinliError, Problem
 from linli.core.masking import mask_phone
+from linli.core.types import User
 from linli.renewal.models import Project
 
 MAX_DAYS = 90
@@ -68,26 +70,6 @@ def objection_rate() -> int:
 
 def today() -> date:
     return clock.today()
-
-
-def ends_on(notice: Notice) -> date:
-    return notice.starts_on + timedelta(days=notice.days - 1)
-
-
-def is_running(notice: Notice, on: date | None = None) -> bool:
-    d = on or today()
-    return notice.starts_on <= d <= ends_on(notice)
-
-
-def state(notice: Notice, on: date | None = None) -> str:
-    d = on or today()
-    if d < notice.starts_on:
-        return "upcoming"
-    return "running" if d <= ends_on(notice) else "ended"
-
-
-def _refuse(code: str, zh: str, en: str, status: int = 400) -> LinliError:
-    return LinliError.one(code, zh, en, status)
 
 
 def check_notice(
@@ -145,7 +127,7 @@ def check_notice(
 
 
 def publish_notice(
-    user: Any,
+    user: User,
     project: Project,
     *,
     kind: str,
@@ -158,6 +140,7 @@ def publish_notice(
     """Post a plan or result notice of a project (CONSULT on the project). The notice's snapshot is
     taken now (``Notice.save``): what it shows will not change afterwards."""
     authorize(user, Action.CONSULT, project)
+    assert isinstance(user, Account)  # authorize() lets only a signed-in account through
     problems = check_notice(project, kind=kind, title=title, body=body, starts_on=starts_on, days=days, ballot=ballot)
     if problems:
         raise LinliError(problems)
@@ -174,7 +157,7 @@ def publish_notice(
         )
 
 
-def publish_withdrawal(user: Any, ballot: Ballot) -> Notice:
+def publish_withdrawal(user: User, ballot: Ballot) -> Notice:
     """The public notice of a withdrawn ballot (called by ``ballots.withdraw_ballot`` in its
     transaction): the reason, who withdrew it, when, and that it decides nothing."""
     project = ballot.project
@@ -222,33 +205,16 @@ def check_correction(text: str, reason: str) -> list[Problem]:
     return problems
 
 
-def correct_notice(user: Any, notice: Notice, *, text: str, reason: str) -> NoticeCorrection:
+def correct_notice(user: User, notice: Notice, *, text: str, reason: str) -> NoticeCorrection:
     """Append a dated correction to a published notice (CONSULT on the project). The notice and
     its snapshot stay as published; the correction is shown under it and in its PDF."""
     authorize(user, Action.CONSULT, notice.project)
+    assert isinstance(user, Account)  # authorize() lets only a signed-in account through
     problems = check_correction(text, reason)
     if problems:
         raise LinliError(problems)
     with transaction.atomic():
         return NoticeCorrection.objects.create(notice=notice, text=text.strip(), reason=reason.strip(), by=user)
-
-
-def shown(notice: Notice) -> dict[str, Any]:
-    """What a page or the PDF shows of a notice: its snapshot (as published), with the dates as
-    dates, and its corrections in order."""
-    snap = dict(notice.snapshot or {})
-    snap["starts_on_date"] = date.fromisoformat(snap["starts_on"]) if snap.get("starts_on") else notice.starts_on
-    snap["ends_on_date"] = date.fromisoformat(snap["ends_on"]) if snap.get("ends_on") else ends_on(notice)
-    snap["kind_label"] = str(Notice.Kind(snap.get("kind", notice.kind)).label)
-    return snap
-
-
-def public_notice(pk: int) -> Notice:
-    """A notice as the public sees it: only of a project shown on the public page."""
-    notice = Notice.objects.select_related("project__compound__community__street").filter(pk=pk).first()
-    if notice is None or not notice.project.is_public:
-        raise Http404("no such public notice")
-    return notice
 
 
 @dataclass
@@ -272,7 +238,7 @@ def raise_objection(
     d = on or today()
     if not is_running(notice, d):
         end = ends_on(notice)
-        raise _refuse(
+        raise LinliError.one(
             "outside_period",
             f"公示期为 {notice.starts_on:%Y年%m月%d日} 至 {end:%Y年%m月%d日},期外不受理异议。",
             f"The notice period runs {notice.starts_on:%Y-%m-%d} to {end:%Y-%m-%d}; objections are accepted "
@@ -303,7 +269,7 @@ def raise_objection(
     # Counted in the shared store (every process and server), per notice and client address; the
     # address comes from linli.core.net.client_ip (a trusted proxy's X-Forwarded-For only).
     if client_ip and not ratelimit.hit(f"objection:{notice.pk}", client_ip, objection_rate(), 3600).ok:
-        raise _refuse(
+        raise LinliError.one(
             "too_many_objections",
             "提交过于频繁,请一小时后再试,或到社区当面提出。",
             "Too many objections from this address; try again in an hour, or come to the community office.",
@@ -320,32 +286,33 @@ def raise_objection(
         )
 
 
-def move_objection(user: Any, objection: Objection, to_status: str, response: str = "") -> Objection:
+def move_objection(user: User, objection: Objection, to_status: str, response: str = "") -> Objection:
     """Staff (CONSULT) move an objection forward: received → negotiating → mediation → closed.
     Steps may be skipped forward (settled in negotiation → closed); never back; closing needs a
     response. Each step is appended as an ObjectionChange (who, when, what was said); the
     objection's response text also gathers the dated responses for display."""
     authorize(user, Action.CONSULT, objection.notice.project)
+    assert isinstance(user, Account)  # authorize() lets only a signed-in account through
     values = [s.value for s in FLOW]
     if to_status not in values:
-        raise _refuse("bad_status", "状态无效。", "Unknown status.")
+        raise LinliError.one("bad_status", "状态无效。", "Unknown status.")
     response = (response or "").strip()
     if len(response) > MAX_RESPONSE:
-        raise _refuse("too_long", "答复不超过 2000 字。", "The response is at most 2,000 characters.")
+        raise LinliError.one("too_long", "答复不超过 2000 字。", "The response is at most 2,000 characters.")
     with transaction.atomic():
         current = Objection.objects.select_for_update().get(pk=objection.pk)
         here, there = values.index(current.status), values.index(to_status)
         if current.status == Objection.Status.CLOSED:
-            raise _refuse("closed", "该异议已办结。", "This objection is closed.", 409)
+            raise LinliError.one("closed", "该异议已办结。", "This objection is closed.", 409)
         if there <= here:
-            raise _refuse(
+            raise LinliError.one(
                 "backwards",
                 "异议只能向前推进(协商→调解→办结)。",
                 "An objection only moves forward (negotiation → mediation → closed).",
                 409,
             )
         if to_status == Objection.Status.CLOSED and not response:
-            raise _refuse("response_required", "办结须填写答复。", "Closing needs a response.")
+            raise LinliError.one("response_required", "办结须填写答复。", "Closing needs a response.")
         if response:
             stamp = timezone.localtime().strftime("%Y-%m-%d %H:%M")
             label = Objection.Status(to_status).label
@@ -360,7 +327,7 @@ def move_objection(user: Any, objection: Objection, to_status: str, response: st
 
 
 @transaction.atomic
-def reveal_contact(user: Any, objection: Objection, reason: str, ip: str | None = None) -> str:
+def reveal_contact(user: User, objection: Objection, reason: str, ip: str | None = None) -> str:
     """The full contact of an objector, for staff who must call back (REVEAL where the project is),
     with a reason; the read is logged like any reveal."""
     from linli.accounts.models import AccessLog
@@ -368,7 +335,7 @@ def reveal_contact(user: Any, objection: Objection, reason: str, ip: str | None 
 
     reason = (reason or "").strip()
     if len(reason) < 2:
-        raise _refuse(
+        raise LinliError.one(
             "reason_required", "查看完整联系方式须填写事由。", "A reason is required to see the full contact."
         )
     authorize(user, Action.REVEAL, objection.notice.project)

@@ -6,32 +6,30 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.http import Http404
 
+from linli.accounts.models import User as Account
 from linli.accounts.permissions import authorize, can
 from linli.accounts.roles import Action
 from linli.consult.models import Survey, SurveyAnswer
+from linli.consult.permissions import may_answer
 from linli.consult.services.visits import dwelling_in_project
 from linli.core import clock
 from linli.core.errors import LinliError, Problem
+from linli.core.types import User
 from linli.places.models import Dwelling
 from linli.renewal.models import Project, ProjectItem
 
 COMMENT_MAX = 2000
 
 
-def may_answer(user: Any, dwelling: Dwelling) -> bool:
-    """VISIT on the dwelling (staff at the door), or VOTE there (the resident's own dwelling)."""
-    return can(user, Action.VISIT, dwelling) or can(user, Action.VOTE, dwelling)
-
-
 @transaction.atomic
-def create_survey(user: Any, project: Project, title: str, opens_on: dt.date, closes_on: dt.date) -> Survey:
+def create_survey(user: User, project: Project, title: str, opens_on: dt.date, closes_on: dt.date) -> Survey:
     authorize(user, Action.CONSULT, project)
+    assert isinstance(user, Account)  # authorize() lets only a signed-in account through
     title = (title or "").strip()
     problems: list[Problem] = []
     if not title:
@@ -55,13 +53,14 @@ def is_open(survey: Survey, today: dt.date | None = None) -> bool:
 
 
 def answer_survey(
-    user: Any, survey: Survey, dwelling: Dwelling, wanted_item_ids: Iterable[int | str], comment: str = ""
+    user: User, survey: Survey, dwelling: Dwelling, wanted_item_ids: Iterable[int | str], comment: str = ""
 ) -> SurveyAnswer:
     """Record (or replace) a dwelling's answer: the items it wants, and a comment."""
     if not may_answer(user, dwelling):
         if can(user, Action.VIEW, dwelling):
             raise PermissionDenied("may not answer for this dwelling")
         raise Http404("dwelling not found or not in scope")
+    assert isinstance(user, Account)  # may_answer() holds only for a signed-in account
     comment = (comment or "").strip()
     problems: list[Problem] = []
     try:

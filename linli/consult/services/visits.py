@@ -9,17 +9,18 @@ concurrent requests with one key also end with one row.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from linli.accounts.models import User as Account
 from linli.accounts.permissions import authorize
 from linli.accounts.roles import Action
 from linli.consult import vocab
 from linli.consult.models import Attitude, Visit
 from linli.core import clock
 from linli.core.errors import LinliError, Problem
+from linli.core.types import User
 from linli.places.models import Dwelling
 from linli.renewal.models import Project
 
@@ -110,7 +111,7 @@ def _check(
     return problems
 
 
-def _replay(user: Any, project: Project, dwelling: Dwelling, client_key: str) -> Visit | None:
+def _replay(user: Account, project: Project, dwelling: Dwelling, client_key: str) -> Visit | None:
     first = Visit.objects.filter(visitor=user, client_key=client_key).first()
     if first is None:
         return None
@@ -126,7 +127,7 @@ def _replay(user: Any, project: Project, dwelling: Dwelling, client_key: str) ->
 
 
 def log_visit(
-    user: Any,
+    user: User,
     project: Project,
     dwelling: Dwelling,
     *,
@@ -141,6 +142,7 @@ def log_visit(
     """Record one home visit. Needs VISIT on the dwelling (grid workers in their grid, community
     staff in their community): outside every scope → 404, seen but not allowed → 403."""
     authorize(user, Action.VISIT, dwelling)
+    assert isinstance(user, Account)  # authorize() lets only a signed-in account through
     client_key = (client_key or "").strip()
     if client_key:
         earlier = _replay(user, project, dwelling, client_key)

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import importlib
-
 from django.urls import URLPattern, URLResolver
 
+from linli.consult.urls import ballots, notices, surveys, visits
+
 app_name = "consult"
-urlpatterns: list[URLPattern | URLResolver] = []
-for _topic in ("ballots", "visits", "surveys", "notices"):
-    try:
-        urlpatterns += importlib.import_module(f"linli.consult.urls.{_topic}").urlpatterns
-    except ModuleNotFoundError as exc:
-        if exc.name != f"linli.consult.urls.{_topic}":
-            raise
+urlpatterns: list[URLPattern | URLResolver] = [
+    *ballots.urlpatterns,
+    *visits.urlpatterns,
+    *surveys.urlpatterns,
+    *notices.urlpatterns,
+]

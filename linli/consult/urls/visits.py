@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django.urls import path
 
-from linli.consult.views import visits
+from linli.consult.views import visits as v
 
 urlpatterns = [
-    path("projects/<linli_id:pk>/visits/new/", visits.new, name="visit_new"),
-    path("projects/<linli_id:pk>/consensus/", visits.project_summary, name="visit_project"),
-    path("projects/<linli_id:pk>/consensus/building/<linli_id:building_pk>/", visits.building, name="visit_building"),
+    path("projects/<linli_id:pk>/visits/new/", v.new, name="visit_new"),
+    path("projects/<linli_id:pk>/consensus/", v.project_summary, name="visit_project"),
+    path("projects/<linli_id:pk>/consensus/building/<linli_id:building_pk>/", v.building, name="visit_building"),
 ]

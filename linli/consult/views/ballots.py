@@ -2,9 +2,12 @@
 the roll with who voted how and enter paper/proxy votes; owners vote online and see totals),
 open/close, lift occupation and consents, and the .xlsx export.
 
-Every object comes through the one permission check (``get_or_404``/``get_ballot``): outside
-the scope a 404, inside without the right a 403. Writes go through
-``linli.consult.services.ballots``; their bilingual refusals are shown on the page.
+Every object comes through the one permission check (the scoped lookups of
+``linli.consult.queries.ballots``: ``get_ballot``, ``compound_to_run`` …): outside the scope a 404,
+inside without the right a 403. Writes go through
+``linli.consult.services.ballots``; their bilingual refusals are shown on the page. The forms are
+read by the API's own input serializers (``linli.core.forms.read_form``), so a page and the API
+parse ids, choices, dates, checkboxes and text the same way.
 """
 
 from __future__ import annotations
@@ -20,31 +23,32 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.http import content_disposition_header, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from linli.accounts.models import AccessLog
-from linli.accounts.permissions import can, get_or_404, scoped
 from linli.accounts.roles import Action
 from linli.accounts.services import log_access
-from linli.consult import queries_ballots as q
-from linli.consult.models import Ballot, Channel, Choice, RollEntry
+from linli.consult import permissions
+from linli.consult.api.ballots import BallotCreateSerializer, LiftSerializer, VoteInSerializer, WithdrawSerializer
+from linli.consult.models import Ballot, Channel, Choice
+from linli.consult.queries import ballots as q
 from linli.consult.services import ballots as svc
 from linli.core import clock, confirm
-from linli.core.errors import LinliError
+from linli.core.errors import LinliError, Problem
 from linli.core.exports import XLSX
+from linli.core.forms import read_form
 from linli.core.ids import as_id
 from linli.core.net import client_ip
-from linli.places.models import Building, Compound, Dwelling, Unit
-from linli.renewal.models import Project
+from linli.core.types import User
+from linli.places.models import Compound
 
 
-def _crumbs(user: Any, ballot: Ballot | None = None, compound: Compound | None = None) -> list[dict[str, Any]]:
+def _crumbs(user: User, ballot: Ballot | None = None, compound: Compound | None = None) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = [{"name": _("Home"), "url": reverse("places:home")}]
-    if compound is not None and can(user, Action.VIEW, compound):
+    if compound is not None and permissions.may_view(user, compound):
         out.append({"name": compound.name, "url": reverse("places:compound", args=[compound.pk])})
         out.append({"name": _("Ballots"), "url": reverse("consult:ballot_list", args=[compound.pk])})
     else:
@@ -54,31 +58,11 @@ def _crumbs(user: Any, ballot: Ballot | None = None, compound: Compound | None =
     return out
 
 
-def ballot_compound(ballot: Ballot) -> Compound:
-    scope = svc.scope_object(ballot.scope_kind, ballot.scope_id)
-    if isinstance(scope, Compound):
-        return scope
-    building = scope.building if isinstance(scope, Unit) else scope
-    assert isinstance(building, Building)
-    return building.compound
-
-
 @login_required
 @require_GET
 def ballot_list(request: HttpRequest, pk: int) -> HttpResponse:
-    compound = get_or_404(request.user, Action.VIEW, Compound, pk=pk)
-    ids = set(Building.objects.filter(compound=compound).values_list("pk", flat=True))
-    units = set(Unit.objects.filter(building_id__in=ids).values_list("pk", flat=True))
-    from django.db.models import Q
-
-    in_compound = Ballot.objects.filter(
-        Q(scope_kind="compound", scope_id=compound.pk)
-        | Q(scope_kind="building", scope_id__in=ids)
-        | Q(scope_kind="unit", scope_id__in=units)
-    )
-    project_id = as_id(request.GET.get("project"))
-    if project_id is not None:
-        in_compound = in_compound.filter(project_id=project_id)
+    compound = q.compound_to_view(request.user, pk)
+    in_compound = q.in_compound(compound, as_id(request.GET.get("project")))
     ballots = q.visible_ballots(request.user, in_compound).select_related("project").order_by("-created_at")
     return render(
         request,
@@ -86,7 +70,7 @@ def ballot_list(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "compound": compound,
             "ballots": ballots,
-            "can_create": can(request.user, Action.CONSULT, compound),
+            "can_create": permissions.may_run(request.user, compound),
             "crumbs": [
                 {"name": _("Home"), "url": reverse("places:home")},
                 {"name": compound.name, "url": reverse("places:compound", args=[compound.pk])},
@@ -100,14 +84,7 @@ def ballot_list(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def ballot_mine(request: HttpRequest) -> HttpResponse:
     """The ballots whose roll holds one of the user's own dwellings."""
-    own = svc.own_dwelling_ids(request.user)
-    ballots = (
-        q.visible_ballots(request.user)
-        .filter(roll__dwelling_id__in=own)
-        .exclude(status=Ballot.Status.DRAFT)
-        .distinct()
-        .order_by("-created_at")
-    )
+    ballots = q.mine(request.user)
     return render(
         request,
         "consult/ballots/mine.html",
@@ -118,51 +95,50 @@ def ballot_mine(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _parse_closes_at(raw: str) -> datetime | None:
-    raw = (raw or "").strip()
-    if not raw:
-        return None
-    dt = parse_datetime(raw)
-    if dt is None:
+def _closes_at(form: dict[str, Any]) -> datetime | None:
+    """The closing time as the API reads it (``BallotCreateSerializer``: ISO 8601, a time without
+    a zone in the current one), None when left empty; a value it refuses is the page's ``bad_date``."""
+    closes_at = form.get("closes_at")
+    if isinstance(closes_at, str):
         raise LinliError.one("bad_date", "截止时间格式不正确。", "The closing time is not a valid date and time.")
-    if timezone.is_naive(dt):
-        dt = timezone.make_aware(dt)
-    return dt
+    return closes_at
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def ballot_new(request: HttpRequest, pk: int) -> HttpResponse:
-    compound = get_or_404(request.user, Action.CONSULT, Compound, pk=pk)
-    projects = list(scoped(request.user, Action.CONSULT, Project.objects.filter(compound=compound)))
-    buildings = list(Building.objects.filter(compound=compound).prefetch_related("units").order_by("code"))
+    compound = q.compound_to_run(request.user, pk)
+    projects = q.projects_to_run(request.user, compound)
+    buildings = q.buildings_with_units(compound)
     errors: list[Any] = []
     data = request.POST if request.method == "POST" else request.GET
     if request.method == "POST":
-        kind = data.get("scope_kind", "compound")
+        form = read_form(BallotCreateSerializer, request.POST)
+        kind = form.get("scope_kind", "compound")
         try:
+            # the page picks a building or a unit (no API field: the API takes scope_id itself)
             scope_id = {
                 "compound": compound.pk,
                 "building": as_id(data.get("building")) or 0,
                 "unit": as_id(data.get("unit")) or 0,
             }.get(kind, 0)
-            project = next((p for p in projects if str(p.pk) == data.get("project")), None)
+            project = next((p for p in projects if p.pk == form.get("project")), None)
             try:
                 scope: Any = svc.scope_object(kind, scope_id)
             except Http404:
                 scope = None  # a missing building or unit answers exactly like one elsewhere
-            if scope is None or ballot_compound_of_scope(scope) != compound.pk:
+            if scope is None or q.compound_id_of_scope(scope) != compound.pk:
                 raise LinliError.one("scope_elsewhere", "表决范围不在本小区。", "The scope is not in this compound.")
             ballot = svc.create_ballot(
                 request.user,
                 project=project,
-                title=data.get("title", ""),
-                question=data.get("question", ""),
-                matter=data.get("matter", ""),
+                title=form.get("title", ""),
+                question=form.get("question", ""),
+                matter=form.get("matter", ""),
                 scope_kind=kind,
                 scope_id=scope_id,
-                closes_at=_parse_closes_at(data.get("closes_at", "")),
-                hide_results=bool(data.get("hide_results")),
+                closes_at=_closes_at(form),
+                hide_results=form.get("hide_results") is True,
             )
         except (LinliError, ValueError) as exc:
             errors = exc.problems if isinstance(exc, LinliError) else [_problem_bad_input()]
@@ -185,25 +161,16 @@ def ballot_new(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def ballot_compound_of_scope(scope: Any) -> int:
-    if isinstance(scope, Compound):
-        return int(scope.pk)
-    building = scope.building if isinstance(scope, Unit) else scope
-    return int(building.compound_id)
-
-
-def _problem_bad_input() -> Any:
-    from linli.core.errors import Problem
-
+def _problem_bad_input() -> Problem:
     return Problem("bad_input", "输入有误。", "The input is not valid.")
 
 
 def _detail_context(request: HttpRequest, ballot: Ballot) -> dict[str, Any]:
     user = request.user
-    staff = can(user, Action.CONSULT, ballot)
-    show = q.results_visible(user, ballot)
+    staff = permissions.may_run(user, ballot)
+    show = permissions.results_visible(user, ballot)
     result = q.result_of(ballot) if show else None
-    compound = ballot_compound(ballot)
+    compound = q.compound_of(ballot)
     ctx: dict[str, Any] = {
         "ballot": ballot,
         "staff": staff,
@@ -228,20 +195,18 @@ def _detail_context(request: HttpRequest, ballot: Ballot) -> dict[str, Any]:
         ctx["roll"] = q.roll_with_votes(ballot) if ballot.status != Ballot.Status.DRAFT else []
         if ballot.status == Ballot.Status.DRAFT:
             rows, left_out = svc.build_roll(ballot)
-            occupied = set(
-                RollEntry.objects.filter(ballot=ballot, occupied_by_lift=True).values_list("dwelling_id", flat=True)
-            )
+            occupied = q.occupied_ids(ballot)
             ctx["preview"] = [{**r, "occupied": r["dwelling"].pk in occupied} for r in rows]
             ctx["preview_owners"] = len({r["owner_key"] for r in rows})
             ctx["left_out"] = left_out
-        ctx["history"] = list(ballot.vote_records.select_related("entered_by").order_by("-at", "-id")[:50])
+        ctx["history"] = q.recent_records(ballot)
         ctx["channels"] = [(Channel.PAPER, Channel.PAPER.label), (Channel.PROXY, Channel.PROXY.label)]
         log_access(user, AccessLog.What.VIEW_PEOPLE, ballot, ballot.path, ip=client_ip(request))
     ctx.update(_owner_context(user, ballot))
     return ctx
 
 
-def _owner_context(user: Any, ballot: Ballot) -> dict[str, Any]:
+def _owner_context(user: User, ballot: Ballot) -> dict[str, Any]:
     """The signed-in person's own part as an owner (also for staff who are owners): the entries
     their verified voting account votes for, their votes, paper/proxy votes that replaced their
     online vote, and "verify that you are the owner" for their dwellings on the roll it does not
@@ -304,16 +269,17 @@ def _act(request: HttpRequest, ballot: Ballot, fn: Any, ok: str) -> HttpResponse
 def ballot_vote(request: HttpRequest, pk: int) -> HttpResponse:
     """An owner votes online (or changes their vote before close)."""
     ballot = q.get_ballot(request.user, Action.VOTE, pk)
+    form = read_form(VoteInSerializer, request.POST)
     return _act(
         request,
         ballot,
         lambda: svc.cast_vote(
             request.user,
             ballot,
-            choice=request.POST.get("choice", ""),
-            owner_key=request.POST.get("owner_key") or None,
+            choice=form.get("choice", ""),
+            owner_key=form.get("owner_key") or None,
             channel=Channel.ONLINE,
-            client_key=request.POST.get("client_key", ""),
+            client_key=form.get("client_key", ""),
         ),
         _("Your vote is recorded. You may change it until the ballot closes."),
     )
@@ -324,20 +290,21 @@ def ballot_vote(request: HttpRequest, pk: int) -> HttpResponse:
 def ballot_enter(request: HttpRequest, pk: int) -> HttpResponse:
     """Staff enter a paper ballot or cast a vote on an owner's request (with the reason)."""
     ballot = q.get_ballot(request.user, Action.CONSULT, pk)
-    channel = request.POST.get("channel", "")
+    form = read_form(VoteInSerializer, request.POST)
+    channel = form.get("channel", "")
     if channel not in (Channel.PAPER, Channel.PROXY):
-        channel = "bad"
+        channel = "bad"  # staff enter paper and proxy votes here; online is the owner's own (the service refuses it)
     return _act(
         request,
         ballot,
         lambda: svc.cast_vote(
             request.user,
             ballot,
-            choice=request.POST.get("choice", ""),
-            owner_key=request.POST.get("owner_key", ""),
+            choice=form.get("choice", ""),
+            owner_key=form.get("owner_key", ""),
             channel=channel,
-            reason=request.POST.get("reason", ""),
-            client_key=request.POST.get("client_key", ""),
+            reason=form.get("reason", ""),
+            client_key=form.get("client_key", ""),
         ),
         _("The vote is recorded."),
     )
@@ -356,7 +323,7 @@ def _ask(request: HttpRequest, ballot: Ballot, title: str, consequences: list[st
         button=button,
         cancel_url=reverse("consult:ballot_detail", args=[ballot.pk]),
         details=[(_("Ballot"), ballot.title), (_("Closes"), _when(ballot.closes_at))],
-        crumbs=_crumbs(request.user, ballot, ballot_compound(ballot)),
+        crumbs=_crumbs(request.user, ballot, q.compound_of(ballot)),
     )
 
 
@@ -425,7 +392,7 @@ def ballot_close(request: HttpRequest, pk: int) -> HttpResponse:
 def ballot_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     """A manager withdraws a draft or open ballot with a written reason; asks first."""
     ballot = q.get_ballot(request.user, Action.CONSULT, pk)
-    reason = request.POST.get("reason", "")
+    reason = read_form(WithdrawSerializer, request.POST).get("reason", "")
     if not confirm.confirmed(request):
         refusal = svc.withdraw_refusal(ballot, reason)
         if refusal is not None:
@@ -454,7 +421,7 @@ def ballot_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
             button=_("Yes, withdraw the ballot"),
             cancel_url=reverse("consult:ballot_detail", args=[ballot.pk]),
             details=[(_("Ballot"), ballot.title), (_("Reason"), reason.strip())],
-            crumbs=_crumbs(request.user, ballot, ballot_compound(ballot)),
+            crumbs=_crumbs(request.user, ballot, q.compound_of(ballot)),
         )
     return _act(
         request,
@@ -469,18 +436,21 @@ def ballot_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 def ballot_lift(request: HttpRequest, pk: int) -> HttpResponse:
     """Mark the dwellings the lift would occupy (draft), or record one owner's consent."""
     ballot = q.get_ballot(request.user, Action.CONSULT, pk)
+    form = read_form(LiftSerializer, request.POST)
     if "dwelling" in request.POST:
-        dwelling = Dwelling.objects.filter(pk=as_id(request.POST["dwelling"]) or 0).first()
+        dwelling_id = form.get("dwelling")
+        dwelling = q.dwelling(dwelling_id if isinstance(dwelling_id, int) else None)
 
         def consent() -> None:
             if dwelling is None:
                 raise LinliError.one("no_dwelling", "房屋不存在。", "No such dwelling.")
-            svc.record_lift_consent(
-                request.user, ballot, dwelling, request.POST.get("consents") == "yes", request.POST.get("note", "")
-            )
+            # the form's "yes"/"no" read as the API reads them; anything else it refuses is no consent
+            consents = form.get("consents") is True
+            svc.record_lift_consent(request.user, ballot, dwelling, consents, form.get("note", ""))
 
         return _act(request, ballot, consent, _("The owner's consent is recorded."))
-    ids = [i for i in (as_id(raw) for raw in request.POST.getlist("occupied")) if i is not None]
+    # ids as the API reads them; a list it refuses (one value is not an id) keeps its ids, as before
+    ids = [i for i in (as_id(raw) for raw in form.get("occupied", [])) if i is not None]
     return _act(
         request, ballot, lambda: svc.set_lift_occupied(request.user, ballot, ids), _("Occupied dwellings saved.")
     )

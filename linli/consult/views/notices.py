@@ -7,6 +7,10 @@ notice from its snapshot (``Notice.snapshot``), never from the live project and 
 public side needs no sign-in and serves only notices of projects shown on the public page: the
 notice page with the objection form, the objection POST (CSRF-protected, size- and rate-limited,
 refused outside the period) and the PDF.
+
+The staff forms are read by the API's own input serializers (``linli.core.forms.read_form``), so
+a page and the API parse kinds, dates, numbers and text the same way; the public objection form has
+no API counterpart (residents object on the public page only).
 """
 
 from __future__ import annotations
@@ -16,29 +20,28 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.dateparse import parse_date
 from django.utils.http import content_disposition_header
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from linli.accounts.permissions import can, get_or_404
-from linli.accounts.roles import Action
-from linli.consult import pdf
+from linli.consult import pdf, permissions
+from linli.consult.api.notices import CorrectInSerializer, MoveSerializer, NoticeCreateSerializer
 from linli.consult.models import Notice, Objection
+from linli.consult.queries import notices as q
 from linli.consult.services import notices as svc
-from linli.core import confirm
+from linli.core import confirm, lang
 from linli.core.errors import LinliError
+from linli.core.forms import read_form
 from linli.core.ids import as_int
 from linli.core.net import client_ip
 from linli.renewal.models import Project
 
 
 def _texts(exc: LinliError) -> list[str]:
-    en = (get_language() or "").startswith("en")
+    en = lang.is_english()
     return [p.en if en else p.zh for p in exc.problems]
 
 
@@ -54,7 +57,7 @@ def _crumbs(project: Project, here: str) -> list[dict[str, Any]]:
 @login_required
 @require_http_methods(["GET", "POST"])
 def notice_new(request: HttpRequest, pk: int) -> HttpResponse:
-    project = get_or_404(request.user, Action.CONSULT, Project.objects.select_related("compound"), pk=pk)
+    project = q.project_to_run(request.user, pk)
     ctx: dict[str, Any] = {
         "project": project,
         "kinds": [(k.value, k.label) for k in svc.STAFF_KINDS],
@@ -64,22 +67,27 @@ def notice_new(request: HttpRequest, pk: int) -> HttpResponse:
         "crumbs": _crumbs(project, _("Publish a notice")),
     }
     if request.method == "POST":
-        p = request.POST
-        raw_days = (p.get("days") or "").strip()
-        starts = parse_date(p.get("starts_on") or "") if p.get("starts_on") else None
-        kind = p.get("kind", "")
+        form = read_form(NoticeCreateSerializer, request.POST)
+        kind = form.get("kind", "")
         try:
-            days = as_int(raw_days, lo=0) if raw_days else None
-            if raw_days and days is None:
-                raise LinliError.one("bad_days", "公示期须为天数。", "The period must be a number of days.")
+            days = form.get("days")
+            if isinstance(days, str):
+                # refused by the API: a whole number out of 1…MAX_DAYS goes on to the service, which
+                # says so; anything else is not a number of days
+                days = as_int(days, lo=0)
+                if days is None:
+                    raise LinliError.one("bad_days", "公示期须为天数。", "The period must be a number of days.")
+            starts = form.get("starts_on")
+            if isinstance(starts, str):
+                raise LinliError.one("bad_date", "开始日期不是有效的日期。", "The start date is not a valid date.")
             if kind not in svc.STAFF_KINDS:
                 raise LinliError.one(
                     "bad_kind", "公示类型须为方案公示或结果公示。", "Kind must be a plan or a result notice."
                 )
             fields: dict[str, Any] = {
                 "kind": kind,
-                "title": p.get("title", ""),
-                "body": p.get("body", ""),
+                "title": form.get("title", ""),
+                "body": form.get("body", ""),
                 "starts_on": starts,
                 "days": days,
             }
@@ -130,11 +138,11 @@ def _ask_publish(request: HttpRequest, project: Project, fields: dict[str, Any])
 def _notice_ctx(notice: Notice) -> dict[str, Any]:
     return {
         "notice": notice,
-        "shown": svc.shown(notice),
-        "corrections": list(notice.corrections.order_by("at", "id")),
-        "ends_on": svc.ends_on(notice),
-        "state": svc.state(notice),
-        "running": svc.is_running(notice),
+        "shown": q.shown(notice),
+        "corrections": q.corrections(notice),
+        "ends_on": q.ends_on(notice),
+        "state": q.state(notice),
+        "running": q.is_running(notice),
         # free text masked (core.templatetags.masking_tags) unless the reader may see people's data
         "see_people": False,
     }
@@ -143,10 +151,8 @@ def _notice_ctx(notice: Notice) -> dict[str, Any]:
 @login_required
 @require_GET
 def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    notice = get_or_404(
-        request.user, Action.VIEW, Notice.objects.select_related("project__compound", "published_by"), pk=pk
-    )
-    run = can(request.user, Action.CONSULT, notice.project)
+    notice = q.notice_for(request.user, pk)
+    run = permissions.may_run(request.user, notice.project)
     flow = [s for s in svc.FLOW if s != Objection.Status.RECEIVED]
     return render(
         request,
@@ -155,10 +161,10 @@ def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
             **_notice_ctx(notice),
             "project": notice.project,
             "can_run": run,
-            "see_people": can(request.user, Action.VIEW_PEOPLE, notice.project),
+            "see_people": permissions.sees_people(request.user, notice.project),
             "show_publisher": True,  # signed-in pages name the staff member; the public page does not
             "min_reason": svc.MIN_CORRECTION_REASON,
-            "objections": list(notice.objections.order_by("-created_at")) if run else [],
+            "objections": q.objections(notice) if run else [],
             "flow": flow,
             "crumbs": _crumbs(notice.project, notice.title),
         },
@@ -169,11 +175,9 @@ def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def notice_correct(request: HttpRequest, pk: int) -> HttpResponse:
     """Append a dated correction (CONSULT on the project); asks first: it is published for good."""
-    notice = Notice.objects.select_related("project").filter(pk=pk).first()
-    if notice is None:
-        raise Http404("no such notice")
-    get_or_404(request.user, Action.CONSULT, Project, pk=notice.project_id)
-    text, reason = request.POST.get("text", ""), request.POST.get("reason", "")
+    notice = q.notice_to_correct(request.user, pk)
+    form = read_form(CorrectInSerializer, request.POST)
+    text, reason = form.get("text", ""), form.get("reason", "")
     try:
         if not confirm.confirmed(request):
             problems = svc.check_correction(text, reason)
@@ -208,13 +212,11 @@ def notice_correct(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def notice_objection_move(request: HttpRequest, pk: int) -> HttpResponse:
-    objection = Objection.objects.select_related("notice__project").filter(pk=pk).first()
-    if objection is None:
-        raise Http404("no such objection")
     # an objection's permission is its project's: a viewer of the project is told 403, others 404
-    get_or_404(request.user, Action.CONSULT, Project, pk=objection.notice.project_id)
+    objection = q.objection_to_move(request.user, pk)
+    form = read_form(MoveSerializer, request.POST)
     try:
-        svc.move_objection(request.user, objection, request.POST.get("status", ""), request.POST.get("response", ""))
+        svc.move_objection(request.user, objection, form.get("status", ""), form.get("response", ""))
     except LinliError as exc:
         for t in _texts(exc):
             messages.error(request, t)
@@ -235,14 +237,15 @@ def _as_get(request: HttpRequest) -> HttpRequest:
 
 @require_GET
 def notice_public(request: HttpRequest, pk: int) -> HttpResponse:
-    notice = svc.public_notice(pk)
+    notice = q.public_notice(pk)
     return render(request, "consult/notices/public.html", {**_notice_ctx(notice), "project": notice.project})
 
 
 @require_POST
 def notice_object(request: HttpRequest, pk: int) -> HttpResponse:
-    """The public objection form's target (CSRF-protected like every form)."""
-    notice = svc.public_notice(pk)
+    """The public objection form's target (CSRF-protected like every form). The API has no such
+    input (residents object here only), so the service alone checks it."""
+    notice = q.public_notice(pk)
     p = request.POST
     data = svc.ObjectionInput(
         name=p.get("name", ""),
@@ -263,12 +266,8 @@ def notice_object(request: HttpRequest, pk: int) -> HttpResponse:
 def notice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     """The printable notice, from its snapshot and corrections: public for public projects, else to
     those who may view the project."""
-    notice = Notice.objects.select_related("project").filter(pk=pk).first()
-    if notice is None:
-        raise Http404("no such notice")
-    if not notice.project.is_public:
-        get_or_404(request.user, Action.VIEW, Notice, pk=pk)
-    shown = svc.shown(notice)
+    notice = q.notice_for_pdf(request.user, pk)
+    shown = q.shown(notice)
     public_url = (
         request.build_absolute_uri(reverse("renewal:public_project", args=[notice.project_id]))
         if notice.project.is_public
@@ -285,7 +284,7 @@ def notice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
         ends_on=shown["ends_on_date"],
         days=shown["days"],
         ballot=shown.get("ballot"),
-        corrections=[(c.at, c.text) for c in notice.corrections.order_by("at", "id")],
+        corrections=[(c.at, c.text) for c in q.corrections(notice)],
         fingerprint=notice.snapshot_sha256,
         reconstructed=bool(shown.get("reconstructed")),
         public_url=public_url,

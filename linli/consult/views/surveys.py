@@ -1,6 +1,9 @@
 """Pages of needs surveys: a project's surveys (and a form to open one, CONSULT), a survey's
 results by building and unit (bar chart + table), the answer form (staff at the door with VISIT,
-or a resident for their own dwelling) and the .xlsx export of the results (EXPORT)."""
+or a resident for their own dwelling) and the .xlsx export of the results (EXPORT).
+
+Both forms are read by the API's own input serializers (``linli.core.forms.read_form``), so a page
+and the API parse dates, item ids and text the same way."""
 
 from __future__ import annotations
 
@@ -9,60 +12,34 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.dateparse import parse_date
 from django.utils.http import urlencode
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from linli.accounts.permissions import authorize, can, get_or_404, scope_q
+from linli.accounts.permissions import authorize
 from linli.accounts.roles import Action
-from linli.consult.models import Survey, SurveyAnswer
-from linli.consult.queries_surveys import survey_results
-from linli.consult.queries_visits import project_buildings
-from linli.consult.services.surveys import answer_survey, create_survey, is_open
-from linli.core import clock
+from linli.consult import permissions
+from linli.consult.api.surveys import AnswerInSerializer, SurveyCreateSerializer
+from linli.consult.models import Survey
+from linli.consult.queries import surveys as q
+from linli.consult.services import surveys as svc
+from linli.core import clock, lang
 from linli.core.errors import LinliError
 from linli.core.exports import xlsx_response
+from linli.core.forms import read_form
 from linli.core.ids import as_id
-from linli.places.models import Dwelling
-from linli.renewal.models import Project, ProjectItem
-
-
-def _en() -> bool:
-    return (get_language() or "").startswith("en")
+from linli.core.types import User
+from linli.renewal.models import Project
 
 
 def _errors(exc: LinliError) -> list[str]:
-    return [p.en if _en() else p.zh for p in exc.problems]
+    return [p.en if lang.is_english() else p.zh for p in exc.problems]
 
 
-def _survey(user: Any, pk: int) -> Survey:
-    """A survey is visible to whoever may see its project (residents included)."""
-    survey = Survey.objects.select_related("project__compound").filter(pk=pk).first()
-    if survey is None:
-        raise Http404("no such survey")
-    authorize(user, Action.VIEW, survey.project)
-    return survey
-
-
-def answerable(user: Any, project: Project) -> QuerySet[Dwelling]:
-    """Dwellings of the project the user may answer for: VISIT there, or VOTE (their own)."""
-    q: Q | None = None
-    for act in (Action.VISIT, Action.VOTE):
-        part = scope_q(user, act, Dwelling)
-        if part is not None:
-            q = part if q is None else q | part
-    if q is None:
-        return Dwelling.objects.none()
-    return Dwelling.objects.filter(q, building__in=project_buildings(project))
-
-
-def _crumbs(user: Any, project: Project, here: str, survey: Survey | None = None) -> list[dict[str, Any]]:
+def _crumbs(user: User, project: Project, here: str, survey: Survey | None = None) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = [{"name": _("Home"), "url": reverse("places:home")}]
     out.append({"name": project.name, "url": reverse("consult:survey_list", args=[project.pk])})
     if survey is not None:
@@ -75,30 +52,31 @@ def _crumbs(user: Any, project: Project, here: str, survey: Survey | None = None
 @require_http_methods(["GET", "POST"])
 def survey_list(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
-    project = get_or_404(user, Action.VIEW, Project, pk=pk)
-    may_create = can(user, Action.CONSULT, project)
+    project = q.project_for(user, pk)
+    may_create = permissions.may_run(user, project)
     ctx: dict[str, Any] = {"project": project, "may_create": may_create, "form": {}}
     status = 200
     if request.method == "POST":
         if not may_create:
             raise PermissionDenied("CONSULT needed")
-        form = {k: request.POST.get(k, "") for k in ("title", "opens_on", "closes_on")}
-        ctx["form"] = form
+        ctx["form"] = {k: request.POST.get(k, "") for k in ("title", "opens_on", "closes_on")}
+        form = read_form(SurveyCreateSerializer, request.POST)
+        opens, closes = form.get("opens_on"), form.get("closes_on")
         try:
-            opens, closes = parse_date(form["opens_on"] or ""), parse_date(form["closes_on"] or "")
-            if opens is None or closes is None:
+            if not opens or not closes:  # left empty
                 raise LinliError.one("dates_required", "请填写开始和截止日期。", "Give the opening and closing dates.")
-            survey = create_survey(user, project, form["title"], opens, closes)
+            if isinstance(opens, str) or isinstance(closes, str):
+                raise ValueError("a date the API refuses")
+            survey = svc.create_survey(user, project, form.get("title", ""), opens, closes)
         except (LinliError, ValueError) as exc:
             ctx["errors"] = _errors(exc) if isinstance(exc, LinliError) else [_("A date is not valid.")]
             status = 400
         else:
             messages.success(request, _("Survey opened."))
             return HttpResponseRedirect(reverse("consult:survey_detail", args=[survey.pk]), status=303)
-    surveys = list(Survey.objects.filter(project=project).order_by("-opens_on", "-id"))
     today = clock.today()
     ctx.update(
-        surveys=[{"s": s, "open": is_open(s, today)} for s in surveys],
+        surveys=[{"s": s, "open": svc.is_open(s, today)} for s in q.project_surveys(project)],
         crumbs=_crumbs(user, project, _("Needs surveys")),
     )
     return render(request, "consult/surveys/list.html", ctx, status=status)
@@ -108,8 +86,8 @@ def survey_list(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def survey_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
-    survey = _survey(user, pk)
-    results = survey_results(survey)
+    survey = q.survey_for(user, pk)
+    results = q.survey_results(survey)
     chart = results.chart()
     return render(
         request,
@@ -117,13 +95,13 @@ def survey_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "survey": survey,
             "project": survey.project,
-            "open": is_open(survey),
+            "open": svc.is_open(survey),
             "items": results.items,
             "table": results.table(),
             "total": results.total,
             "chart": chart,
-            "may_answer": answerable(user, survey.project).exists(),
-            "may_export": can(user, Action.EXPORT, survey.project),
+            "may_answer": q.answerable(user, survey.project).exists(),
+            "may_export": permissions.may_export(user, survey.project),
             "crumbs": _crumbs(user, survey.project, survey.title),
         },
     )
@@ -133,14 +111,14 @@ def survey_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def survey_answer(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
-    survey = _survey(user, pk)
-    mine = answerable(user, survey.project)
+    survey = q.survey_for(user, pk)
+    mine = q.answerable(user, survey.project)
     if not mine.exists():
         raise PermissionDenied("no dwelling to answer for")
-    q = request.POST if request.method == "POST" else request.GET
-    ctx: dict[str, Any] = {"survey": survey, "project": survey.project, "open": is_open(survey)}
+    data = request.POST if request.method == "POST" else request.GET
+    ctx: dict[str, Any] = {"survey": survey, "project": survey.project, "open": svc.is_open(survey)}
     dwelling = None
-    raw = q.get("dwelling", "")
+    raw = data.get("dwelling", "")
     if raw:
         dwelling_id = as_id(raw)
         if dwelling_id is not None:
@@ -155,8 +133,12 @@ def survey_answer(request: HttpRequest, pk: int) -> HttpResponse:
             raise Http404("no dwelling chosen")
         chosen = request.POST.getlist("items")
         comment = request.POST.get("comment", "")
+        # the API's AnswerInSerializer calls the chosen items "wanted" (the dwelling is chosen above)
+        post = request.POST.copy()
+        post.setlist("wanted", chosen)
+        form = read_form(AnswerInSerializer, post)
         try:
-            answer_survey(user, survey, dwelling, chosen, comment)
+            svc.answer_survey(user, survey, dwelling, form.get("wanted", []), form.get("comment", ""))
         except LinliError as exc:
             ctx["errors"] = _errors(exc)
             status = exc.status
@@ -168,23 +150,15 @@ def survey_answer(request: HttpRequest, pk: int) -> HttpResponse:
             )
             return HttpResponseRedirect(reverse("consult:survey_answer", args=[survey.pk]), status=303)
     if dwelling is not None:
-        existing = SurveyAnswer.objects.filter(survey=survey, dwelling=dwelling).first()
+        existing = q.answer_of(survey, dwelling)
         if existing is not None and request.method == "GET":
-            chosen = [str(i) for i in existing.wanted.values_list("id", flat=True)]
+            chosen = [str(i) for i in q.wanted_ids(existing)]
             comment = existing.comment
         ctx.update(existing=existing, dwelling=dwelling)
-    items = list(ProjectItem.objects.filter(project=survey.project).order_by("item_class", "id"))
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for d in mine.order_by("building__path", "unit__number", "floor", "number").values(
-        "id", "number", "building__name", "unit__number"
-    )[:2000]:
-        groups.setdefault(d["building__name"], []).append(
-            {"id": d["id"], "label": f"{d['unit__number']}-{d['number']}"}
-        )
     ctx.update(
-        items=[{"i": i, "checked": str(i.pk) in chosen} for i in items],
+        items=[{"i": i, "checked": str(i.pk) in chosen} for i in q.project_items(survey.project)],
         comment=comment,
-        groups=groups,
+        groups=q.dwelling_groups(mine),
         crumbs=_crumbs(user, survey.project, _("Answer"), survey),
     )
     return render(request, "consult/surveys/answer.html", ctx, status=status)
@@ -194,9 +168,9 @@ def survey_answer(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def survey_export(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
-    survey = _survey(user, pk)
+    survey = q.survey_for(user, pk)
     authorize(user, Action.EXPORT, survey.project)
-    results = survey_results(survey)
+    results = q.survey_results(survey)
     level = {"building": "楼栋 building", "unit": "单元 unit", "total": "合计 total"}
     columns: list[tuple[str, Any]] = [
         ("层级 level", lambda r: level[r["row"].level]),

@@ -12,10 +12,11 @@ from typing import Any
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from linli.accounts.permissions import can
-from linli.accounts.roles import Action
-from linli.consult import queries_ballots as q
+from linli.consult import permissions
 from linli.consult.models import Ballot
+from linli.consult.queries import ballots as q
+from linli.core.types import User
+from linli.renewal.models import Project
 from linli.renewal.panels import Panel
 
 
@@ -32,25 +33,21 @@ def _row(b: Ballot, url: str | None) -> dict[str, Any]:
     }
 
 
-def panel(project: Any, user: Any | None) -> Panel | None:
-    qs = Ballot.objects.filter(project=project).order_by("-created_at")
-    if user is None or not getattr(user, "is_authenticated", False):
-        ballots = qs.exclude(status=Ballot.Status.DRAFT)
+def panel(project: Project, user: User | None) -> Panel | None:
+    ballots = q.project_ballots(project, user)
+    if user is None or not permissions.signed_in(user):
         rows = [_row(b, None) for b in ballots]
         list_url = None
     else:
-        ballots = q.visible_ballots(user, qs)
         rows = [_row(b, reverse("consult:ballot_detail", args=[b.pk])) for b in ballots]
         list_url = (
             reverse("consult:ballot_list", args=[project.compound_id]) + f"?project={project.pk}"
-            if can(user, Action.VIEW, project.compound)
+            if permissions.may_view(user, project.compound)
             else None
         )
     if not rows and list_url is None:
         return None
-    see_people = (
-        user is not None and getattr(user, "is_authenticated", False) and can(user, Action.VIEW_PEOPLE, project)
-    )
+    see_people = permissions.sees_people(user, project)
     return Panel(
         title=_("Ballots"),
         template="consult/ballots/panel.html",

@@ -4,26 +4,24 @@ Aggregates only, so the public page (``user`` is None) may show it too."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from linli.accounts.permissions import can
-from linli.accounts.roles import Action
-from linli.consult.models import Survey
-from linli.consult.queries_surveys import survey_results
+from linli.consult import permissions
+from linli.consult.queries import surveys as q
+from linli.core.types import User
+from linli.renewal.models import Project
 from linli.renewal.panels import Panel
 
 
-def panel(project: Any, user: Any | None) -> Panel | None:
-    survey = Survey.objects.filter(project=project).order_by("-opens_on", "-id").first()
+def panel(project: Project, user: User | None) -> Panel | None:
+    survey = q.latest_survey(project)
     if survey is None:
         return None
-    public = user is None or not getattr(user, "is_authenticated", False)
-    if not public and not can(user, Action.VIEW, project):
+    public = not permissions.signed_in(user)
+    if user is not None and not public and not permissions.may_view(user, project):
         return None
-    results = survey_results(survey)
+    results = q.survey_results(survey)
     total = results.total
     if public and total.answered == 0:
         return None

@@ -1,5 +1,6 @@
-"""Reads of ballots for pages, the API and the project panel: scoped lists, the live tally, the
-roll with who voted how (CONSULT only), and the .xlsx export anyone can recompute."""
+"""Reads of ballots for pages, the API and the project panel: scoped lists and the scoped
+get-or-404 lookups, the live tally, the roll with who voted how (CONSULT only), and the .xlsx
+export anyone can recompute."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Model, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -17,11 +18,14 @@ from linli.accounts.permissions import authorize, can, get_or_404, scoped
 from linli.accounts.roles import Action
 from linli.consult import rules
 from linli.consult.models import Ballot, LiftConsent, RollEntry, Vote, VoteRecord
-from linli.consult.services.ballots import tally
+from linli.consult.services.ballots import own_dwelling_ids, scope_object, tally, voter_keys
 from linli.core.exports import Formula, Table, write_tables
+from linli.core.types import User
+from linli.places.models import Building, Compound, Dwelling, Unit
+from linli.renewal.models import Project
 
 
-def visible_ballots(user: Any, qs: QuerySet[Ballot] | None = None) -> QuerySet[Ballot]:
+def visible_ballots(user: User, qs: QuerySet[Ballot] | None = None) -> QuerySet[Ballot]:
     """Ballots the user may view; drafts only to those who run them (CONSULT)."""
     base = qs if qs is not None else Ballot.objects.all()
     seen = scoped(user, Action.VIEW, base)
@@ -29,7 +33,7 @@ def visible_ballots(user: Any, qs: QuerySet[Ballot] | None = None) -> QuerySet[B
     return seen.filter(~Q(status=Ballot.Status.DRAFT) | Q(pk__in=runs))
 
 
-def get_ballot(user: Any, action: str, pk: object) -> Ballot:
+def get_ballot(user: User, action: str, pk: object) -> Ballot:
     """The ballot after the one permission check (404 outside the scope, 403 inside without the
     right); a draft is a 404 to anyone who cannot run it (its existence is not revealed)."""
     ballot = get_or_404(user, Action.VIEW, Ballot.objects.select_related("project"), pk=pk)
@@ -40,11 +44,105 @@ def get_ballot(user: Any, action: str, pk: object) -> Ballot:
     return ballot
 
 
-def results_visible(user: Any, ballot: Ballot) -> bool:
-    """Totals: to everyone who sees the ballot, unless hidden until close (staff always see them)."""
-    if ballot.status in (Ballot.Status.CLOSED, Ballot.Status.WITHDRAWN) or not ballot.hide_results:
-        return True
-    return can(user, Action.CONSULT, ballot)
+def project_ballots(project: Project, user: User | None) -> list[Ballot]:
+    """The ballots of a project's panel, newest first: on the public page (``user`` None or
+    anonymous) every ballot that has opened; signed in, those the user may view."""
+    qs = Ballot.objects.filter(project=project).order_by("-created_at")
+    if user is None or not getattr(user, "is_authenticated", False):
+        return list(qs.exclude(status=Ballot.Status.DRAFT))
+    return list(visible_ballots(user, qs))
+
+
+def compound_to_run(user: User, pk: object) -> Compound:
+    """A compound where the user may run ballots (CONSULT): 404 outside the scope, 403 inside."""
+    return get_or_404(user, Action.CONSULT, Compound, pk=pk)
+
+
+def compound_to_view(user: User, pk: object) -> Compound:
+    return get_or_404(user, Action.VIEW, Compound, pk=pk)
+
+
+def projects_to_run(user: User, compound: Compound) -> list[Project]:
+    """The compound's projects a ballot may belong to (CONSULT on them)."""
+    return list(scoped(user, Action.CONSULT, Project.objects.filter(compound=compound)))
+
+
+def project_to_view(user: User, pk: object) -> Project:
+    """The project a ballot created through the API names: out of scope answers like missing (404)."""
+    return get_or_404(user, Action.VIEW, Project, pk=pk)
+
+
+def buildings_with_units(compound: Compound) -> list[Building]:
+    """The compound's buildings (by code) with their units, for the scope choice of a new ballot."""
+    return list(Building.objects.filter(compound=compound).prefetch_related("units").order_by("code"))
+
+
+def in_compound(compound: Compound, project_id: int | None = None) -> QuerySet[Ballot]:
+    """Every ballot over the compound, one of its buildings or one of their units (optionally of one
+    project); the caller narrows to what the user may see (``visible_ballots``)."""
+    ids = set(Building.objects.filter(compound=compound).values_list("pk", flat=True))
+    units = set(Unit.objects.filter(building_id__in=ids).values_list("pk", flat=True))
+    qs = Ballot.objects.filter(
+        Q(scope_kind="compound", scope_id=compound.pk)
+        | Q(scope_kind="building", scope_id__in=ids)
+        | Q(scope_kind="unit", scope_id__in=units)
+    )
+    return qs.filter(project_id=project_id) if project_id is not None else qs
+
+
+def mine(user: User) -> QuerySet[Ballot]:
+    """The opened ballots whose roll holds one of the user's own dwellings, newest first."""
+    return (
+        visible_ballots(user)
+        .filter(roll__dwelling_id__in=own_dwelling_ids(user))
+        .exclude(status=Ballot.Status.DRAFT)
+        .distinct()
+        .order_by("-created_at")
+    )
+
+
+def compound_id_of_scope(scope: Model) -> int:
+    """The compound a ballot scope (compound, building or unit) lies in."""
+    if isinstance(scope, Compound):
+        return int(scope.pk)
+    building = scope.building if isinstance(scope, Unit) else scope
+    assert isinstance(building, Building)
+    return int(building.compound_id)
+
+
+def compound_of(ballot: Ballot) -> Compound:
+    """The compound the ballot's scope lies in."""
+    scope = scope_object(ballot.scope_kind, ballot.scope_id)
+    if isinstance(scope, Compound):
+        return scope
+    building = scope.building if isinstance(scope, Unit) else scope
+    assert isinstance(building, Building)
+    return building.compound
+
+
+def occupied_ids(ballot: Ballot) -> set[int]:
+    """The dwellings marked as occupied by the lift on the ballot's (draft) roll."""
+    return set(RollEntry.objects.filter(ballot=ballot, occupied_by_lift=True).values_list("dwelling_id", flat=True))
+
+
+def recent_records(ballot: Ballot, n: int = 50) -> list[VoteRecord]:
+    """The latest ``n`` entries of the vote history, newest first, with who entered them."""
+    return list(ballot.vote_records.select_related("entered_by").order_by("-at", "-id")[:n])
+
+
+def votes_of(ballot: Ballot) -> QuerySet[Vote]:
+    """Every current vote of the ballot by owner key (who voted how: the caller checks CONSULT)."""
+    return Vote.objects.filter(ballot=ballot).order_by("owner_key")
+
+
+def dwelling(pk: int | None) -> Dwelling | None:
+    """A dwelling by id, or None (a lift consent names one; the service checks it is on the roll)."""
+    return Dwelling.objects.filter(pk=pk or 0).first()
+
+
+def visible_dwelling(user: User, pk: int) -> Dwelling | None:
+    """A dwelling the user may view, or None."""
+    return scoped(user, Action.VIEW, Dwelling.objects.filter(pk=pk)).first()
 
 
 def result_of(ballot: Ballot) -> dict[str, Any] | None:
@@ -177,11 +275,9 @@ def _add_voting_accounts(owners: dict[str, dict[str, Any]]) -> None:
         row["account_staff"] = account is not None and account.user_id in staff
 
 
-def my_entries(user: Any, ballot: Ballot) -> list[RollEntry]:
+def my_entries(user: User, ballot: Ballot) -> list[RollEntry]:
     """The roll entries the user votes for online: those of the owners whose verified voting
     account the user is (``services.ballots.voter_keys``)."""
-    from linli.consult.services.ballots import voter_keys
-
     keys = voter_keys(user, ballot)
     if not keys:
         return []
@@ -192,11 +288,9 @@ def my_entries(user: Any, ballot: Ballot) -> list[RollEntry]:
     )
 
 
-def unverified_entries(user: Any, ballot: Ballot) -> list[RollEntry]:
+def unverified_entries(user: User, ballot: Ballot) -> list[RollEntry]:
     """Roll entries of the user's own dwellings (a ``resident`` grant) whose owner has not
     verified this account: the page offers "Verify that you are the owner" for them."""
-    from linli.consult.services.ballots import own_dwelling_ids, voter_keys
-
     own = own_dwelling_ids(user)
     if not own:
         return []
@@ -208,7 +302,7 @@ def unverified_entries(user: Any, ballot: Ballot) -> list[RollEntry]:
     )
 
 
-def my_votes(user: Any, ballot: Ballot) -> dict[str, Vote]:
+def my_votes(user: User, ballot: Ballot) -> dict[str, Vote]:
     keys = {e.owner_key for e in my_entries(user, ballot)}
     return {v.owner_key: v for v in Vote.objects.filter(ballot=ballot, owner_key__in=keys)}
 
@@ -258,7 +352,7 @@ def _local(dt: datetime | None) -> datetime | None:
     return timezone.localtime(dt).replace(tzinfo=None) if dt else None
 
 
-def export_workbook(user: Any, ballot: Ballot, target: Any) -> None:
+def export_workbook(user: User, ballot: Ballot, target: Any) -> None:
     """Roll, votes, history and a tally sheet (with spreadsheet formulas) to ``target``. The roll's
     ``area_exact`` column and the votes sheet are what ``rules.decide`` needs to recompute the
     result exactly (see docs/ballots.md). Written by the one export writer (linli/core/exports.py):
