@@ -1,8 +1,8 @@
 """The command centre's figures as pure functions (no Django): periods and rates from counts.
 
-Definitions (``shared/design/open311.md``, "Metrics: 结案率 = closed / due; 按期结案率 = closed on
-time / due (deferred cases excluded from due); 返工率 (rework after failed verification); per
-department and per grid"), made exact here and in ``docs/dashboard.md``:
+Definitions (docs/rules.md §7, "Metrics: 结案率 = closed / due; 按期结案率 = closed on time / due
+(deferred cases excluded from due); 返工率 (rework after failed verification); per department and
+per grid"), made exact here and in ``docs/dashboard.md``:
 
 - **due 应结案件** in a period [start, end): events whose ``due_at`` (the deadline set at first
   dispatch, moved by approved extensions) falls in the period, not voided (作废), and not deferred
@@ -77,10 +77,6 @@ class Period:
         return max(monday, self.first)
 
 
-def _bad(code: str, zh: str, en: str) -> LinliError:
-    return LinliError.one(code, zh, en, 400)
-
-
 def preset_period(preset: str, today: date) -> Period:
     if preset == "week":
         return Period(today - timedelta(days=today.weekday()), today, preset)
@@ -90,14 +86,16 @@ def preset_period(preset: str, today: date) -> Period:
         return Period(today - timedelta(days=29), today, preset)
     if preset == "year":
         return Period(today.replace(month=1, day=1), today, preset)
-    raise _bad("bad_preset", f"未知的时间段:{preset[:20]}", f"Unknown period: {preset[:20]}")
+    raise LinliError.one("bad_preset", f"未知的时间段:{preset[:20]}", f"Unknown period: {preset[:20]}", 400)
 
 
 def _day(value: str, zh: str, en: str) -> date:
     try:
         return date.fromisoformat(value.strip())
     except ValueError as exc:
-        raise _bad("bad_date", f"{zh}日期格式不正确,应为 YYYY-MM-DD。", f"The {en} date must be YYYY-MM-DD.") from exc
+        raise LinliError.one(
+            "bad_date", f"{zh}日期格式不正确,应为 YYYY-MM-DD。", f"The {en} date must be YYYY-MM-DD.", 400
+        ) from exc
 
 
 def parse_period(start: str | None, end: str | None, preset: str | None, today: date) -> Period:
@@ -107,16 +105,21 @@ def parse_period(start: str | None, end: str | None, preset: str | None, today: 
     start, end, preset = (start or "").strip(), (end or "").strip(), (preset or "").strip()
     if start or end:
         if not (start and end):
-            raise _bad("period_incomplete", "请同时填写开始和结束日期。", "Give both a start and an end date.")
+            raise LinliError.one(
+                "period_incomplete", "请同时填写开始和结束日期。", "Give both a start and an end date.", 400
+            )
         first = _day(start, "开始", "start")
         last = _day(end, "结束", "end")
         if last < first:
-            raise _bad("period_reversed", "结束日期早于开始日期。", "The end date is before the start date.")
+            raise LinliError.one(
+                "period_reversed", "结束日期早于开始日期。", "The end date is before the start date.", 400
+            )
         if (last - first).days + 1 > MAX_DAYS:
-            raise _bad(
+            raise LinliError.one(
                 "period_too_long",
                 f"时间段最长 {MAX_DAYS} 天。",
                 f"A period is at most {MAX_DAYS} days.",
+                400,
             )
         return Period(first, last)
     return preset_period(preset or DEFAULT_PRESET, today)

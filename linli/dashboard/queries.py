@@ -7,8 +7,8 @@ and the export's events sheet, which stream.
 
 The queryset passed in is already scoped (``permissions.scoped(user, Action.EVENTS, …)``): a street
 command centre sees its street, a grid worker their grid, a department's staff what was dispatched
-to it. The definitions of due / closed / on time / rework are in ``metrics.py`` (after
-``shared/design/open311.md``) and ``docs/dashboard.md``.
+to it (``dashboard.permissions.events_of``). The definitions of due / closed / on time / rework are
+in ``metrics.py`` (after docs/rules.md §7, "Metrics") and ``docs/dashboard.md``.
 """
 
 from __future__ import annotations
@@ -23,11 +23,14 @@ from django.db.models import BooleanField, Case, CharField, Count, F, Func, Q, Q
 from django.db.models.functions import TruncDate
 
 from linli.accounts.models import Department
+from linli.core.lang import pick
+from linli.core.types import User
+from linli.dashboard import permissions
 from linli.dashboard.metrics import Counts, Period
 from linli.governance import loop
 from linli.governance.categories import SECTOR_NAMES, Sector
 from linli.governance.models import Category, Event
-from linli.places.models import Community, Grid, Street
+from linli.places.models import Community, District, Grid, Street
 
 OPEN = [s.value for s in loop.OPEN_STEPS]
 CLOSED = [loop.Step.CLOSED.value, loop.Step.EVALUATED.value]
@@ -46,7 +49,7 @@ def overdue_q(now: datetime) -> Q:
 
 def due_q(start: datetime, end: datetime, now: datetime) -> Q:
     """Events due in [start, end): due_at in the period, not voided, not deferred at the end of the
-    period (or now, if the period is not over) — open311.md: "deferred cases excluded from due"."""
+    period (or now, if the period is not over) — docs/rules.md §7: "deferred cases excluded from due"."""
     cut = min(end, now)
     return (
         Q(due_at__gte=start, due_at__lt=end)
@@ -58,16 +61,28 @@ def due_q(start: datetime, end: datetime, now: datetime) -> Q:
 # --- names -----------------------------------------------------------------------------------------
 
 
-def _pick(zh: str, en: str, lang: str) -> str:
-    return en if lang.startswith("en") and en else zh
-
-
 def sector_name(code: str, lang: str) -> str:
     try:
         zh, en = SECTOR_NAMES[Sector(code)]
     except ValueError:
         return code
-    return _pick(zh, en, lang)
+    return pick(zh, en, lang)
+
+
+def scope_label(user: User, lang: str) -> str:
+    """Where the figures come from: the places and departments of the user's EVENTS grants."""
+    if getattr(user, "is_superuser", False):
+        return pick("全部 / everything", "Everything", lang)
+    models = {"district": District, "street": Street, "community": Community, "grid": Grid, "department": Department}
+    out = []
+    for g in permissions.event_grants(user):
+        model = models.get(g.place_kind)
+        if model is None:
+            continue
+        obj = model._default_manager.filter(pk=g.place_id).first()
+        if obj is not None:
+            out.append(pick(getattr(obj, "name", str(obj)), getattr(obj, "name_en", ""), lang))
+    return "、".join(dict.fromkeys(out))
 
 
 @dataclass
@@ -83,9 +98,9 @@ class Names:
     def load(cls, lang: str, categories: set[Any], departments: set[Any], grids: set[Any]) -> Names:
         n = cls(lang)
         for c in Category.objects.filter(pk__in=[i for i in categories if i]).only("code", "name", "name_en", "sector"):
-            n.categories[c.pk] = (c.code, _pick(c.name, c.name_en, lang), c.sector)
+            n.categories[c.pk] = (c.code, pick(c.name, c.name_en, lang), c.sector)
         for d in Department.objects.filter(pk__in=[i for i in departments if i]).only("name", "name_en"):
-            n.departments[d.pk] = _pick(d.name, d.name_en, lang)
+            n.departments[d.pk] = pick(d.name, d.name_en, lang)
         for g in Grid.objects.filter(pk__in=[i for i in grids if i]).only("code", "name"):
             n.grids[g.pk] = (g.code, g.name)
         return n
@@ -366,7 +381,7 @@ def map_points(qs: QuerySet[Event], now: datetime, lang: str, cap: int = MAP_CAP
                     "sector": sector,
                     "color": SECTOR_COLOURS.get(sector, "#555"),
                     "category": names.category(cat),
-                    "step": _pick(zh, en, lang),
+                    "step": pick(zh, en, lang),
                     "overdue": bool(late),
                     "escalation": escalation,
                     "reported": created.isoformat() if created else None,

@@ -1,10 +1,12 @@
 """The command centre (指挥中心) pages: live map, open events, overdue list, rates over a period,
 trend charts and the .xlsx export.
 
-Everything is scoped once with ``permissions.scoped(user, Action.EVENTS, Event.objects.all())``: a
-street command centre sees its street, the district its district, a grid worker their grid, a
-department's staff what was dispatched to it. A signed-in user without EVENTS anywhere gets a 403
-(there is no object whose existence could leak). Bad period input is a bilingual 400.
+Everything is scoped once, by ``dashboard.permissions.events_of(user)``
+(``permissions.scoped(user, Action.EVENTS, Event.objects.all())``): a street command centre sees its
+street, the district its district, a grid worker their grid, a department's staff what was
+dispatched to it. A signed-in user without EVENTS anywhere gets a 403 (there is no object whose
+existence could leak). Bad period input is a bilingual 400. Figures are ``queries``; the export's
+access log entry is ``services.log_export``.
 """
 
 from __future__ import annotations
@@ -12,8 +14,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -22,61 +22,20 @@ from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from linli.accounts.models import AccessLog
-from linli.accounts.permissions import grants_of, scope_q, scoped
-from linli.accounts.roles import Action
-from linli.accounts.services import log_access
 from linli.core import clock
 from linli.core.errors import LinliError
 from linli.core.exports import workbook_response
+from linli.core.lang import pick
 from linli.core.middleware import error_response
 from linli.core.net import client_ip
-from linli.dashboard import metrics
+from linli.dashboard import metrics, permissions
 from linli.dashboard import queries as q
+from linli.dashboard import services as svc
 from linli.dashboard.export import sheets
-from linli.governance.models import Event
-from linli.places.models import Community, District, Grid, Street
 
 
 def _lang() -> str:
     return get_language() or "zh-hans"
-
-
-def _events(request: HttpRequest) -> QuerySet[Event]:
-    if scope_q(request.user, Action.EVENTS, Event) is None:
-        raise PermissionDenied("no events in scope")
-    return scoped(request.user, Action.EVENTS, Event.objects.all())
-
-
-def _scope_label(user: Any, lang: str) -> str:
-    """Where the figures come from: the places and departments of the user's EVENTS grants."""
-    from linli.accounts.models import Department
-    from linli.accounts.roles import allows
-
-    if getattr(user, "is_superuser", False):
-        return "全部 / everything" if not lang.startswith("en") else "Everything"
-    models = {"district": District, "street": Street, "community": Community, "grid": Grid, "department": Department}
-    out = []
-    for g in grants_of(user):
-        model = models.get(g.place_kind)
-        if model is None or not allows(g.role, Action.EVENTS, g.place_kind):
-            continue
-        obj = model._default_manager.filter(pk=g.place_id).first()
-        if obj is not None:
-            name = getattr(obj, "name", str(obj))
-            en = getattr(obj, "name_en", "")
-            out.append(en if lang.startswith("en") and en else name)
-    return "、".join(dict.fromkeys(out))
-
-
-def _scope_path(user: Any) -> str:
-    """The place path of the user's first EVENTS grant (for the access log's scope)."""
-    from linli.accounts.roles import allows
-
-    for g in grants_of(user):
-        if allows(g.role, Action.EVENTS, g.place_kind):
-            return g.path
-    return ""
 
 
 def _period(request: HttpRequest) -> metrics.Period:
@@ -95,12 +54,12 @@ def _period_query(period: metrics.Period) -> str:
 @login_required
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
-    events = _events(request)
+    events = permissions.events_of(request.user)
     lang = _lang()
-    presets = [(k, zh if not lang.startswith("en") else en) for k, (zh, en) in metrics.PRESETS.items()]
+    presets = [(k, pick(zh, en, lang)) for k, (zh, en) in metrics.PRESETS.items()]
     ctx: dict[str, Any] = {
         "presets": presets,
-        "scope_label": _scope_label(request.user, lang),
+        "scope_label": q.scope_label(request.user, lang),
         "max_days": metrics.MAX_DAYS,
         "form": {k: request.GET.get(k, "")[:20] for k in ("start", "end", "preset")},
     }
@@ -143,7 +102,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @require_GET
 def map_json(request: HttpRequest) -> HttpResponse:
     """Open events for the live map (polled every 30 s): points, overdue first, capped."""
-    events = _events(request)
+    events = permissions.events_of(request.user)
     return JsonResponse(q.map_points(events, clock.now(), _lang()))
 
 
@@ -152,7 +111,7 @@ def map_json(request: HttpRequest) -> HttpResponse:
 @require_GET
 def export(request: HttpRequest) -> HttpResponse:
     """The period as .xlsx: per department, per grid, per category, and its events (no reporter data)."""
-    events = _events(request)
+    events = permissions.events_of(request.user)
     try:
         period = _period(request)
     except LinliError as exc:
@@ -162,12 +121,5 @@ def export(request: HttpRequest) -> HttpResponse:
         f"指挥中心-{period.first:%Y%m%d}-{period.last:%Y%m%d}.xlsx",
         sheets(events, period, tz, clock.now(), _lang()),
     )
-    log_access(
-        request.user,
-        AccessLog.What.EXPORT,
-        None,
-        path=_scope_path(request.user),
-        reason=f"dashboard.xlsx {period.first.isoformat()}..{period.last.isoformat()}",
-        ip=client_ip(request),
-    )
+    svc.log_export(request.user, period, client_ip(request))
     return response

@@ -7,8 +7,8 @@ from typing import Any
 from django.contrib import admin, messages
 from django.http import HttpRequest
 
-from linli.core.admin import ScopedAdmin
-from linli.open311 import services
+from linli.accounts.admin import ScopedAdmin
+from linli.open311 import services as svc
 from linli.open311.models import ApiKey
 
 
@@ -23,12 +23,10 @@ class ApiKeyAdmin(ScopedAdmin):
     def save_model(self, request: HttpRequest, obj: ApiKey, form: Any, change: bool) -> None:
         if change:
             super().save_model(request, obj, form, change)
-            services.clear_caches()
+            svc.clear_caches()
             return
-        key, raw = services.issue_key(obj.name, obj.district)
+        key, raw = svc.issue_key(obj.name, obj.district, active=obj.active)
         obj.pk, obj.prefix, obj.key_hash, obj.created_at = key.pk, key.prefix, key.key_hash, key.created_at
-        if not obj.active:
-            ApiKey.objects.filter(pk=key.pk).update(active=False)
         messages.warning(
             request,
             f"新的 api_key(只显示这一次,请立即交给客户端): {raw} — the new api_key, shown only this once: {raw}",

@@ -3,8 +3,9 @@
 Every answer is XML or JSON after the suffix of the URL; every refusal is the standard's list of
 errors — 404 for an unknown resource (or format), 403 for a missing or bad api_key, 400 for
 anything else — with a description in Chinese and English. Every parameter is read through
-``params`` (control characters, repeated parameters, content types and charsets) and numbers and
-dates are bounded in ``services``, so that each bad input gets its own error. Nothing here answers
+``params`` (control characters, repeated parameters, content types and charsets, numbers and
+dates bounded), so that each bad input gets its own error; reads are ``queries``, the one write
+(a POST's report) is ``services.submit``. Nothing here answers
 500: an unexpected failure (a bug) is logged and answered as the standard's "general service
 error" (400).
 """
@@ -24,8 +25,9 @@ from django.views.decorators.csrf import csrf_exempt
 from linli.core import clock
 from linli.core.errors import LinliError
 from linli.open311 import params, render
+from linli.open311 import queries as q
 from linli.open311 import services as svc
-from linli.open311.services import Open311Error
+from linli.open311.errors import Open311Error
 
 log = logging.getLogger(__name__)
 
@@ -39,30 +41,6 @@ def respond(fmt: str, root: str, data: Any, status: int = 200) -> HttpResponse:
 
 def refuse(fmt: str, error: Open311Error) -> HttpResponse:
     return respond(fmt if fmt in render.FORMATS else "xml", "errors", render.errors(error.items()), error.status)  # type: ignore[arg-type]
-
-
-def wants_english(request: HttpRequest) -> bool:
-    """English names when the client asks: ``locale=en`` (or en_US …), else an Accept-Language
-    whose most preferred Chinese or English entry is English. Chinese otherwise."""
-    form = params.body(request) if request.method == "POST" else None
-    locale = (params.query(request).get("locale") or (form.get("locale") if form else "") or "").strip().lower()
-    if locale:
-        return locale.startswith("en")
-    best: tuple[float, bool] | None = None
-    for part in request.headers.get("Accept-Language", "").split(","):
-        lang, _, rest = part.strip().partition(";")
-        lang = lang.strip().lower()
-        if not lang.startswith(("en", "zh")):
-            continue
-        q = 1.0
-        if rest.strip().startswith("q="):
-            try:
-                q = float(rest.strip()[2:])
-            except ValueError:
-                q = 0.0
-        if best is None or q > best[0]:
-            best = (q, lang.startswith("en"))
-    return bool(best and best[1])
 
 
 def api(methods: tuple[str, ...] = ("GET",)) -> Callable[[View], View]:
@@ -117,7 +95,7 @@ def discovery(request: HttpRequest, fmt: str) -> HttpResponse:
         "key_service": getattr(settings, "LINLI_OPEN311_KEY_SERVICE", ""),
         "endpoints": [
             {
-                "specification": svc.SPECIFICATION,
+                "specification": q.SPECIFICATION,
                 "url": request.build_absolute_uri("/open311/v2"),
                 "changeset": changeset,
                 "type": getattr(settings, "LINLI_OPEN311_ENDPOINT_TYPE", "production"),
@@ -130,15 +108,15 @@ def discovery(request: HttpRequest, fmt: str) -> HttpResponse:
 
 @api()
 def services(request: HttpRequest, fmt: str) -> HttpResponse:
-    svc.jurisdiction(params.query(request).get("jurisdiction_id", "") or "")
-    en = wants_english(request)
-    return respond(fmt, "services", [svc.service_item(s, en) for s in svc.services().values()])
+    q.jurisdiction(params.query(request).get("jurisdiction_id", "") or "")
+    language = params.language(request)
+    return respond(fmt, "services", [q.service_item(s, language) for s in q.services().values()])
 
 
 @api()
 def service_definition(request: HttpRequest, fmt: str, code: str) -> HttpResponse:
-    svc.jurisdiction(params.query(request).get("jurisdiction_id", "") or "")
-    return respond(fmt, "service_definition", svc.service_definition(svc.service(code), wants_english(request)))
+    q.jurisdiction(params.query(request).get("jurisdiction_id", "") or "")
+    return respond(fmt, "service_definition", q.service_definition(q.service(code), params.language(request)))
 
 
 # CSRF exemption, deliberately: POST requests.{fmt} is called by Open311 client software (apps,
@@ -151,33 +129,28 @@ def requests(request: HttpRequest, fmt: str) -> HttpResponse:
     get = params.query(request)
     if request.method == "POST":
         post = params.body(request)
-        key = svc.key_info(post.get("api_key") or get.get("api_key") or "")
-        header = request.headers.get("Idempotency-Key", "")
-        if params.CONTROL.search(header):
-            raise svc.Open311Error(
-                400, ("Idempotency-Key 含控制字符。", "The Idempotency-Key header contains a control character.")
-            )
-        data = svc.submit(key, post, header)
+        key = q.key_info(post.get("api_key") or get.get("api_key") or "")
+        data = svc.submit(key, post, request.headers.get("Idempotency-Key", ""))
         return respond(fmt, "service_requests", data)
-    j = svc.jurisdiction(get.get("jurisdiction_id", "") or "")
-    q = svc.parse_query(get, clock.now())
-    found = svc.find(j, q)
-    return respond(fmt, "service_requests", svc.records(found, wants_english(request), q.extensions))
+    j = q.jurisdiction(get.get("jurisdiction_id", "") or "")
+    query = params.parse_query(get, clock.now())
+    found = q.find(j, query)
+    return respond(fmt, "service_requests", q.records(found, params.language(request), query.extensions))
 
 
 @api()
 def request_detail(request: HttpRequest, fmt: str, request_id: str) -> HttpResponse:
     get = params.query(request)
-    j = svc.jurisdiction(get.get("jurisdiction_id", "") or "")
-    event = svc.one(j, request_id)
-    extensions = (get.get("extensions") or "").strip().lower() in ("true", "1", "yes")
-    return respond(fmt, "service_requests", svc.records([event], wants_english(request), extensions))
+    j = q.jurisdiction(get.get("jurisdiction_id", "") or "")
+    event = q.one(j, request_id)
+    extensions = params.extensions(get)
+    return respond(fmt, "service_requests", q.records([event], params.language(request), extensions))
 
 
 @api()
 def token(request: HttpRequest, fmt: str, token: str) -> HttpResponse:
-    j = svc.jurisdiction(params.query(request).get("jurisdiction_id", "") or "")
-    return respond(fmt, "service_requests", svc.by_token(j, token))
+    j = q.jurisdiction(params.query(request).get("jurisdiction_id", "") or "")
+    return respond(fmt, "service_requests", q.by_token(j, token))
 
 
 @csrf_exempt  # same reason as requests(): an API surface without sessions; this view only refuses

@@ -7,9 +7,9 @@ from django.contrib import admin
 from django.db.models import Model
 from django.http import HttpRequest
 
+from linli.accounts.admin import ScopedAdmin
 from linli.accounts.permissions import can
 from linli.accounts.roles import Action
-from linli.core.admin import ScopedAdmin
 from linli.renewal import models as m
 
 

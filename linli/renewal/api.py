@@ -1,8 +1,12 @@
 """/api/v1/ for renovation projects: projects (scoped), their items, phase changes, progress
 reports, the effective catalogue and supervision reports (multipart, with photos).
 
-Reads pass through ``scoped``/``get_or_404``; writes call ``services`` (one permission check each)
-and refusals come back as ``{"errors": [{"code", "zh", "en"}]}`` with the right status."""
+Reads pass through ``queries`` (``scoped``/``get_or_404``); writes call ``services`` (one permission
+check each) and refusals come back as ``{"errors": [{"code", "zh", "en"}]}`` with the right status.
+
+The input serializers here also read the pages' forms (``form``): a project, an item, a phase
+change, progress, a supervision report and its answer are parsed by the same code from a page
+as from the API."""
 
 from __future__ import annotations
 
@@ -18,16 +22,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
-from linli.accounts.permissions import can, get_or_404, scoped
 from linli.accounts.roles import Action
 from linli.core.api import IdField, int_param
 from linli.core.errors import LinliError
 from linli.core.masking import mask_text
 from linli.core.schema import Input
-from linli.places.models import Compound, District
 from linli.renewal import queries as q
-from linli.renewal import services
+from linli.renewal import services as svc
 from linli.renewal.models import CatalogueItem, Phase, Project, ProjectItem, SupervisionReport
+from linli.renewal.permissions import sees_people
 
 # --- serializers ----------------------------------------------------------------------------------
 
@@ -127,18 +130,6 @@ class ProgressSerializer(Input):
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
 
 
-def sees_people(context: dict[str, Any], project_id: int) -> bool:
-    """Whether the reader of a serializer's ``context`` may see people's data at a project (free
-    text is masked otherwise: linli.core.masking.mask_text); asked once per project and request."""
-    user = getattr(context.get("request"), "user", None)
-    if user is None:
-        return False
-    known: dict[int, bool] = context.setdefault("_see_people", {})
-    if project_id not in known:
-        known[project_id] = can(user, Action.VIEW_PEOPLE, Project(pk=project_id))
-    return known[project_id]
-
-
 class ReportSerializer(serializers.ModelSerializer[SupervisionReport]):
     photos = serializers.SerializerMethodField()
 
@@ -177,6 +168,9 @@ class AnswerSerializer(Input):
     resolve = serializers.BooleanField(required=False, default=False)
 
 
+# --- page forms ---------------------------------------------------------------------------------
+
+
 # --- viewsets -------------------------------------------------------------------------------------
 
 
@@ -195,9 +189,9 @@ class ProjectViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         data = ProjectCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        compound = get_or_404(request.user, Action.CONSULT, Compound, pk=v["compound"])
+        compound = q.compound_to_run(request.user, v["compound"])
         buildings = q.chosen_buildings(compound, v["buildings"])
-        project = services.create_project(
+        project = svc.create_project(
             request.user,
             compound,
             v["name"],
@@ -220,7 +214,7 @@ class ProjectViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             return Response(ProjectItemSerializer(q.items_of(project), many=True).data)
         data = ItemCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        item = services.add_item(request.user, project, **data.validated_data)
+        item = svc.add_item(request.user, project, **data.validated_data)
         return Response(ProjectItemSerializer(item).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=PhaseSerializer, responses=ProjectSerializer)
@@ -230,7 +224,7 @@ class ProjectViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         project = self.get_object()
         data = PhaseSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.change_phase(request.user, project, data.validated_data["to_phase"], data.validated_data["note"])
+        svc.change_phase(request.user, project, data.validated_data["to_phase"], data.validated_data["note"])
         project.refresh_from_db()
         return Response(ProjectSerializer(project).data)
 
@@ -239,8 +233,7 @@ class ProjectItemViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ProjectItemSerializer
 
     def get_queryset(self) -> QuerySet[ProjectItem]:
-        projects = q.projects_for(self.request.user).values("pk")
-        return ProjectItem.objects.filter(project__in=projects).select_related("catalogue_item").order_by("id")
+        return q.items_for(self.request.user)
 
     @extend_schema(request=ItemUpdateSerializer, responses=ProjectItemSerializer)
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
@@ -255,7 +248,7 @@ class ProjectItemViewSet(viewsets.ReadOnlyModelViewSet):
         if "weight" in data:
             w = data["weight"]
             kwargs["weight"] = None if w is None or w == "" else ("x" if isinstance(w, bool) else w)
-        services.update_item(request.user, item, **kwargs)
+        svc.update_item(request.user, item, **kwargs)
         return Response(ProjectItemSerializer(item).data)
 
     @extend_schema(request=ProgressSerializer, responses={201: ProjectItemSerializer})
@@ -265,7 +258,7 @@ class ProjectItemViewSet(viewsets.ReadOnlyModelViewSet):
         item = self.get_object()
         data = ProgressSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.report_progress(request.user, item, data.validated_data["progress"], data.validated_data["note"])
+        svc.report_progress(request.user, item, data.validated_data["progress"], data.validated_data["note"])
         return Response(ProjectItemSerializer(item).data, status=status.HTTP_201_CREATED)
 
 
@@ -274,18 +267,12 @@ class CatalogueViewSet(viewsets.ViewSet):
 
     @extend_schema(responses=CatalogueItemSerializer(many=True))
     def list(self, request: Request) -> Response:
-        user = request.user
-        districts = [
-            d
-            for d in District.objects.order_by("code")
-            if can(user, Action.VIEW, d)
-            or scoped(user, Action.CONSULT, Compound.objects.filter(path__startswith=d.path)).exists()
-        ]
+        districts = q.catalogue_districts(request.user)
         wanted = request.query_params.get("district", "")
         district = next((d for d in districts if str(d.pk) == wanted), None if wanted else next(iter(districts), None))
         if district is None and wanted:
             raise LinliError.one("not_found", "未找到该区。", "No such district within your scope.", 404)
-        return Response(CatalogueItemSerializer(services.effective_catalogue(district), many=True).data)
+        return Response(CatalogueItemSerializer(svc.effective_catalogue(district), many=True).data)
 
 
 class SupervisionReportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
@@ -293,12 +280,7 @@ class SupervisionReportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelVi
     parser_classes = (MultiPartParser, FormParser, JSONParser)
 
     def get_queryset(self) -> QuerySet[SupervisionReport]:
-        projects = q.projects_for(self.request.user).values("pk")
-        qs = SupervisionReport.objects.filter(project__in=projects).prefetch_related("photos").order_by("-created_at")
-        project = int_param(self.request, "project")
-        if project is not None:
-            qs = qs.filter(project_id=project)
-        return qs
+        return q.reports_for(self.request.user, int_param(self.request, "project"))
 
     @extend_schema(request={"multipart/form-data": ReportCreateSerializer}, responses={201: ReportSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -307,16 +289,16 @@ class SupervisionReportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelVi
         data = ReportCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        project = get_or_404(request.user, Action.VIEW, Project, pk=v["project"])
+        project = q.project(request.user, Action.VIEW, v["project"])
         item = None
         if v["item"] is not None:
-            item = ProjectItem.objects.filter(pk=v["item"], project=project).first()
+            item = q.item_of(project, v["item"])
             if item is None:
                 raise LinliError.one(
                     "item_not_in_project", "所选改造项不属于本项目。", "The chosen item is not part of this project."
                 )
         photos = request.FILES.getlist("photos") if hasattr(request, "FILES") else []
-        report, created = services.submit_report(
+        report, created = svc.submit_report(
             request.user, project, v["text"], photos=photos, item=item, client_key=v["client_key"]
         )
         return Response(
@@ -331,7 +313,7 @@ class SupervisionReportViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelVi
         report = self.get_object()
         data = AnswerSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        report = services.answer_report(
+        report = svc.answer_report(
             request.user, report, data.validated_data["answer"], resolve=data.validated_data["resolve"]
         )
         return Response(ReportSerializer(report).data)

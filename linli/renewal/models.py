@@ -71,6 +71,10 @@ class Phase(models.TextChoices):
     OPERATION = "operation", _("operation 运营")
 
 
+#: The phases in order: a project moves forward one at a time and back with a reason (services.change_phase).
+PHASES: tuple[str, ...] = tuple(p.value for p in Phase)
+
+
 class Project(models.Model):
     """A renovation project of a compound (all its buildings, or the ones listed)."""
 

@@ -30,6 +30,8 @@ def register(fn: PanelFn) -> PanelFn:
     return fn
 
 
-def panels_for(project: Any, user: Any | None) -> list[Panel]:
+def panels_for(project: Any, user: object | None) -> list[Panel]:
+    """The panels of ``project`` for ``user`` (the signed-in ``core.types.User``, opaque to this pure
+    module; None on the public page), in their order."""
     out = [p for p in (fn(project, user) for fn in _PANELS) if p is not None]
     return sorted(out, key=lambda p: p.order)

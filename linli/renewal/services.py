@@ -10,20 +10,23 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
+from linli.accounts import models as accounts_models
 from linli.accounts.permissions import authorize
 from linli.accounts.roles import Action
 from linli.core import clock
 from linli.core.errors import LinliError, Problem
 from linli.core.photos import check_photo
+from linli.core.types import User
 from linli.places.models import Building, Compound, District, Dwelling
-from linli.renewal import catalogue as defaults
+from linli.renewal import catalogue
 from linli.renewal.models import (
+    PHASES,
     CatalogueItem,
     ItemClass,
     OpenDay,
@@ -36,8 +39,8 @@ from linli.renewal.models import (
     SampleFlat,
     SupervisionReport,
 )
+from linli.renewal.queries import project_buildings
 
-PHASES: tuple[str, ...] = tuple(p.value for p in Phase)
 # Supervision during works (国办发〔2020〕23号 "建设共管") and after, while defects are put right.
 SUPERVISION_PHASES = frozenset({Phase.WORKS, Phase.ACCEPTANCE, Phase.OPERATION})
 PROGRESS_PHASES = SUPERVISION_PHASES
@@ -49,23 +52,25 @@ MAX_PHOTOS = 6
 MAX_TEXT = 4000
 
 
-def _refuse(code: str, zh: str, en: str, status: int = 400) -> LinliError:
-    return LinliError.one(code, zh, en, status)
+def _account(user: User) -> accounts_models.User:
+    """The account ``user`` is, for the columns that name who did something: ``authorize()`` has
+    let it through, so it is a signed-in account, never the anonymous visitor (a type narrowing only)."""
+    return cast("accounts_models.User", user)
 
 
 def _decimal(value: Any, field_zh: str, field_en: str, *, allow_none: bool = False) -> Decimal | None:
     if value is None or value == "":
         if allow_none:
             return None
-        raise _refuse("required", f"请填写{field_zh}。", f"Enter the {field_en}.")
+        raise LinliError.one("required", f"请填写{field_zh}。", f"Enter the {field_en}.")
     try:
         d = Decimal(str(value).strip())
     except (InvalidOperation, ValueError) as exc:
-        raise _refuse("not_a_number", f"{field_zh}须为数字。", f"The {field_en} must be a number.") from exc
+        raise LinliError.one("not_a_number", f"{field_zh}须为数字。", f"The {field_en} must be a number.") from exc
     if not d.is_finite() or d < 0:
-        raise _refuse("negative", f"{field_zh}不能为负数。", f"The {field_en} cannot be negative.")
+        raise LinliError.one("negative", f"{field_zh}不能为负数。", f"The {field_en} cannot be negative.")
     if d >= Decimal("1e12") or d != d.quantize(Decimal("0.01")):
-        raise _refuse(
+        raise LinliError.one(
             "bad_amount", f"{field_zh}最多两位小数且不超过一万亿。", f"The {field_en}: at most 2 decimals, below 10¹²."
         )
     return d
@@ -79,7 +84,7 @@ def ensure_default_catalogue() -> int:
     Idempotent, safe when two processes run it at once (the unique constraint decides)."""
     existing = set(CatalogueItem.objects.filter(district__isnull=True).values_list("code", flat=True))
     created = 0
-    for item in defaults.DEFAULT_ITEMS:
+    for item in catalogue.DEFAULT_ITEMS:
         if item.code in existing:
             continue
         try:
@@ -117,7 +122,7 @@ def catalogue_item_for(district: District | None, code: str) -> CatalogueItem:
     for item in effective_catalogue(district):
         if item.code == code:
             return item
-    raise _refuse(
+    raise LinliError.one(
         "unknown_item",
         f"目录中没有编码为「{code}」的在用项目。",
         f"No active catalogue item with code “{code}”.",
@@ -135,7 +140,7 @@ class CatalogueEntry:
     active: bool = True
 
 
-def save_district_item(user: Any, district: District, entry: CatalogueEntry) -> CatalogueItem:
+def save_district_item(user: User, district: District, entry: CatalogueEntry) -> CatalogueItem:
     """Add or override (same code) an item for one district; active=False retires it there."""
     authorize(user, Action.EDIT, district)
     problems: list[Problem] = []
@@ -171,7 +176,7 @@ def save_district_item(user: Any, district: District, entry: CatalogueEntry) -> 
 
 
 def create_project(
-    user: Any,
+    user: User,
     compound: Compound,
     name: str,
     *,
@@ -244,50 +249,42 @@ def create_project(
             eligibility_override=bool(eligibility_override and eligible is not True),
             eligibility_reason=reason if eligible is not True else "",
             is_public=is_public,
-            created_by=user,
+            created_by=_account(user),
         )
         if chosen:
             project.buildings.set(chosen)
-        PhaseChange.objects.create(project=project, from_phase="", to_phase=project.phase, by=user, note="created")
+        PhaseChange.objects.create(
+            project=project, from_phase="", to_phase=project.phase, by=_account(user), note="created"
+        )
     return project
 
 
-def project_buildings(project: Project) -> list[Building]:
-    chosen = list(project.buildings.all())
-    return chosen or list(Building.objects.filter(compound_id=project.compound_id).order_by("code"))
-
-
-def historic_buildings(project: Project) -> list[Building]:
-    """Buildings of the project that are to be kept (民主村, 十八梯: keep, do not demolish)."""
-    return [b for b in project_buildings(project) if b.is_historic]
-
-
-def change_phase(user: Any, project: Project, to_phase: str, note: str = "") -> PhaseChange:
+def change_phase(user: User, project: Project, to_phase: str, note: str = "") -> PhaseChange:
     """Forward one step at a time; back any number of steps with a reason. Appended as PhaseChange."""
     authorize(user, Action.CONSULT, project)
     note = (note or "").strip()
     if to_phase not in PHASES:
-        raise _refuse("bad_phase", "阶段无效。", "Unknown phase.")
+        raise LinliError.one("bad_phase", "阶段无效。", "Unknown phase.")
     with transaction.atomic():
         current = Project.objects.select_for_update().get(pk=project.pk)
         here, there = PHASES.index(current.phase), PHASES.index(to_phase)
         if there == here:
-            raise _refuse("same_phase", "项目已处于该阶段。", "The project is already in this phase.")
+            raise LinliError.one("same_phase", "项目已处于该阶段。", "The project is already in this phase.")
         if there > here + 1:
             nxt = Phase(PHASES[here + 1]).label
-            raise _refuse(
+            raise LinliError.one(
                 "skip_phase",
                 f"阶段须逐步推进,下一步是「{nxt}」。",
                 f"Phases move forward one step at a time; the next is “{nxt}”.",
             )
         if there < here and not note:
-            raise _refuse(
+            raise LinliError.one(
                 "reason_required", "退回到之前的阶段须填写理由。", "Going back to an earlier phase needs a reason."
             )
         if len(note) > 300:
-            raise _refuse("note_too_long", "说明不超过 300 字。", "The note is at most 300 characters.")
+            raise LinliError.one("note_too_long", "说明不超过 300 字。", "The note is at most 300 characters.")
         change = PhaseChange.objects.create(
-            project=current, from_phase=current.phase, to_phase=to_phase, by=user, note=note
+            project=current, from_phase=current.phase, to_phase=to_phase, by=_account(user), note=note
         )
         current.phase = to_phase
         current.save(update_fields=["phase", "updated_at"])
@@ -296,7 +293,7 @@ def change_phase(user: Any, project: Project, to_phase: str, note: str = "") -> 
 
 
 def add_item(
-    user: Any,
+    user: User,
     project: Project,
     *,
     code: str = "",
@@ -353,7 +350,7 @@ def add_item(
 
 
 def update_item(
-    user: Any, item: ProjectItem, *, quantity: Any = None, unit_cost: Any = None, weight: Any = "keep"
+    user: User, item: ProjectItem, *, quantity: Any = None, unit_cost: Any = None, weight: Any = "keep"
 ) -> ProjectItem:
     """Change an item's quantity, unit cost or weight (``weight=None`` → back to the cost share).
 
@@ -379,7 +376,7 @@ def update_item(
     with transaction.atomic():
         project = Project.objects.select_for_update().get(pk=item.project_id)
         if project.phase in ESTIMATE_LOCKED_PHASES:
-            raise _refuse(
+            raise LinliError.one(
                 "estimate_locked",
                 f"项目已进入「{Phase(project.phase).label}」阶段,改造项的数量、单价和权重不能再修改"
                 "(如确需修改,请先退回施工阶段并说明理由)。",
@@ -394,59 +391,61 @@ def update_item(
     return item
 
 
-def report_progress(user: Any, item: ProjectItem, progress: Any, note: str = "") -> ProgressReport:
+def report_progress(user: User, item: ProjectItem, progress: Any, note: str = "") -> ProgressReport:
     """Append a progress report; the item's progress becomes it. Only once works have started."""
     authorize(user, Action.CONSULT, item.project)
     try:
         value = int(str(progress).strip())
     except (TypeError, ValueError) as exc:
-        raise _refuse("bad_progress", "进度须为 0–100 的整数。", "Progress must be a whole number 0–100.") from exc
+        raise LinliError.one(
+            "bad_progress", "进度须为 0–100 的整数。", "Progress must be a whole number 0–100."
+        ) from exc
     if not 0 <= value <= 100:
-        raise _refuse("bad_progress", "进度须为 0–100 的整数。", "Progress must be a whole number 0–100.")
+        raise LinliError.one("bad_progress", "进度须为 0–100 的整数。", "Progress must be a whole number 0–100.")
     note = (note or "").strip()
     if len(note) > 300:
-        raise _refuse("note_too_long", "说明不超过 300 字。", "The note is at most 300 characters.")
+        raise LinliError.one("note_too_long", "说明不超过 300 字。", "The note is at most 300 characters.")
     with transaction.atomic():
         project = Project.objects.select_for_update().get(pk=item.project_id)
         if project.phase not in PROGRESS_PHASES:
-            raise _refuse(
+            raise LinliError.one(
                 "not_in_works",
                 "项目尚未进入施工阶段,不能填报进度。",
                 "The project has not reached the works phase; progress cannot be reported yet.",
             )
-        report = ProgressReport.objects.create(item=item, progress=value, note=note, by=user)
+        report = ProgressReport.objects.create(item=item, progress=value, note=note, by=_account(user))
         ProjectItem.objects.filter(pk=item.pk).update(progress=value)
     item.progress = value
     return report
 
 
 def add_sample_flat(
-    user: Any, project: Project, dwelling: Dwelling, description: str = "", ready_on: date | None = None
+    user: User, project: Project, dwelling: Dwelling, description: str = "", ready_on: date | None = None
 ) -> SampleFlat:
     authorize(user, Action.CONSULT, project)
     buildings = {b.pk for b in project_buildings(project)}
     if dwelling.building_id not in buildings:
-        raise _refuse(
+        raise LinliError.one(
             "dwelling_not_in_project",
             "样板间须是本项目小区(所含楼栋)内的房屋。",
             "The sample flat must be a dwelling of the project's compound (and its buildings).",
         )
     if len(description or "") > MAX_TEXT:
-        raise _refuse("too_long", "说明过长。", "The description is too long.")
+        raise LinliError.one("too_long", "说明过长。", "The description is too long.")
     with transaction.atomic():
         return SampleFlat.objects.create(
             project=project, dwelling=dwelling, description=(description or "").strip(), ready_on=ready_on
         )
 
 
-def add_open_day(user: Any, flat: SampleFlat, starts_at: datetime, ends_at: datetime, visitors: int = 0) -> OpenDay:
+def add_open_day(user: User, flat: SampleFlat, starts_at: datetime, ends_at: datetime, visitors: int = 0) -> OpenDay:
     authorize(user, Action.CONSULT, flat.project)
     if starts_at is None or ends_at is None:
-        raise _refuse("required", "请填写开始和结束时间。", "Enter when it starts and ends.")
+        raise LinliError.one("required", "请填写开始和结束时间。", "Enter when it starts and ends.")
     if ends_at <= starts_at:
-        raise _refuse("ends_before_start", "结束时间须晚于开始时间。", "It must end after it starts.")
+        raise LinliError.one("ends_before_start", "结束时间须晚于开始时间。", "It must end after it starts.")
     if visitors < 0:
-        raise _refuse("negative", "参观人数不能为负数。", "Visitors cannot be negative.")
+        raise LinliError.one("negative", "参观人数不能为负数。", "Visitors cannot be negative.")
     with transaction.atomic():
         return OpenDay.objects.create(sample_flat=flat, starts_at=starts_at, ends_at=ends_at, visitors=visitors)
 
@@ -455,7 +454,7 @@ def add_open_day(user: Any, flat: SampleFlat, starts_at: datetime, ends_at: date
 
 
 def submit_report(
-    user: Any,
+    user: User,
     project: Project,
     text: str,
     *,
@@ -469,12 +468,12 @@ def submit_report(
     authorize(user, Action.VIEW, project)
     client_key = (client_key or "").strip()
     if len(client_key) > 64:
-        raise _refuse("bad_client_key", "client_key 不超过 64 个字符。", "client_key is at most 64 characters.")
+        raise LinliError.one("bad_client_key", "client_key 不超过 64 个字符。", "client_key is at most 64 characters.")
     if client_key:
-        found = SupervisionReport.objects.filter(reporter=user, client_key=client_key).first()
+        found = SupervisionReport.objects.filter(reporter=_account(user), client_key=client_key).first()
         if found is not None:
             if found.project_id != project.pk:
-                raise _refuse(
+                raise LinliError.one(
                     "client_key_reused",
                     "该 client_key 已用于另一项目。",
                     "This client_key was used for another project.",
@@ -483,22 +482,24 @@ def submit_report(
             return found, False
     text = (text or "").strip()
     if not text:
-        raise _refuse("text_required", "请描述看到的情况。", "Describe what you saw.")
+        raise LinliError.one("text_required", "请描述看到的情况。", "Describe what you saw.")
     if len(text) > MAX_TEXT:
-        raise _refuse("too_long", "内容不超过 4000 字。", "At most 4000 characters.")
+        raise LinliError.one("too_long", "内容不超过 4000 字。", "At most 4000 characters.")
     if project.phase not in SUPERVISION_PHASES:
-        raise _refuse(
+        raise LinliError.one(
             "not_in_works", "项目尚未开工,暂不受理监督报告。", "Supervision reports open once the works have started."
         )
     if item is not None and item.project_id != project.pk:
-        raise _refuse("item_not_in_project", "所选改造项不属于本项目。", "The chosen item is not part of this project.")
+        raise LinliError.one(
+            "item_not_in_project", "所选改造项不属于本项目。", "The chosen item is not part of this project."
+        )
     if len(photos) > MAX_PHOTOS:
-        raise _refuse("too_many_photos", f"最多 {MAX_PHOTOS} 张照片。", f"At most {MAX_PHOTOS} photos.")
+        raise LinliError.one("too_many_photos", f"最多 {MAX_PHOTOS} 张照片。", f"At most {MAX_PHOTOS} photos.")
     checked = [check_photo(p, i + 1) for i, p in enumerate(photos)]
     try:
         with transaction.atomic():
             report = SupervisionReport.objects.create(
-                project=project, item=item, reporter=user, text=text, client_key=client_key
+                project=project, item=item, reporter=_account(user), text=text, client_key=client_key
             )
             for i, photo in enumerate(checked, start=1):
                 rp = ReportPhoto(report=report, width=photo.width, height=photo.height)
@@ -506,25 +507,29 @@ def submit_report(
                 rp.save()
     except IntegrityError:
         # the same phone's retry won the race: hand back that one
-        found = SupervisionReport.objects.filter(reporter=user, client_key=client_key).first() if client_key else None
+        found = (
+            SupervisionReport.objects.filter(reporter=_account(user), client_key=client_key).first()
+            if client_key
+            else None
+        )
         if found is None:
             raise
         return found, False
     return report, True
 
 
-def answer_report(user: Any, report: SupervisionReport, answer: str, *, resolve: bool = False) -> SupervisionReport:
+def answer_report(user: User, report: SupervisionReport, answer: str, *, resolve: bool = False) -> SupervisionReport:
     """Staff (CONSULT) answer a report; ``resolve`` closes it. A resolved report stays resolved."""
     authorize(user, Action.CONSULT, report.project)
     answer = (answer or "").strip()
     if not answer:
-        raise _refuse("answer_required", "请填写答复。", "Enter an answer.")
+        raise LinliError.one("answer_required", "请填写答复。", "Enter an answer.")
     if len(answer) > MAX_TEXT:
-        raise _refuse("too_long", "答复不超过 4000 字。", "At most 4000 characters.")
+        raise LinliError.one("too_long", "答复不超过 4000 字。", "At most 4000 characters.")
     with transaction.atomic():
         current = SupervisionReport.objects.select_for_update().get(pk=report.pk)
         if current.status == SupervisionReport.Status.RESOLVED:
-            raise _refuse("already_resolved", "该报告已办结。", "This report is already resolved.")
+            raise LinliError.one("already_resolved", "该报告已办结。", "This report is already resolved.")
         current.answer = answer
         current.status = SupervisionReport.Status.RESOLVED if resolve else SupervisionReport.Status.ANSWERED
         current.save(update_fields=["answer", "status"])

@@ -1,7 +1,9 @@
 """Pages of renovation projects: the staff pages (signed in, scoped) and the public project page.
 
-Every object comes through ``get_or_404`` (outside the user's scope → 404); writes go through
-``services`` (one permission check each) and a refusal is shown on the page with its 4xx status.
+Every object comes through a scoped lookup in ``queries`` (``get_or_404``: outside the user's scope →
+404); the forms the API also takes are read by the API's input serializers (``api.form``); writes
+go through ``services`` (one permission check each) and a refusal is shown on the page with its
+4xx status.
 The public page (``public_project``) needs no sign-in, shows only projects with is_public=True and
 carries no personal data: no owner or resident names, no dwelling numbers except sample flats, no
 supervision reports (their authors are residents).
@@ -23,31 +25,23 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from linli.accounts.permissions import can, get_or_404, scoped
 from linli.accounts.roles import Action
 from linli.core import photos
 from linli.core.errors import LinliError
-from linli.core.ids import as_id
-from linli.places.models import Building, Community, Compound, District, Dwelling, Street
+from linli.core.forms import read_form
+from linli.core.lang import is_english
+from linli.renewal import api, permissions
 from linli.renewal import queries as q
-from linli.renewal import services
-from linli.renewal.models import (
-    Phase,
-    Project,
-    ProjectItem,
-    ReportPhoto,
-    SampleFlat,
-    SupervisionReport,
-)
+from linli.renewal import services as svc
+from linli.renewal.models import PHASES, ItemClass, Phase, Project, ProjectItem, SampleFlat, SupervisionReport
 from linli.renewal.panels import panels_for
 
 
 def _texts(exc: LinliError) -> list[str]:
-    en = (get_language() or "").startswith("en")
+    en = is_english()
     return [p.en if en else p.zh for p in exc.problems]
 
 
@@ -79,7 +73,7 @@ def _local_dt(raw: str) -> datetime | None:
 @require_GET
 def project_list(request: HttpRequest) -> HttpResponse:
     projects = list(q.projects_for(request.user))
-    can_create = scoped(request.user, Action.CONSULT, Compound.objects.all()).exists()
+    can_create = permissions.may_start_projects(request.user)
     return render(
         request,
         "renewal/project_list.html",
@@ -94,7 +88,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def project_create(request: HttpRequest) -> HttpResponse:
-    compounds = scoped(request.user, Action.CONSULT, Compound.objects.order_by("path"))
+    compounds = q.compounds_to_run(request.user)
     if not compounds.exists():
         raise PermissionDenied("no compound to run a project on")
     ctx: dict[str, Any] = {
@@ -106,19 +100,20 @@ def project_create(request: HttpRequest) -> HttpResponse:
     }
     status = 200
     if request.method == "POST":
-        compound = get_or_404(request.user, Action.CONSULT, Compound, pk=as_id(request.POST.get("compound")) or 0)
+        v = read_form(api.ProjectCreateSerializer, request.POST)
+        compound = q.compound_to_run(request.user, v.get("compound"))
         try:
-            buildings = q.chosen_buildings(compound, request.POST.getlist("buildings"))
-            project = services.create_project(
+            buildings = q.chosen_buildings(compound, v["buildings"])
+            project = svc.create_project(
                 request.user,
                 compound,
-                request.POST.get("name", ""),
+                v.get("name") or "",
                 buildings=buildings,
-                kind=request.POST.get("kind") or Project.Kind.RENOVATION,
-                summary=request.POST.get("summary", ""),
-                eligibility_override=request.POST.get("eligibility_override") == "on",
-                eligibility_reason=request.POST.get("eligibility_reason", ""),
-                is_public=request.POST.get("is_public") == "on",
+                kind=v["kind"],
+                summary=v.get("summary") or "",
+                eligibility_override=v["eligibility_override"] is True,
+                eligibility_reason=v.get("eligibility_reason") or "",
+                is_public=v["is_public"] is True,
             )
         except LinliError as exc:
             ctx["errors"] = _texts(exc)
@@ -126,7 +121,7 @@ def project_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Project created."))
             return HttpResponseRedirect(reverse("renewal:project_detail", args=[project.pk]))
-    ctx["buildings"] = Building.objects.filter(compound__in=compounds).select_related("compound").order_by("path")
+    ctx["buildings"] = q.buildings_of(compounds)
     return render(request, "renewal/project_form.html", ctx, status=status)
 
 
@@ -134,40 +129,29 @@ def project_create(request: HttpRequest) -> HttpResponse:
 @require_GET
 def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
-    project = get_or_404(user, Action.VIEW, Project.objects.select_related("compound__community__street"), pk=pk)
-    run = can(user, Action.CONSULT, project)
+    project = q.project(user, Action.VIEW, pk, Project.objects.select_related("compound__community__street"))
+    run = permissions.may_run(user, project)
     data = q.summary(project)
-    here = services.PHASES.index(project.phase)
+    here = PHASES.index(project.phase)
     ctx = {
         "project": project,
         "s": data,
         "can_run": run,
-        "next_phase": Phase(services.PHASES[here + 1]) if here + 1 < len(services.PHASES) else None,
-        "earlier_phases": [Phase(p) for p in services.PHASES[:here]],
-        "phase_changes": list(project.phase_changes.select_related("by").order_by("-at", "-id")[:20]) if run else [],
-        "catalogue": services.effective_catalogue(project.compound.community.street.district) if run else [],
-        "dwellings": Dwelling.objects.filter(building__in=data["buildings"]).select_related("building", "unit")
-        if run
-        else [],
+        "next_phase": Phase(PHASES[here + 1]) if here + 1 < len(PHASES) else None,
+        "earlier_phases": [Phase(p) for p in PHASES[:here]],
+        "phase_changes": q.phase_changes(project) if run else [],
+        "catalogue": svc.effective_catalogue(project.compound.community.street.district) if run else [],
+        "dwellings": q.dwellings_of(data["buildings"]) if run else [],
         "reports": q.reports(project),
         # free text (reports, answers, summaries) masked for a viewer without people's data here
-        "see_people": can(user, Action.VIEW_PEOPLE, project),
-        "can_report": project.phase in services.SUPERVISION_PHASES,
-        "max_photos": services.MAX_PHOTOS,
+        "see_people": permissions.sees_people_at(user, project),
+        "can_report": project.phase in svc.SUPERVISION_PHASES,
+        "max_photos": svc.MAX_PHOTOS,
         "panels": panels_for(project, user),
         "public_url": reverse("renewal:public_project", args=[project.pk]) if project.is_public else None,
         "crumbs": _crumbs(None, project.name),
     }
     return render(request, "renewal/project_detail.html", ctx)
-
-
-def _child(qs: Any, pk: int) -> Any:
-    """A part of a project (item, sample flat, report): its permission is its project's, so a
-    viewer of the project is told 403, anyone else 404, whatever the part's own scope says."""
-    obj = qs.filter(pk=pk).first()
-    if obj is None:
-        raise Http404("not found")
-    return obj
 
 
 def _back(project: Project, anchor: str = "") -> HttpResponseRedirect:
@@ -195,14 +179,13 @@ def _as_get(request: HttpRequest) -> HttpRequest:
 @login_required
 @require_POST
 def project_phase(request: HttpRequest, pk: int) -> HttpResponse:
-    project = get_or_404(request.user, Action.CONSULT, Project, pk=pk)
+    project = q.project(request.user, Action.CONSULT, pk)
+    v = read_form(api.PhaseSerializer, request.POST)
     return _do(
         request,
         project,
         "#phase-h",
-        lambda: services.change_phase(
-            request.user, project, request.POST.get("to_phase", ""), request.POST.get("note", "")
-        ),
+        lambda: svc.change_phase(request.user, project, v.get("to_phase") or "", v.get("note") or ""),
         _("Phase changed."),
     )
 
@@ -210,22 +193,22 @@ def project_phase(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def item_add(request: HttpRequest, pk: int) -> HttpResponse:
-    project = get_or_404(request.user, Action.CONSULT, Project.objects.select_related("compound"), pk=pk)
-    p = request.POST
+    project = q.project(request.user, Action.CONSULT, pk, Project.objects.select_related("compound"))
+    v = read_form(api.ItemCreateSerializer, request.POST)
     return _do(
         request,
         project,
         "#items-h",
-        lambda: services.add_item(
+        lambda: svc.add_item(
             request.user,
             project,
-            code=p.get("code", ""),
-            name=p.get("name", ""),
-            item_class=p.get("item_class", ""),
-            quantity=p.get("quantity") or "1",
-            unit=p.get("unit", ""),
-            unit_cost=p.get("unit_cost") or None,
-            weight=p.get("weight") or None,
+            code=v.get("code") or "",
+            name=v.get("name") or "",
+            item_class=v.get("item_class") or "",
+            quantity=v["quantity"],
+            unit=v.get("unit") or "",
+            unit_cost=v["unit_cost"],
+            weight=v["weight"],
         ),
         _("Item added."),
     )
@@ -234,15 +217,13 @@ def item_add(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def item_progress(request: HttpRequest, pk: int) -> HttpResponse:
-    item = _child(ProjectItem.objects.select_related("project"), pk)
-    get_or_404(request.user, Action.CONSULT, Project, pk=item.project_id)
+    item, project = q.part(request.user, Action.CONSULT, ProjectItem.objects.select_related("project"), pk)
+    v = read_form(api.ProgressSerializer, request.POST)
     return _do(
         request,
-        item.project,
+        project,
         "#items-h",
-        lambda: services.report_progress(
-            request.user, item, request.POST.get("progress", ""), request.POST.get("note", "")
-        ),
+        lambda: svc.report_progress(request.user, item, v.get("progress", ""), v.get("note") or ""),
         _("Progress recorded."),
     )
 
@@ -252,21 +233,21 @@ def item_progress(request: HttpRequest, pk: int) -> HttpResponse:
 def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Staff (CONSULT on the project) change an item's quantity, unit cost and weight.
     Refused from acceptance on (the estimates are what the works are accepted against)."""
-    item = _child(ProjectItem.objects.all(), pk)
-    project = get_or_404(request.user, Action.CONSULT, Project.objects.select_related("compound"), pk=item.project_id)
+    item, project = q.part(
+        request.user, Action.CONSULT, ProjectItem.objects.all(), pk, Project.objects.select_related("compound")
+    )
     item.project = project
     errors: list[str] = []
     status = 200
     if request.method == "POST":
-        p = request.POST
-        weight = (p.get("weight") or "").strip()
+        v = read_form(api.ItemUpdateSerializer, request.POST)
         try:
-            services.update_item(
+            svc.update_item(
                 request.user,
                 item,
-                quantity=p.get("quantity", ""),
-                unit_cost=p.get("unit_cost", ""),
-                weight=weight or None,
+                quantity=v.get("quantity", ""),
+                unit_cost=v.get("unit_cost", ""),
+                weight=(v.get("weight") or "").strip() or None,
             )
         except LinliError as exc:
             errors = _texts(exc)
@@ -291,7 +272,7 @@ def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "project": project,
             "form": form,
             "errors": errors,
-            "locked": project.phase in services.ESTIMATE_LOCKED_PHASES,
+            "locked": project.phase in svc.ESTIMATE_LOCKED_PHASES,
             "crumbs": [*_crumbs(project), {"name": _("Edit item"), "url": None}],
         },
         status=status,
@@ -301,14 +282,14 @@ def item_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def sample_flat_add(request: HttpRequest, pk: int) -> HttpResponse:
-    project = get_or_404(request.user, Action.CONSULT, Project, pk=pk)
-    dwelling = get_or_404(request.user, Action.VIEW, Dwelling, pk=request.POST.get("dwelling") or 0)
+    project = q.project(request.user, Action.CONSULT, pk)
+    dwelling = q.dwelling(request.user, request.POST.get("dwelling"))
     ready = parse_date(request.POST.get("ready_on", "") or "") if request.POST.get("ready_on") else None
     return _do(
         request,
         project,
         "#flats-h",
-        lambda: services.add_sample_flat(request.user, project, dwelling, request.POST.get("description", ""), ready),
+        lambda: svc.add_sample_flat(request.user, project, dwelling, request.POST.get("description", ""), ready),
         _("Sample flat added."),
     )
 
@@ -316,15 +297,14 @@ def sample_flat_add(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def open_day_add(request: HttpRequest, pk: int) -> HttpResponse:
-    flat = _child(SampleFlat.objects.select_related("project"), pk)
-    get_or_404(request.user, Action.CONSULT, Project, pk=flat.project_id)
+    flat, project = q.part(request.user, Action.CONSULT, SampleFlat.objects.select_related("project"), pk)
     starts = _local_dt(request.POST.get("starts_at", ""))
     ends = _local_dt(request.POST.get("ends_at", ""))
     return _do(
         request,
-        flat.project,
+        project,
         "#flats-h",
-        lambda: services.add_open_day(request.user, flat, starts, ends),  # type: ignore[arg-type]
+        lambda: svc.add_open_day(request.user, flat, starts, ends),  # type: ignore[arg-type]
         _("Open day added."),
     )
 
@@ -332,20 +312,21 @@ def open_day_add(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def report_add(request: HttpRequest, pk: int) -> HttpResponse:
-    project = get_or_404(request.user, Action.VIEW, Project, pk=pk)
-    item_id = as_id(request.POST.get("item"))
-    item = ProjectItem.objects.filter(pk=item_id, project=project).first() if item_id is not None else None
+    project = q.project(request.user, Action.VIEW, pk)
+    v = read_form(api.ReportCreateSerializer, request.POST)
+    # an item of another project (or a bad id) is no item, as the form has always read it
+    item = q.item_of(project, v.get("item"))
     return _do(
         request,
         project,
         "#reports-h",
-        lambda: services.submit_report(
+        lambda: svc.submit_report(
             request.user,
             project,
-            request.POST.get("text", ""),
+            v.get("text") or "",
             photos=request.FILES.getlist("photos"),
             item=item,
-            client_key=request.POST.get("client_key", ""),
+            client_key=v.get("client_key") or "",
         ),
         _("Report sent. Thank you for supervising the works."),
     )
@@ -354,15 +335,13 @@ def report_add(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def report_answer(request: HttpRequest, pk: int) -> HttpResponse:
-    report = _child(SupervisionReport.objects.select_related("project"), pk)
-    get_or_404(request.user, Action.CONSULT, Project, pk=report.project_id)
+    report, project = q.part(request.user, Action.CONSULT, SupervisionReport.objects.select_related("project"), pk)
+    v = read_form(api.AnswerSerializer, request.POST)
     return _do(
         request,
-        report.project,
+        project,
         "#reports-h",
-        lambda: services.answer_report(
-            request.user, report, request.POST.get("answer", ""), resolve=request.POST.get("resolve") == "on"
-        ),
+        lambda: svc.answer_report(request.user, report, v.get("answer") or "", resolve=v["resolve"] is True),
         _("Answer saved."),
     )
 
@@ -371,11 +350,7 @@ def report_answer(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def photo(request: HttpRequest, pk: int) -> FileResponse:
     """A supervision photo, to those who may see its project (photos are not public files)."""
-    rp = ReportPhoto.objects.select_related("report__project").filter(pk=pk).first()
-    if rp is None:
-        raise Http404("no such photo")
-    get_or_404(request.user, Action.VIEW, Project, pk=rp.report.project_id)
-    return photos.serve(rp.image)
+    return photos.serve(q.photo(request.user, pk).image)
 
 
 @login_required
@@ -383,20 +358,13 @@ def photo(request: HttpRequest, pk: int) -> FileResponse:
 def catalogue(request: HttpRequest) -> HttpResponse:
     """The effective catalogue of a district: for anyone who may view it or run projects in it."""
     user = request.user
-    districts = [
-        d
-        for d in District.objects.order_by("code")
-        if can(user, Action.VIEW, d)
-        or scoped(user, Action.CONSULT, Compound.objects.filter(path__startswith=d.path)).exists()
-    ]
+    districts = q.catalogue_districts(user)
     if not districts:
         raise Http404("no district")
     wanted = request.GET.get("district", "")
     district = next((d for d in districts if str(d.pk) == wanted), districts[0])
-    items = services.effective_catalogue(district)
+    items = svc.effective_catalogue(district)
     classes = []
-    from linli.renewal.models import ItemClass
-
     for cls in ItemClass:
         sub = [i for i in items if i.item_class == cls.value]
         classes.append({"cls": cls, "items": sub})
@@ -407,7 +375,7 @@ def catalogue(request: HttpRequest) -> HttpResponse:
             "district": district,
             "districts": districts,
             "classes": classes,
-            "can_edit": can(user, Action.EDIT, district),
+            "can_edit": permissions.may_edit_catalogue(user, district),
             "crumbs": _crumbs(None, _("Item catalogue")),
         },
     )
@@ -416,36 +384,16 @@ def catalogue(request: HttpRequest) -> HttpResponse:
 PUBLIC_PAGE_SIZE = 30
 
 
-def _pick(request: HttpRequest, key: str, choices: list[Any]) -> Any:
-    raw = request.GET.get(key, "")
-    return next((c for c in choices if str(c.pk) == raw), None)
-
-
 @require_GET
 def public_index(request: HttpRequest) -> HttpResponse:
     """Every public project (is_public=True), newest first, optionally narrowed to a district,
     street or community (``?district=&street=&community=``, ids; an unknown id is ignored).
     No sign-in and no personal data: project, compound, place names, phase and progress."""
-    public = Project.objects.filter(is_public=True)
-    districts = list(District.objects.filter(pk__in=public.values("compound__community__street__district")))
-    district = _pick(request, "district", districts)
-    streets_qs = Street.objects.filter(pk__in=public.values("compound__community__street")).select_related("district")
-    if district is not None:
-        streets_qs = streets_qs.filter(district=district)
-    streets = list(streets_qs.order_by("path"))
-    street = _pick(request, "street", streets)
-    communities_qs = Community.objects.filter(pk__in=public.values("compound__community"))
-    if street is not None:
-        communities_qs = communities_qs.filter(street=street)
-    elif district is not None:
-        communities_qs = communities_qs.filter(street__district=district)
-    communities = list(communities_qs.order_by("path"))
-    community = _pick(request, "community", communities)
-    place = community or street or district
-    if place is not None:
-        public = public.filter(compound__path__startswith=place.path)
-    public = public.select_related("compound__community__street").prefetch_related("items").order_by("-created_at")
-    page = Paginator(public, PUBLIC_PAGE_SIZE).get_page(request.GET.get("page"))
+    found = q.public_projects(
+        request.GET.get("district", ""), request.GET.get("street", ""), request.GET.get("community", "")
+    )
+    district, street, community = found["district"], found["street"], found["community"]
+    page = Paginator(found["projects"], PUBLIC_PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [{"project": p, "progress": q.overall_progress(list(p.items.all()))} for p in page.object_list]
     query = {k: v.pk for k, v in (("district", district), ("street", street), ("community", community)) if v}
     return render(
@@ -455,13 +403,13 @@ def public_index(request: HttpRequest) -> HttpResponse:
             "public": True,
             "rows": rows,
             "page": page,
-            "districts": districts,
-            "streets": streets,
-            "communities": communities,
+            "districts": found["districts"],
+            "streets": found["streets"],
+            "communities": found["communities"],
             "district": district,
             "street": street,
             "community": community,
-            "place": place,
+            "place": found["place"],
             "query": urlencode(query),
         },
     )
@@ -470,9 +418,7 @@ def public_index(request: HttpRequest) -> HttpResponse:
 @require_GET
 def public_project(request: HttpRequest, pk: int) -> HttpResponse:
     """The page residents read without signing in: no personal data at all."""
-    project = Project.objects.select_related("compound__community__street").filter(pk=pk, is_public=True).first()
-    if project is None:
-        raise Http404("no such public project")
+    project = q.public_project(pk)
     return render(
         request,
         "renewal/public_project.html",

@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 from linli.accounts.models import AccessLog
 from linli.accounts.services import grant_role
 from linli.governance.models import Event
-from linli.governance.services import events as ev
+from linli.governance.services import events as governance_events
 from tests import factories as f
 from tests.dashboard.conftest import POS, put_event
 
@@ -153,35 +153,43 @@ def test_presets_end_today_and_count_what_was_reported_today(
 def test_open_counts_and_overdue_through_the_services(world: Any, gov: Any, client_for: Any) -> None:
     worker, command = world.users["grid_fulltime"], world.users["street_command"]
     lat, lon = POS["a"]
-    report = ev.Report("C0101", lat, lon, attributes={"danger_now": "yes", "cover": "missing"})
-    late, _ = ev.report(worker, report, channel="grid")
-    late = ev.act(command, late, "register")
-    late = ev.act(command, late, "dispatch")
-    fresh, _ = ev.report(
-        worker, ev.Report("C0101", lat, lon, attributes={"danger_now": "no", "cover": "missing"}), channel="grid"
+    report = governance_events.Report("C0101", lat, lon, attributes={"danger_now": "yes", "cover": "missing"})
+    late, _ = governance_events.report(worker, report, channel="grid")
+    late = governance_events.act(command, late, "register")
+    late = governance_events.act(command, late, "dispatch")
+    fresh, _ = governance_events.report(
+        worker,
+        governance_events.Report("C0101", lat, lon, attributes={"danger_now": "no", "cover": "missing"}),
+        channel="grid",
     )
-    parked, _ = ev.report(
-        worker, ev.Report("C0101", lat, lon, attributes={"danger_now": "no", "cover": "broken"}), channel="grid"
+    parked, _ = governance_events.report(
+        worker,
+        governance_events.Report("C0101", lat, lon, attributes={"danger_now": "no", "cover": "broken"}),
+        channel="grid",
     )
-    deferred, _ = ev.report(
-        worker, ev.Report("C0101", lat, lon, attributes={"danger_now": "no", "cover": "broken"}), channel="grid"
+    deferred, _ = governance_events.report(
+        worker,
+        governance_events.Report("C0101", lat, lon, attributes={"danger_now": "no", "cover": "broken"}),
+        channel="grid",
     )
-    done, _ = ev.report(
-        worker, ev.Report("C0101", lat, lon, attributes={"danger_now": "no", "cover": "broken"}), channel="grid"
+    done, _ = governance_events.report(
+        worker,
+        governance_events.Report("C0101", lat, lon, attributes={"danger_now": "no", "cover": "broken"}),
+        channel="grid",
     )
     for x in (late, done):
-        x = ev.act(command, Event.objects.get(pk=x.pk), "register") if x.step == "collected" else x
-    done = ev.act(command, Event.objects.get(pk=done.pk), "dispatch")
-    done = ev.act(gov.cg_staff, done, "accept")
-    done = ev.act(gov.cg_staff, done, "report", note="修好")
-    done = ev.act(worker, done, "verify_pass")
+        x = governance_events.act(command, Event.objects.get(pk=x.pk), "register") if x.step == "collected" else x
+    done = governance_events.act(command, Event.objects.get(pk=done.pk), "dispatch")
+    done = governance_events.act(gov.cg_staff, done, "accept")
+    done = governance_events.act(gov.cg_staff, done, "report", note="修好")
+    done = governance_events.act(worker, done, "verify_pass")
     past = timezone.now() - timedelta(hours=5)
     Event.objects.filter(pk__in=[late.pk, parked.pk, deferred.pk]).update(step_due_at=past)
     Event.objects.filter(pk=late.pk).update(escalation=1)
     Event.objects.filter(pk=parked.pk).update(backlog=True)
     Event.objects.filter(pk=deferred.pk).update(deferred_until=timezone.now() + timedelta(days=3))
     for e in (late, parked, deferred, fresh):
-        assert ev.is_overdue(Event.objects.get(pk=e.pk)) == (e.pk == late.pk)
+        assert governance_events.is_overdue(Event.objects.get(pk=e.pk)) == (e.pk == late.pk)
     r = client_for(command).get(reverse("dashboard:index"))
     assert r.status_code == 200
     s = r.context["summary"]
@@ -196,9 +204,9 @@ def test_open_counts_and_overdue_through_the_services(world: Any, gov: Any, clie
 def test_map_json_has_points_and_no_personal_data(world: Any, gov: Any, client_for: Any) -> None:
     worker = world.users["grid_fulltime"]
     lat, lon = POS["a"]
-    e, _ = ev.report(
+    e, _ = governance_events.report(
         worker,
-        ev.Report(
+        governance_events.Report(
             "C0101",
             lat,
             lon,

@@ -11,7 +11,7 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs a
 import pytest
 from openpyxl import load_workbook
 
-from linli.governance.services import events as ev
+from linli.governance.services import events as governance_events
 from tests.browser import wait_true
 from tests.conftest import make_world
 from tests.consult.test_ballots_browser import PASSWORD, PHONE, fits, login
@@ -35,15 +35,15 @@ def test_command_centre_map_chart_and_export(live_server, transactional_db, sett
     made = []
     for i, (code, key) in enumerate((("C0102", "a"), ("E0201", "a"), ("E0205", "b"))):
         lat, lon = POS[key]
-        event, _ = ev.report(
+        event, _ = governance_events.report(
             worker if key == "a" else command,
-            ev.Report(code, lat + 0.0001 * i, lon),
+            governance_events.Report(code, lat + 0.0001 * i, lon),
             channel="grid" if key == "a" else "hotline",
         )
         made.append(event)
-    ev.act(command, ev.act(command, made[0], "register"), "dispatch")
+    governance_events.act(command, governance_events.act(command, made[0], "register"), "dispatch")
     # street 2's event must not be drawn for street 1's command centre
-    ev.report(w.admin, ev.Report("E0201", *POS["c"]), channel="hotline")
+    governance_events.report(w.admin, governance_events.Report("E0201", *POS["c"]), channel="hotline")
     del gov
     base = live_server.url
     errors: list[str] = []

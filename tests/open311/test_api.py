@@ -13,8 +13,10 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from linli.governance.models import Event
-from linli.governance.services import events as ev
+from linli.governance.services import events as governance_events
+from linli.open311 import params, queries
 from linli.open311 import services as svc
+from linli.open311.errors import Open311Error
 from linli.open311.models import ApiKey
 from linli.places import models as m
 
@@ -183,7 +185,7 @@ def test_post_multivalue_attribute_syntax(o311: Any) -> None:
     from django.http import QueryDict
 
     q = QueryDict("attribute[a]=1&attribute[b][]=x&attribute[b][]=y&attribute[c]=&other=1")
-    assert svc.attributes_of(q) == {"a": "1", "b": ["x", "y"]}
+    assert params.attributes_of(q) == {"a": "1", "b": ["x", "y"]}
 
 
 def test_idempotent_retries(client: Any, o311: Any) -> None:
@@ -327,9 +329,11 @@ def test_token_lookup(client: Any, o311: Any, fmt: str) -> None:
 def _event(o311: Any, code: str = "C0102", pos: str = "a", **kw: Any) -> Event:
     lat, lon = o311.pos[pos]
     attrs = {"danger_now": "no", "cover": "loose"} if code == "C0101" else {}
-    e, _ = ev.report(
+    e, _ = governance_events.report(
         o311.world.users["grid_fulltime"] if pos == "a" else o311.world.users["street_command"],
-        ev.Report(code, lat, lon, attributes=attrs, reporter_name="王五", reporter_phone="13912345678", **kw),
+        governance_events.Report(
+            code, lat, lon, attributes=attrs, reporter_name="王五", reporter_phone="13912345678", **kw
+        ),
         channel="grid" if pos == "a" else "hotline",
     )
     return e
@@ -375,14 +379,14 @@ def test_status_open_closed_through_the_loop(client: Any, o311: Any) -> None:
     e = _event(o311)
     done = _event(o311)
     for move, user in (("register", command), ("dispatch", command), ("accept", gov.cg_staff)):
-        e = ev.act(user, e, move)
-        done = ev.act(user, done, move)
+        e = governance_events.act(user, e, move)
+        done = governance_events.act(user, done, move)
     rec = js(client.get(f"{BASE}requests/{e.pk}.json"))[0]
     assert rec["status"] == "open" and rec["status_notes"] == "任务处理 Being handled"
     assert rec["agency_responsible"] == gov.cg.name and rec["expected_datetime"]  # a street light: its owner
     assert js(client.get(f"{BASE}requests/{e.pk}.json?locale=en"))[0]["agency_responsible"] == gov.cg.name_en
-    done = ev.act(gov.cg_staff, done, "report", note="已修复路灯,联系 13912345678")
-    done = ev.act(worker, done, "verify_pass")
+    done = governance_events.act(gov.cg_staff, done, "report", note="已修复路灯,联系 13912345678")
+    done = governance_events.act(worker, done, "verify_pass")
     rec = js(client.get(f"{BASE}requests/{done.pk}.json?extensions=true"))[0]
     assert rec["status"] == "closed"
     assert rec["status_notes"] == "核查结案 Verified and closed: 已修复路灯,联系 139****5678"
@@ -400,7 +404,7 @@ def test_status_open_closed_through_the_loop(client: Any, o311: Any) -> None:
     assert all(s["datetime"] for s in ext["steps"][:6]) and ext["steps"][6]["datetime"] is None
     assert [n["type"] for n in rec["notes"]][-1] == "verify_pass"
     assert "extended_attributes" not in js(client.get(f"{BASE}requests/{done.pk}.json"))[0]
-    assert rec["updated_datetime"] == svc.w3(Event.objects.get(pk=done.pk).closed_at)
+    assert rec["updated_datetime"] == queries.w3(Event.objects.get(pk=done.pk).closed_at)
     opened = {i["service_request_id"] for i in js(client.get(f"{BASE}requests.json?status=open"))}
     closed = {i["service_request_id"] for i in js(client.get(f"{BASE}requests.json?status=closed"))}
     both = {i["service_request_id"] for i in js(client.get(f"{BASE}requests.json?status=open,closed"))}
@@ -410,7 +414,7 @@ def test_status_open_closed_through_the_loop(client: Any, o311: Any) -> None:
     steps = root.findall("request/extended_attributes/steps/step")
     assert len(steps) == 7 and steps[0].findtext("code") == "collected"
     # a return sends it back: the later steps of its path are cleared; the reason stays inside
-    ev.act(command, e, "return", note="不归我们管")
+    governance_events.act(command, e, "return", note="不归我们管")
     ext = js(client.get(f"{BASE}requests/{e.pk}.json?extensions=true"))[0]["extended_attributes"]
     assert ext["step"] == "registered" and ext["steps"][2]["datetime"] is None
     assert "不归我们管" not in client.get(f"{BASE}requests/{e.pk}.json?extensions=true").content.decode()
@@ -508,15 +512,15 @@ def test_open311_key_command(o311: Any) -> None:
     call_command("open311_key", "create", "FixMyStreet", "--district", o311.world.district.code, stdout=out, stderr=err)
     raw = out.getvalue().strip()
     key = ApiKey.objects.get(name="FixMyStreet")
-    assert key.key_hash == svc.hash_key(raw) and raw not in key.key_hash and key.prefix == raw[:8]
-    assert svc.key_info(raw).pk == key.pk
+    assert key.key_hash == queries.hash_key(raw) and raw not in key.key_hash and key.prefix == raw[:8]
+    assert queries.key_info(raw).pk == key.pk
     listing = StringIO()
     call_command("open311_key", "list", stdout=listing)
     assert "FixMyStreet" in listing.getvalue() and raw not in listing.getvalue()
     call_command("open311_key", "deactivate", key.prefix, stdout=StringIO())
     svc.clear_caches()
-    with pytest.raises(svc.Open311Error):
-        svc.key_info(raw)
+    with pytest.raises(Open311Error):
+        queries.key_info(raw)
     from django.core.management.base import CommandError
 
     with pytest.raises(CommandError):

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from linli.governance.services import events as ev
+from linli.governance.services import events as governance_events
 from tests.open311.test_api import BASE, js, post
 
 pytestmark = pytest.mark.django_db
@@ -35,10 +35,10 @@ def test_every_format_is_masked_in_list_and_single_request(client: Any, o311: An
     description = "井盖缺失;" + ";".join(f"联系{typed}" for typed, _ in TYPED)
     r = post(client, o311, description=description, media_url="https://img.example.cn/13912345678.jpg")
     rid = js(r)[0]["service_request_id"]
-    event = ev.Event.objects.get(pk=rid)
+    event = governance_events.Event.objects.get(pk=rid)
     command = o311.world.users["street_command"]
-    event = ev.act(command, event, "register")
-    event = ev.act(command, event, "void", note="重复上报,已电话联系 139 1234 5678 说明")
+    event = governance_events.act(command, event, "register")
+    event = governance_events.act(command, event, "void", note="重复上报,已电话联系 139 1234 5678 说明")
     for url in (f"{BASE}requests.{fmt}", f"{BASE}requests/{rid}.{fmt}?extensions=true"):
         body = client.get(url).content.decode()
         assert "139****5678" in body and "5001**********5992" in body and "023****1234" in body, url

@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from linli.renewal import services as s
+from linli.renewal import services as svc
 from linli.renewal.models import Phase, Project
 from tests.renewal.conftest import at_phase
 
@@ -24,10 +24,10 @@ MASKED_PHONE, MASKED_ID = "139****5678", "1101**********002X"
 def works(world: Any, project: Project) -> Project:
     cw = world.users["community_worker"]
     Project.objects.filter(pk=project.pk).update(summary=f"项目联系人电话 {PHONE}", is_public=True)
-    s.add_sample_flat(cw, project, world.dwelling_a, f"样板间钥匙找王师傅 {PHONE}")
+    svc.add_sample_flat(cw, project, world.dwelling_a, f"样板间钥匙找王师傅 {PHONE}")
     at_phase(project, Phase.WORKS)
-    report, _ = s.submit_report(world.users["resident"], project, f"脚手架松动,我的电话 {PHONE},身份证 {ID}")
-    s.answer_report(cw, report, f"已联系施工方,回电 {PHONE}", resolve=False)
+    report, _ = svc.submit_report(world.users["resident"], project, f"脚手架松动,我的电话 {PHONE},身份证 {ID}")
+    svc.answer_report(cw, report, f"已联系施工方,回电 {PHONE}", resolve=False)
     project.refresh_from_db()
     return project
 

@@ -9,9 +9,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from linli.consult.services import notices as ns
+from linli.consult.services import notices as consult_notices
 from linli.places.models import Building
-from linli.renewal import services as s
+from linli.renewal import services as svc
 from linli.renewal.models import Phase, Project, SupervisionReport
 from tests.renewal.conftest import at_phase, png
 
@@ -21,17 +21,19 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def full(world, project):
     cw = world.users["community_worker"]
-    s.add_item(cw, project, code="basic.external_walls", quantity=1000)
-    s.add_item(cw, project, code="enhance.meal_assistance", quantity=1)
-    flat = s.add_sample_flat(cw, project, world.dwelling_a, "厨卫改造样板间")
+    svc.add_item(cw, project, code="basic.external_walls", quantity=1000)
+    svc.add_item(cw, project, code="enhance.meal_assistance", quantity=1)
+    flat = svc.add_sample_flat(cw, project, world.dwelling_a, "厨卫改造样板间")
     now = timezone.now()
-    s.add_open_day(cw, flat, now + timedelta(days=1), now + timedelta(days=1, hours=3))
+    svc.add_open_day(cw, flat, now + timedelta(days=1), now + timedelta(days=1, hours=3))
     at_phase(project, Phase.WORKS)
     for it in project.items.all():
-        s.report_progress(cw, it, 50)
-    s.submit_report(world.users["resident"], project, "张三家门口脚手架松动", photos=[png()])
-    ns.publish_notice(cw, project, kind="plan", title="劳动三村改造方案公示", body="改造内容:外墙、助餐。")
-    ns.raise_objection(project.notices.get(), ns.ObjectionInput("张三", "13800138000", "1栋1-101", "反对加装电梯"))
+        svc.report_progress(cw, it, 50)
+    svc.submit_report(world.users["resident"], project, "张三家门口脚手架松动", photos=[png()])
+    consult_notices.publish_notice(cw, project, kind="plan", title="劳动三村改造方案公示", body="改造内容:外墙、助餐。")
+    consult_notices.raise_objection(
+        project.notices.get(), consult_notices.ObjectionInput("张三", "13800138000", "1栋1-101", "反对加装电梯")
+    )
     Building.objects.filter(pk=world.building_a.pk).update(is_historic=True)
     return project
 

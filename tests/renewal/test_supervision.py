@@ -13,7 +13,7 @@ from django.http import Http404
 from PIL import Image
 
 from linli.core.errors import LinliError
-from linli.renewal import services as s
+from linli.renewal import services as svc
 from linli.renewal.models import Phase, ReportPhoto, SupervisionReport
 from tests.renewal.conftest import at_phase, png
 
@@ -26,13 +26,13 @@ def works(project):
 
 
 def test_resident_and_grid_worker_report_with_photos(world, works):
-    r, created = s.submit_report(
+    r, created = svc.submit_report(
         world.users["resident"], works, "外墙脚手架松动", photos=[png(), png(fmt="JPEG", name="a.jpg")]
     )
     assert created and r.photos.count() == 2
     ph = r.photos.order_by("id").first()
     assert (ph.width, ph.height) == (8, 6)
-    r2, _ = s.submit_report(world.users["grid_parttime"], works, "夜间施工噪音")
+    r2, _ = svc.submit_report(world.users["grid_parttime"], works, "夜间施工噪音")
     assert r2.reporter == world.users["grid_parttime"]
 
 
@@ -43,7 +43,7 @@ def test_photos_lose_exif(world, works):
     exif[0x010F] = "PhoneMaker"  # Make
     img.save(buf, "JPEG", exif=exif)
     up = SimpleUploadedFile("e.jpg", buf.getvalue(), content_type="image/jpeg")
-    r, _ = s.submit_report(world.users["resident"], works, "x", photos=[up])
+    r, _ = svc.submit_report(world.users["resident"], works, "x", photos=[up])
     with r.photos.get().image.open("rb") as fh, Image.open(fh) as out:
         assert not out.getexif()
 
@@ -51,19 +51,19 @@ def test_photos_lose_exif(world, works):
 def test_not_an_image_refused_nothing_written(world, works):
     fake = SimpleUploadedFile("x.jpg", b"<?php echo 1; ?>" * 10, content_type="image/jpeg")
     with pytest.raises(LinliError) as e:
-        s.submit_report(world.users["resident"], works, "x", photos=[png(), fake])
+        svc.submit_report(world.users["resident"], works, "x", photos=[png(), fake])
     assert e.value.problems[0].code == "not_an_image" and "2" in e.value.problems[0].en
     gif = io.BytesIO()
     Image.new("RGB", (4, 4)).save(gif, "GIF")
     with pytest.raises(LinliError):
-        s.submit_report(world.users["resident"], works, "x", photos=[SimpleUploadedFile("g.gif", gif.getvalue())])
+        svc.submit_report(world.users["resident"], works, "x", photos=[SimpleUploadedFile("g.gif", gif.getvalue())])
     assert not SupervisionReport.objects.exists() and not ReportPhoto.objects.exists()
 
 
 def test_oversize_refused(world, works):
     big = SimpleUploadedFile("big.png", b"\x89PNG" + b"0" * (8 * 1024 * 1024), content_type="image/png")
     with pytest.raises(LinliError) as e:
-        s.submit_report(world.users["resident"], works, "x", photos=[big])
+        svc.submit_report(world.users["resident"], works, "x", photos=[big])
     assert e.value.status == 413 and e.value.problems[0].code == "photo_too_big"
     assert not SupervisionReport.objects.exists()
 
@@ -82,51 +82,51 @@ def test_decompression_bomb_refused(world, works):
     for w, h in ((20000, 20000), (100000, 100000)):
         bomb = SimpleUploadedFile("b.png", _bomb_png(w, h), content_type="image/png")
         with pytest.raises(LinliError) as e:
-            s.submit_report(world.users["resident"], works, "x", photos=[bomb])
+            svc.submit_report(world.users["resident"], works, "x", photos=[bomb])
         assert e.value.problems[0].code == "photo_too_many_pixels"
     assert not SupervisionReport.objects.exists()
 
 
 def test_too_many_photos_and_empty_text(world, works):
     with pytest.raises(LinliError):
-        s.submit_report(world.users["resident"], works, "x", photos=[png() for _ in range(s.MAX_PHOTOS + 1)])
+        svc.submit_report(world.users["resident"], works, "x", photos=[png() for _ in range(svc.MAX_PHOTOS + 1)])
     with pytest.raises(LinliError):
-        s.submit_report(world.users["resident"], works, "   ")
+        svc.submit_report(world.users["resident"], works, "   ")
     assert not SupervisionReport.objects.exists()
 
 
 def test_client_key_makes_retries_idempotent(world, works):
     u = world.users["resident"]
-    a, c1 = s.submit_report(u, works, "同一条", photos=[png()], client_key="phone-1")
-    b, c2 = s.submit_report(u, works, "同一条", photos=[png()], client_key="phone-1")
+    a, c1 = svc.submit_report(u, works, "同一条", photos=[png()], client_key="phone-1")
+    b, c2 = svc.submit_report(u, works, "同一条", photos=[png()], client_key="phone-1")
     assert c1 and not c2 and a.pk == b.pk
     assert SupervisionReport.objects.count() == 1 and ReportPhoto.objects.count() == 1
     # another user may use the same key
-    _, c3 = s.submit_report(world.users["grid_leader"], works, "同一条", client_key="phone-1")
+    _, c3 = svc.submit_report(world.users["grid_leader"], works, "同一条", client_key="phone-1")
     assert c3
 
 
 def test_scope_and_phase(world, project):
     with pytest.raises(LinliError) as e:
-        s.submit_report(world.users["resident"], project, "还没开工")
+        svc.submit_report(world.users["resident"], project, "还没开工")
     assert e.value.problems[0].code == "not_in_works"
     at_phase(project, Phase.WORKS)
     with pytest.raises(Http404):
-        s.submit_report(world.outsider, project, "x", photos=[png()])
+        svc.submit_report(world.outsider, project, "x", photos=[png()])
     assert not SupervisionReport.objects.exists()
 
 
 def test_staff_answer_and_resolve(world, works):
-    r, _ = s.submit_report(world.users["resident"], works, "渗水")
+    r, _ = svc.submit_report(world.users["resident"], works, "渗水")
     with pytest.raises(PermissionDenied):
-        s.answer_report(world.users["grid_fulltime"], r, "已处理")
+        svc.answer_report(world.users["grid_fulltime"], r, "已处理")
     with pytest.raises(LinliError):
-        s.answer_report(world.users["community_worker"], r, " ")
-    s.answer_report(world.users["community_worker"], r, "已通知施工方")
+        svc.answer_report(world.users["community_worker"], r, " ")
+    svc.answer_report(world.users["community_worker"], r, "已通知施工方")
     r.refresh_from_db()
     assert r.status == SupervisionReport.Status.ANSWERED
-    s.answer_report(world.users["community_worker"], r, "已修复", resolve=True)
+    svc.answer_report(world.users["community_worker"], r, "已修复", resolve=True)
     with pytest.raises(LinliError):
-        s.answer_report(world.users["community_worker"], r, "again")
+        svc.answer_report(world.users["community_worker"], r, "again")
     r.refresh_from_db()
     assert r.status == SupervisionReport.Status.RESOLVED and r.answer == "已修复"

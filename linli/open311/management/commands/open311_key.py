@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from linli.core.errors import LinliError
-from linli.open311 import services
+from linli.open311 import services as svc
 from linli.open311.models import ApiKey
 from linli.places.models import District
 
@@ -31,7 +31,7 @@ class Command(BaseCommand):
             if district is None:
                 raise CommandError(f"未知的区代码 / unknown district code: {options['district']}")
             try:
-                key, raw = services.issue_key(options["name"], district)
+                key, raw = svc.issue_key(options["name"], district)
             except LinliError as exc:
                 raise CommandError(str(exc)) from exc
             self.stdout.write(raw)
@@ -45,7 +45,7 @@ class Command(BaseCommand):
                 used = key.last_used_at.isoformat(timespec="seconds") if key.last_used_at else "-"
                 self.stdout.write(f"{key.prefix}…\t{key.name}\t{key.district.code}\t{state}\tlast used {used}")
         else:
-            n = ApiKey.objects.filter(prefix=options["prefix"], active=True).update(active=False)
+            n = svc.deactivate_key(options["prefix"])
             if n != 1:
                 raise CommandError(f"找到 {n} 个匹配的有效密钥 / {n} active keys match that prefix")
             self.stdout.write("deactivated (takes effect within LINLI_OPEN311_CACHE_SECONDS)")
