@@ -33,7 +33,7 @@ help:
 	@echo "make test-dates — only the date-sensitive tests (pytest -m dates), once per day in AS_OF_DATES"
 	@echo "make bench  — measured figures beside their targets"
 	@echo "make fuzz   — the full schemathesis run over the API schema (FUZZ_EXAMPLES per operation; docs/api.md)"
-	@echo "make lint   — ruff + mypy"
+	@echo "make lint   — ruff + mypy + the import layers (lint-imports; docs/architecture.md)"
 
 venv: $(STAMP)
 $(STAMP): requirements/dev.txt pyproject.toml
@@ -126,6 +126,7 @@ lint: venv
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check linli tests bench
 	@$(VENV)/bin/mypy linli
+	@$(VENV)/bin/lint-imports --no-cache --no-logo
 
 messages: venv
 	@command -v xgettext >/dev/null || { echo "makemessages needs GNU gettext: apt-get install gettext"; exit 1; }
