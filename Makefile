@@ -29,7 +29,7 @@ AS_OF_DATES ?= 2026-11-30 2026-12-31 2027-01-01 2027-01-04 2028-02-29 2026-06-30
 help:
 	@echo "make run    — install, migrate SQLite, load the demo district, serve http://$(HOST):$(PORT)"
 	@echo "make test   — the whole suite on SQLite, the date-sensitive tests at several dates, and"
-	@echo "              the whole suite on PostgreSQL if one answers on localhost"
+	@echo "              every database test on PostgreSQL if one answers on localhost"
 	@echo "make test-dates — only the date-sensitive tests (pytest -m dates), once per day in AS_OF_DATES"
 	@echo "make bench  — measured figures beside their targets"
 	@echo "make fuzz   — the full schemathesis run over the API schema (FUZZ_EXAMPLES per operation; docs/api.md)"
@@ -104,10 +104,12 @@ test-dates: venv assets
 
 # The browser tests run in the SQLite pass only: what a browser shows does not depend on the
 # database, and the same pages and queries are covered on PostgreSQL by the page and API tests.
+# So do the tests that use no database at all (pure modules, the house rules: --database-only,
+# tests/conftest.py): they give the same answer on every database.
 test-postgres: venv assets
 	@if $(PY) -c "import psycopg,sys; psycopg.connect('$(PG_URL)'.rsplit('/',1)[0]+'/postgres', connect_timeout=3).close()" 2>/dev/null; then \
 	  echo "== test suite on PostgreSQL ($(PG_URL)) =="; \
-	  DATABASE_URL=$(PG_URL) $(PY) -m pytest -p no:cacheprovider -m "not browser" $(PYTEST_ARGS); \
+	  DATABASE_URL=$(PG_URL) $(PY) -m pytest -p no:cacheprovider -m "not browser" --database-only $(PYTEST_ARGS); \
 	else \
 	  echo "== PostgreSQL: SKIPPED — no server answers at $(PG_URL) (set PG_URL to test against one) =="; \
 	fi

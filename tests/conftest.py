@@ -274,3 +274,31 @@ def _fresh_process_caches() -> Any:
     yield
     forget_categories()
     clear_caches()
+
+
+# --- `make test-postgres` runs only the tests that touch the database (`--database-only`) ----------
+# Tests that use no database (pure modules: rules, partition, loop, importing, geometry, the house
+# rules …) give the same answer on every database; the SQLite pass has already run them.
+_DB_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback", "live_server"}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--database-only",
+        action="store_true",
+        help="run only tests that use the database (the PostgreSQL pass of `make test`)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.getoption("--database-only"):
+        return
+    keep, drop = [], []
+    for item in items:
+        uses_db = item.get_closest_marker("django_db") is not None or bool(
+            _DB_FIXTURES & set(getattr(item, "fixturenames", ()))
+        )
+        (keep if uses_db else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
