@@ -19,7 +19,10 @@ Superusers hold every action everywhere.
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import reduce
 from typing import TypeVar
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
@@ -119,7 +122,19 @@ def scope_q(user: User, action: str | Action, model: type[Model]) -> Q | None:
 
 
 def scoped(user: User, action: str | Action, queryset: QuerySet[M]) -> QuerySet[M]:
-    q = scope_q(user, action, queryset.model)
+    return _within(queryset, scope_q(user, action, queryset.model))
+
+
+def scoped_any(user: User, actions: Iterable[str | Action], queryset: QuerySet[M]) -> QuerySet[M]:
+    """The rows of ``queryset`` on which the user may take at least one of ``actions`` (the scopes of
+    each action OR-ed into one filter: e.g. visits one may VISIT or whose people one may see)."""
+    parts = [q for q in (scope_q(user, action, queryset.model) for action in actions) if q is not None]
+    if not parts:
+        return queryset.none()
+    return _within(queryset, Q() if not all(parts) else reduce(operator.or_, parts))
+
+
+def _within(queryset: QuerySet[M], q: Q | None) -> QuerySet[M]:
     if q is None:
         return queryset.none()
     if not q:  # superuser: Q() is empty

@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from linli.accounts.permissions import authorize, can, scoped
+from linli.accounts.permissions import authorize, can, scoped, scoped_any
 from linli.accounts.roles import ROLES, Action, Role, allows, grantable_by, may_be_held_at
 from linli.places import models as m
 
@@ -89,3 +89,17 @@ def test_role_table_is_consistent():
     assert Role.DISTRICT_ADMIN not in grantable_by({"community_worker"})
     assert Role.GRID_LEADER in grantable_by({"community_worker"})
     assert grantable_by({"grid_leader"}) == set()
+
+
+def test_scoped_any_is_the_union_of_each_actions_scope(world, django_user_model):
+    """Rows a user may take any of several actions on: exactly the union of ``scoped`` per action."""
+    dwellings = m.Dwelling.objects.all()
+    pairs = ((Action.VISIT, Action.VOTE), (Action.VISIT, Action.VIEW_PEOPLE), (Action.VIEW, Action.EDIT))
+    for user in world.users.values():
+        for actions in pairs:
+            union = set().union(*(set(scoped(user, a, dwellings).values_list("pk", flat=True)) for a in actions))
+            assert set(scoped_any(user, actions, dwellings).values_list("pk", flat=True)) == union
+    nobody = django_user_model.objects.create(username="nobody-anywhere")
+    assert not scoped_any(nobody, (Action.VISIT, Action.VOTE), dwellings).exists()
+    root = django_user_model.objects.create(username="root-all", is_superuser=True)
+    assert scoped_any(root, (Action.VISIT,), dwellings).count() == dwellings.count()

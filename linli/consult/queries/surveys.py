@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.http import Http404
 
-from linli.accounts.permissions import authorize, get_or_404, scope_q, scoped
+from linli.accounts.permissions import authorize, get_or_404, scoped, scoped_any
 from linli.accounts.roles import Action
 from linli.consult.consensus import pct
 from linli.consult.models import Survey, SurveyAnswer
@@ -177,26 +177,13 @@ def latest_survey(project: Project) -> Survey | None:
 def answerable(user: User, project: Project) -> QuerySet[Dwelling]:
     """Dwellings of the project the user may answer for: VISIT there, or VOTE (their own)
     (``permissions.may_answer`` for one dwelling)."""
-    q: Q | None = None
-    for act in (Action.VISIT, Action.VOTE):
-        part = scope_q(user, act, Dwelling)
-        if part is not None:
-            q = part if q is None else q | part
-    if q is None:
-        return Dwelling.objects.none()
-    return Dwelling.objects.filter(q, building__in=project_buildings(project))
+    dwellings = Dwelling.objects.filter(building__in=project_buildings(project))
+    return scoped_any(user, (Action.VISIT, Action.VOTE), dwellings)
 
 
 def visible_answers(user: User) -> QuerySet[SurveyAnswer]:
     """Answers where the user may VISIT or see people (a resident: their own)."""
-    q: Q | None = None
-    for act in (Action.VISIT, Action.VIEW_PEOPLE):
-        part = scope_q(user, act, SurveyAnswer)
-        if part is not None:
-            q = part if q is None else q | part
-    if q is None:
-        return SurveyAnswer.objects.none()
-    return SurveyAnswer.objects.filter(q)
+    return scoped_any(user, (Action.VISIT, Action.VIEW_PEOPLE), SurveyAnswer.objects.all())
 
 
 def answer_of(survey: Survey, dwelling: Dwelling) -> SurveyAnswer | None:

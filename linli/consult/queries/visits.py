@@ -20,11 +20,11 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from linli.accounts.permissions import get_or_404, scope_q, scoped
+from linli.accounts.permissions import get_or_404, scoped, scoped_any
 from linli.accounts.roles import Action
 from linli.consult.consensus import Consensus, DwellingState, stack, walk
 from linli.consult.models import Attitude, Visit
@@ -225,14 +225,7 @@ def may_visit_any(user: User, building_ids: list[int]) -> bool:
 
 def visible_visits(user: User) -> QuerySet[Visit]:
     """Visits the user may read: where they may VISIT, or see people (VIEW_PEOPLE)."""
-    q: Q | None = None
-    for act in (Action.VISIT, Action.VIEW_PEOPLE):
-        part = scope_q(user, act, Visit)
-        if part is not None:
-            q = part if q is None else q | part
-    if q is None:
-        return Visit.objects.none()
-    return Visit.objects.filter(q)
+    return scoped_any(user, (Action.VISIT, Action.VIEW_PEOPLE), Visit.objects.all())
 
 
 def attitudes(project: Project, **dwelling_filter: Any) -> dict[int, str]:
