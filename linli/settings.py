@@ -104,8 +104,12 @@ INSTALLED_APPS = [
     "csp",
     # Sign-in lockout after repeated failures (django-axes; linli/accounts/lockout.py)
     "axes",
+    # Background work: Django's task API (the django.tasks backport) and its database backend
+    "django_tasks",
+    "django_tasks_db",
     "linli.core",
     "linli.accounts",
+    "linli.runs",
     "linli.places",
     "linli.renewal",
     "linli.consult",
@@ -178,20 +182,74 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         _private_file(Path(_sqlite_name))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# --- Shared store for rate limits (linli/core/ratelimit.py) ---------------------------------------
-# LINLI_CACHE_URL=redis://127.0.0.1:6379/0 keeps the rate-limit counters in Redis (cache alias
-# "shared", atomic INCR); unset, they are rows of the database (core.RateCounter, atomic UPDATE).
-# Either way every app process and server counts in the same place. "default" stays per process.
+# --- Cache and shared store (docs/operations.md "Shared state for many app servers") ---------------
+# LINLI_CACHE_URL=redis://127.0.0.1:6379/0: the "default" cache is Redis (Django's RedisCache),
+# shared by every app process and server — the rate-limit counters (atomic INCR,
+# linli/core/ratelimit.py) and the generations that tell every process to drop its in-memory api
+# keys and categories (linli/core/generations.py). Unset (the embedded default, one process):
+# "default" is local memory, and rate limits count in database rows (core.RateCounter) so that a
+# second process would still share them. Run more than one app process only with LINLI_CACHE_URL.
 LINLI_CACHE_URL = env_str("LINLI_CACHE_URL", "")
+LINLI_CACHE_TIMEOUT_SECONDS = env_float("LINLI_CACHE_TIMEOUT_SECONDS", 2.0, minimum=0.1)  # per Redis call
 CACHES: dict[str, dict[str, object]] = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "default": (
+        {
+            "BACKEND": "linli.core.cache.RedisCache",  # Django's RedisCache, one client per pool
+            "LOCATION": LINLI_CACHE_URL,
+            "KEY_PREFIX": "linli",
+            "OPTIONS": {
+                "socket_connect_timeout": LINLI_CACHE_TIMEOUT_SECONDS,
+                "socket_timeout": LINLI_CACHE_TIMEOUT_SECONDS,
+            },
+        }
+        if LINLI_CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    ),
 }
-if LINLI_CACHE_URL:
-    CACHES["shared"] = {
+
+# --- Background work (linli/runs, docs/runs.md) -------------------------------------------------
+# Long work (imports, exports, PDFs, sweeps) runs as tasks through Django's task API (django-tasks,
+# the django.tasks backport). LINLI_TASKS_BACKEND=db (default): the task is a database row and
+# `manage.py linli_worker` (db_worker + the reaper of killed runs) runs it; N workers on PostgreSQL
+# share the queue with SELECT ... SKIP LOCKED, no broker. `immediate` runs it inside the request
+# (tests, a one-off shell). Result files live in LINLI_VAR_DIR/runs/ (never web-served directly)
+# for LINLI_RUN_FILE_HOURS; a running task whose heartbeat is older than LINLI_RUN_STALE_SECONDS
+# counts as dead (its worker was killed) and is retried up to LINLI_RUN_ATTEMPTS attempts in all.
+LINLI_TASKS_BACKEND = env_choice("LINLI_TASKS_BACKEND", "db", ("db", "immediate"))
+TASKS = {
+    "default": {
+        "BACKEND": {
+            "db": "django_tasks_db.DatabaseBackend",
+            "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+        }[LINLI_TASKS_BACKEND],
+    }
+}
+LINLI_RUN_DIR = VAR_DIR / "runs"
+LINLI_RUN_FILE_HOURS = env_float("LINLI_RUN_FILE_HOURS", 24, minimum=0)
+LINLI_RUN_STALE_SECONDS = env_int("LINLI_RUN_STALE_SECONDS", 60, minimum=5)
+LINLI_RUN_ATTEMPTS = env_int("LINLI_RUN_ATTEMPTS", 3, minimum=1)
+# Notice PDFs (docs/consult.md "Exports and the notice PDF in the background"): rendered once per
+# published version by the task consult.tasks.render_notice_pdf into LINLI_VAR_DIR/notice-pdfs/,
+# never web-served directly (the notice_pdf view serves them after its permission check). A cache:
+# each file can be rendered again from the notice's snapshot, so it needs no backup. A public
+# project's PDF prints the site's address: the first LINLI_CSRF_TRUSTED_ORIGINS entry.
+LINLI_NOTICE_PDF_DIR = VAR_DIR / "notice-pdfs"
+# Live progress of a running task, shared by the web and worker processes (a task's writes are one
+# transaction, so its progress cannot be committed rows): a file cache under var/ in the embedded
+# default, the Redis cache when LINLI_CACHE_URL is set.
+CACHES["progress"] = (
+    {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": LINLI_CACHE_URL,
-        "KEY_PREFIX": "linli",
+        "KEY_PREFIX": "linli-progress",
     }
+    if LINLI_CACHE_URL
+    else {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(VAR_DIR / "cache" / "progress"),
+        "OPTIONS": {"MAX_ENTRIES": 10000},
+    }
+)
 
 # --- Accounts -------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

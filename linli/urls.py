@@ -20,6 +20,7 @@ urlpatterns = [
     path("consult/", include("linli.consult.urls")),
     path("governance/", include("linli.governance.urls")),
     path("dashboard/", include("linli.dashboard.urls")),
+    path("runs/", include("linli.runs.urls")),
     path("open311/v2/", include("linli.open311.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),

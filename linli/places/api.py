@@ -28,6 +28,7 @@ from linli.core.schema import Input, checked_text
 from linli.places import models as m
 from linli.places import services as svc
 from linli.places.queries import imports as q
+from linli.runs.api import accepted_schema, run_accepted
 
 # --- serializers ----------------------------------------------------------------------------------
 
@@ -368,17 +369,6 @@ class ImportResolveSerializer(Input):
     )
 
 
-_IMPORT_REFUSED = inline_serializer(
-    "ImportRefused",
-    {
-        "errors": serializers.ListField(child=serializers.DictField()),
-        "preview": serializers.DictField(
-            required=False,
-            help_text="what the rows without problems would do (nothing is stored); absent when "
-            "the request itself is malformed",
-        ),
-    },
-)
 _ERRORS = inline_serializer("ImportErrors", {"errors": serializers.ListField(child=serializers.DictField())})
 
 
@@ -402,11 +392,13 @@ class ImportPreviewViewSet(LoggedReads, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         request={"multipart/form-data": ImportUploadSerializer},
-        responses={201: ImportPreviewSerializer, 400: _IMPORT_REFUSED, 413: _ERRORS},
+        **accepted_schema("Reading and checking the file was", {400: _ERRORS, 413: _ERRORS}),
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """Upload: check the whole file and store its preview. A file with any problem answers 400
-        with every problem (row, column) and the plan of its good rows; nothing is stored then."""
+        """Upload: **202 Accepted**; a worker reads and checks the whole file and stores its preview
+        (nothing else is written). Poll `Location` (`GET /api/v1/runs/{id}/`): when done,
+        `result.preview` is the preview's id (`GET /api/v1/imports/{id}/`); a file with problems
+        ends `failed` with every problem in `errors` (row, column, zh, en) and nothing stored."""
         data = ImportUploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
@@ -414,9 +406,8 @@ class ImportPreviewViewSet(LoggedReads, viewsets.ReadOnlyModelViewSet):
         if upload.size is not None and upload.size > settings.LINLI_MAX_UPLOAD_BYTES:
             raise upload_too_large()
         community = q.community_or_404(request.user, v["community"])
-        preview = svc.preview_upload(request.user, upload, v["kind"], encoding=v.get("encoding"), community=community)
-        preview = self.get_queryset().get(pk=preview.pk)
-        return Response(ImportPreviewSerializer(preview).data, status=201)
+        run = svc.start_preview(request.user, upload, v["kind"], encoding=v.get("encoding"), community=community)
+        return run_accepted(request, run)
 
     @extend_schema(
         request=ImportResolveSerializer, responses={200: ImportPreviewSerializer, 400: _ERRORS, 409: _ERRORS}
@@ -431,15 +422,16 @@ class ImportPreviewViewSet(LoggedReads, viewsets.ReadOnlyModelViewSet):
         svc.resolve_conflicts(request.user, preview, dict(data.validated_data["decisions"]))
         return Response(ImportPreviewSerializer(self.get_queryset().get(pk=preview.pk)).data)
 
-    @extend_schema(request=None, responses={200: ImportPreviewSerializer, 409: _ERRORS, 503: _ERRORS})
+    @extend_schema(request=None, **accepted_schema("Applying the preview was", {409: _ERRORS}))
     @action(detail=True, methods=["post"])
     def confirm(self, request: Request, pk: str | None = None) -> Response:
-        """Apply the preview in one transaction. 409 (nothing written) if it was applied,
-        cancelled or expired, if the file or the data it was made from changed since, or if a
-        conflict is undecided; of two simultaneous confirmations exactly one applies."""
+        """Apply the preview in one transaction, in a worker: **202 Accepted** (poll `Location`).
+        Refused at once with 409 (nothing started) if it was applied, cancelled or expired, or a
+        conflict is undecided; the worker refuses (run `failed`, nothing written) if the file or the
+        data it was made from changed since; of two simultaneous confirmations exactly one applies."""
         preview = self.get_object()
-        svc.apply_preview(request.user, preview)
-        return Response(ImportPreviewSerializer(self.get_queryset().get(pk=preview.pk)).data)
+        run = svc.start_apply(request.user, preview)
+        return run_accepted(request, run)
 
     @extend_schema(request=None, responses={200: ImportPreviewSerializer, 409: _ERRORS})
     @action(detail=True, methods=["post"])

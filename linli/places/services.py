@@ -52,7 +52,7 @@ from linli.accounts.roles import Action
 from linli.accounts.services import log_access
 from linli.core import clock, crypto
 from linli.core.errors import LinliError, Problem
-from linli.core.masking import mask_phone
+from linli.core.masking import mask_id_number, mask_phone, normalise_id_number
 from linli.core.types import User
 from linli.places import guards, importing
 from linli.places.codes import child_path
@@ -70,6 +70,8 @@ from linli.places.models import (
     Resident,
     Unit,
 )
+from linli.runs import services as runs_services
+from linli.runs.models import Run
 
 log = logging.getLogger(__name__)
 
@@ -505,6 +507,9 @@ class _Plan(_Base):
         self.dwellings: list[tuple[DwellingRow, Dwelling, bool]] = []
         self.new_people: list[Person] = []
         self.changed_people: dict[int, Person] = {}
+        # Encrypted fields are sealed only when the plan is written: a preview that is only shown
+        # needs the hash and the masked value, not 100,000 Fernet encryptions (person, field, clear).
+        self.sealed: list[tuple[Person, str, str]] = []
         self.replace_owners: list[int] = []
         self.new_links: list[tuple[Dwelling, Person, Decimal]] = []
         self.owner_of: dict[int, Person] = {}  # id(dwelling) → owner
@@ -918,7 +923,7 @@ class _Plan(_Base):
                 person = by_hash.get(h)
                 if person is None:
                     person = Person(kind=r.owner_kind, name=r.owner_name)
-                    person.set_id_number(r.owner_id_number)
+                    self._set_id_number(person, r.owner_id_number)
                     by_hash[h] = person
                     new_by_hash[h] = (person, r)
                     self._new_person(person, r)
@@ -938,13 +943,13 @@ class _Plan(_Base):
             if r.owner_phone and person.kind != Person.Kind.DEVELOPER:
                 masked = mask_phone(r.owner_phone)
                 if person.pk is None:
-                    person.set_phone(r.owner_phone)
+                    self._set_phone(person, r.owner_phone)
                 elif person.phone_masked != masked and person.pk not in self.changed_people:
                     self.add(
                         "changed",
                         Entry("people", r.row, _person_label(person), [("owner_phone", person.phone_masked, masked)]),
                     )
-                    person.set_phone(r.owner_phone)
+                    self._set_phone(person, r.owner_phone)
                     self.changed_people[person.pk] = person
             self.owner_of[id(d)] = person
             want = (person, r.share)
@@ -969,6 +974,24 @@ class _Plan(_Base):
             guard.changes.add("owners")
             guard.column = guard.column or self._col("dwellings", "owner_name")
         self._conflicts(id_name, new_by_hash, by_hash)
+
+    def _set_id_number(self, person: Person, value: str) -> None:
+        """``Person.set_id_number`` with the encryption left to ``write()`` (see ``sealed``)."""
+        value = normalise_id_number(value)
+        person.id_number_hash = crypto.lookup_hash(value)
+        person.id_number_masked = mask_id_number(value) if value else ""
+        self.sealed.append((person, "id_number_enc", value))
+
+    def _set_phone(self, person: Person, value: str) -> None:
+        """``Person.set_phone`` with the encryption left to ``write()``."""
+        value = value.strip()
+        person.phone_masked = mask_phone(value) if value else ""
+        self.sealed.append((person, "phone_enc", value))
+
+    def _seal(self) -> None:
+        for person, name, clear in self.sealed:
+            setattr(person, name, crypto.encrypt(clear))
+        self.sealed = []
 
     def _new_person(self, person: Person, r: DwellingRow) -> None:
         self.new_people.append(person)
@@ -1125,6 +1148,7 @@ class _Plan(_Base):
     # --- writing -------------------------------------------------------------------------------
 
     def write(self, progress: Progress, renames: dict[int, str]) -> ImportResult:
+        self._seal()
         res = ImportResult(rows=self.rows)
         for kind, c in self.counts.items():
             res.created[kind] += c.get("created", 0)
@@ -2057,3 +2081,72 @@ def write_grids(user: User, community: Community, plans: Sequence[GridPlan]) -> 
                 grid.delete()
                 deleted += 1
     return GridsWritten(created, updated, deleted, kept)
+
+
+# --------------------------------------------------------------------------------------------------
+# Imports through background runs (linli/runs, docs/import.md "In the background"): the page's
+# upload and confirm start a run; the reading/checking and the writing happen in a worker
+# (places/tasks.py) with a progress bar. The writing stays one transaction, all or nothing.
+
+
+def start_preview(
+    user: User,
+    upload: Any,
+    kind: str,
+    *,
+    community: Community | None,
+    encoding: str | None = None,
+    target: models.Model | None = None,
+) -> Run:
+    """Keep the uploaded file (encrypted) for a worker and start reading it into a preview. From a
+    community's page ``community`` is set (rows of other communities are refused); a file of many
+    communities (``community=None``) needs EDIT on ``target``, a place above them all."""
+    from linli.places import tasks
+
+    where = community if community is not None else target
+    if where is None:
+        raise ValueError("start_preview needs a community or a target place")
+    authorize(user, Action.EDIT, where)
+    data = upload.read() if hasattr(upload, "read") else bytes(upload)
+    filename = (getattr(upload, "name", "") or ("boundaries.geojson" if kind == "boundaries" else "upload.xlsx"))[:200]
+    token = runs_services.stage(data)
+    what_zh, what_en = ("边界", "boundaries") if kind == "boundaries" else ("名册", "roster")
+    return runs_services.start(
+        user,
+        "places.import",
+        tasks.read_upload,
+        action=Action.EDIT,
+        target=where,
+        title_zh=f"读取{what_zh}文件 {filename}",
+        title_en=f"Reading the {what_en} file {filename}",
+        total=0,
+        token=token,
+        filename=filename,
+        what=kind,
+        encoding=encoding or "",
+        community_id=community.pk if community is not None else None,
+    )
+
+
+def start_apply(user: User, preview: ImportPreview) -> Run:
+    """Start confirming a preview in a worker (``apply_preview`` re-checks everything there). What
+    can be refused at once is refused here, with nothing started: a preview that is no longer
+    pending, or conflicts still undecided (409)."""
+    from linli.places import tasks
+
+    authorize(user, Action.EDIT, preview)
+    now = clock.now()
+    if preview.status != ImportPreview.Status.PENDING or preview.expires_at <= now:
+        raise _not_pending(preview, now)
+    _renames(preview)
+
+    return runs_services.start(
+        user,
+        "places.import",
+        tasks.apply_upload,
+        action=Action.EDIT,
+        target=preview,
+        title_zh=f"导入 {preview.filename}",
+        title_en=f"Importing {preview.filename}",
+        preview_id=preview.pk,
+    )

@@ -156,6 +156,7 @@ API_ELSEWHERE = {
     "owner-account": "tests/accounts/test_verification.py::test_owner_account_api_matrix",
     "person-reveal": "tests/accounts/test_api.py::test_people_are_masked_and_reveal_is_logged",
     "import": "tests/places/test_import_pages.py::test_import_preview_matrix (API and pages)",
+    "run": "tests/runs/test_views.py::test_run_api_matrix (only the starter, still allowed)",
     "api-root": "lists endpoints only",
     "visit": "tests/consult/test_visits_pages.py::test_visit_matrix",
     "visit-consensus": "tests/consult/test_visits_pages.py::test_visit_matrix",
@@ -210,6 +211,10 @@ PAGES: dict[str, tuple[type, bool]] = {
     "places:grid": (m.Grid, False),
 }
 PAGES_ELSEWHERE = {
+    "runs:list": "tests/runs/test_views.py::test_run_pages_matrix",
+    "runs:detail": "tests/runs/test_views.py::test_run_pages_matrix",
+    "runs:progress": "tests/runs/test_views.py::test_run_pages_matrix",
+    "runs:file": "tests/runs/test_views.py::test_run_pages_matrix",
     "governance:division": "tests/governance/test_division.py::test_division_page_matrix",
     "governance:division_publish": "tests/governance/test_division.py::test_division_page_matrix",
     "renewal:project_list": "tests/renewal/test_permission_matrix.py",

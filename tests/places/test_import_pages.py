@@ -85,9 +85,14 @@ def test_page_flow_with_a_conflict(world: Any, client_for: Any) -> None:
         reverse("places:io_import", args=[world.comm_a.pk]),
         {"file": _upload(make_csv([a_row(owner_name="吴十")]), "d.csv")},
     )
-    assert r.status_code == 303
+    assert r.status_code == 303 and r["Location"].startswith("/runs/")  # a worker reads the file
+    run = c.get(r["Location"])
+    assert run.status_code == 200 and 'data-status="done"' in run.content.decode()
     preview = m.ImportPreview.objects.get()
-    url = r["Location"]
+    url = reverse("places:io_preview", args=[preview.pk])
+    assert url in run.content.decode()  # "Continue" to the preview
+    progress = c.get(r["Location"] + "progress/", HTTP_HX_REQUEST="true")
+    assert progress["HX-Redirect"] == url and "hx-trigger" not in progress.content.decode()
     logs = AccessLog.objects.filter(what="view_people").count()
     html = c.get(url).content.decode()
     assert 'data-testid="conflict-c1"' in html and "吴十" in html and "张三" in html
@@ -107,7 +112,8 @@ def test_page_flow_with_a_conflict(world: Any, client_for: Any) -> None:
     assert 'data-testid="decide-first"' not in html and "吴十" in html
     assert 'data-testid="decision-log"' in html and "community_worker" in html
     r = c.post(reverse("places:io_preview_confirm", args=[preview.pk]))
-    assert r.status_code == 303
+    assert r.status_code == 303 and r["Location"].startswith("/runs/")
+    assert 'data-status="done"' in c.get(r["Location"]).content.decode()
     world.owner_a.refresh_from_db()
     assert world.owner_a.name == "吴十"
 
@@ -132,9 +138,9 @@ def test_import_page_lists_recent_uploads_and_refusals_show_the_good_rows(world:
     bs, ds = tree()
     ds[0]["area"] = "abc"
     r = c.post(reverse("places:io_import", args=[world.comm_a.pk]), {"file": _upload(make_xlsx(bs, ds), "r.xlsx")})
-    assert r.status_code == 400
-    html = r.content.decode()
-    assert 'data-testid="import-problems"' in html and 'data-testid="import-partial-plan"' in html
+    assert r.status_code == 303  # read by a worker: its run lists every problem by row and column
+    html = c.get(r["Location"]).content.decode()
+    assert 'data-status="failed"' in html and 'data-testid="run-errors"' in html
     assert m.ImportPreview.objects.count() == 1
 
 
@@ -153,6 +159,15 @@ def test_english_page(world: Any, client_for: Any) -> None:
 # --- API --------------------------------------------------------------------------------------------
 
 
+def _run_of(c: Any, r: Any) -> dict[str, Any]:
+    """The run a 202 points to (the ImmediateBackend of the tests has already finished it)."""
+    assert r.status_code == 202, r.content
+    assert r["Location"].endswith(f"/api/v1/runs/{r.json()['run']}/") and r.json()["api"] == r["Location"]
+    run = c.get(r["Location"])
+    assert run.status_code == 200, run.content
+    return run.json()
+
+
 def test_api_two_steps(world: Any, client_for: Any) -> None:
     c = client_for(world.users["community_worker"])
     before = roster_state()
@@ -160,23 +175,30 @@ def test_api_two_steps(world: Any, client_for: Any) -> None:
         "/api/v1/imports/",
         {"community": world.comm_a.pk, "file": _upload(make_csv([a_row(owner_name="吴十")]), "d.csv")},
     )
-    assert r.status_code == 201, r.content
-    body = r.json()
+    run = _run_of(c, r)
+    assert run["status"] == "done" and run["kind"] == "places.import" and run["file"] is None
     assert roster_state() == before
+    pid = run["result"]["preview"]
+    body = c.get(f"/api/v1/imports/{pid}/").json()
     assert body["status"] == "pending" and body["plan"]["conflicts"][0]["kind"] == "id_name"
-    assert OWNER_A_ID not in r.content.decode()
-    pid = body["id"]
+    assert OWNER_A_ID not in c.get(f"/api/v1/imports/{pid}/").content.decode()
     r = c.post(f"/api/v1/imports/{pid}/confirm/")
     assert r.status_code == 409 and r.json()["errors"][0]["code"] == "unresolved_conflicts"
     assert roster_state() == before
     r = c.post(f"/api/v1/imports/{pid}/resolve/", {"decisions": {"c1": "rename"}}, content_type="application/json")
     assert r.status_code == 200 and r.json()["resolutions"] == {"c1": "rename"}
-    r = c.post(f"/api/v1/imports/{pid}/confirm/")
-    assert r.status_code == 200 and r.json()["status"] == "applied"
-    assert r.json()["result"]["counts"]["people"]["changed"] == 1
+    run = _run_of(c, c.post(f"/api/v1/imports/{pid}/confirm/"))
+    assert run["status"] == "done" and run["errors"] == []
+    body = c.get(f"/api/v1/imports/{pid}/").json()
+    assert body["status"] == "applied" and body["result"]["counts"]["people"]["changed"] == 1
     r = c.post(f"/api/v1/imports/{pid}/confirm/")
     assert r.status_code == 409 and r.json()["errors"][0]["code"] == "already_applied"
     assert r.json()["errors"][0]["zh"] and r.json()["errors"][0]["en"]
+    # the runs are the starter's alone
+    assert c.get("/api/v1/runs/").json()["results"][0]["id"] == run["id"]
+    other = client_for(world.users["street_command"])
+    assert other.get(f"/api/v1/runs/{run['id']}/").status_code == 404
+    assert run["id"] not in {x["id"] for x in other.get("/api/v1/runs/").json()["results"]}
 
 
 def test_api_refused_upload_and_cancel(world: Any, client_for: Any) -> None:
@@ -184,16 +206,16 @@ def test_api_refused_upload_and_cancel(world: Any, client_for: Any) -> None:
     bs, ds = tree()
     ds[0]["area"] = "abc"
     r = c.post("/api/v1/imports/", {"community": world.comm_a.pk, "file": _upload(make_xlsx(bs, ds), "r.xlsx")})
-    assert r.status_code == 400
-    body = r.json()
-    assert body["errors"][0]["row"] == 2 and "area" in body["errors"][0]["column"]
-    assert body["preview"]["counts"]["dwellings"]["created"] == 3 and m.ImportPreview.objects.count() == 0
+    run = _run_of(c, r)
+    assert run["status"] == "failed" and run["message"]["zh"] and run["message"]["en"]
+    assert run["errors"][0]["row"] == 2 and "area" in run["errors"][0]["column"]
+    assert run["result"]["counts"]["dwellings"]["created"] == 3 and m.ImportPreview.objects.count() == 0
     r = c.post("/api/v1/imports/", {"community": world.comm_b.pk, "file": _upload(make_csv([a_row()]), "d.csv")})
     assert r.status_code == 404
     r = c.post(
         "/api/v1/imports/", {"community": world.comm_a.pk, "file": _upload(make_csv([a_row(area="67")]), "d.csv")}
     )
-    pid = r.json()["id"]
+    pid = _run_of(c, r)["result"]["preview"]
     before = roster_state()
     r = c.post(f"/api/v1/imports/{pid}/cancel/")
     assert r.status_code == 200 and r.json()["status"] == "cancelled" and roster_state() == before
@@ -203,7 +225,8 @@ def test_schema_documents_the_import_endpoints(world: Any, client_for: Any) -> N
     schema = client_for(world.users["community_worker"]).get("/api/v1/schema/").content.decode()
     for path in ("/api/v1/imports/", "/api/v1/imports/{id}/confirm/", "/api/v1/imports/{id}/cancel/"):
         assert path in schema
-    assert "ImportRefused" in schema and "multipart/form-data" in schema
+    assert "/api/v1/runs/{id}/" in schema and "RunAccepted" in schema and "multipart/form-data" in schema
+    assert "Location" in schema
 
 
 def test_api_confirming_someone_elses_preview_without_the_right(world: Any, client_for: Any) -> None:
@@ -218,3 +241,24 @@ def test_api_confirming_someone_elses_preview_without_the_right(world: Any, clie
     r = client_for(world.users["street_command"]).post(reverse("places:io_preview_confirm", args=[preview.pk]))
     assert r.status_code == 403
     assert roster_state() == before and m.ImportPreview.objects.get(pk=preview.pk).status == "pending"
+
+
+def test_import_roster_enqueue_starts_the_same_run(world: Any, tmp_path: Any) -> None:
+    """``manage.py import_roster FILE --enqueue --place PATH`` hands the file to a worker (the
+    tests' ImmediateBackend runs it at once) and prints the run; without --place it refuses."""
+    from django.core.management import CommandError, call_command
+
+    from linli.runs.models import Run
+
+    path = tmp_path / "d.csv"
+    path.write_bytes(make_csv([a_row(area="66.00")]).getvalue())
+    user = world.users["community_worker"].username
+    out = io.StringIO()
+    before = roster_state()
+    call_command("import_roster", str(path), "--user", user, "--enqueue", "--place", world.comm_a.path, stdout=out)
+    run = Run.objects.get()
+    assert f"run {run.pk} done" in out.getvalue() and reverse("runs:detail", args=[run.pk]) in out.getvalue()
+    preview = m.ImportPreview.objects.get(pk=run.result["preview"])
+    assert preview.status == "pending" and preview.community_id == world.comm_a.pk and roster_state() == before
+    with pytest.raises(CommandError):
+        call_command("import_roster", str(path), "--user", user, "--enqueue", "--place", "9/9/")

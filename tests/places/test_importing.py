@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import re
+import zipfile
 from decimal import Decimal
 
 import openpyxl
@@ -198,3 +200,118 @@ def test_geojson_checks() -> None:
     assert "kind" in problems[0].en
     _, problems = importing.parse_boundaries(doc({"type": "LineString", "coordinates": ring}))
     assert "Polygon" in problems[0].en
+
+
+# --- the lean .xlsx reader agrees with openpyxl --------------------------------------------------
+
+
+def _openpyxl_rows(data: bytes) -> list[tuple[str, list[tuple[object, ...]]]]:
+    import openpyxl
+
+    wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    out = []
+    for ws in wb.worksheets:
+        ws.reset_dimensions()
+        out.append((ws.title, [tuple(r) for r in ws.iter_rows(values_only=True)]))
+    return out
+
+
+def _lean_rows(data: bytes) -> list[tuple[str, list[tuple[object, ...]]]]:
+    return [(s.title, list(s.rows)) for s in importing._xlsx_sheets(io.BytesIO(data))]
+
+
+def _strip(rows: list[tuple[object, ...]]) -> list[tuple[object, ...]]:
+    def one(r: tuple[object, ...]) -> tuple[object, ...]:
+        last = max([i + 1 for i, v in enumerate(r) if v is not None] or [0])
+        return tuple(r[:last])
+
+    return [one(r) for r in rows]
+
+
+def test_the_lean_xlsx_reader_reads_what_openpyxl_reads() -> None:
+    import datetime as dt
+
+    from openpyxl import Workbook
+    from openpyxl.cell.rich_text import CellRichText, TextBlock
+    from openpyxl.cell.text import InlineFont
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "房屋 dwellings"
+    ws.append(["a & b <c>", "  spaced  ", 12, 1.5, 1e20, True, False, None, "=1+1", "第二行\n换行"])
+    ws["A3"] = dt.datetime(2024, 5, 6, 7, 8, 9)
+    ws["B3"] = dt.date(1999, 12, 31)
+    ws["C3"] = CellRichText(["rich ", TextBlock(InlineFont(b=True), "bold"), " end"])
+    ws["E5"] = "after a gap"
+    ws["AB6"] = -7
+    other = wb.create_sheet("说明 instructions")
+    other.append(["only text"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    data = buf.getvalue()
+    expected = _openpyxl_rows(data)
+    got = _lean_rows(data)
+    assert [t for t, _ in got] == [t for t, _ in expected]
+    for (_, rows_e), (_, rows_g) in zip(expected, got, strict=True):
+        assert _strip(rows_g) == _strip(rows_e)
+    assert got[0][1][0][:3] == ("a & b <c>", "  spaced  ", 12)
+    assert got[0][1][2][2] == "rich bold end"
+    assert len(got[0][1]) == 6 and got[0][1][3] == ()  # a missing row keeps the row numbers
+
+
+def test_the_lean_xlsx_reader_reads_shared_strings_and_prefixed_sheets() -> None:
+    """Excel writes shared strings (<si>, with rich-text runs); some tools prefix every element
+    (<x:row>): the reader falls back to the XML parser for those."""
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    pkg = "http://schemas.openxmlformats.org/package/2006/relationships"
+    files = {
+        "xl/workbook.xml": f'<workbook xmlns="{main}" xmlns:r="{rel}"><sheets>'
+        '<sheet name="楼栋" sheetId="1" r:id="rId1"/><sheet name="P" sheetId="2" r:id="rId2"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": f'<Relationships xmlns="{pkg}">'
+        f'<Relationship Id="rId1" Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/>'
+        f'<Relationship Id="rId2" Type="{rel}/worksheet" Target="/xl/worksheets/sheet2.xml"/>'
+        f'<Relationship Id="rId3" Type="{rel}/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
+        "xl/sharedStrings.xml": f'<sst xmlns="{main}"><si><t>社区 &amp; 编码</t></si>'
+        '<si><r><t>业主</t></r><r><rPr><b/></rPr><t xml:space="preserve"> 1</t></r><rPh><t>ye</t></rPh></si></sst>',
+        "xl/worksheets/sheet1.xml": f'<?xml version="1.0" encoding="UTF-8"?>\n<worksheet xmlns="{main}">'
+        '<sheetData><row r="1"><c r="A1" t="s"><v>0</v></c><c r="C1" t="s"><v>1</v></c></row>'
+        '<row r="3" spans="1:2"><c r="A3"><v>42</v></c><c r="B3" t="b"><v>1</v></c>'
+        '<c r="C3" t="str"><f>A3</f><v>x</v></c><c r="D3" t="e"><v>#N/A</v></c></row>'
+        "<row r='4'/><row r = '6'><c r='B6' t='s'><v>1</v></c></row></sheetData></worksheet>",
+        "xl/worksheets/sheet2.xml": f'<x:worksheet xmlns:x="{main}"><x:sheetData><x:row r="2">'
+        '<x:c r="B2" t="inlineStr"><x:is><x:t>prefixed</x:t></x:is></x:c></x:row></x:sheetData></x:worksheet>',
+    }
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, text in files.items():
+            zf.writestr(name, text)
+    got = _lean_rows(buf.getvalue())
+    assert got == [
+        ("楼栋", [("社区 & 编码", None, "业主 1"), (), (42, True, "x", "#N/A"), (), (), (None, "业主 1")]),
+        ("P", [(), (None, "prefixed")]),
+    ]
+    assert importing.count_rows(buf.getvalue(), "r.xlsx") == 0  # no <dimension>: unknown
+
+
+def test_a_damaged_sheet_is_a_bad_file_not_a_crash() -> None:
+    buf = io.BytesIO()
+    from openpyxl import Workbook
+
+    Workbook().save(buf)
+    src = zipfile.ZipFile(io.BytesIO(buf.getvalue()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = re.sub(
+                    rb"<sheetData\s*/>|<sheetData></sheetData>",
+                    b'<sheetData><row r="1"><c r="A1" t="s"><v>7</v></c></row></sheetData>',
+                    data,
+                )
+                assert b"<v>7</v>" in data
+            zf.writestr(item, data)
+    roster = importing.read_roster(io.BytesIO(out.getvalue()), "r.xlsx")
+    assert [p.code for p in roster.problems] == ["bad_file"]

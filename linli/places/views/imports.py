@@ -90,9 +90,9 @@ def import_page(request: HttpRequest, pk: int) -> HttpResponse:
             upload = v["file"]
             if upload.size is not None and upload.size > settings.LINLI_MAX_UPLOAD_BYTES:
                 return error_response(request, upload_too_large())
-            preview = svc.preview_upload(
-                request.user, upload, v["kind"], encoding=v.get("encoding"), community=community
-            )
+            # Reading and checking a whole street's file takes a while: a worker does it, the
+            # browser follows its progress bar and lands on the preview (docs/import.md).
+            run = svc.start_preview(request.user, upload, v["kind"], encoding=v.get("encoding"), community=community)
         except LinliError as exc:
             ctx["problems"] = exc.problems
             ctx["plan"] = q.plan_view(getattr(exc, "plan", None))
@@ -100,7 +100,7 @@ def import_page(request: HttpRequest, pk: int) -> HttpResponse:
             ctx["what"] = what
             status = exc.status
         else:
-            return _see_other(reverse("places:io_preview", args=[preview.pk]))
+            return _see_other(reverse("runs:detail", args=[run.pk]))
     return render(request, "places/import.html", ctx, status=status)
 
 
@@ -161,14 +161,14 @@ def preview_page(request: HttpRequest, pk: int) -> HttpResponse:
 @never_cache
 @require_POST
 def preview_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    """Confirm: a worker writes the preview (one transaction, all or nothing) while the browser
+    follows its progress bar, then comes back to the preview showing what was imported."""
     preview = _preview(request, pk)
     try:
-        result = svc.apply_preview(request.user, preview)
+        run = svc.start_apply(request.user, preview)
     except LinliError as exc:
-        preview.refresh_from_db()
         return _render_preview(request, preview, exc.problems, exc.status)
-    messages.success(request, _("Imported: %(summary)s") % {"summary": result.summary() or "—"})
-    return _see_other(reverse("places:io_preview", args=[preview.pk]))
+    return _see_other(reverse("runs:detail", args=[run.pk]))
 
 
 @login_required

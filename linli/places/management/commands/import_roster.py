@@ -1,5 +1,6 @@
 """``manage.py import_roster FILE --user USERNAME [--encoding gb18030] [--quiet] [--preview-only]``
 ``manage.py import_roster --confirm PREVIEW_ID --user USERNAME``
+``manage.py import_roster FILE --user USERNAME --enqueue --place PATH``
 
 Imports a roster (.xlsx template or .csv) as USERNAME, with that user's permissions: every
 community in the file must be one the user may edit. Like the page it goes through a preview
@@ -11,6 +12,11 @@ and the exit code is 1.
 and the preview's page, where a worker can decide conflicts about people and confirm. A file with
 such a conflict (an ID number with another name, a name with another ID number) is never applied
 from here: its preview waits on the page. ``--confirm ID`` applies a stored preview afterwards.
+
+The command works synchronously (an operator's tool). ``--enqueue`` instead hands the file to a
+background worker, like the import page: it prints the run's id and page, and the worker reads it
+into a preview (``--place``: the path of the street or community above every row, whose EDIT right
+the user needs, e.g. ``500107/001/``).
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from django.urls import reverse
 from tqdm import tqdm
 
 from linli.core.errors import LinliError, Problem
+from linli.core.types import User
 from linli.places.services import ImportResult, apply_preview, import_roster, preview_roster
 
 
@@ -92,6 +99,8 @@ class Command(BaseCommand):
             "--preview-only", action="store_true", help="store and print the preview; write nothing else"
         )
         parser.add_argument("--confirm", type=int, metavar="PREVIEW_ID", help="apply a stored preview")
+        parser.add_argument("--enqueue", action="store_true", help="start a background run for a worker; print its id")
+        parser.add_argument("--place", help="with --enqueue: path of the place above every row (EDIT needed)")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         user = acting_user(opts["user"])
@@ -105,6 +114,9 @@ class Command(BaseCommand):
                 return
             if path is None or not path.is_file():
                 raise CommandError(f"找不到文件 / no such file: {path}")
+            if opts["enqueue"]:
+                self._enqueue(user, path, opts)
+                return
             with path.open("rb") as fh:
                 if opts["preview_only"]:
                     preview = preview_roster(user, fh, path.name, encoding=opts["encoding"], progress=bars)
@@ -128,6 +140,29 @@ class Command(BaseCommand):
         bars.close()
         assert path is not None
         print_result(self.stdout, path.name, result)
+
+    def _enqueue(self, user: User, path: Path, opts: dict[str, Any]) -> None:
+        from linli.places.models import Community, District, Street
+        from linli.places.services import start_preview
+
+        where = (opts.get("place") or "").strip().strip("/") + "/"
+        place = next(
+            (p for model in (Community, Street, District) if (p := model.objects.filter(path=where).first())), None
+        )
+        if place is None:
+            raise CommandError(f"--enqueue 需要 --place(街道或社区的路径)/ --enqueue needs --place PATH: {where!r}")
+        with path.open("rb") as fh:
+            data = fh.read()
+
+        class Upload:
+            name = path.name
+
+            def read(self) -> bytes:
+                return data
+
+        community = place if isinstance(place, Community) else None
+        run = start_preview(user, Upload(), "roster", community=community, encoding=opts["encoding"], target=place)
+        self.stdout.write(f"run {run.pk} {run.status}: {reverse('runs:detail', args=[run.pk])}")
 
     def _print_preview(self, preview: Any) -> None:
         plan = preview.plan
