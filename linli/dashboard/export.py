@@ -1,4 +1,5 @@
-"""The command centre's .xlsx export of a period: the sheets for ``core.exports.workbook_response``.
+"""The command centre's .xlsx export of a period: the sheets for ``core.exports.write_workbook``,
+written by the background task ``dashboard.tasks.export_period`` (docs/dashboard.md).
 
 Sheets: 说明 about (the period and the definitions), 部门 per department, 网格 per grid, 类别 per
 category (due, closed, on time, reworked and the three rates, computed exactly as on the page), and
@@ -13,13 +14,18 @@ from collections.abc import Iterator
 from datetime import datetime, tzinfo
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Model, Q, QuerySet
 
+from linli.accounts.services import resolve_place
+from linli.core.errors import LinliError
 from linli.core.exports import Column, Sheet
+from linli.core.types import User
+from linli.dashboard import permissions
 from linli.dashboard import queries as q
 from linli.dashboard.metrics import Counts, Period
 from linli.governance import loop
 from linli.governance.models import Event
+from linli.places.models import District
 
 RATE_COLUMNS: list[Column] = [
     ("应结案件 due", lambda r: r[1].due),
@@ -155,3 +161,27 @@ def _event_columns(names: q.Names, lang: str) -> list[Column]:
         ("返工次数 reworks", lambda r: r["rework_count"]),
         ("升级 escalation", lambda r: r["escalation"]),
     ]
+
+
+def total_rows(events: QuerySet[Event], period: Period, tz: tzinfo, built: list[Sheet]) -> int:
+    """How many data rows the workbook of ``built`` will have (for the progress bar)."""
+    start, end = period.bounds(tz)
+    listed = sum(len(rows) for _, _, rows in built if isinstance(rows, list))
+    reported = events.filter(Q(created_at__gte=start, created_at__lt=end) | Q(due_at__gte=start, due_at__lt=end))
+    return listed + min(reported.count(), q.EXPORT_EVENT_ROWS)
+
+
+def run_target(user: User) -> Model:
+    """What a command-centre export's run re-checks ``Action.EVENTS`` on: the place (or department)
+    of the user's first EVENTS grant, or for a superuser without grants the first district. The
+    command centre has no object of its own; the task counts ``events_of(user)`` again when it runs."""
+    grants = permissions.event_grants(user)
+    if grants:
+        return resolve_place(grants[0].place_kind, grants[0].place_id)
+    district = District.objects.order_by("pk").first()
+    if district is None:
+        permissions.events_of(user)  # the 403 of a user who sees no events
+        raise LinliError.one(
+            "no_district", "还没有任何辖区,无可导出。", "There is no district yet: nothing to export.", 404
+        )
+    return district

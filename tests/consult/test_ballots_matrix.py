@@ -19,6 +19,7 @@ from django.urls import reverse
 
 from linli.consult.models import Ballot
 from linli.consult.services import ballots as svc
+from tests import exports as bg
 from tests import factories as f
 from tests.consult.test_ballots_helpers import make_ballot, open_ballot, own_building
 
@@ -94,9 +95,12 @@ def test_ballot_page_matrix(world, ballots, client_for):
             shows_roll = r.status_code == 200 and b'data-testid="roll"' in r.content
             if shows_roll != (runs(role, where) and not draft):
                 failures.append(f"{role} detail {name}: roll {'shown' if shows_roll else 'hidden'}")
-            r = c.get(reverse("consult:ballot_export", args=[ballot.pk]))
+            r = c.get(reverse("consult:ballot_export", args=[ballot.pk]))  # the button
             if r.status_code != expect(runs(role, where), seen):
                 failures.append(f"{role} export {name} → {r.status_code}")
+            r = bg.start(c, reverse("consult:ballot_export", args=[ballot.pk]))  # started: 303 to the run
+            if r.status_code != {200: 303}.get(want := expect(runs(role, where), seen), want):
+                failures.append(f"{role} export started {name} → {r.status_code}")
             for action in ("ballot_enter", "ballot_lift"):
                 if runs(role, where):
                     continue  # writes by staff are exercised in test_ballots_pages.py
@@ -149,10 +153,12 @@ def test_ballot_api_matrix(world, ballots, client_for):
             r = c.get(f"/api/v1/ballots/{ballot.pk}/")
             if r.status_code != (200 if seen else 404):
                 failures.append(f"{role} GET {name} → {r.status_code}")
-            for sub in ("votes", "export"):
-                r = c.get(f"/api/v1/ballots/{ballot.pk}/{sub}/")
-                if r.status_code != expect(runs(role, where), seen):
-                    failures.append(f"{role} {sub} {name} → {r.status_code}")
+            r = c.get(f"/api/v1/ballots/{ballot.pk}/votes/")
+            if r.status_code != expect(runs(role, where), seen):
+                failures.append(f"{role} votes {name} → {r.status_code}")
+            r = bg.start(c, f"/api/v1/ballots/{ballot.pk}/export/")  # a background run: 202 Accepted
+            if r.status_code != {200: 202}.get(want := expect(runs(role, where), seen), want):
+                failures.append(f"{role} export {name} → {r.status_code}")
             if not runs(role, where):
                 for sub in ("open", "close", "withdraw"):
                     r = c.post(f"/api/v1/ballots/{ballot.pk}/{sub}/")

@@ -14,6 +14,7 @@ from django.utils import timezone
 from linli.consult.models import Ballot, RollEntry, Vote, VoteRecord
 from linli.consult.panels.ballots import panel
 from linli.consult.queries import ballots as q
+from tests import exports as bg
 from tests import factories as f
 from tests.consult.test_ballots_helpers import make_ballot, open_ballot, own_building, past_closing
 
@@ -70,8 +71,8 @@ def test_community_worker_runs_a_ballot_through_the_pages(world, project, client
     assert r.status_code == 302
     page = c.get(reverse("consult:ballot_detail", args=[b.pk])).content.decode()
     assert 'data-testid="roll"' in page and "老人行动不便" in page
-    r = c.get(reverse("consult:ballot_export", args=[b.pk]))
-    assert r.status_code == 200 and r["Content-Type"].startswith("application/vnd.openxmlformats")
+    _run, r = bg.export_file(c, reverse("consult:ballot_export", args=[b.pk]))
+    assert r["Content-Type"].startswith("application/vnd.openxmlformats") and _run.filename == f"表决-{b.pk}.xlsx"
     past_closing(b)  # counted as announced, after its closing time (days later: sign in again)
     c = client_for(world.users["community_worker"])
     assert c.post(reverse("consult:ballot_close", args=[b.pk]), {"confirm": "1"}).status_code == 302
@@ -187,9 +188,13 @@ def test_api_flow(world, client_for):
     assert closed["status"] == "closed" and closed["result"]["lift"]["all_consented"] is True
     r = resident.post(f"/api/v1/ballots/{bid}/vote/", {"choice": "no"}, content_type="application/json")
     assert r.status_code == 409 and r.json()["errors"][0]["code"] == "ballot_closed"
-    x = staff.get(f"/api/v1/ballots/{bid}/export/")
-    assert x.status_code == 200
-    dec = q.recompute_from_workbook(io.BytesIO(x.content))
+    assert staff.get(f"/api/v1/ballots/{bid}/export/").status_code == 405  # starting work is a POST
+    x = bg.start(staff, f"/api/v1/ballots/{bid}/export/")
+    assert x.status_code == 202 and x["Location"] == x.json()["url"] and x.json()["status"] in {"queued", "done"}
+    assert x.json()["file"].endswith(reverse("runs:file", args=[x.json()["run"]]))
+    f = staff.get(x.json()["file"])
+    assert f.status_code == 200
+    dec = q.recompute_from_workbook(io.BytesIO(bg.content(f)))
     assert dec.approved == closed["result"]["approved_by_vote"]
     assert (
         f"{dec.participating_area.numerator}/{dec.participating_area.denominator}"

@@ -19,6 +19,7 @@ from linli.consult.queries.surveys import survey_results
 from linli.consult.services.surveys import answer_survey, create_survey
 from linli.core.errors import LinliError
 from linli.renewal.models import Project, ProjectItem
+from tests import exports as bg
 from tests.accounts.test_permission_matrix import roles, visible, where
 
 pytestmark = pytest.mark.django_db
@@ -113,9 +114,12 @@ def test_pages_results_answer_and_export(world, project, survey, items, client_f
     assert r.status_code == 200 and 'data-testid="results-table"' in r.content.decode()
     # the grid worker may not export (no EXPORT); the grid leader and community worker may
     assert c.get(reverse("consult:survey_export", args=[survey.pk])).status_code == 403
-    r = client_for(world.users["community_worker"]).get(reverse("consult:survey_export", args=[survey.pk]))
-    assert r.status_code == 200
-    ws = load_workbook(io.BytesIO(r.content)).active
+    assert bg.start(c, reverse("consult:survey_export", args=[survey.pk])).status_code == 403
+    _run, r = bg.export_file(
+        client_for(world.users["community_worker"]), reverse("consult:survey_export", args=[survey.pk])
+    )
+    assert _run.filename == f"需求调查-{survey.pk}.xlsx"
+    ws = load_workbook(io.BytesIO(bg.content(r))).active
     rows = list(ws.iter_rows(values_only=True))
     assert rows[0][0] == "层级 level" and rows[-1][3] == 1  # total answered
     # opening a survey from the page

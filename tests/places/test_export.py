@@ -13,6 +13,8 @@ from django.urls import reverse
 from linli.accounts.models import AccessLog
 from linli.core.exports import write_xlsx
 from linli.places import models as m
+from linli.runs.models import Run
+from tests import exports as bg
 from tests.places.test_import_service import building, counts, dwelling, make_xlsx, tree, valid_id
 
 
@@ -102,17 +104,17 @@ def test_roles_without_edit_or_export(world: Any, client_for: Any) -> None:
     )
 
 
-def _sheet(response: Any) -> list[tuple[Any, ...]]:
-    assert response.status_code == 200
+def _sheet(c: Any, url: str) -> list[tuple[Any, ...]]:
+    """Start the export at ``url`` (POST), let its task run, download the run's file, read it."""
+    _run, response = bg.export_file(c, url)
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
-    wb = openpyxl.load_workbook(io.BytesIO(response.content), read_only=True)
-    return list(wb.worksheets[0].iter_rows(values_only=True))
+    return list(bg.workbook(response).worksheets[0].iter_rows(values_only=True))
 
 
 def test_residents_export_is_masked_and_logged(world: Any, client_for: Any) -> None:
     c = client_for(world.users["grid_leader"])
     before = AccessLog.objects.filter(what="export").count()
-    rows = _sheet(c.get(reverse("places:io_export", args=["grid", world.grid_a.pk, "residents"])))
+    rows = _sheet(c, reverse("places:io_export", args=["grid", world.grid_a.pk, "residents"]))
     header, data = rows[0], rows[1:]
     assert "证件号(打码) ID number (masked)" in header
     text = repr(data)
@@ -126,7 +128,7 @@ def test_residents_export_is_masked_and_logged(world: Any, client_for: Any) -> N
 
 def test_dwellings_export_round_trips_through_import(world: Any, client_for: Any) -> None:
     c = client_for(world.users["community_worker"])
-    rows = _sheet(c.get(reverse("places:io_export", args=["community", world.comm_a.pk, "dwellings"])))
+    rows = _sheet(c, reverse("places:io_export", args=["community", world.comm_a.pk, "dwellings"]))
     assert rows[0][0] == "社区编码 community_code" and len(rows) == 1 + 24
     assert rows[1][0] == "500107001001"
     assert isinstance(rows[1][6], int | float) and Decimal(str(rows[1][6])) == world.dwelling_a.area
@@ -150,9 +152,9 @@ def test_dwellings_export_round_trips_through_import(world: Any, client_for: Any
 
 def test_buildings_and_grids_exports(world: Any, client_for: Any) -> None:
     c = client_for(world.users["district_admin"])
-    rows = _sheet(c.get(reverse("places:io_export", args=["district", world.district.pk, "buildings"])))
+    rows = _sheet(c, reverse("places:io_export", args=["district", world.district.pk, "buildings"]))
     assert len(rows) == 1 + 3 and rows[1][6] == 6
-    grids = _sheet(c.get(reverse("places:io_export", args=["street", world.street1.pk, "grids"])))
+    grids = _sheet(c, reverse("places:io_export", args=["street", world.street1.pk, "grids"]))
     assert [g[0] for g in grids[1:]] == [world.grid_a.code, world.grid_b.code]
     assert grids[1][4] == 24  # dwellings in grid A
 
@@ -246,10 +248,7 @@ def test_import_command(world: Any, tmp_path: Any) -> None:
 
 def test_compounds_export_is_scoped_and_counts(world: Any, client_for: Any) -> None:
     c = client_for(world.users["street_command"])
-    r = c.get(reverse("places:io_export", args=["street", world.street1.pk, "compounds"]))
-    assert r.status_code == 200
-    wb = openpyxl.load_workbook(io.BytesIO(b"".join(r.streaming_content) if r.streaming else r.content))
-    rows = list(wb.active.iter_rows(values_only=True))
+    rows = _sheet(c, reverse("places:io_export", args=["street", world.street1.pk, "compounds"]))
     header, body = rows[0], rows[1:]
     assert "小区名称 compound_name" in header
     names = {row[header.index("小区名称 compound_name")] for row in body}
@@ -258,5 +257,65 @@ def test_compounds_export_is_scoped_and_counts(world: Any, client_for: Any) -> N
     assert a[header.index("房屋数 dwellings")] == world.building_a.dwellings.count()
     assert a[header.index("按年代可改造 eligible by age")] == "是"
     # the community worker of B exports only B's compound, even asked for the whole street
-    r = client_for(world.outsider).get(reverse("places:io_export", args=["street", world.street1.pk, "compounds"]))
-    assert r.status_code == 404
+    url = reverse("places:io_export", args=["street", world.street1.pk, "compounds"])
+    assert client_for(world.outsider).get(url).status_code == 404
+    assert bg.start(client_for(world.outsider), url).status_code == 404 and not Run.objects.filter(user=world.outsider)
+
+
+def test_export_runs_in_the_background_and_the_file_is_guarded(world: Any, client_for: Any, settings: Any) -> None:
+    """GET shows the button (nothing started); POST starts a run → its page shows the rows done and
+    the download; another person gets a 404 on the run and its file; the starter who lost the right
+    too; after expiry the file is a bilingual 410; the residents export is logged once, by the task."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    leader = world.users["grid_leader"]
+    c = client_for(leader)
+    url = reverse("places:io_export", args=["grid", world.grid_a.pk, "residents"])
+    page = c.get(url)
+    assert page.status_code == 200 and b'data-testid="export-start"' in page.content and not Run.objects.exists()
+    before = AccessLog.objects.filter(what="export").count()
+    run, _file = bg.export_file(c, url)
+    assert AccessLog.objects.filter(what="export").count() == before + 1
+    assert run.kind == "places.export" and run.user == leader and run.total == run.done > 0
+    assert run.filename.endswith(".xlsx") and world.grid_a.code in run.filename
+    detail = c.get(reverse("runs:detail", args=[run.pk])).content.decode()
+    assert f"{run.done}" in detail and "<progress" in detail
+    other = client_for(world.users["community_worker"])  # may export the same place, but it is not theirs
+    assert other.get(reverse("runs:detail", args=[run.pk])).status_code == 404
+    assert other.get(reverse("runs:file", args=[run.pk])).status_code == 404
+    Run.objects.filter(pk=run.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    gone = c.get(reverse("runs:file", args=[run.pk]))
+    assert gone.status_code == 410 and "小时" in gone.content.decode() and "hours" in gone.content.decode()
+    leader.grants.update(revoked_at=timezone.now())
+    from linli.accounts.permissions import forget_grants
+
+    forget_grants(leader)
+    assert client_for(leader).get(reverse("runs:file", args=[run.pk])).status_code == 404
+
+
+def test_export_task_rechecks_the_permission(world: Any, client_for: Any, monkeypatch: Any) -> None:
+    """A run whose starter lost the right before a worker took it fails with a clear message and
+    writes no file and no log entry."""
+    from django.utils import timezone
+
+    from linli.accounts.permissions import forget_grants
+    from linli.runs import services as runs_services
+
+    queued: list[tuple[Any, ...]] = []
+    real_enqueue = runs_services._enqueue
+    monkeypatch.setattr(runs_services, "_enqueue", lambda *args: queued.append(args))  # a worker takes it later
+    leader = world.users["grid_leader"]
+    c = client_for(leader)
+    url = reverse("places:io_export", args=["grid", world.grid_a.pk, "residents"])
+    before = AccessLog.objects.filter(what="export").count()
+    run = bg.started_run(bg.start(c, url))
+    leader.grants.update(revoked_at=timezone.now())
+    forget_grants(leader)
+    for args in queued:
+        real_enqueue(*args)
+    run.refresh_from_db()
+    assert run.status == Run.Status.FAILED and not run.file
+    assert "permissions" in run.message_en and "权限" in run.message_zh
+    assert AccessLog.objects.filter(what="export").count() == before

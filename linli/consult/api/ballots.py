@@ -10,13 +10,11 @@ a written ``reason``."""
 
 from __future__ import annotations
 
-import tempfile
 from typing import Any, ClassVar
 
 from django.db.models import QuerySet
-from django.http import HttpResponse
-from django.utils.http import content_disposition_header
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -24,18 +22,38 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
 from linli.accounts.audit import LoggedReads
-from linli.accounts.models import AccessLog
 from linli.accounts.roles import Action
-from linli.accounts.services import log_access
-from linli.consult import permissions
+from linli.consult import permissions, tasks
 from linli.consult.models import Ballot, Channel, Choice, Vote
 from linli.consult.queries import ballots as q
 from linli.consult.services import ballots as svc
 from linli.core.api import IdField, choice_param, int_param
 from linli.core.errors import LinliError
-from linli.core.exports import XLSX
 from linli.core.net import client_ip
 from linli.core.schema import Input, checked_text
+from linli.runs import services as runs_services
+from linli.runs.models import Run
+
+
+class RunStartedSerializer(serializers.Serializer[Any]):
+    """A background run just started (202 Accepted): where to watch it and where its file will be."""
+
+    run = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=Run.Status.choices)
+    url = serializers.URLField(help_text="The run's page (progress, then the download).")
+    file = serializers.URLField(help_text="The file, once the run is done (410 after it expired).")
+
+
+def run_accepted(request: Request, run: Run) -> Response:
+    """202 Accepted with the run, its page in ``Location``."""
+    url = request.build_absolute_uri(reverse("runs:detail", args=[run.pk]))
+    body = {
+        "run": run.pk,
+        "status": run.status,
+        "url": url,
+        "file": request.build_absolute_uri(reverse("runs:file", args=[run.pk])),
+    }
+    return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": url})
 
 
 class BallotSerializer(serializers.ModelSerializer[Ballot]):
@@ -269,21 +287,36 @@ class BallotViewSet(LoggedReads, mixins.ListModelMixin, mixins.RetrieveModelMixi
         ballot.refresh_from_db()
         return Response(self.get_serializer(ballot).data)
 
-    @extend_schema(responses={(200, XLSX): bytes})
-    @action(detail=True, methods=["get"])
-    def export(self, request: Request, pk: str | None = None) -> HttpResponse:
-        """Roll, votes, history and a tally sheet as .xlsx (CONSULT; logged)."""
+    @extend_schema(
+        request=None,
+        responses={
+            202: OpenApiResponse(
+                RunStartedSerializer,
+                description="The export was started in the background: follow `Location` (the run's page); "
+                "the file is at `file` when the run is done (same permission check; 410 after it expired).",
+            )
+        },
+        parameters=[
+            OpenApiParameter("Location", str, OpenApiParameter.HEADER, description="The run's page.", response=[202])
+        ],
+    )
+    @action(detail=True, methods=["post"])
+    def export(self, request: Request, pk: str | None = None) -> Response:
+        """Roll, votes, history and a tally sheet as .xlsx (CONSULT; logged), made in the background:
+        **202 Accepted** with the run and its URLs (docs/api.md "Background work")."""
         ballot = self._ballot(Action.CONSULT)
-        with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as buf:
-            q.export_workbook(request.user, ballot, buf)
-            buf.seek(0)
-            response = HttpResponse(buf.read(), content_type=XLSX)
-        log_access(request.user, AccessLog.What.EXPORT, ballot, ballot.path, ip=client_ip(request))
-        response["Content-Disposition"] = (
-            content_disposition_header(as_attachment=True, filename=f"ballot-{ballot.pk}.xlsx") or "attachment"
+        run = runs_services.start(
+            request.user,
+            "consult.ballot_export",
+            tasks.export_ballot,
+            action=Action.CONSULT,
+            target=ballot,
+            title_zh=f"导出表决名册和票:{ballot.title}",
+            title_en=f"Export the roll and votes: {ballot.title}",
+            ballot_id=ballot.pk,
+            ip=client_ip(request),
         )
-        response["Cache-Control"] = "no-store"
-        return response
+        return run_accepted(request, run)
 
     @extend_schema(
         responses=inline_serializer(

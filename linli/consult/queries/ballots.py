@@ -5,6 +5,7 @@ export anyone can recompute."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -352,11 +353,13 @@ def _local(dt: datetime | None) -> datetime | None:
     return timezone.localtime(dt).replace(tzinfo=None) if dt else None
 
 
-def export_workbook(user: User, ballot: Ballot, target: Any) -> None:
-    """Roll, votes, history and a tally sheet (with spreadsheet formulas) to ``target``. The roll's
-    ``area_exact`` column and the votes sheet are what ``rules.decide`` needs to recompute the
-    result exactly (see docs/ballots.md). Written by the one export writer (linli/core/exports.py):
-    every text from data is plain text, never a formula; the tally's formulas are our own."""
+def export_workbook(user: User, ballot: Ballot, target: Any, progress: Callable[[int, int], None] | None = None) -> int:
+    """Roll, votes, history and a tally sheet (with spreadsheet formulas) to ``target``; returns the
+    data rows written. The roll's ``area_exact`` column and the votes sheet are what
+    ``rules.decide`` needs to recompute the result exactly (see docs/ballots.md). Written by the one
+    export writer (linli/core/exports.py): every text from data is plain text, never a formula; the
+    tally's formulas are our own. ``progress(done, total)`` hears the rows written (the background
+    task's progress bar, ``consult.tasks.export_ballot``)."""
     authorize(user, Action.CONSULT, ballot)
     result = result_of(ballot)
     rule = rules.rule_for(rules.parse_matter(ballot.matter))
@@ -457,7 +460,8 @@ def export_workbook(user: User, ballot: Ballot, target: Any) -> None:
         tally_rows.append([None, None, None])
     for i, extra in enumerate(side):
         tally_rows[i] = tally_rows[i] + [None, *extra]
-    write_tables(
+    total = sum(len(rows) - 1 for rows in (about.rows, roll, votes, history, tally_rows) if isinstance(rows, list))
+    counts = write_tables(
         target,
         [
             about,
@@ -466,7 +470,9 @@ def export_workbook(user: User, ballot: Ballot, target: Any) -> None:
             Table(HISTORY_SHEET, history),
             Table(TALLY_SHEET, tally_rows),
         ],
+        progress=(lambda done: progress(done, total)) if progress is not None else None,
     )
+    return sum(counts)
 
 
 def recompute_from_workbook(source: Any) -> rules.Decision:

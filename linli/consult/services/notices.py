@@ -18,19 +18,28 @@ that). The contact is kept encrypted (linli.core.crypto) and shown masked.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import tempfile
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 
 from linli.accounts.models import User as Account
 from linli.accounts.permissions import authorize
 from linli.accounts.roles import Action
+from linli.consult import pdf
 from linli.consult.models import Ballot, Notice, NoticeCorrection, Objection, ObjectionChange
-from linli.consult.queries.notices import ends_on, is_running
+from linli.consult.queries.notices import corrections, ends_on, is_running, shown
 from linli.core import clock, crypto, ratelimit
 from linli.core.errors import LinliError, Problem
 from linli.core.masking import mask_phone
@@ -145,7 +154,7 @@ def publish_notice(
     if problems:
         raise LinliError(problems)
     with transaction.atomic():
-        return Notice.objects.create(
+        notice = Notice.objects.create(
             project=project,
             ballot=ballot,
             kind=kind,
@@ -155,6 +164,8 @@ def publish_notice(
             days=default_days() if days is None else days,
             published_by=user,
         )
+        render_pdf_later(notice.pk)
+        return notice
 
 
 def publish_withdrawal(user: User, ballot: Ballot) -> Notice:
@@ -214,7 +225,155 @@ def correct_notice(user: User, notice: Notice, *, text: str, reason: str) -> Not
     if problems:
         raise LinliError(problems)
     with transaction.atomic():
-        return NoticeCorrection.objects.create(notice=notice, text=text.strip(), reason=reason.strip(), by=user)
+        correction = NoticeCorrection.objects.create(notice=notice, text=text.strip(), reason=reason.strip(), by=user)
+        render_pdf_later(notice.pk)  # a new version: the notice's text and every correction so far
+        return correction
+
+
+# --- the PDF of each published version, rendered once and kept --------------------------------------
+#
+# A version is what the PDF prints: the snapshot (its fingerprint), the corrections so far, the
+# public address printed for a public project, the layout of pdf.py and the time zone of the dates.
+# Its file is LINLI_NOTICE_PDF_DIR/<notice id>/<sha256 of the version>.pdf, written once (temporary
+# file, then a link that never replaces a whole file) and never changed: a correction makes a new
+# version and a new file; the old one stays. The files are a cache of what the snapshot already
+# holds (no backup needed; a lost file is rendered again on the next request).
+
+log = logging.getLogger(__name__)
+
+
+def render_pdf_later(notice_id: int) -> None:
+    """Queue ``consult.tasks.render_notice_pdf`` when the current transaction commits (a worker must
+    see the notice and its corrections). A queue that is down costs nothing but time: the page
+    renders the PDF itself when no file is there."""
+    transaction.on_commit(lambda: _enqueue_pdf(notice_id))
+
+
+def _enqueue_pdf(notice_id: int) -> None:
+    from linli.consult import tasks  # the tasks call this module's stored_pdf(): imported at call time
+
+    try:
+        tasks.render_notice_pdf.enqueue(notice_id)
+    except Exception:  # the page renders it on demand; a published notice must not fail for this
+        log.exception("the PDF of notice %s could not be queued", notice_id)
+
+
+def site_origin() -> str:
+    """The address printed in public notices' PDFs: the first of LINLI_CSRF_TRUSTED_ORIGINS (the
+    site's address behind its proxy), else "" (the page then uses the address the reader used)."""
+    origins = [o for o in getattr(settings, "CSRF_TRUSTED_ORIGINS", []) if "*" not in o]
+    return origins[0].rstrip("/") if origins else ""
+
+
+def public_url(notice: Notice, origin: str) -> str:
+    """The public page printed in the PDF of a public project's notice; "" for a private project."""
+    if not notice.project.is_public:
+        return ""
+    return origin + reverse("renewal:public_project", args=[notice.project_id])
+
+
+def pdf_version(notice: Notice, fixes: list[NoticeCorrection], url: str) -> str:
+    """The sha256 naming one printed version of a notice (see above)."""
+    key = {
+        "layout": pdf.LAYOUT,
+        "notice": notice.pk,
+        "fingerprint": notice.snapshot_sha256,
+        "corrections": [[c.pk, c.at.isoformat(), c.text] for c in fixes],
+        "url": url,
+        "tz": settings.TIME_ZONE,
+    }
+    return hashlib.sha256(json.dumps(key, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def pdf_path(notice: Notice, version: str) -> Path:
+    return Path(settings.LINLI_NOTICE_PDF_DIR) / str(notice.pk) / f"{version}.pdf"
+
+
+def stored_pdf(notice: Notice, origin: str) -> bytes:
+    """The notice's PDF as published now (snapshot and corrections so far): the kept file of this
+    version, or rendered now and kept (the task has not run yet, or the file was lost). No permission
+    check: the caller is the page, after its own check, or the task, which serves nobody."""
+    fixes = corrections(notice)
+    url = public_url(notice, origin)
+    path = pdf_path(notice, pdf_version(notice, fixes, url))
+    data = _read_pdf(path)
+    if data is None:
+        data = _store_pdf(path, _render_pdf(notice, fixes, url))
+    return data
+
+
+def keep_pdf(notice_id: int) -> bool:
+    """The task's work: keep the PDF of the notice's current version (True when a file is there
+    now). A public project's notice waits for its first reader when no address is configured
+    (``site_origin``): the address it prints comes from that reader's request."""
+    notice = Notice.objects.select_related("project").filter(pk=notice_id).first()
+    if notice is None:
+        return False
+    origin = site_origin()
+    if notice.project.is_public and not origin:
+        return False
+    stored_pdf(notice, origin)
+    return True
+
+
+def _render_pdf(notice: Notice, fixes: list[NoticeCorrection], url: str) -> bytes:
+    snap = shown(notice)
+    return pdf.notice_pdf(
+        title=snap["title"],
+        body=snap["body"],
+        kind_label=snap["kind_label"],
+        compound=snap["place_label"],
+        project=snap["project"]["name"],
+        issuer=snap["issuer"],
+        starts_on=snap["starts_on_date"],
+        ends_on=snap["ends_on_date"],
+        days=snap["days"],
+        ballot=snap.get("ballot"),
+        corrections=[(c.at, c.text) for c in fixes],
+        fingerprint=notice.snapshot_sha256,
+        reconstructed=bool(snap.get("reconstructed")),
+        public_url=url,
+    )
+
+
+def _read_pdf(path: Path) -> bytes | None:
+    """A kept file, or None when there is none or it is not a whole PDF (a damaged disk)."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    return data if data.startswith(b"%PDF-") and b"%%EOF" in data[-64:] else None
+
+
+def _store_pdf(path: Path, data: bytes) -> bytes:
+    """Keep ``data`` as ``path`` (0600, in 0700 folders) and return what is kept: when another
+    process kept this version first, its file (every reader gets the same bytes). A disk that
+    cannot be written is logged and the rendered bytes are served all the same."""
+    try:
+        path.parent.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            try:
+                os.link(tmp, path)  # atomic, and never replaces a file already there
+            except FileExistsError:
+                kept = _read_pdf(path)
+                if kept is not None:
+                    return kept
+                os.replace(tmp, path)  # a damaged file gives way to a whole one
+            except OSError:  # a file system without hard links: rename, unless a whole file came first
+                if _read_pdf(path) is None:
+                    os.replace(tmp, path)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+    except OSError:
+        log.exception("the PDF of notice %s could not be kept in %s", path.parent.name, path.parent.parent)
+    return data
 
 
 @dataclass

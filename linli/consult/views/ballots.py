@@ -12,18 +12,17 @@ parse ids, choices, dates, checkboxes and text the same way.
 
 from __future__ import annotations
 
-import tempfile
 import uuid
 from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header, urlencode
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -31,19 +30,20 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from linli.accounts.models import AccessLog
 from linli.accounts.roles import Action
 from linli.accounts.services import log_access
-from linli.consult import permissions
+from linli.consult import permissions, tasks
 from linli.consult.api.ballots import BallotCreateSerializer, LiftSerializer, VoteInSerializer, WithdrawSerializer
 from linli.consult.models import Ballot, Channel, Choice
 from linli.consult.queries import ballots as q
 from linli.consult.services import ballots as svc
-from linli.core import clock, confirm
+from linli.core import clock, confirm, lang
 from linli.core.errors import LinliError, Problem
-from linli.core.exports import XLSX
+from linli.core.exports import start_page
 from linli.core.forms import read_form
 from linli.core.ids import as_id
 from linli.core.net import client_ip
 from linli.core.types import User
 from linli.places.models import Compound
+from linli.runs import services as runs_services
 
 
 def _crumbs(user: User, ballot: Ballot | None = None, compound: Compound | None = None) -> list[dict[str, Any]]:
@@ -457,15 +457,23 @@ def ballot_lift(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def ballot_export(request: HttpRequest, pk: int) -> HttpResponse:
+    """Roll, votes, history and tally as .xlsx, made in the background (``consult.tasks.
+    export_ballot``, logged): ``GET`` shows the button, ``POST`` starts the run and redirects to it."""
     ballot = q.get_ballot(request.user, Action.CONSULT, pk)
-    with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as buf:
-        q.export_workbook(request.user, ballot, buf)
-        buf.seek(0)
-        response = HttpResponse(buf.read(), content_type=XLSX)
-    log_access(request.user, AccessLog.What.EXPORT, ballot, ballot.path, ip=client_ip(request))
-    name = f"表决-{ballot.pk}.xlsx"
-    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=name) or "attachment"
-    response["Cache-Control"] = "no-store"
-    return response
+    title_zh, title_en = f"导出表决名册和票:{ballot.title}", f"Export the roll and votes: {ballot.title}"
+    if request.method == "GET":
+        return start_page(request, lang.pick(title_zh, title_en), reverse("consult:ballot_detail", args=[ballot.pk]))
+    run = runs_services.start(
+        request.user,
+        "consult.ballot_export",
+        tasks.export_ballot,
+        action=Action.CONSULT,
+        target=ballot,
+        title_zh=title_zh,
+        title_en=title_en,
+        ballot_id=ballot.pk,
+        ip=client_ip(request),
+    )
+    return HttpResponseRedirect(reverse("runs:detail", args=[run.pk]), status=303)

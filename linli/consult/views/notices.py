@@ -27,7 +27,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from linli.consult import pdf, permissions
+from linli.consult import permissions
 from linli.consult.api.notices import CorrectInSerializer, MoveSerializer, NoticeCreateSerializer
 from linli.consult.models import Notice, Objection
 from linli.consult.queries import notices as q
@@ -265,30 +265,11 @@ def notice_object(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def notice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     """The printable notice, from its snapshot and corrections: public for public projects, else to
-    those who may view the project."""
+    those who may view the project. The file of this version was usually rendered by the task queued
+    at publication; when it is not there yet (or was lost), the service renders it now and keeps it
+    — a cache file written by a service, not a write of this view."""
     notice = q.notice_for_pdf(request.user, pk)
-    shown = q.shown(notice)
-    public_url = (
-        request.build_absolute_uri(reverse("renewal:public_project", args=[notice.project_id]))
-        if notice.project.is_public
-        else ""
-    )
-    data = pdf.notice_pdf(
-        title=shown["title"],
-        body=shown["body"],
-        kind_label=shown["kind_label"],
-        compound=shown["place_label"],
-        project=shown["project"]["name"],
-        issuer=shown["issuer"],
-        starts_on=shown["starts_on_date"],
-        ends_on=shown["ends_on_date"],
-        days=shown["days"],
-        ballot=shown.get("ballot"),
-        corrections=[(c.at, c.text) for c in q.corrections(notice)],
-        fingerprint=notice.snapshot_sha256,
-        reconstructed=bool(shown.get("reconstructed")),
-        public_url=public_url,
-    )
-    response = HttpResponse(data, content_type="application/pdf")
+    origin = svc.site_origin() or request.build_absolute_uri("/").rstrip("/")
+    response = HttpResponse(svc.stored_pdf(notice, origin), content_type="application/pdf")
     response["Content-Disposition"] = content_disposition_header(False, f"公示-{notice.pk}.pdf") or ""
     return response

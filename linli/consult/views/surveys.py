@@ -21,18 +21,19 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from linli.accounts.permissions import authorize
 from linli.accounts.roles import Action
-from linli.consult import permissions
+from linli.consult import permissions, tasks
 from linli.consult.api.surveys import AnswerInSerializer, SurveyCreateSerializer
 from linli.consult.models import Survey
 from linli.consult.queries import surveys as q
 from linli.consult.services import surveys as svc
 from linli.core import clock, lang
 from linli.core.errors import LinliError
-from linli.core.exports import xlsx_response
+from linli.core.exports import start_page
 from linli.core.forms import read_form
 from linli.core.ids import as_id
 from linli.core.types import User
 from linli.renewal.models import Project
+from linli.runs import services as runs_services
 
 
 def _errors(exc: LinliError) -> list[str]:
@@ -165,24 +166,27 @@ def survey_answer(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def survey_export(request: HttpRequest, pk: int) -> HttpResponse:
+    """The results as .xlsx, made in the background (``consult.tasks.export_survey``): ``GET``
+    shows the button, ``POST`` starts the run and redirects to its progress page."""
     user = request.user
     survey = q.survey_for(user, pk)
     authorize(user, Action.EXPORT, survey.project)
-    results = q.survey_results(survey)
-    level = {"building": "楼栋 building", "unit": "单元 unit", "total": "合计 total"}
-    columns: list[tuple[str, Any]] = [
-        ("层级 level", lambda r: level[r["row"].level]),
-        ("楼栋/单元 building/unit", lambda r: r["row"].label),
-        ("房屋数 dwellings", lambda r: r["row"].dwellings),
-        ("已答 answered", lambda r: r["row"].answered),
-        ("答复率% answered %", lambda r: r["row"].answered_pct),
-    ]
-    for n, item in enumerate(results.items):
-        columns.append((f"{item['name']} 户数 dwellings", lambda r, n=n: r["cells"][n]["count"]))
-        columns.append((f"{item['name']} %", lambda r, n=n: r["cells"][n]["pct"]))
-    return xlsx_response(f"需求调查-{survey.pk}.xlsx", "需求调查 survey", columns, results.table())
+    title_zh, title_en = f"导出需求调查结果:{survey.title}", f"Export the survey results: {survey.title}"
+    if request.method == "GET":
+        return start_page(request, lang.pick(title_zh, title_en), reverse("consult:survey_detail", args=[survey.pk]))
+    run = runs_services.start(
+        user,
+        "consult.survey_export",
+        tasks.export_survey,
+        action=Action.EXPORT,
+        target=survey.project,
+        title_zh=title_zh,
+        title_en=title_en,
+        survey_id=survey.pk,
+    )
+    return HttpResponseRedirect(reverse("runs:detail", args=[run.pk]), status=303)
 
 
 def answer_url(survey: Survey, dwelling_id: int) -> str:

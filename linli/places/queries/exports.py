@@ -3,7 +3,10 @@
 An export needs EXPORT on the place (``export_target``: outside the user's scope → 404, visible
 but not allowed → 403); its rows are filtered again with ``scoped`` (EXPORT). People are exported
 only masked, and only by users who may also see people's data there (``authorize`` VIEW_PEOPLE).
-Each exporter returns the columns (bilingual header, value of a row) and the rows, streamed.
+Each exporter returns the columns (bilingual header, value of a row), the rows (streamed) and their
+number (for the run's progress bar). The export itself runs in a background task
+(``linli.places.tasks.export_places``), with the user who started it: every check here runs again
+there.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ EXPORT_KINDS: dict[str, type[Model]] = {
 EXPORTS = ("compounds", "buildings", "dwellings", "residents", "grids")
 
 Columns = list[tuple[str, Callable[[Any], Any]]]
+Export = tuple[Columns, Iterable[Any], int]  # columns, rows, how many rows
 
 
 def _community_code(path: str) -> str:
@@ -47,7 +51,7 @@ def _yes(value: bool) -> str:
     return "是" if value else "否"
 
 
-def _buildings(user: User, obj: Model) -> tuple[Columns, Iterable[Any]]:
+def _buildings(user: User, obj: Model) -> Export:
     qs = (
         scoped(user, Action.EXPORT, _under(obj, m.Building.objects.all(), ""))
         .select_related("compound")
@@ -67,10 +71,10 @@ def _buildings(user: User, obj: Model) -> tuple[Columns, Iterable[Any]]:
         ("纬度 lat", lambda b: b.lat),
         ("经度 lon", lambda b: b.lon),
     ]
-    return cols, qs.iterator(chunk_size=2000)
+    return cols, qs.iterator(chunk_size=2000), qs.count()
 
 
-def _dwellings(user: User, obj: Model) -> tuple[Columns, Iterable[Any]]:
+def _dwellings(user: User, obj: Model) -> Export:
     qs = (
         scoped(user, Action.EXPORT, _under(obj, m.Dwelling.objects.all(), "building__"))
         .select_related("unit", "building__compound")
@@ -87,17 +91,15 @@ def _dwellings(user: User, obj: Model) -> tuple[Columns, Iterable[Any]]:
         ("面积来源 area_source", lambda d: d.area_source),
         ("用途 use", lambda d: d.use),
     ]
-    return cols, qs.iterator(chunk_size=2000)
+    return cols, qs.iterator(chunk_size=2000), qs.count()
 
 
-def _people_rows(user: User, obj: Model) -> Iterator[dict[str, Any]]:
+def _owners_and_residents(user: User, obj: Model) -> tuple[QuerySet[Any], QuerySet[Any]]:
     owners = (
         scoped(user, Action.EXPORT, _under(obj, m.Ownership.objects.all(), "dwelling__building__"))
         .select_related("person", "dwelling__unit", "dwelling__building__compound")
         .order_by("dwelling__building__path", "dwelling__unit__number", "dwelling__number")
     )
-    for o in owners.iterator(chunk_size=2000):
-        yield {"dwelling": o.dwelling, "person": o.person, "relation": "产权人 owner", "share": o.share}
     residents = (
         scoped(user, Action.EXPORT, _under(obj, m.Resident.objects.all(), "household__dwelling__building__"))
         .select_related("person", "household__dwelling__unit", "household__dwelling__building__compound")
@@ -105,13 +107,19 @@ def _people_rows(user: User, obj: Model) -> Iterator[dict[str, Any]]:
             "household__dwelling__building__path", "household__dwelling__unit__number", "household__dwelling__number"
         )
     )
+    return owners, residents
+
+
+def _people_rows(owners: QuerySet[Any], residents: QuerySet[Any]) -> Iterator[dict[str, Any]]:
+    for o in owners.iterator(chunk_size=2000):
+        yield {"dwelling": o.dwelling, "person": o.person, "relation": "产权人 owner", "share": o.share}
     relations = dict(m.Resident.Relation.choices)
     for r in residents.iterator(chunk_size=2000):
         label = f"住户 resident · {relations.get(r.relation, r.relation)}"
         yield {"dwelling": r.household.dwelling, "person": r.person, "relation": label, "share": None}
 
 
-def _residents(user: User, obj: Model) -> tuple[Columns, Iterable[Any]]:
+def _residents(user: User, obj: Model) -> Export:
     authorize(user, Action.VIEW_PEOPLE, obj)
     cols: Columns = [
         ("小区 compound", lambda x: x["dwelling"].building.compound.name),
@@ -126,10 +134,11 @@ def _residents(user: User, obj: Model) -> tuple[Columns, Iterable[Any]]:
         ("出生年份 birth year", lambda x: x["person"].birth_year),
         ("产权份额 share", lambda x: x["share"]),
     ]
-    return cols, _people_rows(user, obj)
+    owners, residents = _owners_and_residents(user, obj)
+    return cols, _people_rows(owners, residents), owners.count() + residents.count()
 
 
-def _grids(user: User, obj: Model) -> tuple[Columns, Iterable[Any]]:
+def _grids(user: User, obj: Model) -> Export:
     qs = m.Grid.objects.all()
     if isinstance(obj, m.Grid):
         qs = qs.filter(pk=obj.pk)
@@ -159,10 +168,10 @@ def _grids(user: User, obj: Model) -> tuple[Columns, Iterable[Any]]:
         ("房屋数 dwellings", lambda g: g.n_dwellings),
         ("已公布 published", lambda g: _yes(g.published)),
     ]
-    return cols, qs.iterator(chunk_size=2000)
+    return cols, qs.iterator(chunk_size=2000), qs.count()
 
 
-def _compounds(user: User, obj: Model) -> tuple[Columns, Iterable[Any]]:
+def _compounds(user: User, obj: Model) -> Export:
     qs = m.Compound.objects.all()
     if isinstance(obj, m.Grid):
         qs = qs.filter(pk__in=m.Building.objects.filter(grid=obj).values("compound_id"))
@@ -193,15 +202,23 @@ def _compounds(user: User, obj: Model) -> tuple[Columns, Iterable[Any]]:
         ("房屋数 dwellings", lambda c: c.n_dwellings),
         ("住户数 households", lambda c: c.n_households),
     ]
-    return cols, qs.iterator(chunk_size=2000)
+    return cols, qs.iterator(chunk_size=2000), qs.count()
 
 
-EXPORTERS: dict[str, Callable[[User, Any], tuple[Columns, Iterable[Any]]]] = {
+EXPORTERS: dict[str, Callable[[User, Any], Export]] = {
     "compounds": _compounds,
     "buildings": _buildings,
     "dwellings": _dwellings,
     "residents": _residents,
     "grids": _grids,
+}
+# what each export is called on the run's page: (Chinese, English)
+NAMES = {
+    "compounds": ("小区", "compounds"),
+    "buildings": ("楼栋", "buildings"),
+    "dwellings": ("房屋", "dwellings"),
+    "residents": ("人员", "people"),
+    "grids": ("网格", "grids"),
 }
 TITLES = {
     "compounds": "小区 compounds",
@@ -214,8 +231,17 @@ TITLES = {
 
 def export_target(user: User, kind: str, pk: int, what: str) -> Model:
     """The place an export of ``what`` is taken from: 404 for an unknown kind or export, or a place
-    outside the user's scope; 403 without EXPORT there."""
+    outside the user's scope; 403 without EXPORT there (and, for people, without VIEW_PEOPLE)."""
     model = EXPORT_KINDS.get(kind)
     if model is None or what not in EXPORTERS:
         raise Http404("unknown export")
-    return get_or_404(user, Action.EXPORT, model, pk=pk)
+    obj = get_or_404(user, Action.EXPORT, model, pk=pk)
+    if what == "residents":
+        authorize(user, Action.VIEW_PEOPLE, obj)
+    return obj
+
+
+def filename(obj: Model, what: str) -> str:
+    """The file's name, as it always was: ``<place>-<小区|楼栋|…>-<code>.xlsx``."""
+    code = getattr(obj, "code", str(obj.pk))
+    return f"{obj}-{TITLES[what].split()[0]}-{code}.xlsx"

@@ -79,41 +79,7 @@
     window.addEventListener("resize", function () { chart.resize(); });
   }
 
-  /* The export can take tens of seconds for a long period: fetch it, say so while it is made,
-   * then hand the file to the browser. Without JavaScript the link downloads as usual. */
-  function startExport(link) {
-    var status = document.getElementById("export-status");
-    if (!status || !window.fetch || !window.URL || !URL.createObjectURL) return;
-    link.addEventListener("click", function (ev) {
-      ev.preventDefault();
-      if (link.getAttribute("aria-disabled") === "true") return;
-      link.setAttribute("aria-disabled", "true");
-      status.textContent = link.dataset.busy;
-      fetch(link.href, { credentials: "same-origin" })
-        .then(function (r) {
-          if (!r.ok) throw new Error(String(r.status));
-          var name = "linli-dashboard.xlsx";
-          var cd = r.headers.get("Content-Disposition") || "";
-          var m = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(cd);
-          if (m) name = decodeURIComponent(m[1]);
-          return r.blob().then(function (blob) {
-            var a = document.createElement("a");
-            a.href = URL.createObjectURL(blob);
-            a.download = name;
-            document.body.appendChild(a);
-            a.click();
-            setTimeout(function () { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
-            status.textContent = link.dataset.done;
-          });
-        })
-        .catch(function () { status.textContent = link.dataset.failed; })
-        .then(function () { link.removeAttribute("aria-disabled"); });
-    });
-  }
-
   function init() {
-    var x = document.querySelector("[data-testid=export-link]");
-    if (x) startExport(x);
     var m = document.getElementById("dash-map");
     if (m) startMap(m);
     var t = document.getElementById("trend-chart");

@@ -1,8 +1,12 @@
-"""``manage.py escalate_events [--every SECONDS]``: escalate overdue grid events ("吹哨").
+"""``manage.py escalate_events [--enqueue] [--every SECONDS]``: escalate overdue grid events ("吹哨").
 
-Once (for a cron job or a systemd timer), or with ``--every`` in a loop for a long-running systemd
-service. Each run raises open, overdue events to the street command centre and, much later, to the
-district (``services.events.escalate_overdue``); running it again writes nothing new.
+The sweep is the background task ``governance.tasks.escalate_sweep``. With ``--enqueue`` the command
+only puts one sweep on the task queue for a worker (``manage.py linli_worker``) and returns at once:
+the production schedule is a cron line or systemd timer running it every 5 minutes (docs/runs.md).
+Without it the command runs the same task body in its own process (the embedded default and the
+old behaviour). ``--every`` repeats either in a loop, for a long-running service. Each sweep raises
+open, overdue events to the street command centre and, much later, to the district; running it
+again writes nothing new.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import close_old_connections
 
 from linli.core import clock
-from linli.governance.services.events import escalate_overdue
+from linli.governance.tasks import escalate_sweep
 
 
 class Command(BaseCommand):
@@ -31,16 +35,25 @@ class Command(BaseCommand):
         parser.add_argument(
             "--runs", type=int, default=0, help="With --every: stop after this many runs; default: never."
         )
+        parser.add_argument(
+            "--enqueue",
+            action="store_true",
+            help="Put the sweep on the task queue for a worker instead of running it here. 交给后台任务进程执行。",
+        )
 
-    def handle(self, *args: Any, every: float = 0, runs: int = 0, **options: Any) -> None:
+    def handle(self, *args: Any, every: float = 0, runs: int = 0, enqueue: bool = False, **options: Any) -> None:
         if every and every < 10:
             raise CommandError("--every must be at least 10 seconds / 间隔至少 10 秒")
         if runs < 0:
             raise CommandError("--runs must not be negative / 次数不能为负")
         done = 0
         while True:
-            count = escalate_overdue(clock.now())
-            self.stdout.write(f"{clock.now():%Y-%m-%d %H:%M:%S} escalated {count} event(s) / 升级 {count} 件")
+            if enqueue:
+                result = escalate_sweep.enqueue()
+                self.stdout.write(f"{clock.now():%Y-%m-%d %H:%M:%S} sweep queued / 已排队: {result.id}")
+            else:
+                count = escalate_sweep.call()
+                self.stdout.write(f"{clock.now():%Y-%m-%d %H:%M:%S} escalated {count} event(s) / 升级 {count} 件")
             done += 1
             if not every or (runs and done >= runs):
                 return
