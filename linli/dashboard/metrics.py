@@ -24,7 +24,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from linli.core.errors import LinliError
 
-MAX_DAYS = 366
+MAX_DAYS = 1096  # three years (issue 11 §2: "any period up to 3 years"), read from the roll-up
 DAILY_UP_TO = 62  # longer periods are charted per week (Monday-based)
 
 PRESETS: dict[str, tuple[str, str]] = {
@@ -77,6 +77,49 @@ class Period:
         return max(monday, self.first)
 
 
+def _next_month(d: date) -> date:
+    return date(d.year + (d.month == 12), d.month % 12 + 1, 1)
+
+
+def _weeks_and_days(a: date, b: date, out: list[tuple[str, date, date]]) -> None:
+    """[a, b] as whole Monday-based weeks (grain "w", by their Mondays) and single days (grain "d")."""
+    if a > b:
+        return
+    w0 = a + timedelta(days=(7 - a.weekday()) % 7)  # the first Monday on or after a
+    end = b + timedelta(days=1)
+    w_end = end - timedelta(days=end.weekday())  # the Monday on or before b + 1
+    if w0 < w_end:
+        if a < w0:
+            out.append(("d", a, w0 - timedelta(days=1)))
+        out.append(("w", w0, w_end - timedelta(days=7)))
+        if w_end <= b:
+            out.append(("d", w_end, b))
+    else:
+        out.append(("d", a, b))
+
+
+def cover(first: date, last: date, months: bool = True) -> list[tuple[str, date, date]]:
+    """Days ``first`` … ``last`` as the fewest roll-up buckets: whole calendar months (grain "m",
+    by their first days), then whole Monday-based weeks ("w", by their Mondays) at the edges, then
+    single days ("d"). Each piece is (grain, first bucket, last bucket), both included; every day of
+    the period is in exactly one bucket (tests/dashboard/test_metrics.py)."""
+    out: list[tuple[str, date, date]] = []
+    if not months:
+        _weeks_and_days(first, last, out)
+        return out
+    m0 = first if first.day == 1 else _next_month(first)
+    after = last + timedelta(days=1)
+    m_end = after.replace(day=1)  # the first of the month of last + 1: whole months end before it
+    if m0 < m_end:
+        _weeks_and_days(first, m0 - timedelta(days=1), out)
+        prev = m_end.replace(day=1) - timedelta(days=1)
+        out.append(("m", m0, prev.replace(day=1)))
+        _weeks_and_days(m_end, last, out)
+    else:
+        _weeks_and_days(first, last, out)
+    return out
+
+
 def preset_period(preset: str, today: date) -> Period:
     if preset == "week":
         return Period(today - timedelta(days=today.weekday()), today, preset)
@@ -101,7 +144,7 @@ def _day(value: str, zh: str, en: str) -> date:
 def parse_period(start: str | None, end: str | None, preset: str | None, today: date) -> Period:
     """The period asked for: explicit ``start``/``end`` (YYYY-MM-DD, both included) win over a
     ``preset``; nothing at all means the last 30 days. Raises a 400 LinliError for a bad date, a
-    reversed range, a range longer than 366 days, or only one end given."""
+    reversed range, a range longer than MAX_DAYS (three years), or only one end given."""
     start, end, preset = (start or "").strip(), (end or "").strip(), (preset or "").strip()
     if start or end:
         if not (start and end):

@@ -19,20 +19,21 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
-from django.db.models import BooleanField, Case, CharField, Count, F, Func, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, CharField, Count, F, Func, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import TruncDate
 
 from linli.accounts.models import Department
 from linli.core.lang import pick
 from linli.core.types import User
 from linli.dashboard import permissions
-from linli.dashboard.metrics import Counts, Period
+from linli.dashboard.metrics import Counts, Period, cover
+from linli.dashboard.models import Rollup
 from linli.governance import loop
 from linli.governance.categories import SECTOR_NAMES, Sector
 from linli.governance.models import Category, Event
 from linli.places.models import Community, District, Grid, Street
 
-OPEN = [s.value for s in loop.OPEN_STEPS]
+OPEN = sorted(s.value for s in loop.OPEN_STEPS)  # sorted: the same SQL in every process
 CLOSED = [loop.Step.CLOSED.value, loop.Step.EVALUATED.value]
 MAP_CAP = 3000
 OVERDUE_LIST = 100
@@ -434,3 +435,118 @@ def export_events(qs: QuerySet[Event], start: datetime, end: datetime, limit: in
 def place_names(kind: str, ids: set[int]) -> dict[int, str]:
     model = {"street": Street, "community": Community}[kind]
     return dict(model._default_manager.filter(pk__in=ids).values_list("pk", "name"))
+
+
+# --- the same figures from the roll-up (issue 11 §2; docs/dashboard.md "The roll-up") -------------
+#
+# ``rows`` is the scoped roll-up (``permissions.rollup_of(user)``): the same scope filter as the
+# events', on the same column names; ``level`` the narrow aggregate that answers (``models.Rollup``,
+# ``permissions.rollup_levels``). Each figure is one query over whole months + whole weeks + single
+# days (``metrics.cover``) plus the deferred events' days; the definitions are those above, to the
+# event (tests/dashboard/test_rollup.py compares both over random events, periods and scopes).
+
+
+def _cover_q(first: date, last: date, months: bool = True) -> Q:
+    q = Q()
+    for grain, lo, hi in cover(first, last, months):
+        q |= Q(grain=grain, day__gte=lo, day__lte=hi)
+    return q
+
+
+def rollup_period_counts(
+    rows: QuerySet[Rollup],
+    period: Period,
+    tz: tzinfo,
+    now: datetime,
+    by: tuple[str, ...],
+    level: str = Rollup.Level.ALL,
+) -> dict[tuple[Any, ...], Counts]:
+    """``period_counts`` from the roll-up: due, closed, on time, reworked per combination of ``by``
+    at ``level`` (which must key every column of ``by``). With "category" level F's day × category
+    rows are read; else months, weeks and days, plus the deferred events not deferred at the cut."""
+    cut = min(period.bounds(tz)[1], now)
+    cols = [GROUPS[b] for b in by]
+    if "category" in by:
+        found = rows.filter(
+            Q(deferred_until__isnull=True) | Q(deferred_until__lte=cut),
+            level=Rollup.Level.FINE,
+            grain=Rollup.Grain.CATEGORY_DAY,
+            day__gte=period.first,
+            day__lte=period.last,
+        )
+    else:
+        deferred = Q(grain=Rollup.Grain.DEFERRED, day__gte=period.first, day__lte=period.last, deferred_until__lte=cut)
+        found = rows.filter(_cover_q(period.first, period.last) | deferred, level=level)
+    grouped = (
+        found.filter(kind=Rollup.Kind.DUE)
+        .order_by()
+        .values_list(*cols)
+        .annotate(due=Sum("n"), closed=Sum("closed"), on_time=Sum("on_time"), reworked=Sum("reworked"))
+    )
+    return {tuple(r[: len(cols)]): Counts(*(int(x or 0) for x in r[len(cols) :])) for r in grouped}
+
+
+def rollup_rates(
+    rows: QuerySet[Rollup], levels: permissions.Levels, period: Period, tz: tzinfo, now: datetime, lang: str
+) -> Rates:
+    """``rates`` from the roll-up: 结案率 / 按期结案率 / 返工率 per department and per grid, from one
+    level keyed on both, or from the two narrow levels D and G (the total from D)."""
+    total = Counts()
+    by_dept: dict[Any, Counts] = defaultdict(Counts)
+    by_grid: dict[Any, Counts] = defaultdict(Counts)
+    if levels.departments == levels.grids:
+        both = rollup_period_counts(rows, period, tz, now, ("department", "grid"), levels.grids)
+        for (dept, grid), c in both.items():
+            total.add(c)
+            by_dept[dept].add(c)
+            by_grid[grid].add(c)
+    else:
+        for (dept,), c in rollup_period_counts(rows, period, tz, now, ("department",), levels.departments).items():
+            total.add(c)
+            by_dept[dept].add(c)
+        for (grid,), c in rollup_period_counts(rows, period, tz, now, ("grid",), levels.grids).items():
+            by_grid[grid].add(c)
+    names = Names.load(lang, set(), set(by_dept), set(by_grid))
+    return Rates(total, _rate_rows(by_dept, names.department), _rate_rows(by_grid, names.grid), names)
+
+
+def rollup_trend(rows: QuerySet[Rollup], period: Period, level: str = Rollup.Level.ALL) -> list[TrendRow]:
+    """``trend`` from the roll-up at ``level``: reported and closed per day, or per (clipped) week."""
+    if period.daily:
+        span = Q(grain=Rollup.Grain.DAY, day__gte=period.first, day__lte=period.last)
+    else:  # whole weeks are buckets; the clipped first and last weeks come from days
+        span = _cover_q(period.first, period.last, months=False)
+    found = (
+        rows.filter(span, level=level, kind__in=[Rollup.Kind.REPORTED, Rollup.Kind.CLOSED])
+        .order_by()
+        .values_list("kind", "day")
+        .annotate(n=Sum("n"))
+    )
+    buckets = period.buckets()
+    out = []
+    for i, first in enumerate(buckets):
+        last = (buckets[i + 1] - timedelta(days=1)) if i + 1 < len(buckets) else period.last
+        out.append(TrendRow(first, last, 0, 0))
+    index = {r.first: r for r in out}
+    for kind, day, n in found:
+        d = day if isinstance(day, date) else date.fromisoformat(str(day)[:10])
+        row = index[period.bucket_of(d)]
+        if kind == Rollup.Kind.REPORTED:
+            row.reported += int(n or 0)
+        else:
+            row.closed += int(n or 0)
+    return out
+
+
+def period_figures(
+    user: User, events: QuerySet[Event], period: Period, tz: tzinfo, now: datetime, lang: str
+) -> tuple[Rates, list[TrendRow]]:
+    """The rates and the trend of ``period`` for ``user``: from the coarsest roll-up levels that
+    answer exactly for their scope, or from the raw ``events`` (scoped) for a scope finer than a
+    community (``permissions.rollup_levels``)."""
+    levels = permissions.rollup_levels(user)
+    if levels is None:
+        start, end = period.bounds(tz)
+        return rates(events, start, end, now, lang), trend(events, period, tz)
+    rows = permissions.rollup_of(user)
+    return rollup_rates(rows, levels, period, tz, now, lang), rollup_trend(rows, period, levels.trend)

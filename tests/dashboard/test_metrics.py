@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -65,7 +65,7 @@ def test_default_is_last_30_days_and_dates_win_over_preset() -> None:
         ("2024-13-01", "2024-12-31", "", "bad_date"),
         ("yesterday", "2024-01-02", "", "bad_date"),
         ("2024-02-01", "2024-01-01", "", "period_reversed"),
-        ("2023-01-01", "2024-01-02", "", "period_too_long"),
+        ("2021-01-01", "2024-01-02", "", "period_too_long"),
         ("2024-01-01", "", "", "period_incomplete"),
         ("", "", "decade", "bad_preset"),
     ],
@@ -78,10 +78,39 @@ def test_bad_periods_are_bilingual_400(start: str, end: str, preset: str, code: 
     assert p.code == code and p.zh and p.en and p.zh != p.en
 
 
-def test_366_days_allowed_367_not() -> None:
-    assert metrics.parse_period("2024-01-01", "2024-12-31", "", TODAY).days == 366
+def test_three_years_allowed_one_day_more_not() -> None:
+    assert metrics.parse_period("2021-01-01", "2024-01-01", "", TODAY).days == metrics.MAX_DAYS == 1096
     with pytest.raises(LinliError):
-        metrics.parse_period("2023-01-01", "2024-01-02", "", TODAY)
+        metrics.parse_period("2021-01-01", "2024-01-02", "", TODAY)
+
+
+def test_cover_takes_every_day_exactly_once() -> None:
+    """The roll-up's months + weeks + days cover each day of any period once (seeded random)."""
+    import random
+
+    rng = random.Random(11)
+    for _ in range(3000):
+        first = date(2022, 1, 1) + timedelta(days=rng.randrange(900))
+        last = first + timedelta(days=rng.randrange(metrics.MAX_DAYS))
+        for months in (True, False):
+            days: list[date] = []
+            for grain, lo, hi in metrics.cover(first, last, months):
+                assert lo <= hi
+                d = lo
+                while d <= hi:
+                    if grain == "m":
+                        assert d.day == 1
+                        nxt = metrics._next_month(d)
+                        days += [d + timedelta(days=i) for i in range((nxt - d).days)]
+                        d = nxt
+                    elif grain == "w":
+                        assert d.weekday() == 0
+                        days += [d + timedelta(days=i) for i in range(7)]
+                        d += timedelta(days=7)
+                    else:
+                        days.append(d)
+                        d += timedelta(days=1)
+            assert sorted(days) == [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
 def test_bounds_are_local_midnights() -> None:
