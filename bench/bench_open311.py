@@ -3,8 +3,10 @@
 1. A fresh PostgreSQL database ``linli_bench_open311`` (created and dropped here, migrated with
    ``manage.py migrate``); a setup process writes one district (one street, two communities, 400
    buildings 50 m apart in 20 compounds), the default event catalogue and one api key.
-2. ``gunicorn -w 2 -k gthread`` (two processes, keep-alive connections, persistent database
-   connections: ``LINLI_DB_CONN_MAX_AGE=600``) on 127.0.0.1, DEBUG off.
+2. The production stack of ``tests/stack.py`` (gunicorn with deploy/gunicorn.conf.py, 2 workers ×
+   ``LINLI_BENCH_THREADS`` (4) threads, PostgreSQL, Redis as ``LINLI_CACHE_URL``, a task worker;
+   persistent database connections), DEBUG off. ``LINLI_BENCH_STACK=0`` (or no tests/stack.py):
+   ``gunicorn -w 2 -k gthread`` started here, with a Redis from tests/redisd.py.
 3. Client processes, each with its own keep-alive ``http.client`` connection, POST
    ``requests.json`` form bodies (lat/long near a building, the required attributes, a
    description, an ``idempotency_key``). One request in ten is a retry after a "lost response":
@@ -16,20 +18,24 @@
 
 requests/s counts HTTP requests answered (retries included), median of 3 runs; p95 is the
 latency of one request in the median run. Target ≥ 500 requests/s. The client runs on the same
-machine as the server and the database, so it competes with them for CPU. Skipped, with a note,
+machine as the server and the database, so it competes with them for CPU (the note gives the load
+average at the end: other work on the machine lowers the figure). Skipped, with a note,
 when PostgreSQL does not answer on ``LINLI_BENCH_PG`` (default postgres://postgres@127.0.0.1:5432/).
 """
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import multiprocessing as mp
 import os
 import random
+import re
 import secrets
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -141,6 +147,7 @@ def _client(args: tuple[int, str, list[tuple[str, bool]], list[list[float]], obj
 
     start.wait()  # type: ignore[attr-defined]
     t_start = time.perf_counter()
+    cpu_start = time.process_time()
     sent = 0
     for client_key, retry in jobs:
         lat, lon = rng.choice(spots)
@@ -171,8 +178,10 @@ def _client(args: tuple[int, str, list[tuple[str, bool]], list[list[float]], obj
             mismatched += 1
         acked[client_key] = rid
     seconds = time.perf_counter() - t_start
+    cpu = time.process_time() - cpu_start
     conn.close()
     return {
+        "cpu": cpu,
         "acked": acked,
         "sent": sent,
         "errors": errors,
@@ -222,81 +231,369 @@ def _one_run(port: int, api_key: str, spots: list[list[float]], run: int, per_cl
         "first_error": next((o["first_error"] for o in outs if o["first_error"]), ""),
         "mismatched": mismatched,
         "acked": acked,
+        "ids": set(acked.values()),
+        "client_cpu": sum(float(o["cpu"]) for o in outs),  # type: ignore[arg-type]
     }
 
 
-def _verify(acked: dict[str, str]) -> tuple[int, int, int]:
-    """(lost, duplicated, events) from the database."""
+# --- wrk: the load generator in C, when installed (apt-get install wrk) ---------------------------
+
+_WRK_LUA = r"""
+-- POST requests.json with a fresh idempotency key each; one in ten re-sends the previous body (a
+-- retry after a lost answer); one in fifty uses a key every thread sends at about the same moment.
+local threads = {}
+local nthreads = 0
+function setup(thread)
+  nthreads = nthreads + 1
+  thread:set("tid", nthreads)
+  table.insert(threads, thread)
+end
+local spots = SPOTS
+local headers = {["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8"}
+local fixed = "api_key=" .. APIKEY .. "&service_code=C0101&attribute%5Bdanger_now%5D=no"
+  .. "&attribute%5Bcover%5D=broken&device_id=bench"
+  .. "&description=%E4%BA%95%E7%9B%96%E7%A0%B4%E6%8D%9F+Manhole+cover+broken."
+function init(args)
+  counter = 0
+  ids = {}
+  bad = 0
+  first_bad = ""
+  last = nil
+  math.randomseed(tid * 7919)
+end
+function request()
+  counter = counter + 1
+  if last ~= nil and counter % 10 == 4 then
+    local b = last
+    last = nil
+    return wrk.format("POST", "/open311/v2/requests.json", headers, b)
+  end
+  local s = spots[math.random(#spots)]
+  local key
+  if counter % 50 == 7 then key = RUN .. "-s-" .. counter else key = RUN .. "-" .. tid .. "-" .. counter end
+  local body = fixed .. string.format("&lat=%.6f&long=%.6f", s[1] + (math.random() - 0.5) * 0.0002,
+    s[2] + (math.random() - 0.5) * 0.0002) .. "&idempotency_key=" .. key
+  last = body
+  return wrk.format("POST", "/open311/v2/requests.json", headers, body)
+end
+function response(status, headers, body)
+  if status == 200 then
+    local id = string.match(body, '"service_request_id"%s*:%s*"?(%d+)')
+    if id then ids[#ids + 1] = id else bad = bad + 1 end
+  else
+    bad = bad + 1
+    if first_bad == "" then first_bad = status .. " " .. string.sub(body, 1, 200) end
+  end
+end
+function done(summary, latency, requests)
+  local all = {}
+  local bads = 0
+  local first = ""
+  for _, t in ipairs(threads) do
+    for _, id in ipairs(t:get("ids")) do all[#all + 1] = id end
+    bads = bads + t:get("bad")
+    if first == "" then first = t:get("first_bad") end
+  end
+  local f = io.open(OUT, "w")
+  f:write(string.format('{"requests": %d, "seconds": %.6f, "p95_ms": %.3f, "bad": %d, "socket_errors": %d, ',
+    summary.requests, summary.duration / 1e6, latency:percentile(95) / 1000, bads,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+  f:write('"first_bad": "' .. string.gsub(first, '[^%w %-_:.]', '?') .. '", "ids": [' .. table.concat(all, ",") .. ']}')
+  f:close()
+end
+"""
+
+
+def _wrk() -> str | None:
+    return os.environ.get("LINLI_BENCH_WRK") or shutil.which("wrk")
+
+
+def _wrk_run(port: int, api_key: str, spots: list[list[float]], run: int, seconds: int) -> dict[str, object]:
+    """One run of wrk (2 threads, CLIENTS connections, ``seconds``); its own CPU from wait4()."""
+    import tempfile
+
+    exe = _wrk()
+    assert exe
+    with tempfile.TemporaryDirectory(prefix="linli-wrk-") as tmp:
+        out = Path(tmp) / "out.json"
+        lua = (
+            f"SPOTS = {{{','.join(f'{{{a!r},{b!r}}}' for a, b in spots)}}}\n"
+            f"APIKEY = {json.dumps(api_key)}\nRUN = {json.dumps(f'w{run}-{secrets.token_hex(3)}')}\n"
+            f"OUT = {json.dumps(str(out))}\n" + _WRK_LUA
+        )
+        script = Path(tmp) / "post.lua"
+        script.write_text(lua)
+        argv = [exe, "-t2", f"-c{CLIENTS}", f"-d{seconds}s", "--timeout", "30s", "-s", str(script)]
+        proc = subprocess.Popen([*argv, f"http://127.0.0.1:{port}/"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        stdout = proc.stdout.read().decode() if proc.stdout else ""
+        if proc.returncode or not out.exists():
+            stderr = proc.stderr.read().decode() if proc.stderr else ""
+            raise RuntimeError(f"wrk failed ({proc.returncode}): {stdout[-300:]} {stderr[-300:]}")
+        data = json.loads(out.read_text())
+    errors = int(data["bad"]) + int(data["socket_errors"])
+    return {
+        "rps": data["requests"] / data["seconds"],
+        "p95": float(data["p95_ms"]),
+        "sent": int(data["requests"]),
+        "errors": errors,
+        "first_error": data["first_bad"] or (f"{data['socket_errors']} socket errors" if errors else ""),
+        "mismatched": 0,
+        "acked": {},
+        "ids": {str(i) for i in data["ids"]},
+        "client_cpu": usage.ru_utime + usage.ru_stime,
+    }
+
+
+# --- CPU per request: utime + stime of every process that serves the load --------------------------
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_cpu(pid: int) -> float | None:
+    """CPU seconds (user + system, all threads) of a live process, from /proc/<pid>/stat."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _TICK
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError):
+            out += [int(x) for x in (task / "children").read_text().split()]
+    return out
+
+
+def _local_ports(pids: list[int]) -> set[int]:
+    """Local TCP ports of the sockets the processes hold (to tell their PostgreSQL backends)."""
+    inodes: set[str] = set()
+    for pid in pids:
+        for fd in Path(f"/proc/{pid}/fd").glob("*"):
+            with contextlib.suppress(OSError):
+                link = os.readlink(fd)
+                if link.startswith("socket:["):
+                    inodes.add(link[8:-1])
+    ports: set[int] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(table) as f:
+            for line in f.readlines()[1:]:
+                cols = line.split()
+                if len(cols) > 9 and cols[9] in inodes:
+                    ports.add(int(cols[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
+def _redis_pid(cache_url: str) -> int | None:
+    """The redis-server listening on the cache URL's port (it rewrites its command line to
+    ``redis-server 127.0.0.1:<port>``)."""
+    port = cache_url.rsplit(":", 1)[-1].split("/")[0] if cache_url else ""
+    if not port.isdigit():
+        return None
+    for d in Path("/proc").glob("[0-9]*"):
+        try:
+            cmd = (d / "cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            continue
+        if b"redis-server" in cmd.split(b" ")[0] and re.search(rb"[: ]" + port.encode() + rb"\b", cmd):
+            return int(d.name)
+    return None
+
+
+class Probe:
+    """CPU of the processes serving the load, by group: gunicorn workers ("web"), the PostgreSQL
+    backends of the bench database ("db"), Redis, task workers ("tasks"). ``snap()`` before and after
+    a run; a process born during the run counts from 0, one that died during it is missed (with
+    persistent connections and no worker restarts — LINLI_WEB_MAX_REQUESTS — neither happens)."""
+
+    def __init__(self, web_master: int, task_pids: list[int], cache_url: str) -> None:
+        self.web_master, self.task_pids = web_master, task_pids
+        self.redis = _redis_pid(cache_url)
+
+    def _db_pids(self) -> list[tuple[int, int]]:
+        """(backend pid, client port) of the bench database's backends."""
+        import psycopg
+
+        with psycopg.connect(PG_BASE.rstrip("/") + "/postgres", autocommit=True) as c:
+            rows = c.execute(
+                "SELECT pid, coalesce(client_port, 0) FROM pg_stat_activity"
+                " WHERE datname = %s AND pid <> pg_backend_pid()",
+                [DB_NAME],
+            ).fetchall()
+        return [(int(r[0]), int(r[1])) for r in rows]
+
+    def snap(self) -> dict[str, dict[int, float]]:
+        web = _children(self.web_master)
+        web_ports = _local_ports(web)
+        db = self._db_pids()
+        groups = {
+            "web": web,
+            # the backends serving the web workers' connections; the others (task workers) apart
+            "db": [pid for pid, port in db if port in web_ports],
+            "redis": [self.redis] if self.redis else [],
+            "tasks": self.task_pids,
+            "tasks_db": [pid for pid, port in db if port not in web_ports],
+        }
+        return {g: {p: c for p in pids if (c := _proc_cpu(p)) is not None} for g, pids in groups.items()}
+
+    @staticmethod
+    def delta(before: dict[str, dict[int, float]], after: dict[str, dict[int, float]]) -> dict[str, float]:
+        return {g: sum(c - before[g].get(p, 0.0) for p, c in after[g].items()) for g in after}
+
+
+def _verify(ids: set[str]) -> tuple[int, int, int]:
+    """(lost, duplicated, events) from the database: an acknowledged id without its event is lost; a
+    key with more than one event is duplicated."""
     import psycopg
 
     with psycopg.connect(PG_BASE.rstrip("/") + f"/{DB_NAME}") as conn:
         rows = conn.execute(
             "SELECT client_key, id FROM governance_event WHERE channel = 'open311' AND client_key <> ''"
         ).fetchall()
-    by_key: dict[str, list[int]] = {}
-    for key, pk in rows:
-        by_key.setdefault(key, []).append(pk)
-    duplicated = sum(len(v) - 1 for v in by_key.values())
-    lost = sum(1 for k, rid in acked.items() if int(rid) not in by_key.get(k, []))
+    by_key: dict[str, int] = {}
+    for key, _pk in rows:
+        by_key[key] = by_key.get(key, 0) + 1
+    duplicated = sum(n - 1 for n in by_key.values())
+    present = {str(pk) for _key, pk in rows}
+    lost = sum(1 for rid in ids if rid not in present)
     return lost, duplicated, len(rows)
 
 
-def bench_intake(quick: bool) -> list[Result]:
-    name = "open311: POST requests.json, PostgreSQL, gunicorn -w 2"
-    try:
-        conn = _admin_connect()
-    except Exception as exc:
-        note = f"skipped: PostgreSQL does not answer ({type(exc).__name__})"
-        return [Result(name, float("nan"), "req/s", TARGET, better="higher", note=note)]
+def _measure(
+    port: int, info: dict[str, object], quick: bool, probe: Probe | None
+) -> tuple[list[dict[str, object]], int, int, int, str]:
+    """Warm up, then 3 runs (wrk when installed and LINLI_BENCH_WRK_OFF unset, else the Python
+    clients), each with the CPU of every group per request."""
+    key, spots = info["key"], info["spots"]
+    use_wrk = bool(_wrk()) and os.environ.get("LINLI_BENCH_CLIENT", "") != "python"
+    if use_wrk:
+        seconds = 4 if quick else int(os.environ.get("LINLI_BENCH_SECONDS", "10"))
+        _wrk_run(port, key, spots, 0, 2)  # type: ignore[arg-type]  # warm-up: caches, connections
+
+        def one(r: int) -> dict[str, object]:
+            return _wrk_run(port, key, spots, r, seconds)  # type: ignore[arg-type]
+
+        client = f"wrk (2 threads, {CLIENTS} connections, {seconds} s a run)"
+    else:
+        per_client = 60 if quick else 400
+        _one_run(port, key, spots, 0, 30)  # type: ignore[arg-type]  # warm-up: caches, connections
+
+        def one(r: int) -> dict[str, object]:
+            return _one_run(port, key, spots, r, per_client)  # type: ignore[arg-type]
+
+        client = f"Python clients ({CLIENTS} processes, keep-alive, {per_client} reports each)"
+    idle: dict[str, float] = {}
+    if probe:  # what the processes spend without load (pollers, heartbeats), per second: subtracted
+        quiet, t0 = probe.snap(), time.perf_counter()
+        time.sleep(3)
+        idle = {g: v / (time.perf_counter() - t0) for g, v in Probe.delta(quiet, probe.snap()).items()}
+    runs = []
+    for r in (1, 2, 3):
+        before = probe.snap() if probe else None
+        t0 = time.perf_counter()
+        load0 = os.getloadavg()[0]
+        out = one(r)
+        if probe and before is not None:
+            cpu = Probe.delta(before, probe.snap())
+            took = time.perf_counter() - t0
+            out["cpu_ms"] = {
+                g: max(0.0, v - idle.get(g, 0.0) * took) / int(out["sent"]) * 1000  # type: ignore[call-overload]
+                for g, v in cpu.items()
+            }
+        out["client_ms"] = float(out["client_cpu"]) / int(out["sent"]) * 1000  # type: ignore[arg-type, call-overload]
+        out["load"] = (load0 + os.getloadavg()[0]) / 2
+        runs.append(out)
+    ids: set[str] = set()
+    for done in runs:
+        ids |= done["ids"]  # type: ignore[arg-type]
+    lost, duplicated, n_events = _verify(ids)
+    return runs, lost, duplicated, n_events, client
+
+
+_STACK_ENV = {
+    # plain HTTP on 127.0.0.1, no TLS proxy in front: no redirect, no HSTS
+    "LINLI_SSL_REDIRECT": "0",
+    "LINLI_HSTS_SECONDS": "0",
+    "LINLI_SECURE_COOKIES": "0",
+    "LINLI_DB_CONN_MAX_AGE": "600",
+    "LINLI_LOG_LEVEL": "WARNING",
+}
+
+
+def _on_stack(quick: bool) -> tuple[list[dict[str, object]], int, int, int, str]:
+    """The production stack of tests/stack.py: gunicorn (deploy/gunicorn.conf.py, 2 workers) +
+    PostgreSQL + Redis (LINLI_CACHE_URL) + a task worker."""
+    global DB_NAME, PG_BASE
+    from tests.stack import production_stack
+
+    threads = os.environ.get("LINLI_BENCH_THREADS", "4")
+    with production_stack(
+        workers=2, task_workers=1, db_prefix="linli_bench_open311", LINLI_WEB_THREADS=threads, **_STACK_ENV
+    ) as stack:
+        DB_NAME, PG_BASE = stack.database, stack.env["DATABASE_URL"].rsplit("/", 1)[0] + "/"
+        out = stack.shell("from bench.bench_open311 import _setup\n_setup()\n")
+        info = json.loads(out.strip().splitlines()[-1])
+        probe = Probe(stack.web.pid, [w.pid for w in stack.task_workers], stack.env.get("LINLI_CACHE_URL", ""))
+        runs, lost, duplicated, n_events, client = _measure(stack.port, info, quick, probe)
+        return runs, lost, duplicated, n_events, f"production stack (tests/stack.py); {client}"
+
+
+def _own_gunicorn(quick: bool) -> tuple[list[dict[str, object]], int, int, int, str]:
+    """Without tests/stack.py: a database, a Redis (tests/redisd.py) and gunicorn started here."""
+    from tests.redisd import server_url
+
+    conn = _admin_connect()
     with conn:  # type: ignore[attr-defined]
         conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')  # type: ignore[attr-defined]
         conn.execute(f'CREATE DATABASE "{DB_NAME}"')  # type: ignore[attr-defined]
-    env = _env()
     server = None
     try:
-        manage(["migrate", "--noinput"], env)
-        setup = subprocess.run(
-            [sys.executable, "-m", "bench.bench_open311", "--setup"],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=True,
-        )
-        info = json.loads(setup.stdout.strip().splitlines()[-1])
-        port = _free_port()
-        threads = os.environ.get("LINLI_BENCH_THREADS", "4")
-        server = subprocess.Popen(
-            [
-                *_gunicorn(),
-                "-w",
-                "2",
-                "-k",
-                "gthread",
-                "--threads",
-                threads,
-                "--keep-alive",
-                "30",
-                "-b",
-                f"127.0.0.1:{port}",
-                "--log-level",
-                "warning",
-                "linli.wsgi:application",
-            ],
-            env=env,
-            cwd=ROOT,
-        )
-        _wait_up(port)
-        per_client = 60 if quick else 400
-        _one_run(port, info["key"], info["spots"], 0, 30)  # warm-up: caches, connections
-        runs = [_one_run(port, info["key"], info["spots"], r, per_client) for r in (1, 2, 3)]
-        acked: dict[str, str] = {}
-        for r in runs:
-            acked.update(r["acked"])  # type: ignore[arg-type]
-        lost, duplicated, n_events = _verify(acked)
-    except Exception as exc:
-        return [Result(name, float("nan"), "req/s", TARGET, better="higher", note=f"failed: {exc}"[:200])]
+        with server_url() as cache_url:
+            env = _env()
+            if cache_url:
+                env["LINLI_CACHE_URL"] = cache_url
+            manage(["migrate", "--noinput"], env)
+            setup = subprocess.run(
+                [sys.executable, "-m", "bench.bench_open311", "--setup"],
+                env=env,
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=300,
+                check=True,
+            )
+            info = json.loads(setup.stdout.strip().splitlines()[-1])
+            port = _free_port()
+            threads = os.environ.get("LINLI_BENCH_THREADS", "4")
+            server = subprocess.Popen(
+                [
+                    *_gunicorn(),
+                    "-w",
+                    "2",
+                    "-k",
+                    "gthread",
+                    "--threads",
+                    threads,
+                    "--keep-alive",
+                    "30",
+                    "-b",
+                    f"127.0.0.1:{port}",
+                    "--log-level",
+                    "warning",
+                    "linli.wsgi:application",
+                ],
+                env=env,
+                cwd=ROOT,
+            )
+            _wait_up(port)
+            probe = Probe(server.pid, [], cache_url or "")
+            runs, lost, duplicated, n_events, client = _measure(port, info, quick, probe)
+            how = "gunicorn -w 2 started by the bench" + (", Redis" if cache_url else ", no Redis")
+            return runs, lost, duplicated, n_events, f"{how}; {client}"
     finally:
         if server is not None:
             server.terminate()
@@ -306,14 +603,33 @@ def bench_intake(quick: bool) -> list[Result]:
                 server.kill()
         with _admin_connect() as conn:  # type: ignore[attr-defined]
             conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+
+
+def bench_intake(quick: bool) -> list[Result]:
+    name = "open311: POST requests.json, PostgreSQL, gunicorn -w 2"
+    try:
+        _admin_connect().close()  # type: ignore[attr-defined]
+    except Exception as exc:
+        note = f"skipped: PostgreSQL does not answer ({type(exc).__name__})"
+        return [Result(name, float("nan"), "req/s", TARGET, better="higher", note=note)]
+    use_stack = os.environ.get("LINLI_BENCH_STACK", "1") != "0" and (ROOT / "tests" / "stack.py").exists()
+    try:
+        runs, lost, duplicated, n_events, how = _on_stack(quick) if use_stack else _own_gunicorn(quick)
+    except Exception as exc:
+        return [Result(name, float("nan"), "req/s", TARGET, better="higher", note=f"failed: {exc}"[:200])]
+    ids: set[str] = set()
+    for r in runs:
+        ids |= r["ids"]  # type: ignore[arg-type]
     ordered = sorted(runs, key=lambda r: float(r["rps"]))  # type: ignore[arg-type]
     median = ordered[1]
     errors = sum(int(r["errors"]) for r in runs)  # type: ignore[call-overload]
     mismatched = sum(int(r["mismatched"]) for r in runs)  # type: ignore[call-overload]
-    note = f"{CLIENTS} client processes, keep-alive; {median['sent']} requests a run; non-200 {errors}" + (
+    loads = ", ".join(f"{float(r['load']):.1f}" for r in runs)  # type: ignore[arg-type]
+    note = f"{how}; {median['sent']} requests in the median run; load average during the runs {loads}; "
+    note += f"non-200 {errors}" + (
         f" (first: {next(r['first_error'] for r in runs if r['first_error'])})" if errors else ""
     )
-    return [
+    results = [
         Result(
             name,
             float(median["rps"]),  # type: ignore[arg-type]
@@ -330,7 +646,46 @@ def bench_intake(quick: bool) -> list[Result]:
             "events",
             0,
             note=f"lost {lost}, duplicated {duplicated}, retry answered another id {mismatched}; "
-            f"{len(acked)} keys acknowledged, {n_events} events",
+            f"{len(ids)} ids acknowledged, {n_events} events",
+        ),
+    ]
+    results += _cpu_results(runs)
+    return results
+
+
+def _cpu_results(runs: list[dict[str, object]]) -> list[Result]:
+    """CPU per request by group (median over the runs) and what two idle cores would serve: the
+    figure the machine's other load barely changes (docs/open311.md "Where the time goes")."""
+    if not all("cpu_ms" in r for r in runs):
+        return []
+
+    def med(fn: object) -> float:
+        return statistics.median(fn(r) for r in runs)  # type: ignore[operator]
+
+    groups = list(runs[0]["cpu_ms"])  # type: ignore[call-overload]
+    per = {g: med(lambda r, g=g: r["cpu_ms"][g]) for g in groups}
+    intake = ("web", "db", "redis")
+    server = med(lambda r: sum(r["cpu_ms"][g] for g in intake))
+    background = med(lambda r: sum(v for g, v in r["cpu_ms"].items() if g not in intake))
+    client = med(lambda r: r["client_ms"])
+    parts = ", ".join(f"{g} {v:.2f}" for g, v in per.items())
+    return [
+        Result(
+            "open311: CPU per request, intake (gunicorn workers + their PG backends + Redis)",
+            server,
+            "ms",
+            None,
+            runs=[sum(r["cpu_ms"][g] for g in intake) for r in runs],  # type: ignore[index]
+            note=f"{parts} (tasks: the roll-up refresh the events trigger); load generator {client:.2f} ms",
+        ),
+        Result(
+            "open311: req/s two idle cores would serve (2000 ms / intake + client CPU)",
+            2000 / (server + client),
+            "req/s",
+            TARGET,
+            better="higher",
+            note=f"with the task worker's share too: {2000 / (server + client + background):.0f} req/s; "
+            f"the intake alone {2000 / server:.0f} req/s",
         ),
     ]
 
@@ -374,10 +729,145 @@ def _setup() -> None:
     print(json.dumps({"key": raw, "spots": spots}))
 
 
+# --- where the time goes: CPU per request by phase (python -m bench.bench_open311 --phases) --------
+
+_PHASES = r"""
+import io, json, os, random, statistics, sys, time
+from urllib.parse import urlencode
+import django
+django.setup()
+from django.core.handlers.wsgi import WSGIRequest
+from django.core.wsgi import get_wsgi_application
+from django.db import connection, transaction
+from django.http import QueryDict
+from linli.governance.services import events
+from linli.open311 import queries as q, services as svc, views
+info = json.loads(sys.argv[1])
+app = get_wsgi_application()
+rng = random.Random(1)
+seq = [0]
+def form():
+    seq[0] += 1
+    lat, lon = rng.choice(info["spots"])
+    return {"api_key": info["key"], "service_code": "C0101", "lat": f"{lat:.6f}", "long": f"{lon:.6f}",
+            "attribute[danger_now]": "no", "attribute[cover]": "broken", "description": "井盖破损 cover broken",
+            "idempotency_key": f"ph{os.getpid()}-{seq[0]}-{time.time()}", "device_id": "bench"}
+def environ(f):
+    body = urlencode(f).encode()
+    return {"REQUEST_METHOD": "POST", "PATH_INFO": "/open311/v2/requests.json", "QUERY_STRING": "",
+            "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80", "REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": "127.0.0.1",
+            "CONTENT_TYPE": "application/x-www-form-urlencoded; charset=utf-8", "CONTENT_LENGTH": str(len(body)),
+            "wsgi.input": io.BytesIO(body), "wsgi.url_scheme": "http", "wsgi.errors": sys.stderr}
+def ok(status, headers, exc=None):
+    assert status.startswith("200"), status
+def whole():
+    r = app(environ(form()), ok); b"".join(r); r.close()
+def view():
+    assert views.requests(WSGIRequest(environ(form())), "json").status_code == 200
+def generations():
+    with q.fresh():
+        pass
+def report():
+    f = form()
+    with q.fresh():
+        s = q.service("C0101")
+    events.report(None, events.Report(category=s.category, lat=f["lat"], lon=f["long"], description=f["description"],
+                  attributes={"danger_now": "no", "cover": "broken"}, client_key=f["idempotency_key"]),
+                  channel="open311", source="k:phases", actor_label="phases")
+def round_trip():
+    with transaction.atomic(), connection.cursor() as c:
+        c.execute("SELECT 1")
+def cpu(fn):
+    for _ in range(20):
+        fn()
+    batches = []
+    for _ in range(7):
+        t = time.thread_time()
+        for _ in range(60):
+            fn()
+        batches.append((time.thread_time() - t) / 60 * 1e6)
+    return statistics.median(batches)
+PHASES = (("whole WSGI request", whole), ("view (no middleware)", view), ("generations (Redis MGET)", generations),
+          ("events.report", report), ("BEGIN; SELECT 1; COMMIT", round_trip))
+for name, fn in PHASES:
+    print(f"{name:28s} {cpu(fn):8.0f} us CPU")
+# A/B in one process, batches interleaved (the machine's load drifts alike for both): the report as
+# it was before the intake work (ORM inserts of the event and its history, the whole box to Python)
+# against the current one.
+fast_insert, fast_box = events._insert_with_log, events._buildings_in_box
+def orm_insert(event, logs):
+    event.save()
+    for entry in logs:
+        entry.event = event
+        entry.save()
+def whole_box(s, n, w, e, within, near=None):
+    return fast_box(s, n, w, e, within)
+def before():
+    events._insert_with_log, events._buildings_in_box = orm_insert, whole_box
+    try:
+        report()
+    finally:
+        events._insert_with_log, events._buildings_in_box = fast_insert, fast_box
+for _ in range(20):
+    before(); report()
+a, b = [], []
+for _ in range(9):
+    for fn, out in ((before, a), (report, b)):
+        t = time.thread_time()
+        for _ in range(40):
+            fn()
+        out.append((time.thread_time() - t) / 40 * 1e6)
+print(f"events.report A/B: before {statistics.median(a):.0f} us, after {statistics.median(b):.0f} us CPU"
+      " (median of 9 interleaved batches of 40)")
+if os.environ.get("LINLI_BENCH_PROFILE"):  # the functions that take the time of whole requests
+    import cProfile, pstats
+    prof = cProfile.Profile(time.thread_time)  # CPU of this thread, not the waits
+    prof.enable()
+    for _ in range(300):
+        whole()
+    prof.disable()
+    pstats.Stats(prof).sort_stats("tottime").print_stats(25)
+    pstats.Stats(prof).sort_stats("cumulative").print_stats(70)
+print(f"load average {os.getloadavg()[0]:.1f}")
+"""
+
+
+def phases() -> None:
+    """CPU per request by phase, in one process on a scratch database with Redis (docs/open311.md)."""
+    from tests.redisd import server_url
+
+    with _admin_connect() as conn:  # type: ignore[attr-defined]
+        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+    try:
+        with server_url() as cache_url:
+            env = _env()
+            env["LINLI_CACHE_URL"] = cache_url or ""
+            manage(["migrate", "--noinput"], env)
+            setup = subprocess.run(
+                [sys.executable, "-m", "bench.bench_open311", "--setup"],
+                env=env,
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=300,
+                check=True,
+            )
+            info = setup.stdout.strip().splitlines()[-1]
+            subprocess.run(
+                [sys.executable, "-c", _PHASES, info], env={**env, "PYTHONPATH": str(ROOT)}, cwd=ROOT, check=True
+            )
+    finally:
+        with _admin_connect() as conn:  # type: ignore[attr-defined]
+            conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+
+
 if __name__ == "__main__":
     if "--setup" in sys.argv:
         sys.path.insert(0, str(ROOT))
         _setup()
+    elif "--phases" in sys.argv:
+        phases()
     else:
         for r in run("--quick" in sys.argv):
             print(r)

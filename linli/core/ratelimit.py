@@ -3,8 +3,10 @@
 Every limit in Linli counts here — public objections per address, owner ID-number checks per
 account, the API's throttles — in a store every app process and server shares:
 
-* **Redis** when ``LINLI_CACHE_URL`` is set (Django's cache alias ``"shared"``; ``INCR`` is atomic);
-* otherwise **the database** (``core.RateCounter``): one row per window, incremented with
+* **Redis** when the ``default`` cache is Django's ``RedisCache`` (``LINLI_CACHE_URL`` set;
+  ``INCR`` is atomic);
+* otherwise **the database** (``core.RateCounter``) — the embedded default's cache is local
+  memory, which a second process would not see: one row per window, incremented with
   ``UPDATE … SET count = count + 1`` in a transaction. Django's ``DatabaseCache`` is not used
   because its ``incr`` reads and then writes, which loses hits under concurrent writers.
 
@@ -43,11 +45,11 @@ class Allowed:
 
 def _bucket(scope: str, key: str, index: int) -> str:
     digest = hashlib.sha256(f"{scope}\0{key}".encode()).hexdigest()[:40]
-    return f"{scope[:60]}:{digest}:{index}"
+    return f"rl:{scope[:60]}:{digest}:{index}"
 
 
 def _redis_hit(bucket: str, ttl: int) -> int:
-    cache = caches["shared"]
+    cache = caches["default"]
     cache.add(bucket, 0, timeout=ttl)
     try:
         return int(cache.incr(bucket))
@@ -74,7 +76,8 @@ def _db_hit(bucket: str, expires_at: datetime) -> int:
 
 
 def uses_redis() -> bool:
-    return bool(getattr(settings, "LINLI_CACHE_URL", "")) and "shared" in settings.CACHES
+    """Whether the counters are kept in the ``default`` cache (Redis), not in database rows."""
+    return str(settings.CACHES.get("default", {}).get("BACKEND", "")).endswith(".RedisCache")
 
 
 def hit(scope: str, key: object, limit: int, window_s: int) -> Allowed:

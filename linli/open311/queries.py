@@ -8,8 +8,9 @@ private categories only to whoever asks for them by id, without place or descrip
 
 The POST path is benchmarked (bench/bench_open311.py, ≥ 500 requests/s on two processes): the
 key lookup (by hash), the categories, the districts and the compound names are held in-process for
-``LINLI_OPEN311_CACHE_SECONDS`` (30 s), so a deactivated key or a changed category takes up to
-that long to show (``services.clear_caches`` forgets them at once).
+``LINLI_OPEN311_CACHE_SECONDS`` (30 s) and checked on every request against the generations of
+``linli.core.generations`` (one cache GET): a deactivated key or a changed category is refused at
+once on every app server; only districts and compound names may take the TTL to show.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -28,6 +30,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from linli.core import generations
 from linli.core.ids import as_id
 from linli.core.lang import english, pick
 from linli.core.masking import mask_text
@@ -48,31 +51,64 @@ PUBLIC_NOTE_MOVES = (Move.REPORT, Move.VERIFY_PASS, Move.VERIFY_FAIL, Move.VOID)
 
 
 # --- in-process caches ------------------------------------------------------------------------------
+# Each entry remembers the generation tokens (linli.core.generations) it was built under: a change
+# to an api key ("open311") or a category ("categories") on any server gives new tokens, and every
+# process reloads on its next request. The TTL only bounds what no change signal covers (districts,
+# compound names). A request reads the tokens once (``fresh()``, one cache round trip).
 
+GENERATIONS = ("open311", "categories")
 T = TypeVar("T")
-_cache: dict[Any, tuple[float, Any]] = {}
+_cache: dict[Any, tuple[float, tuple[str, ...], Any]] = {}
 _lock = threading.Lock()
+_request = threading.local()
 
 
 def _ttl() -> float:
     return float(getattr(settings, "LINLI_OPEN311_CACHE_SECONDS", 30))
 
 
-def _cached(key: Any, make: Callable[[], T]) -> T:
-    now = time.monotonic()
+def _tokens() -> tuple[str, ...]:
+    held: tuple[str, ...] | None = getattr(_request, "tokens", None)
+    return held if held is not None else generations.tokens(*GENERATIONS)
+
+
+@contextmanager
+def fresh() -> Iterator[None]:
+    """Inside: every cached lookup is checked against the generations read once, on entry (the
+    views wrap each request in it)."""
+    _request.tokens = generations.tokens(*GENERATIONS)
+    try:
+        yield
+    finally:
+        _request.tokens = None
+
+
+def _held(key: Any, tokens: tuple[str, ...]) -> Any:
     hit = _cache.get(key)
-    if hit is not None and hit[0] > now:
-        return hit[1]
-    value = make()
+    if hit is not None and hit[0] > time.monotonic() and hit[1] == tokens:
+        return hit[2]
+    return None
+
+
+def _keep(key: Any, tokens: tuple[str, ...], value: Any) -> None:
     with _lock:
         if len(_cache) > 10_000:  # keys are bounded by the number of valid api keys; stay safe anyway
             _cache.clear()
-        _cache[key] = (now + _ttl(), value)
+        _cache[key] = (time.monotonic() + _ttl(), tokens, value)
+
+
+def _cached(key: Any, make: Callable[[], T]) -> T:
+    tokens = _tokens()
+    value = _held(key, tokens)
+    if value is None:
+        value = make()
+        _keep(key, tokens, value)
     return value
 
 
 def forget() -> None:
-    """Forget every cached key, category, district and compound name (``services.clear_caches``)."""
+    """Forget every cached key, category, district and compound name in this process
+    (``services.clear_caches``; other processes are told by ``generations.bump``)."""
     with _lock:
         _cache.clear()
 
@@ -112,13 +148,13 @@ def key_info(raw: str) -> KeyInfo:
         return KeyInfo(*row) if row else None
 
     # Unknown keys are not cached (a guesser must not fill the cache); each costs one indexed query.
-    hit = _cache.get(("key", digest))
-    info = hit[1] if hit is not None and hit[0] > time.monotonic() else None
+    tokens = _tokens()
+    info: KeyInfo | None = _held(("key", digest), tokens)
     if info is None:
         info = load()
         if info is None:
             raise Open311Error(403, ("api_key 无效或已停用。", "The api_key is not valid or has been deactivated."))
-        _cached(("key", digest), lambda: info)
+        _keep(("key", digest), tokens, info)
     return info
 
 
@@ -178,6 +214,8 @@ class Service:
     keywords: str
     attributes: list[dict[str, Any]]
     limits: dict[str, float]
+    # the row itself, handed to the report service so that it need not look the category up again
+    category: Category | None = field(default=None, compare=False, repr=False)
 
 
 def services() -> dict[str, Service]:
@@ -197,6 +235,7 @@ def services() -> dict[str, Service]:
                 c.keywords,
                 list(c.attributes or []),
                 dict(c.limits or {}),
+                c,
             )
             for c in rows
         }

@@ -8,7 +8,8 @@ of a request — are ``queries``; who may post and who sees what, ``permissions`
 
 The POST path is benchmarked (bench/bench_open311.py, ≥ 500 requests/s on two processes):
 ``last_used_at`` is written at most once a minute per key and process, and the key, categories
-and districts are read from ``queries``' in-process cache (``LINLI_OPEN311_CACHE_SECONDS``).
+and districts are read from ``queries``' in-process cache, checked per request against the
+generations in the shared cache (a change anywhere is seen at once everywhere).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 from django.db import transaction
 
-from linli.core import clock
+from linli.core import clock, generations
 from linli.core.errors import LinliError
 from linli.governance import inputs
 from linli.governance.services import events
@@ -41,8 +42,9 @@ _url = URLValidator(schemes=["http", "https"])
 
 
 def clear_caches() -> None:
-    """Forget every cached key, category and district and when keys were last recorded as used
-    (tests; after editing keys in a shell or the admin)."""
+    """Forget, in this process, every cached key, category and district and when keys were last
+    recorded as used (tests). Other processes need no telling: every change of a key or category
+    bumps its generation (``linli.core.generations``, wired in ``apps.py``)."""
     q.forget()
     with _lock:
         _touched.clear()
@@ -68,9 +70,12 @@ def issue_key(name: str, district: District, *, active: bool = True) -> tuple[Ap
 
 def deactivate_key(prefix: str) -> int:
     """Deactivate the active key(s) whose prefix is ``prefix``; returns how many there were (the
-    caller refuses anything but one). Takes effect within ``LINLI_OPEN311_CACHE_SECONDS``."""
+    caller refuses anything but one). Takes effect at once on every app server: ``update()`` sends
+    no signal, so the generation is bumped here (again when the transaction commits)."""
     with transaction.atomic():
-        return ApiKey.objects.filter(prefix=prefix, active=True).update(active=False)
+        count = ApiKey.objects.filter(prefix=prefix, active=True).update(active=False)
+        generations.bump("open311")
+    return count
 
 
 def touch(pk: int) -> None:
@@ -150,7 +155,7 @@ def submit(key: KeyInfo, post: Any, idempotency_header: str = "") -> list[dict[s
             raise Open311Error(400, (f"{name} 过长(上限 {limit})。", f"{name} is too long ({limit} at most)."))
     client_key = get("idempotency_key") or (idempotency_header or "").strip()
     report = events.Report(
-        category=s.code,
+        category=s.category or s.code,
         lat=lat or None,
         lon=lon or None,
         building=building,

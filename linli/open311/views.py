@@ -63,7 +63,8 @@ def api(methods: tuple[str, ...] = ("GET",)) -> Callable[[View], View]:
                     fmt, Open311Error(400, (f"此资源只接受 {allowed}。", f"This resource accepts {allowed} only."))
                 )
             try:
-                return view(request, fmt, **kwargs)
+                with q.fresh():  # the generations of keys and categories, read once per request
+                    return view(request, fmt, **kwargs)
             except Open311Error as exc:
                 return refuse(fmt, exc)
             except LinliError as exc:

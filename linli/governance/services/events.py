@@ -24,6 +24,8 @@ Departments and the reporter's contact are accounts' rows: written and read thro
 
 from __future__ import annotations
 
+import json
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
@@ -33,13 +35,13 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import Q, signals
 
 from linli.accounts import services as accounts_services
 from linli.accounts.models import Department
 from linli.accounts.permissions import authorize, can
 from linli.accounts.roles import Action
-from linli.core import clock, crypto, masking
+from linli.core import clock, crypto, generations, masking
 from linli.core.errors import LinliError
 from linli.core.geo import box, metres
 from linli.core.photos import check_photo
@@ -164,8 +166,17 @@ def _spot(row: tuple[Any, ...]) -> Spot:
     return Spot(pk, lat, lon, grid_id, community_id, street_id, path, f"{community_name} {name}")
 
 
-def _buildings_in_box(s: float, n: float, w: float, e: float, within: str) -> list[tuple[Any, ...]]:
-    """Buildings with a position inside the box (at most 500), as ``_SPOT_FIELDS`` rows. Plain SQL:
+#: How many of the nearest buildings (by a flat approximation, in SQL) ``locate_spot`` measures
+#: exactly: within the snapping radius the approximation ranks points to ~1 cm, so the nearest by
+#: ``metres()`` is always among them; the rest of the box is never sent to Python.
+_NEAREST = 16
+
+
+def _buildings_in_box(
+    s: float, n: float, w: float, e: float, within: str, near: tuple[float, float] | None = None
+) -> list[tuple[Any, ...]]:
+    """Buildings with a position inside the box, as ``_SPOT_FIELDS`` rows: the ``_NEAREST`` nearest
+    to ``near`` (flat distance, the longitude scaled by cos(latitude)), else at most 500. Plain SQL:
     this runs on every report, and building the ORM query cost more than running it."""
     b, c = Building._meta.db_table, Community._meta.db_table
     sql = (
@@ -177,8 +188,15 @@ def _buildings_in_box(s: float, n: float, w: float, e: float, within: str) -> li
     if within:
         sql += " AND b.path LIKE %s"
         params.append(within.replace("%", "").replace("_", "") + "%")
+    if near is None:
+        sql += " LIMIT 500"
+    else:
+        la, lo = near
+        k = math.cos(math.radians(la))
+        sql += " ORDER BY (b.lat - %s) * (b.lat - %s) + (b.lon - %s) * (b.lon - %s) * %s, b.id LIMIT %s"
+        params += [la, la, lo, lo, k * k, _NEAREST]
     with connection.cursor() as cur:
-        cur.execute(sql + " LIMIT 500", params)
+        cur.execute(sql, params)
         return [tuple(r) for r in cur.fetchall()]
 
 
@@ -189,7 +207,7 @@ def locate_spot(lat: Any, lon: Any, *, within: str = "") -> Spot:
     radius = float(settings.LINLI_EVENT_SNAP_METRES)
     s, n, w, e = box(la, lo, radius)
     best: tuple[float, tuple[Any, ...]] | None = None
-    for row in _buildings_in_box(s, n, w, e, within):
+    for row in _buildings_in_box(s, n, w, e, within, near=(la, lo)):
         d = metres(la, lo, row[1], row[2])
         if d <= radius and (best is None or d < best[0]):
             best = (d, row)
@@ -254,12 +272,13 @@ class Report:
 
 
 _CATEGORY_TTL_S = 30.0
-_categories: dict[str, tuple[float, Category]] = {}
+_categories: dict[str, tuple[float, str, Category]] = {}
 
 
 def category_by_code(code: str | Category) -> Category:
-    """An active category by its code. Kept in memory for 30 s per process: intake reads it on every
-    report (a category switched off in the admin is still accepted for up to 30 s)."""
+    """An active category by its code. Kept in memory for 30 s per process, and only while the
+    generation "categories" is unchanged (linli.core.generations, one cache GET; bumped by every
+    save or delete of a category, apps.py): one switched off is refused at once on every server."""
     if isinstance(code, Category):
         if not code.active:
             raise LinliError.one(
@@ -268,16 +287,17 @@ def category_by_code(code: str | Category) -> Category:
         return code
     code = (code or "").strip()
     now = time.monotonic()
+    (token,) = generations.tokens("categories")
     hit = _categories.get(code)
-    if hit is not None and now - hit[0] < _CATEGORY_TTL_S:
-        return hit[1]
+    if hit is not None and now - hit[0] < _CATEGORY_TTL_S and hit[1] == token:
+        return hit[2]
     cat = Category.objects.filter(code=code, active=True).first()
     if cat is None:
         _categories.pop(code, None)
         raise LinliError.one("unknown_category", f"未知的事件类别:{code}", f"Unknown event category: {code}")
     if len(_categories) > 1000:
         _categories.clear()
-    _categories[code] = (now, cat)
+    _categories[code] = (now, token, cat)
     return cat
 
 
@@ -399,28 +419,36 @@ def report(
         step_due_at=case.step_due_at,
     )
     label = actor_label or (str(user) if user else source)
-    try:
-        with transaction.atomic():
-            event.save()
-            EventLog.objects.create(
-                event=event,
+    logs = [
+        EventLog(
+            at=now,
+            actor_id=user.pk if user else None,
+            actor_label=label,
+            move="create",
+            step_to=Step.COLLECTED,
+            data={"channel": channel},
+        )
+    ]
+    if step == Step.REGISTERED:
+        logs.append(
+            EventLog(
                 at=now,
                 actor_id=user.pk if user else None,
                 actor_label=label,
-                move="create",
-                step_to=Step.COLLECTED,
-                data={"channel": channel},
+                move=Move.REGISTER,
+                step_from=Step.COLLECTED,
+                step_to=Step.REGISTERED,
             )
-            if step == Step.REGISTERED:
-                EventLog.objects.create(
-                    event=event,
-                    at=now,
-                    actor_id=user.pk if user else None,
-                    actor_label=label,
-                    move=Move.REGISTER,
-                    step_from=Step.COLLECTED,
-                    step_to=Step.REGISTERED,
-                )
+        )
+    try:
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                _insert_with_log(event, logs)
+            else:
+                event.save()
+                for entry in logs:
+                    entry.event = event
+                    entry.save()
             _save_photos(event, checked, EventPhoto.Stage.REPORT, user)
     except IntegrityError:
         found = _replay(source, client_key)
@@ -428,6 +456,61 @@ def report(
             raise
         return found, False
     return event, True
+
+
+_INSERT_SQL: list[str] = []
+
+
+def _columns(model: type[Any], skip: tuple[str, ...]) -> list[Any]:
+    return [f for f in model._meta.local_concrete_fields if not f.primary_key and f.name not in skip]
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()  # every microsecond (DjangoJSONEncoder would cut to milliseconds)
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+def _insert_with_log(event: Event, logs: list[EventLog]) -> None:
+    """PostgreSQL: the new event and its history entries in one statement (``WITH e AS (INSERT …
+    RETURNING id) INSERT INTO eventlog … SELECT … FROM e, jsonb_populate_recordset(…)``): one round
+    trip and one statement to parse instead of two ORM inserts, and few enough parameters (the
+    history rows are one JSON parameter) that psycopg keeps the parsed query. The event's values are
+    prepared by each field exactly as ``Model.save()`` prepares them, and Event's ``pre_save`` and
+    ``post_save`` are sent as ``save()`` sends them (the command centre's roll-up listens to them).
+    Inside the caller's transaction."""
+    qn = connection.ops.quote_name
+    ev_fields = _columns(Event, ())
+    log_fields = _columns(EventLog, ("event",))
+    if not _INSERT_SQL:
+        cols = ", ".join(qn(f.column) for f in ev_fields)
+        marks = ", ".join(["%s"] * len(ev_fields))
+        log_cols = ", ".join(qn(f.column) for f in log_fields)
+        picked = ", ".join(f"r.{qn(f.column)}" for f in log_fields)
+        log_table = qn(EventLog._meta.db_table)
+        _INSERT_SQL.append(
+            f"WITH e AS (INSERT INTO {qn(Event._meta.db_table)} ({cols}) VALUES ({marks}) RETURNING id) "  # noqa: S608
+            f"INSERT INTO {log_table} ({qn('event_id')}, {log_cols}) "
+            f"SELECT e.id, {picked} FROM e, jsonb_populate_recordset(NULL::{log_table}, %s::jsonb) AS r "
+            "RETURNING event_id"
+        )
+    signals.pre_save.send(sender=Event, instance=event, raw=False, using=connection.alias, update_fields=None)
+    params = [f.get_db_prep_save(f.pre_save(event, True), connection) for f in ev_fields]
+    rows = [{f.column: f.pre_save(entry, True) for f in log_fields} for entry in logs]
+    params.append(json.dumps(rows, default=_json_value))
+    with connection.cursor() as cur:
+        cur.execute(_INSERT_SQL[0], params)
+        (pk,) = cur.fetchone()
+    event.pk = pk
+    event._state.adding = False
+    event._state.db = connection.alias
+    for entry in logs:
+        entry.event = event
+        entry._state.adding = False
+        entry._state.db = connection.alias
+    signals.post_save.send(
+        sender=Event, instance=event, created=True, update_fields=None, raw=False, using=connection.alias
+    )
 
 
 def _save_photos(event: Event, checked: Sequence[Any], stage: str, user: User | None) -> None:
