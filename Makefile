@@ -29,7 +29,8 @@ AS_OF_DATES ?= 2026-11-30 2026-12-31 2027-01-01 2027-01-04 2028-02-29 2026-06-30
 help:
 	@echo "make run    — install, migrate SQLite, load the demo district, serve http://$(HOST):$(PORT)"
 	@echo "make test   — the whole suite on SQLite, the date-sensitive tests at several dates, and"
-	@echo "              every database test on PostgreSQL if one answers on localhost"
+	@echo "              every database test on PostgreSQL if one answers on localhost — two lanes side by"
+	@echo "              side, logs in build/test-logs/ (TEST_LANES=1: one after another)"
 	@echo "make test-dates — only the date-sensitive tests (pytest -m dates), once per day in AS_OF_DATES"
 	@echo "make bench  — measured figures beside their targets"
 	@echo "make fuzz   — the full schemathesis run over the API schema (FUZZ_EXAMPLES per operation; docs/api.md)"
@@ -62,10 +63,10 @@ $(ASSETS): package.json package-lock.json
 # Browser tests measure Chinese text at its real width: they need a Chinese font (fonts-noto-cjk, as
 # on every real user's machine) and fail without one.
 browser:
-	@{ command -v chromium && command -v pdftotext && fc-list :lang=zh | grep -q .; } >/dev/null 2>&1 || { \
-	  echo "== installing Debian's chromium (browser tests), poppler-utils (PDF text checks) and fonts-noto-cjk (Chinese text at its real width) =="; \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils fontconfig fonts-noto-cjk >/dev/null; \
-	  else echo "browser and PDF tests need: sudo apt-get install chromium poppler-utils fontconfig fonts-noto-cjk"; fi; }
+	@{ command -v chromium && command -v pdftotext && command -v nginx && fc-list :lang=zh | grep -q .; } >/dev/null 2>&1 || { \
+	  echo "== installing Debian's chromium (browser tests), poppler-utils (PDF text checks), fonts-noto-cjk (Chinese text at its real width) and nginx-light (the deploy/nginx example, tested) =="; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils fontconfig fonts-noto-cjk nginx-light >/dev/null; \
+	  else echo "browser, PDF and nginx tests need: sudo apt-get install chromium poppler-utils fontconfig fonts-noto-cjk nginx-light"; fi; }
 
 migrate: venv assets
 	@$(PY) manage.py migrate --noinput -v 0
@@ -77,17 +78,55 @@ demo: migrate
 
 run: demo
 	@$(PY) manage.py demo_logins --url http://$(HOST):$(PORT)/
-	@echo "== serving on http://$(HOST):$(PORT)/ (Ctrl-C to stop) =="
-	@$(PY) manage.py runserver $(HOST):$(PORT)
+	@echo "== serving on http://$(HOST):$(PORT)/ with one background worker (Ctrl-C stops both) =="
+	@$(PY) manage.py linli_worker --no-reload -v 0 & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(PY) manage.py runserver $(HOST):$(PORT)
 
+# Two lanes side by side, each pytest run with a test database of its own (tests/databases.py):
+# the SQLite pass in one; the PostgreSQL pass, then the date-sensitive runs one day at a time, in
+# the other. Each lane writes its log to $(TEST_LOGS)/; a minute-by-minute line says where each
+# is; a lane that passed prints its summary, one that failed prints its whole log; make fails
+# when any did. TEST_LANES=1 runs the three one after another, printing as they go.
+TEST_LOGS ?= build/test-logs
+# The slowest tests of each pass, at the end of its log: where the time goes, run after run.
+DURATIONS ?= --durations=25 --durations-min=3
+TEST_LANES ?= 2
+# Byte-code is compiled once into build/pycache (not the source tree) even where the environment
+# says PYTHONDONTWRITEBYTECODE: otherwise each of the ~40 Python processes of a run (the passes,
+# the 8 dates, the servers and commands tests start) compiles all of linli/, its migrations and
+# the tests again — about half of each start-up's CPU (2.3 s instead of 4.7 s a process here).
+test test-sqlite test-dates test-postgres fuzz: export PYTHONDONTWRITEBYTECODE :=
+test test-sqlite test-dates test-postgres fuzz: export PYTHONPYCACHEPREFIX := $(CURDIR)/build/pycache
 test: venv assets browser
-	@$(MAKE) --no-print-directory test-sqlite
-	@$(MAKE) --no-print-directory test-dates
-	@$(MAKE) --no-print-directory test-postgres
+	@if [ "$(TEST_LANES)" = 1 ]; then \
+	  $(MAKE) --no-print-directory test-sqlite && $(MAKE) --no-print-directory test-dates \
+	    && $(MAKE) --no-print-directory test-postgres; exit $$?; fi; \
+	logs=$(TEST_LOGS); mkdir -p $$logs; rm -f $$logs/*.log $$logs/*.rc; t0=$$(date +%s); \
+	echo "== make test: SQLite | PostgreSQL, then the dates — side by side; logs in $$logs/ =="; \
+	lane() { local name=$$1; shift; local t=$$(date +%s); "$$@" > $$logs/$$name.log 2>&1; \
+	  echo $$? > $$logs/$$name.rc; echo "$$(( $$(date +%s) - t ))" > $$logs/$$name.secs; }; \
+	( lane sqlite $(MAKE) --no-print-directory test-sqlite ) & a=$$!; \
+	( lane postgres $(MAKE) --no-print-directory test-postgres; \
+	  lane dates $(MAKE) --no-print-directory test-dates DATES_JOBS=1 ) & b=$$!; \
+	where() { [ -e $$logs/$$1.rc ] && { echo "$$1 done"; return; }; [ -e $$logs/$$1.log ] || { echo "$$1 waiting"; return; }; \
+	  echo "$$1 $$(grep -o '\[ *[0-9]*%\]' $$logs/$$1.log | tail -n 1 | tr -d '[] ')"; }; \
+	while kill -0 $$a 2>/dev/null || kill -0 $$b 2>/dev/null; do \
+	  for _ in $$(seq 60); do { kill -0 $$a 2>/dev/null || kill -0 $$b 2>/dev/null; } || break; sleep 1; done; \
+	  { kill -0 $$a 2>/dev/null || kill -0 $$b 2>/dev/null; } && \
+	    echo "-- $$(( ($$(date +%s) - t0) / 60 )) min: $$(where sqlite) · $$(where postgres) · $$(where dates)"; \
+	done; wait; failed=""; \
+	for name in sqlite postgres dates; do \
+	  if [ "$$(cat $$logs/$$name.rc 2>/dev/null)" = 0 ]; then \
+	    echo "-- $$name passed in $$(cat $$logs/$$name.secs) s: $$(grep -v '^\s*$$' $$logs/$$name.log | tail -n 1)"; \
+	  else failed="$$failed $$name"; echo "== $$name FAILED — its log ($$logs/$$name.log): =="; cat $$logs/$$name.log; fi; \
+	done; \
+	echo "== make test: $$(( ($$(date +%s) - t0) / 60 )) min $$(( ($$(date +%s) - t0) % 60 )) s =="; \
+	if [ -n "$$failed" ]; then echo "== make test FAILED:$$failed =="; exit 1; fi
 
 test-sqlite: venv assets
 	@echo "== test suite on SQLite =="
-	@$(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+	@$(PY) -m pytest -p no:cacheprovider $(DURATIONS) $(PYTEST_ARGS)
 
 # The date-sensitive tests as if each day of AS_OF_DATES were today (linli.core.clock reads LINLI_AS_OF),
 # on SQLite, two days at a time (each run makes its own test database); then the failing days are named.
@@ -109,7 +148,7 @@ test-dates: venv assets
 test-postgres: venv assets
 	@if $(PY) -c "import psycopg,sys; psycopg.connect('$(PG_URL)'.rsplit('/',1)[0]+'/postgres', connect_timeout=3).close()" 2>/dev/null; then \
 	  echo "== test suite on PostgreSQL ($(PG_URL)) =="; \
-	  DATABASE_URL=$(PG_URL) $(PY) -m pytest -p no:cacheprovider -m "not browser" --database-only $(PYTEST_ARGS); \
+	  DATABASE_URL=$(PG_URL) $(PY) -m pytest -p no:cacheprovider -m "not browser" --database-only $(DURATIONS) $(PYTEST_ARGS); \
 	else \
 	  echo "== PostgreSQL: SKIPPED — no server answers at $(PG_URL) (set PG_URL to test against one) =="; \
 	fi

@@ -302,3 +302,72 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+
+# --- A test database of the run's own, and nothing left connected to it (tests/databases.py) -------
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Remove the test databases and SQLite files of runs killed more than a day ago (never one a
+    live run uses); once per run, not in each pytest-xdist worker."""
+    if hasattr(session.config, "workerinput"):
+        return
+    from django.conf import settings
+
+    from tests import databases
+
+    databases.drop_stale_sqlite()
+    default = settings.DATABASES["default"]
+    if default["ENGINE"] == "django.db.backends.postgresql":
+        try:
+            databases.drop_stale_postgres(default)
+        except Exception as exc:  # no server yet: the tests themselves will say so
+            session.config.get_terminal_writer().line(f"(no clean-up of old test databases: {exc})")
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Any:
+    """pytest-django's test databases, then, before they are dropped: on PostgreSQL nobody but the
+    suite itself may still be connected. A connection left open by a thread, a live server or a
+    subprocess made the drop fail ("is being accessed by other users") and left the database
+    behind; now the run fails and names it."""
+    yield
+    from django.db import connections
+
+    settings_dict = connections["default"].settings_dict
+    if connections["default"].vendor != "postgresql":
+        return
+    name = settings_dict["NAME"]
+    connections.close_all()  # the suite's own
+    from tests import databases
+
+    left = databases.leftover_connections(settings_dict, name)
+    if left:
+        pytest.fail(
+            f"{len(left)} connection(s) to the test database {name} were still open at the end of the run"
+            " (a thread, live server or subprocess that did not close its connection; ended now so the"
+            " database can be dropped):\n"
+            + "\n".join(f"  pid {p} app={a!r} state={s} since {t:%H:%M:%S} last query: {q}" for p, a, s, t, q in left),
+            pytrace=False,
+        )
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The run's PostgreSQL test database is gone at the end (pytest-django only warns when its
+    drop fails)."""
+    from django.conf import settings
+    from django.db import connections
+
+    default = settings.DATABASES["default"]
+    if default["ENGINE"] != "django.db.backends.postgresql" or session.config.getoption("reuse_db"):
+        return
+    name = connections["default"].creation._get_test_db_name()
+    from tests import databases
+
+    try:
+        still_there = databases.database_exists(default, name)
+    except Exception:  # no server: nothing was created
+        return
+    if still_there:
+        session.config.get_terminal_writer().line(
+            f"ERROR: the test database {name} was not dropped at the end of the run", red=True
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
