@@ -87,7 +87,7 @@ def others_connected(admin: Any, name: str) -> list[tuple[Any, ...]]:
     ).fetchall()
 
 
-def leftover_connections(settings_dict: dict[str, Any], name: str, wait: float = 3.0) -> list[tuple[Any, ...]]:
+def leftover_connections(settings_dict: dict[str, Any], name: str, wait: float = 15.0) -> list[tuple[Any, ...]]:
     """Who is still connected to the test database ``name`` once the suite closed its own
     connections; a backend may take a moment to go after its client closed, so this waits up
     to ``wait`` seconds for the list to empty. Whatever is left is ended (so the database can be

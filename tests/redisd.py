@@ -32,11 +32,9 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def server_url() -> Iterator[str | None]:
-    db = int(os.environ.get("LINLI_TEST_REDIS_DB", "4"))
-    if answers("127.0.0.1", 6379):
-        yield f"redis://127.0.0.1:6379/{db}"
-        return
+def own_server() -> Iterator[str | None]:
+    """A ``redis-server`` of our own on a free port (nothing saved to disk), stopped at the end;
+    ``None`` when none is installed. Also what ``tests/stack.py`` gives each production stack."""
     binary = shutil.which("redis-server") or next((p for p in ("/usr/bin/redis-server",) if os.path.exists(p)), None)
     if binary is None:
         yield None
@@ -61,6 +59,16 @@ def server_url() -> Iterator[str | None]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@contextlib.contextmanager
+def server_url() -> Iterator[str | None]:
+    db = int(os.environ.get("LINLI_TEST_REDIS_DB", "4"))
+    if answers("127.0.0.1", 6379):
+        yield f"redis://127.0.0.1:6379/{db}"
+        return
+    with own_server() as url:
+        yield url
 
 
 def redis_cache(url: str) -> dict[str, object]:

@@ -50,6 +50,8 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
 
+from tests import redisd
+
 ROOT = Path(__file__).resolve().parents[1]
 PG_ADMIN = os.environ.get("LINLI_STACK_PG", "postgres://postgres@127.0.0.1:5432/").rstrip("/")
 PASSWORD = "a-long-test-password"  # tests/factories.py UserFactory, make_world's users
@@ -97,39 +99,16 @@ def database_url(name: str) -> str:
     return f"{PG_ADMIN}/{name}"
 
 
-def _redis_answers(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=1) as s:
-            s.sendall(b"PING\r\n")
-            return s.recv(64).startswith(b"+PONG")
-    except OSError:
-        return False
-
-
 @contextlib.contextmanager
 def redis_url(db: int = 5) -> Iterator[str]:
     """A Redis for one stack: its own redis-server on a free port when installed, else 6379/<db>."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        if not _redis_answers("127.0.0.1", 6379):
-            raise RuntimeError("no redis-server installed and nothing answers at 127.0.0.1:6379")
-        yield f"redis://127.0.0.1:6379/{db}"
-        return
-    port = free_port()
-    proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 10
-        while not _redis_answers("127.0.0.1", port):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"redis-server did not start on port {port}")
-            time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        _stop(proc)
+    with redisd.own_server() as url:
+        if url is not None:
+            yield url
+            return
+    if not redisd.answers("127.0.0.1", 6379):
+        raise RuntimeError("no redis-server installed and nothing answers at 127.0.0.1:6379")
+    yield f"redis://127.0.0.1:6379/{db}"
 
 
 def _stop(proc: subprocess.Popen[Any], seconds: float = 20) -> None:

@@ -150,16 +150,21 @@ def test_import_page_shows_row_numbered_problems_then_previews_then_imports(live
             page.evaluate("window.__samePage = true")
             page.set_input_files("#id_file", str(bad))
             page.click("[data-testid=import-form] button[type=submit]")
-            page.wait_for_selector("[data-testid=import-problems]", timeout=15_000)
+            # a worker reads the file; its run page lists the problems by row and column
+            page.wait_for_selector("[data-testid=run-errors]", timeout=15_000)
             assert page.evaluate("window.__samePage === true"), "htmx swapped the page in place (progress shown)"
-            table = page.inner_text("[data-testid=import-problems] table")
+            table = page.inner_text("[data-testid=run-errors]")
             assert "3" in table and "area" in table  # the bad area is on spreadsheet row 3
             assert m.Dwelling.objects.count() == before
             fits(page)
+            page.click("[data-testid=run-next]")  # back to the import page
+            page.wait_for_selector("[data-testid=import-form]")
+            page.evaluate("window.__samePage = true")
             page.set_input_files("#id_file", str(good))
             page.click("[data-testid=import-form] button[type=submit]")
+            page.wait_for_selector("[data-testid=run-next]", timeout=15_000)
+            page.click("[data-testid=run-next]")  # "Continue" to the preview
             page.wait_for_selector("[data-testid=apply]", timeout=15_000)
-            assert page.evaluate("window.__samePage === true"), "the preview came in place (progress shown)"
             assert re.search(r"/places/import/\d+/$", page.url), page.url
             assert m.Dwelling.objects.count() == before, "a preview writes nothing"
             assert page.is_disabled("[data-testid=confirm]"), "a doubt about a person is open"
@@ -170,6 +175,8 @@ def test_import_page_shows_row_numbered_problems_then_previews_then_imports(live
             page.wait_for_selector("[data-testid=decision-log]")
             assert page.is_enabled("[data-testid=confirm]")
             page.click("[data-testid=confirm]")
+            page.wait_for_selector("[data-testid=run-next]", timeout=15_000)  # applied by a worker
+            page.click("[data-testid=run-next]")
             page.wait_for_selector("[data-testid=import-result]", timeout=15_000)
             fits(page)
             assert m.Dwelling.objects.count() == before + 2

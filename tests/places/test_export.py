@@ -8,6 +8,7 @@ from typing import Any
 
 import openpyxl
 import pytest
+from django.conf import settings
 from django.urls import reverse
 
 from linli.accounts.models import AccessLog
@@ -34,16 +35,19 @@ def test_import_page_get_and_good_post(world: Any, client_for: Any) -> None:
     bs, ds = tree()
     before = counts()
     r = c.post(url, {"what": "roster", "file": _upload(make_xlsx(bs, ds), "roster.xlsx")})
+    assert r.status_code == 303 and r["Location"].startswith("/runs/"), "a worker reads the file"
     preview = m.ImportPreview.objects.get()
-    assert r.status_code == 303 and r["Location"] == reverse("places:io_preview", args=[preview.pk])
+    run = c.get(r["Location"]).content.decode()
+    assert 'data-status="done"' in run and reverse("places:io_preview", args=[preview.pk]) in run
     assert counts() == before, "uploading writes nothing but the preview"
-    page = c.get(r["Location"])
+    page = c.get(reverse("places:io_preview", args=[preview.pk]))
     html = page.content.decode()
     assert page.status_code == 200 and 'data-testid="nothing-written"' in html and 'data-testid="consequences"' in html
     assert "新建小区0002 1栋 1-101" in html and 'data-testid="confirm"' in html
     r = c.post(reverse("places:io_preview_confirm", args=[preview.pk]))
-    assert r.status_code == 303
-    page = c.get(r["Location"])
+    assert r.status_code == 303 and r["Location"].startswith("/runs/"), "a worker applies it"
+    assert 'data-status="done"' in c.get(r["Location"]).content.decode()
+    page = c.get(reverse("places:io_preview", args=[preview.pk]))
     assert b'data-testid="import-result"' in page.content and b'data-testid="confirm"' not in page.content
     assert m.Dwelling.objects.filter(building__compound__code="0002", building__community=world.comm_a).count() == 4
 
@@ -54,11 +58,14 @@ def test_import_page_bad_file_lists_problems_in_both_languages(world: Any, clien
     ds[2]["area"] = "62.345"
     before = counts()
     r = c.post(reverse("places:io_import", args=[world.comm_a.pk]), {"file": _upload(make_xlsx(bs, ds), "roster.xlsx")})
-    assert r.status_code == 400
-    html = r.content.decode()
-    assert "小数位数过多" in html and "too many decimal places" in html
-    assert '<td class="num">4</td>' in html
-    assert counts() == before
+    assert r.status_code == 303  # read by a worker: its run lists every problem by row and column
+    html = c.get(r["Location"]).content.decode()
+    assert 'data-status="failed"' in html and 'data-testid="run-errors"' in html
+    assert "小数位数过多" in html and '<td class="num">4</td>' in html
+    c.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = c.get(r["Location"]).content.decode()
+    assert "too many decimal places" in english, "the English page has the English text"
+    assert counts() == before and not m.ImportPreview.objects.exists()
 
 
 def test_import_page_other_community_rows_refused(world: Any, client_for: Any) -> None:
@@ -67,7 +74,9 @@ def test_import_page_other_community_rows_refused(world: Any, client_for: Any) -
         reverse("places:io_import", args=[world.comm_b.pk]),
         {"file": _upload(make_xlsx([building()], [dwelling()]), "roster.xlsx")},
     )
-    assert r.status_code == 400 and "不是本页的社区" in r.content.decode()
+    assert r.status_code == 303
+    html = c.get(r["Location"]).content.decode()
+    assert 'data-status="failed"' in html and "不是本页的社区" in html
 
 
 def test_outsider_gets_404_on_import_and_export(world: Any, client_for: Any) -> None:
@@ -195,16 +204,19 @@ def test_boundaries_through_the_page(world: Any, client_for: Any) -> None:
     c = client_for(world.users["community_worker"])
     url = reverse("places:io_import", args=[world.comm_a.pk])
     r = c.post(url, {"what": "boundaries", "file": _upload(io.BytesIO(json.dumps(doc).encode()), "b.geojson")})
-    assert r.status_code == 303
+    assert r.status_code == 303 and r["Location"].startswith("/runs/")
     world.building_a.refresh_from_db()
     assert world.building_a.boundary is None
     preview = m.ImportPreview.objects.get()
-    assert preview.kind == "boundaries" and "Polygon" in c.get(r["Location"]).content.decode()
+    page = c.get(reverse("places:io_preview", args=[preview.pk])).content.decode()
+    assert preview.kind == "boundaries" and "Polygon" in page
     assert c.post(reverse("places:io_preview_confirm", args=[preview.pk])).status_code == 303
     world.building_a.refresh_from_db()
     assert world.building_a.boundary["type"] == "Polygon"
     r = c.post(url, {"what": "boundaries", "file": _upload(io.BytesIO(b"{oops"), "b.geojson")})
-    assert r.status_code == 400 and "JSON" in r.content.decode()
+    assert r.status_code == 303
+    html = c.get(r["Location"]).content.decode()
+    assert 'data-status="failed"' in html and "JSON" in html
 
 
 def test_write_xlsx_types_and_formula_safety(tmp_path: Any) -> None:
