@@ -13,13 +13,16 @@ from typing import Any
 
 from django.db import migrations
 
-OPEN = "('collected', 'dispatched', 'handling', 'registered', 'reported')"
+_STEPS = ("collected", "dispatched", "handling", "registered", "reported")
+# Written as PostgreSQL prints it back (pg_get_indexdef), so a pg_dump/restore recreates the very same
+# definition (tests/deploy/test_backup.py compares them); the planner proves `step IN (...)` against it.
+OPEN = "((step)::text = ANY (ARRAY[" + ", ".join(f"('{s}'::character varying)::text" for s in _STEPS) + "]))"
 
 CREATE = [
     "CREATE INDEX IF NOT EXISTS dash_event_open ON governance_event (path varchar_pattern_ops, step, "
-    f"category_id, grid_id, department_id, step_due_at, backlog, deferred_until) INCLUDE (id) WHERE step IN {OPEN}",
+    f"category_id, grid_id, department_id, step_due_at, backlog, deferred_until) INCLUDE (id) WHERE {OPEN}",
     "CREATE INDEX IF NOT EXISTS dash_event_overdue ON governance_event (step_due_at, id) "
-    f"WHERE step IN {OPEN} AND NOT backlog",
+    f"WHERE {OPEN} AND NOT backlog",
 ]
 DROP = ["DROP INDEX IF EXISTS dash_event_open", "DROP INDEX IF EXISTS dash_event_overdue"]
 
