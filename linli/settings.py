@@ -239,7 +239,7 @@ LINLI_NOTICE_PDF_DIR = VAR_DIR / "notice-pdfs"
 # default, the Redis cache when LINLI_CACHE_URL is set.
 CACHES["progress"] = (
     {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "linli.core.cache.RedisCache",  # one client per pool (the roll-up flag is set per save)
         "LOCATION": LINLI_CACHE_URL,
         "KEY_PREFIX": "linli-progress",
     }

@@ -14,10 +14,11 @@ class DashboardConfig(AppConfig):
     verbose_name = "指挥中心 Command centre"
 
     def ready(self) -> None:
-        # The roll-up follows governance's events without governance knowing: each save or delete of
-        # an Event queues it (in the same transaction, so a rolled-back change queues nothing) and,
-        # on commit, asks for one refresh task (debounced: one pending at a time). Bulk inserts that
-        # bypass the hook are found by the refresh's id watermark (docs/dashboard.md "The roll-up").
+        # The roll-up follows governance's events without governance knowing: each update or delete
+        # of an Event queues it (in the same transaction, so a rolled-back change queues nothing)
+        # and, on commit, asks for one refresh task (debounced: one pending at a time, and a process
+        # asks at most once per refresh). New events, by the ORM or in bulk, are found by the
+        # refresh's id watermark (docs/dashboard.md "The roll-up").
         from django.db.models.signals import post_delete, post_save, pre_save
 
         from linli.governance.models import Event
@@ -38,11 +39,10 @@ def _before_save(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -
 def _after_save(sender: Any, instance: Any, created: bool = False, raw: bool = False, **kwargs: Any) -> None:
     if raw:
         return
-    from linli.dashboard import services as svc
     from linli.dashboard import tasks
 
-    if created:
-        svc.note_new(instance)
+    # a new event needs no queue row: the refresh finds it above its id watermark (and watches the
+    # ids a still open transaction may commit below it, services._note_gaps)
     transaction.on_commit(tasks.schedule_refresh)
 
 

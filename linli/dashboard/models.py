@@ -36,8 +36,9 @@ The scope columns are those of ``Event.scope`` (path, grid, department), so
 ``permissions.scoped(user, Action.EVENTS, Rollup.objects.all())`` filters the roll-up as it filters
 the raw events; a level without a column keeps it empty (no department grant matches a level-P row).
 
-``RollupPending`` is the queue of changed events (one row per save, with the days the event counted
-under *before* the save) and ``RollupState`` the watermark of the last refresh (``services.py``).
+``RollupPending`` is the queue of changed or deleted events (one row per update or delete, with the
+days the event counted under *before*; new events are found by the id watermark) and
+``RollupState`` the watermark of the last refresh (``services.py``).
 """
 
 from __future__ import annotations
@@ -100,12 +101,17 @@ class Rollup(models.Model):
 
 
 class RollupPending(models.Model):
-    """An event saved since the last refresh, with the local days it counted under before the save."""
+    """An event changed or deleted since the last refresh, with the local days it counted under
+    before (a new event needs no row: the refresh finds it above the id watermark); or, with
+    ``gap_xid``, an id below the watermark no event had yet at the last refresh (PostgreSQL: a
+    transaction still open may commit it), watched until every transaction older than ``gap_xid``
+    has ended."""
 
     event_id = models.BigIntegerField()
     old_created = models.DateField(null=True)
     old_due = models.DateField(null=True)
     old_closed = models.DateField(null=True)
+    gap_xid = models.BigIntegerField(null=True)
 
     def __str__(self) -> str:
         return f"event {self.event_id}"

@@ -37,6 +37,7 @@ OPEN = sorted(s.value for s in loop.OPEN_STEPS)  # sorted: the same SQL in every
 CLOSED = [loop.Step.CLOSED.value, loop.Step.EVALUATED.value]
 MAP_CAP = 3000
 OVERDUE_LIST = 100
+OVERDUE_SHOWN = 20  # listed on the page itself; all OVERDUE_LIST on demand
 EXPORT_EVENT_ROWS = 100_000  # the events sheet stops here (a year of a whole district is more)
 
 
@@ -136,7 +137,6 @@ class OpenSummary:
     overdue: int
     by_sector: list[Row]
     by_category: list[Row]
-    by_grid: list[Row]
     by_department: list[Row]
     names: Names
 
@@ -147,23 +147,27 @@ def _rows(counts: dict[Any, list[int]], label: Any) -> list[Row]:
     return rows
 
 
-def open_summary(qs: QuerySet[Event], now: datetime, lang: str) -> OpenSummary:
-    """Open events by sector, category, grid and department, with how many are overdue: one
-    GROUP BY (step, category, grid, department) over open events, rolled up here."""
-    groups = list(
+def _open_groups(qs: QuerySet[Event], now: datetime, *cols: str) -> list[Any]:
+    # grouped by step too, so that SQLite walks the covering index event_dash_open in order
+    # (without it the planner scans the whole table through the category index: seconds)
+    return list(
         qs.filter(step__in=OPEN)
         .order_by()
-        # grouped by step too, so that SQLite walks the covering index event_dash_open in order
-        # (without it the planner scans the whole table through the category index: seconds)
-        .values_list("step", "category_id", "grid_id", "department_id")
+        .values_list("step", *cols)
         .annotate(n=Count("id"), late=Count("id", filter=overdue_q(now)))
     )
-    names = Names.load(lang, {g[1] for g in groups}, {g[3] for g in groups}, {g[2] for g in groups})
-    by: dict[str, dict[Any, list[int]]] = {k: defaultdict(lambda: [0, 0]) for k in ("s", "c", "g", "d")}
+
+
+def open_summary(qs: QuerySet[Event], now: datetime, lang: str) -> OpenSummary:
+    """Open events by sector, category and department, with how many are overdue: one GROUP BY
+    (step, category, department) over open events, rolled up here (per grid: ``open_by_grid``)."""
+    groups = _open_groups(qs, now, "category_id", "department_id")
+    names = Names.load(lang, {g[1] for g in groups}, {g[2] for g in groups}, set())
+    by: dict[str, dict[Any, list[int]]] = {k: defaultdict(lambda: [0, 0]) for k in ("s", "c", "d")}
     total = late_total = 0
-    for _step, cat, grid, dept, n, late in groups:
+    for _step, cat, dept, n, late in groups:
         sector = names.categories.get(cat, ("", "", ""))[2]
-        for key, value in (("s", sector), ("c", cat), ("g", grid), ("d", dept)):
+        for key, value in (("s", sector), ("c", cat), ("d", dept)):
             by[key][value][0] += n
             by[key][value][1] += late
         total += n
@@ -173,10 +177,19 @@ def open_summary(qs: QuerySet[Event], now: datetime, lang: str) -> OpenSummary:
         late_total,
         _rows(by["s"], lambda k: sector_name(k, lang)),
         _rows(by["c"], names.category),
-        _rows(by["g"], names.grid),
         _rows(by["d"], names.department),
         names,
     )
+
+
+def open_by_grid(qs: QuerySet[Event], now: datetime, lang: str) -> list[Row]:
+    """Open and overdue events per grid (the page's lazy part): one GROUP BY (step, grid)."""
+    counts: dict[Any, list[int]] = defaultdict(lambda: [0, 0])
+    for _step, grid, n, late in _open_groups(qs, now, "grid_id"):
+        counts[grid][0] += n
+        counts[grid][1] += late
+    names = Names.load(lang, set(), set(), set(counts))
+    return _rows(counts, names.grid)
 
 
 def overdue_list(qs: QuerySet[Event], now: datetime, limit: int = OVERDUE_LIST) -> list[Event]:
@@ -487,10 +500,19 @@ def rollup_period_counts(
 
 
 def rollup_rates(
-    rows: QuerySet[Rollup], levels: permissions.Levels, period: Period, tz: tzinfo, now: datetime, lang: str
+    rows: QuerySet[Rollup],
+    levels: permissions.Levels,
+    period: Period,
+    tz: tzinfo,
+    now: datetime,
+    lang: str,
+    grids: bool = True,
+    departments: bool = True,
 ) -> Rates:
     """``rates`` from the roll-up: 结案率 / 按期结案率 / 返工率 per department and per grid, from one
-    level keyed on both, or from the two narrow levels D and G (the total from D)."""
+    level keyed on both, or from the two narrow levels D and G (the total from D; without ``grids``
+    level G is not read and ``by_grid`` is empty, without ``departments`` level D is not read and
+    the total and ``by_department`` are empty)."""
     total = Counts()
     by_dept: dict[Any, Counts] = defaultdict(Counts)
     by_grid: dict[Any, Counts] = defaultdict(Counts)
@@ -501,11 +523,15 @@ def rollup_rates(
             by_dept[dept].add(c)
             by_grid[grid].add(c)
     else:
-        for (dept,), c in rollup_period_counts(rows, period, tz, now, ("department",), levels.departments).items():
-            total.add(c)
-            by_dept[dept].add(c)
-        for (grid,), c in rollup_period_counts(rows, period, tz, now, ("grid",), levels.grids).items():
-            by_grid[grid].add(c)
+        if departments:
+            for (dept,), c in rollup_period_counts(rows, period, tz, now, ("department",), levels.departments).items():
+                total.add(c)
+                by_dept[dept].add(c)
+        if grids:
+            for (grid,), c in rollup_period_counts(rows, period, tz, now, ("grid",), levels.grids).items():
+                by_grid[grid].add(c)
+    if not grids:
+        by_grid.clear()
     names = Names.load(lang, set(), set(by_dept), set(by_grid))
     return Rates(total, _rate_rows(by_dept, names.department), _rate_rows(by_grid, names.grid), names)
 
@@ -539,14 +565,30 @@ def rollup_trend(rows: QuerySet[Rollup], period: Period, level: str = Rollup.Lev
 
 
 def period_figures(
-    user: User, events: QuerySet[Event], period: Period, tz: tzinfo, now: datetime, lang: str
+    user: User, events: QuerySet[Event], period: Period, tz: tzinfo, now: datetime, lang: str, grids: bool = True
 ) -> tuple[Rates, list[TrendRow]]:
     """The rates and the trend of ``period`` for ``user``: from the coarsest roll-up levels that
     answer exactly for their scope, or from the raw ``events`` (scoped) for a scope finer than a
-    community (``permissions.rollup_levels``)."""
+    community (``permissions.rollup_levels``). Without ``grids`` the rates per grid are left out
+    (the page loads them on demand: ``period_rates``)."""
     levels = permissions.rollup_levels(user)
     if levels is None:
         start, end = period.bounds(tz)
-        return rates(events, start, end, now, lang), trend(events, period, tz)
+        found = rates(events, start, end, now, lang)
+        if not grids:
+            found.by_grid = []
+        return found, trend(events, period, tz)
     rows = permissions.rollup_of(user)
-    return rollup_rates(rows, levels, period, tz, now, lang), rollup_trend(rows, period, levels.trend)
+    return rollup_rates(rows, levels, period, tz, now, lang, grids), rollup_trend(rows, period, levels.trend)
+
+
+def period_grid_rates(
+    user: User, events: QuerySet[Event], period: Period, tz: tzinfo, now: datetime, lang: str
+) -> Rates:
+    """The rates of ``period`` per grid (the page's lazy part), as ``period_figures`` counts them; the
+    rates per department and the total may be left out (the narrow level D is not read)."""
+    levels = permissions.rollup_levels(user)
+    if levels is None:
+        start, end = period.bounds(tz)
+        return rates(events, start, end, now, lang)
+    return rollup_rates(permissions.rollup_of(user), levels, period, tz, now, lang, departments=False)

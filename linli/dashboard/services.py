@@ -113,11 +113,23 @@ KEYS = {
 }
 
 
-def _from_events(kind: str, ranges: list[tuple[date, date]] | None) -> tuple[str, list[Any]]:
-    """INSERT … SELECT of level F (grain "c") rows of ``kind`` from the raw events, for the days in
-    ``ranges`` (None: every day)."""
+def _from_events(
+    kind: str,
+    ranges: list[tuple[date, date]] | None,
+    upto: int,
+    *,
+    after: int | None = None,
+    skip: list[tuple[date, date]] | None = None,
+    table: str = "",
+) -> tuple[str, list[Any]]:
+    """INSERT … SELECT of level F (grain "c") rows of ``kind`` from the raw events with an id up to
+    ``upto`` (the refresh's watermark: a later event is the next refresh's), for the days in
+    ``ranges`` (None: every day); with ``after`` only the events above that id (the new ones), and
+    without the local days in ``skip``; into ``table`` (the roll-up's by default)."""
     col = DAY_COLUMN[Rollup.Kind(kind)]
-    qs = Event.objects.filter(**{f"{col}__isnull": False})
+    qs = Event.objects.filter(**{f"{col}__isnull": False}, pk__lte=upto)
+    if after is not None:
+        qs = qs.filter(pk__gt=after)
     if ranges is not None:
         span = Q()
         for lo, hi in ranges:
@@ -142,11 +154,15 @@ def _from_events(kind: str, ranges: list[tuple[date, date]] | None) -> tuple[str
     sql, params = grouped.query.sql_with_params()
     deferred = "s.deferred_until" if kind == Rollup.Kind.DUE else "NULL"
     counts = "s.r_closed, s.r_on_time, s.r_reworked" if kind == Rollup.Kind.DUE else "0, 0, 0"
-    table = Rollup._meta.db_table
+    where, more = "", []
+    for lo, hi in skip or []:
+        where += " AND NOT (s.r_day >= %s AND s.r_day <= %s)"
+        more += [lo, hi]
     return (
-        f"INSERT INTO {table} ({COLUMNS}) SELECT 'F', 'c', %s, s.r_day, s.department_id, s.grid_id, "  # noqa: S608
-        f"s.category_id, s.r_path, {deferred}, s.r_n, {counts} FROM ({sql}) s",
-        [kind, *params],
+        f"INSERT INTO {table or Rollup._meta.db_table} ({COLUMNS}) SELECT 'F', 'c', %s, s.r_day, "  # noqa: S608
+        f"s.department_id, s.grid_id, s.category_id, s.r_path, {deferred}, s.r_n, {counts} FROM ({sql}) s "
+        f"WHERE 1 = 1{where}",
+        [kind, *params, *more],
     )
 
 
@@ -219,7 +235,7 @@ def _next_month(d: date) -> date:
     return date(d.year + (d.month == 12), d.month % 12 + 1, 1)
 
 
-def _rebuild(kind: str, ranges: list[tuple[date, date]] | None) -> int:
+def _rebuild(kind: str, ranges: list[tuple[date, date]] | None, upto: int) -> int:
     """Recompute every level and grain of ``kind`` for the days in ``ranges`` (None: all), from the
     raw events: level F from the events, the other levels' days from F, their weeks and months from
     their days."""
@@ -233,7 +249,7 @@ def _rebuild(kind: str, ranges: list[tuple[date, date]] | None) -> int:
                     f"DELETE FROM {table} WHERE level = 'F' AND kind = %s AND day >= %s AND day <= %s",  # noqa: S608
                     [kind, lo, hi],
                 )
-        sql, params = _from_events(kind, ranges)
+        sql, params = _from_events(kind, ranges, upto)
         c.execute(sql, params)
         if ranges is None:
             c.execute(f"SELECT MIN(day), MAX(day) FROM {table} WHERE level = 'F' AND kind = %s", [kind])  # noqa: S608
@@ -256,12 +272,120 @@ def _rebuild(kind: str, ranges: list[tuple[date, date]] | None) -> int:
         return sum(hi.toordinal() - lo.toordinal() + 1 for lo, hi in ranges)
 
 
+# --- new events by deltas: their counts added to the rows they fall in, no day recomputed ----------
+
+DELTA = "dash_rollup_delta"  # a temporary table of the connection
+
+
+def _delta_table(cursor: Any) -> None:
+    if connection.vendor == "postgresql":
+        types = ("varchar(1)", "date", "integer", "varchar(120)", "timestamptz")
+    else:
+        types = ("text", "date", "integer", "text", "datetime")
+    t, d, i, p, ts = types
+    cursor.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS {DELTA} (level {t}, grain {t}, kind {t}, day {d}, department_id {i}, "
+        f"grid_id {i}, category_id {i}, path {p}, deferred_until {ts}, n {i}, closed {i}, on_time {i}, reworked {i})"
+    )
+    cursor.execute(f"DELETE FROM {DELTA}")  # noqa: S608
+
+
+def _same(column: str) -> str:
+    """Null-safe equality of a key column of the roll-up (r) and the delta (d), in a form the
+    database joins fast (PostgreSQL hashes COALESCE expressions, SQLite indexes ``IS``)."""
+    if connection.vendor != "postgresql":
+        return f"r.{column} IS d.{column}"
+    if column == "path":
+        return "r.path = d.path"
+    if column == "deferred_until":
+        return "COALESCE(r.deferred_until, '-infinity') = COALESCE(d.deferred_until, '-infinity')"
+    return f"COALESCE(r.{column}, 0) = COALESCE(d.{column}, 0)"
+
+
+def _add_new(kind: str, after: int, upto: int, skip: list[tuple[date, date]]) -> int:
+    """Add the events with ``after`` < id ≤ ``upto`` (new since the last refresh) to every level and
+    grain of ``kind``, except on the local days in ``skip`` (recomputed from the raw events in this
+    refresh, so they are counted there): their level-F counts go to a temporary table, the other
+    levels' days, weeks and months are summed there from them, and each row is added to the roll-up
+    row of the same key (one UPDATE … FROM per level and grain) or inserted where there is none.
+    Returns the rows touched."""
+    table = Rollup._meta.db_table
+    sums = "SUM(n), SUM(closed), SUM(on_time), SUM(reworked)"
+    with connection.cursor() as c:
+        _delta_table(c)
+        sql, params = _from_events(kind, None, upto, after=after, skip=skip, table=DELTA)
+        c.execute(sql, params)
+        if not c.rowcount:
+            return 0
+        for level in LEVELS[Rollup.Kind(kind)]:
+            keys = ", ".join(KEYS[Rollup.Level(level)])
+            select = (
+                f"INSERT INTO {DELTA} ({COLUMNS}) SELECT %s, %s, kind, {{day}}, {_select_keys(level)}, "  # noqa: S608
+                f"{{deferred}}, {sums} FROM {DELTA}"
+            )
+            c.execute(
+                select.format(day="day", deferred="NULL")
+                + f" WHERE level = 'F' AND kind = %s AND deferred_until IS NULL GROUP BY kind, day, {keys}",
+                [level, "d", kind],
+            )
+            if kind == Rollup.Kind.DUE:
+                c.execute(
+                    select.format(day="day", deferred="deferred_until")
+                    + f" WHERE level = 'F' AND kind = %s AND deferred_until IS NOT NULL"
+                    f" GROUP BY kind, day, {keys}, deferred_until",
+                    [level, "x", kind],
+                )
+            for grain in ["w", "m"] if kind == Rollup.Kind.DUE else ["w"]:
+                bucket = _bucket_sql(grain)
+                c.execute(
+                    select.format(day=bucket, deferred="NULL")
+                    + f" WHERE level = %s AND grain = 'd' AND kind = %s GROUP BY kind, {bucket}, {keys}",
+                    [level, grain, level, kind],
+                )
+        if connection.vendor == "postgresql":
+            c.execute(f"ANALYZE {DELTA}")
+            # the roll-up's statistics cannot tell how many rows a level, grain and day list holds: a
+            # nested loop over the delta for each one is the planner's bad guess (0.7 s instead of 5 ms)
+            c.execute("SET LOCAL enable_nestloop = off")
+        c.execute(f"SELECT DISTINCT level, grain, day FROM {DELTA}")  # noqa: S608
+        days: dict[tuple[str, str], list[Any]] = {}
+        for lvl, grain, day in c.fetchall():
+            days.setdefault((lvl, grain), []).append(day)
+        touched = 0
+        same = " AND ".join(_same(k) for k in ("department_id", "grid_id", "category_id", "path", "deferred_until"))
+        for (lvl, grain), found in days.items():
+            match = (
+                f"r.level = %s AND r.grain = %s AND r.kind = %s AND r.day IN ({', '.join(['%s'] * len(found))}) "
+                f"AND r.day = d.day AND {same}"
+            )
+            args = [lvl, grain, kind, *found]
+            c.execute(
+                f"UPDATE {table} AS r SET n = r.n + d.n, closed = r.closed + d.closed, "  # noqa: S608
+                f"on_time = r.on_time + d.on_time, reworked = r.reworked + d.reworked FROM {DELTA} AS d "
+                f"WHERE d.level = %s AND d.grain = %s AND {match}",
+                [lvl, grain, *args],
+            )
+            touched += c.rowcount
+            cols = ", ".join(f"d.{col.strip()}" for col in COLUMNS.split(","))
+            c.execute(
+                f"INSERT INTO {table} ({COLUMNS}) SELECT {cols} FROM {DELTA} AS d "  # noqa: S608
+                f"WHERE d.level = %s AND d.grain = %s AND NOT EXISTS (SELECT 1 FROM {table} AS r WHERE {match})",
+                [lvl, grain, *args],
+            )
+            touched += c.rowcount
+        c.execute(f"DELETE FROM {DELTA}")  # noqa: S608
+        if connection.vendor == "postgresql":
+            c.execute("RESET enable_nestloop")
+        return touched
+
+
 @dataclass
 class Refreshed:
     full: bool
     events: int  # changed or new events looked at
-    days: int  # local days recomputed (summed over the three kinds)
+    days: int  # local days recomputed from the raw events (summed over the three kinds)
     seconds: float
+    added: int = 0  # roll-up rows the new events were added to (or inserted as)
 
 
 def _state() -> RollupState:
@@ -272,41 +396,88 @@ def _state() -> RollupState:
     return state
 
 
+#: how far below the watermark a missing id is watched for a late commit (PostgreSQL)
+GAP_WINDOW = 10_000
+
+
+def _xid_sql(part: str) -> str:
+    return f"SELECT pg_snapshot_{part}(pg_current_snapshot())::text::bigint"
+
+
+def _note_gaps(after: int, upto: int) -> None:
+    """PostgreSQL: queue the ids in (after, upto] (the last GAP_WINDOW at most) that no event has
+    yet. An id is taken when the row is inserted, not when it commits, so a transaction still open
+    may commit an id below the new watermark; the next refreshes look for it until every
+    transaction that was running now has ended (``gap_xid``: the next transaction id now). On SQLite
+    one transaction writes at a time: a missing id was rolled back."""
+    if connection.vendor != "postgresql" or upto <= after:
+        return
+    lo = max(after, upto - GAP_WINDOW)
+    present = set(Event.objects.filter(pk__gt=lo, pk__lte=upto).values_list("pk", flat=True))
+    missing = [i for i in range(lo + 1, upto + 1) if i not in present]
+    if missing:
+        with connection.cursor() as c:
+            c.execute(_xid_sql("xmax"))
+            xid = int(c.fetchone()[0])
+        RollupPending.objects.bulk_create([RollupPending(event_id=i, gap_xid=xid) for i in missing])
+
+
+def _all_ended_before() -> int | None:
+    """PostgreSQL: every transaction with an id below this one has ended (the snapshot's xmin)."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as c:
+        c.execute(_xid_sql("xmin"))
+        return int(c.fetchone()[0])
+
+
 def refresh(full: bool = False) -> Refreshed:
     """Bring the roll-up up to date with the events, in one transaction (readers see the old or the
-    new roll-up, never half of it). Incremental: the events queued by the save hook (with the days
-    they counted under before) and the events inserted in bulk since the last refresh (id above the
-    watermark) give the affected local days; those days are recomputed from the raw events, and the
-    weeks and months they fall in from the days. ``full`` recomputes everything."""
+    new roll-up, never half of it). Incremental: the events inserted since the last refresh (id
+    above the watermark) are *added* to the rows they fall in (``_add_new``: no day recomputed);
+    the events queued by the save hook (changed or deleted, with the days they counted under
+    before) give local days that are recomputed from the raw events, and the weeks and months those
+    days fall in from the days. Only events up to the new watermark count (a later one is the next
+    refresh's). ``full`` recomputes everything."""
     started = perf_counter()
+    added = 0
     with transaction.atomic():
         state = _state()
-        top = Event.objects.aggregate(m=Max("pk"))["m"] or 0
+        last = state.last_event_id
+        top = max(Event.objects.aggregate(m=Max("pk"))["m"] or 0, last)
         if full:
             if connection.vendor == "postgresql":  # the GROUP BYs over every event sort in memory
                 with connection.cursor() as c:
                     c.execute("SET LOCAL work_mem = '256MB'")
-            RollupPending.objects.all().delete()
-            days = sum(_rebuild(kind, None) for kind in Rollup.Kind.values)
-            n = Event.objects.count()
+            RollupPending.objects.filter(gap_xid__isnull=True).delete()
+            _note_gaps(0, top)
+            days = sum(_rebuild(kind, None, top) for kind in Rollup.Kind.values)
+            n = Event.objects.filter(pk__lte=top).count()
         else:
+            if connection.vendor == "postgresql":
+                with connection.cursor() as c:
+                    # dozens of short statements: compiling each (JIT) costs more than it saves; the
+                    # joins of the new events' rows sort in memory
+                    c.execute("SET LOCAL jit = off")
+                    c.execute("SET LOCAL work_mem = '64MB'")
             pending = list(
                 RollupPending.objects.order_by("pk").values_list(
-                    "pk", "event_id", "old_created", "old_due", "old_closed"
+                    "pk", "event_id", "old_created", "old_due", "old_closed", "gap_xid"
                 )[:PENDING_BATCH]
             )
+            ended_before = _all_ended_before()
+            _note_gaps(last, top)
             affected: dict[str, set[date]] = {k: set() for k in Rollup.Kind.values}
-            for _pk, _ev, created, due, closed in pending:
+            for _pk, _ev, created, due, closed, _gap in pending:
                 for kind, d in ((Rollup.Kind.REPORTED, created), (Rollup.Kind.DUE, due), (Rollup.Kind.CLOSED, closed)):
                     if d is not None:
                         affected[kind].add(d)
-            ids = {p[1] for p in pending}
-            changed = Event.objects.filter(Q(pk__in=ids) | Q(pk__gt=state.last_event_id, pk__lte=top)).values_list(
-                "created_at", "due_at", "closed_at"
+            found: set[int] = set()
+            changed = Event.objects.filter(pk__in={p[1] for p in pending}).values_list(
+                "pk", "created_at", "due_at", "closed_at"
             )
-            n = 0
-            for created_at, due_at, closed_at in changed.iterator(chunk_size=5000):
-                n += 1
+            for pk, created_at, due_at, closed_at in changed.iterator(chunk_size=5000):
+                found.add(pk)
                 for kind, at in (
                     (Rollup.Kind.REPORTED, created_at),
                     (Rollup.Kind.DUE, due_at),
@@ -315,25 +486,33 @@ def refresh(full: bool = False) -> Refreshed:
                     d = local_day(at)
                     if d is not None:
                         affected[kind].add(d)
-            days = 0
-            for kind_code, found in affected.items():
-                if found:
-                    days += _rebuild(kind_code, _ranges(found))
-            RollupPending.objects.filter(pk__in=[p[0] for p in pending]).delete()
+            recompute = {kind: _ranges(found_days) for kind, found_days in affected.items() if found_days}
+            if top > last:  # new events first: the weeks and months recomputed below then include them
+                for code in Rollup.Kind.values:
+                    added += _add_new(code, last, top, recompute.get(code, []))
+            days = sum(_rebuild(kind, ranges, top) for kind, ranges in recompute.items())
+            # a gap whose event has not appeared stays queued while a transaction that could hold it runs
+            waiting = {
+                p[0]
+                for p in pending
+                if p[5] is not None and p[1] not in found and ended_before is not None and ended_before < p[5]
+            }
+            RollupPending.objects.filter(pk__in=[p[0] for p in pending if p[0] not in waiting]).delete()
+            n = len(found) + (Event.objects.filter(pk__gt=last, pk__lte=top).count() if top > last else 0)
         now = clock.now()
-        state.last_event_id = max(state.last_event_id, top) if not full else top
+        state.last_event_id = top
         state.refreshed_at = now
         if full:
             state.full_at = now
         state.save()
-    return Refreshed(full, n, days, perf_counter() - started)
+    return Refreshed(full, n, days, perf_counter() - started, added)
 
 
 def pending_count() -> int:
     """Changes not yet rolled up: queued saves plus events inserted above the watermark."""
     state = RollupState.objects.filter(pk=1).first()
     last = state.last_event_id if state else 0
-    return RollupPending.objects.count() + Event.objects.filter(pk__gt=last).count()
+    return RollupPending.objects.filter(gap_xid__isnull=True).count() + Event.objects.filter(pk__gt=last).count()
 
 
 CATCH_UP_MAX = 2000
@@ -348,7 +527,7 @@ def catch_up() -> None:
             refresh(full=True)
         return
     last = state.last_event_id
-    waiting = RollupPending.objects.count()
+    waiting = RollupPending.objects.filter(gap_xid__isnull=True).count()
     newer = Event.objects.filter(pk__gt=last).order_by().values("pk")[: CATCH_UP_MAX + 1].count()
     if 0 < waiting + newer <= CATCH_UP_MAX:
         refresh()
@@ -366,12 +545,6 @@ def remember_days(event: Event) -> None:
     RollupPending.objects.create(
         event_id=event.pk, old_created=local_day(old[0]), old_due=local_day(old[1]), old_closed=local_day(old[2])
     )
-
-
-def note_new(event: Event) -> None:
-    """After an event is created through the ORM: queue it (an id below the watermark may commit
-    after a refresh ran; bulk inserts without the hook are found by the watermark instead)."""
-    RollupPending.objects.create(event_id=event.pk)
 
 
 def forget_event(event: Event) -> None:

@@ -5,7 +5,8 @@ The "rollup" refresh may live here too (each part in its own section; append, ne
 
 from __future__ import annotations
 
-from datetime import date
+import time
+from datetime import UTC, date, datetime
 from typing import Any
 
 from django.db import transaction
@@ -60,6 +61,13 @@ def export_period(run_id: int, first: str, last: str, preset: str = "", ip: str 
 #: expires on its own, so a refresh lost with a killed worker is asked for again by a later save.
 ROLLUP_FLAG = "dashboard:rollup:pending"
 ROLLUP_FLAG_SECONDS = 300
+#: With a backend that can defer (the database backend): the refresh runs this long after it was
+#: asked for, and the flag holds that time, so each process knows until when a waiting refresh
+#: will still see what it writes and skips the cache until then (less CLOCK_MARGIN, for the clocks
+#: of several machines): a process asks the cache about once per refresh, not once per save.
+ROLLUP_DELAY_SECONDS = 2.0
+CLOCK_MARGIN_SECONDS = 0.5
+_quiet_until = 0.0  # this process: a refresh that starts after this time is waiting
 
 
 def _flag_cache() -> Any:
@@ -78,11 +86,32 @@ def refresh_rollup(full: bool = False) -> dict[str, Any]:
     last refresh, or everything with ``full``."""
     _flag_cache().delete(ROLLUP_FLAG)  # saves from now on ask for the next refresh
     done = svc.refresh(full=full)
-    return {"full": done.full, "events": done.events, "days": done.days, "seconds": round(done.seconds, 3)}
+    return {
+        "full": done.full,
+        "events": done.events,
+        "days": done.days,
+        "added": done.added,
+        "seconds": round(done.seconds, 3),
+    }
 
 
 def schedule_refresh() -> None:
     """After a committed event write (the save hook in ``apps.py``): enqueue one refresh unless one
-    is already waiting."""
-    if _flag_cache().add(ROLLUP_FLAG, 1, ROLLUP_FLAG_SECONDS):
-        refresh_rollup.enqueue()
+    is already waiting that will start late enough to see this write."""
+    global _quiet_until
+    now = time.time()
+    if now < _quiet_until:
+        return
+    cache = _flag_cache()
+    if not refresh_rollup.get_backend().supports_defer:  # the immediate backend (tests): no waiting
+        if cache.add(ROLLUP_FLAG, now, ROLLUP_FLAG_SECONDS):
+            refresh_rollup.enqueue()
+        return
+    run_at = now + ROLLUP_DELAY_SECONDS
+    if cache.add(ROLLUP_FLAG, run_at, ROLLUP_FLAG_SECONDS):
+        refresh_rollup.using(run_after=datetime.fromtimestamp(run_at, tz=UTC)).enqueue()
+        _quiet_until = run_at - CLOCK_MARGIN_SECONDS
+        return
+    waiting = cache.get(ROLLUP_FLAG)  # another process's refresh: when it will start
+    if isinstance(waiting, float):
+        _quiet_until = waiting - CLOCK_MARGIN_SECONDS

@@ -76,13 +76,19 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     # hit; the period's facts from the roll-up, brought up to date first if a few changes wait
     svc.catch_up()
     summary = q.open_summary(events, now, lang)
-    rates, trend = q.period_figures(request.user, events, period, tz, now, lang)
+    # the tables per grid (hundreds of rows for a district) and the full overdue list are loaded
+    # when opened (``part``): the page stays small
+    rates, trend = q.period_figures(request.user, events, period, tz, now, lang, grids=False)
     ctx.update(
         {
             "period": period,
             "period_query": _period_query(period),
             "summary": summary,
-            "overdue": q.overdue_list(events, now),
+            "overdue": q.overdue_list(events, now, q.OVERDUE_SHOWN),
+            "overdue_all": q.OVERDUE_LIST,
+            "parts": {
+                k.replace("-", "_"): reverse("dashboard:part", args=[k]) + "?" + _period_query(period) for k in PARTS
+            },
             "rates": rates,
             "trend": trend,
             "trend_rows": [{"label": r.label, "reported": r.reported, "closed": r.closed} for r in trend],
@@ -98,6 +104,45 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     else:
         ctx["form"] = {"start": "", "end": "", "preset": period.preset}
     return render(request, "dashboard/dashboard.html", ctx)
+
+
+#: the parts of the page loaded when opened: part → (title zh, title en)
+PARTS = {
+    "grids-open": ("按网格的在办事件", "Open events by grid"),
+    "grids-rates": ("按网格的结案率", "Rates by grid"),
+    "overdue": ("超期事件", "Overdue events"),
+}
+
+
+@never_cache
+@login_required
+@require_GET
+def part(request: HttpRequest, name: str) -> HttpResponse:
+    """One part of the page loaded on demand (htmx, when its ``<details>`` is opened): the tables per
+    grid, or the longest-overdue list in full. Without htmx (the link inside, no JavaScript) the
+    same table as a page of its own. Scoped as the page; a bad period is a bilingual 400."""
+    events = permissions.events_of(request.user)
+    if name not in PARTS:
+        return error_response(request, LinliError.one("part", "没有这一部分。", "There is no such part.", 404))
+    try:
+        period = _period(request)
+    except LinliError as exc:
+        return error_response(request, exc)
+    lang, now = _lang(), clock.now()
+    ctx: dict[str, Any] = {"name": name, "period": period, "title": pick(*PARTS[name], lang)}
+    if name == "grids-open":
+        ctx["rows"] = q.open_by_grid(events, now, lang)
+    elif name == "grids-rates":
+        svc.catch_up()
+        ctx["rows"] = q.period_grid_rates(
+            request.user, events, period, timezone.get_current_timezone(), now, lang
+        ).by_grid
+    else:
+        ctx["overdue"] = q.overdue_list(events, now)
+    if getattr(request, "htmx", False):
+        return render(request, "dashboard/_part.html", ctx)
+    ctx["back"] = reverse("dashboard:index") + "?" + _period_query(period)
+    return render(request, "dashboard/part.html", ctx)
 
 
 @never_cache

@@ -298,6 +298,7 @@ PAGES_ELSEWHERE = {
     "dashboard:index": "tests/dashboard/test_dashboard.py::test_dashboard_matrix",
     "dashboard:map": "tests/dashboard/test_dashboard.py::test_dashboard_matrix",
     "dashboard:export": "tests/dashboard/test_dashboard.py::test_dashboard_matrix",
+    "dashboard:part": "tests/dashboard/test_dashboard.py::test_dashboard_matrix",
 }
 
 

@@ -199,8 +199,19 @@ def test_open_counts_and_overdue_through_the_services(world: Any, gov: Any, clie
     assert [e.pk for e in r.context["overdue"]] == [late.pk]
     assert {row.label: (row.open, row.overdue) for row in s.by_department} == {"区城市管理局": (1, 1), "—": (3, 0)}
     assert [(row.open, row.overdue) for row in s.by_sector] == [(4, 1)]
-    assert [(row.label, row.open) for row in s.by_grid] == [(f"{world.grid_a.name} ({world.grid_a.code})", 4)]
     assert "街道" in r.content.decode()  # escalation level shown
+    # the table per grid is a part loaded when opened (htmx), or a page of its own without JavaScript
+    url = r.context["parts"]["grids_open"]
+    assert 'hx-get="' + url.replace("&", "&amp;") + '"' in r.content.decode()
+    part = client_for(command).get(url, headers={"HX-Request": "true"})
+    assert part.status_code == 200 and "<html" not in part.content.decode()
+    assert [(row.label, row.open, row.overdue) for row in part.context["rows"]] == [
+        (f"{world.grid_a.name} ({world.grid_a.code})", 4, 1)
+    ]
+    page = client_for(command).get(url)
+    assert page.status_code == 200 and "<html" in page.content.decode() and world.grid_a.code in page.content.decode()
+    overdue = client_for(command).get(r.context["parts"]["overdue"], headers={"HX-Request": "true"})
+    assert [e.pk for e in overdue.context["overdue"]] == [late.pk]
 
 
 def test_map_json_has_points_and_no_personal_data(world: Any, gov: Any, client_for: Any) -> None:
@@ -274,7 +285,8 @@ def test_export_opens_and_matches_the_page(world: Any, gov: Any, march: Any, cli
             None if v is None else float(v) for v in (cnt.closure_rate, cnt.on_time_rate, cnt.rework_rate)
         ]
     grids = {row[0]: row[1] for row in wb["网格 grids"].iter_rows(min_row=2, values_only=True)}
-    assert grids == {row.label: row.counts.due for row in page.context["rates"].by_grid}
+    by_grid = c.get(page.context["parts"]["grids_rates"], headers={"HX-Request": "true"}).context["rows"]
+    assert by_grid and grids == {row.label: row.counts.due for row in by_grid}
     cats = list(wb["类别 categories"].iter_rows(min_row=2, values_only=True))
     assert sum(r[1] for r in cats) == page.context["rates"].total.due == 4
     events = list(wb["事件 events"].iter_rows(values_only=True))
@@ -298,8 +310,8 @@ def test_export_opens_and_matches_the_page(world: Any, gov: Any, march: Any, cli
 )
 def test_bad_period_is_a_bilingual_400(world: Any, client_for: Any, params: dict[str, str]) -> None:
     c = client_for(world.users["street_command"])
-    for name in ("dashboard:index", "dashboard:export", "dashboard:export POST"):
-        url = reverse(name.split()[0])
+    for name in ("dashboard:index", "dashboard:export", "dashboard:export POST", "dashboard:part"):
+        url = reverse(name.split()[0], args=["grids-rates"] if name == "dashboard:part" else [])
         r = bg.start(c, url + "?" + urlencode(params)) if name.endswith("POST") else c.get(url, params)
         assert r.status_code == 400, (name, params)
         body = r.content.decode()
@@ -330,12 +342,22 @@ def test_dashboard_matrix(world: Any, gov: Any, client_for: Any) -> None:
     assert {"grid_force", "resident", "operator", "department_staff"} <= set(people)
     for role, user in people.items():
         c = client_for(user)
-        for name in DASHBOARD_URLS:
-            r = c.get(reverse(name))
+        for url in _urls():
+            r = c.get(url)
             expected = 200 if role in allowed else 403
-            assert r.status_code == expected, (role, name, r.status_code)
+            assert r.status_code == expected, (role, url, r.status_code)
     from django.test import Client
 
-    for name in DASHBOARD_URLS:
-        r = Client().get(reverse(name))
+    for url in _urls():
+        r = Client().get(url)
         assert r.status_code == 302 and "login" in r["Location"]
+
+
+def _urls() -> list[str]:
+    parts = [reverse("dashboard:part", args=[p]) for p in ("grids-open", "grids-rates", "overdue")]
+    return [reverse(name) for name in DASHBOARD_URLS] + parts
+
+
+def test_unknown_part_is_a_bilingual_404(world: Any, client_for: Any) -> None:
+    r = client_for(world.users["street_command"]).get(reverse("dashboard:part", args=["nope"]))
+    assert r.status_code == 404 and "没有这一部分" in r.content.decode()

@@ -60,6 +60,14 @@ def test_command_centre_map_chart_and_export(live_server, transactional_db, sett
                 assert page.locator("#dash-map path.leaflet-interactive").count() == 3
                 assert "3" in page.inner_text("#map-status")
                 page.wait_for_selector("#trend-chart canvas", timeout=15_000)
+                # the table per grid is loaded when its <details> opens (keyboard: focus the summary, Enter)
+                assert page.locator("[data-testid=open-grid]").count() == 0
+                page.focus("[data-testid=lazy-grids-open] summary")
+                page.keyboard.press("Enter")
+                page.wait_for_selector("[data-testid=lazy-grids-open] table[data-testid=open-grid]", timeout=15_000)
+                assert page.locator("[data-testid=open-grid] tbody tr").count() >= 1
+                page.click("[data-testid=lazy-grids-rates] summary")
+                page.wait_for_selector("[data-testid=lazy-grids-rates] table[data-testid=rates-grid]", timeout=15_000)
                 if viewport is PHONE:
                     fits(page)
                 page.click("[data-testid=export-link]")  # starts the run; its page polls the progress
