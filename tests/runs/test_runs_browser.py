@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from django.core.cache import caches
 
-from linli.accounts.roles import Action
 from linli.runs import services as svc
 from linli.runs.models import Run
 from tests.browser import wait_true
@@ -21,7 +20,7 @@ from tests.conftest import make_world
 from tests.consult.test_ballots_browser import PASSWORD, login
 from tests.phone import PHONE, fits
 from tests.places.test_browser import ARGS, CHROMIUM
-from tests.runs.tasks import count_rows
+from tests.runs.tasks import count_rows, start_count
 
 pytestmark = pytest.mark.browser
 
@@ -47,16 +46,7 @@ def test_the_run_page_shows_progress_then_the_result(live_server: Any, transacti
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
             for viewport in (PHONE, {"width": 1280, "height": 900}):
-                run = svc.start(
-                    user,
-                    "tests.count",
-                    count_rows,
-                    action=Action.EDIT,
-                    target=w.comm_a,
-                    title_zh="数行",
-                    title_en="Count rows",
-                    rows=5,
-                )
+                run = start_count(user, w.comm_a, rows=5)
                 assert run.status == Run.Status.QUEUED
                 ctx = browser.new_context(viewport=viewport, locale="zh-CN")
                 page = ctx.new_page()

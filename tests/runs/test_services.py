@@ -11,28 +11,18 @@ from django.core.cache import caches
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from linli.accounts.roles import Action
 from linli.core import clock
 from linli.core.errors import LinliError
 from linli.runs import services as svc
 from linli.runs.models import Run
-from tests.runs.tasks import count_rows
+from tests.runs.tasks import start_count
 
 pytestmark = pytest.mark.django_db
 
 
 def _start(world: Any, capture: Any, user: Any = None, **kwargs: Any) -> Run:
     with capture(execute=True):
-        run = svc.start(
-            user or world.users["community_worker"],
-            "tests.count",
-            count_rows,
-            action=Action.EDIT,
-            target=world.comm_a,
-            title_zh="数行",
-            title_en="Count rows",
-            **kwargs,
-        )
+        run = start_count(user or world.users["community_worker"], world.comm_a, **kwargs)
     run.refresh_from_db()
     return run
 
@@ -60,16 +50,7 @@ def test_the_task_row_commits_with_the_run(world: Any, settings: Any) -> None:
     from django_tasks_db.models import DBTaskResult
 
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-    run = svc.start(
-        world.users["community_worker"],
-        "tests.count",
-        count_rows,
-        action=Action.EDIT,
-        target=world.comm_a,
-        title_zh="数行",
-        title_en="Count rows",
-        rows=3,
-    )
+    run = start_count(world.users["community_worker"], world.comm_a, rows=3)
     task_row = DBTaskResult.objects.get()
     assert run.status == Run.Status.QUEUED and run.task_id == str(task_row.pk)
     assert task_row.args_kwargs["kwargs"] == {"run_id": run.pk, "rows": 3}
@@ -145,16 +126,7 @@ def test_the_reaper_retries_a_run_whose_worker_died_before_marking_it_running(wo
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
     def start() -> Run:
-        return svc.start(
-            world.users["community_worker"],
-            "tests.count",
-            count_rows,
-            action=Action.EDIT,
-            target=world.comm_a,
-            title_zh="数行",
-            title_en="Count rows",
-            rows=3,
-        )
+        return start_count(world.users["community_worker"], world.comm_a, rows=3)
 
     run = start()
     stale = settings.LINLI_RUN_STALE_SECONDS

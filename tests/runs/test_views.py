@@ -12,27 +12,17 @@ from django.conf import settings
 from django.urls import reverse
 
 from linli.accounts.models import RoleGrant
-from linli.accounts.roles import Action
 from linli.core import clock
 from linli.runs import services as svc
 from linli.runs.models import Run
 from tests.accounts.test_permission_matrix import roles
-from tests.runs.tasks import count_rows
+from tests.runs.tasks import start_count
 
 pytestmark = pytest.mark.django_db
 
 
 def _run(world: Any, **kwargs: Any) -> Run:
-    return svc.start(
-        world.users["community_worker"],
-        "tests.count",
-        count_rows,
-        action=Action.EDIT,
-        target=world.comm_a,
-        title_zh="数行",
-        title_en="Count rows",
-        **kwargs,
-    )
+    return start_count(world.users["community_worker"], world.comm_a, **kwargs)
 
 
 def test_run_pages_matrix(world: Any, client_for: Any) -> None:

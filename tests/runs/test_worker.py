@@ -17,11 +17,10 @@ from django.db import connection
 from django.test import override_settings
 from django_tasks_db.models import DBTaskResult
 
-from linli.accounts.roles import Action
 from linli.places import models as m
 from linli.runs import services as svc
 from linli.runs.models import Run
-from tests.runs.tasks import count_rows
+from tests.runs.tasks import start_count
 
 ROOT = Path(__file__).resolve().parents[2]
 DB_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
@@ -70,17 +69,7 @@ def test_a_killed_worker_is_retried_and_applied_once(world: Any, tmp_path: Path)
     log = tmp_path / "worker.log"
     before = m.Street.objects.order_by("pk").first()
     assert before is not None
-    run = svc.start(
-        world.users["community_worker"],
-        "tests.count",
-        count_rows,
-        action=Action.EDIT,
-        target=world.comm_a,
-        title_zh="数行",
-        title_en="Count rows",
-        rows=400,
-        sleep=0.02,
-    )
+    run = start_count(world.users["community_worker"], world.comm_a, rows=400, sleep=0.02)
     assert DBTaskResult.objects.count() == 1
     first = worker(log)
     try:
