@@ -737,13 +737,13 @@ from urllib.parse import urlencode
 import django
 django.setup()
 from django.core.handlers.wsgi import WSGIRequest
-from django.core.wsgi import get_wsgi_application
 from django.db import connection, transaction
 from django.http import QueryDict
 from linli.governance.services import events
 from linli.open311 import queries as q, services as svc, views
 info = json.loads(sys.argv[1])
-app = get_wsgi_application()
+from linli.core.handlers import application
+app = application()  # what gunicorn serves: /open311/ through the lean middleware stack
 rng = random.Random(1)
 seq = [0]
 def form():

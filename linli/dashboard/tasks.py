@@ -107,11 +107,15 @@ def schedule_refresh() -> None:
         if cache.add(ROLLUP_FLAG, now, ROLLUP_FLAG_SECONDS):
             refresh_rollup.enqueue()
         return
-    run_at = now + ROLLUP_DELAY_SECONDS
-    if cache.add(ROLLUP_FLAG, run_at, ROLLUP_FLAG_SECONDS):
-        refresh_rollup.using(run_after=datetime.fromtimestamp(run_at, tz=UTC)).enqueue()
-        _quiet_until = run_at - CLOCK_MARGIN_SECONDS
-        return
-    waiting = cache.get(ROLLUP_FLAG)  # another process's refresh: when it will start
+    # A refresh whose flag is still there has not started (it removes the flag first), so it will
+    # see this committed write: one GET, the common case under load. Only without one, ask to add.
+    waiting = cache.get(ROLLUP_FLAG)
+    if waiting is None:
+        run_at = now + ROLLUP_DELAY_SECONDS
+        if cache.add(ROLLUP_FLAG, run_at, ROLLUP_FLAG_SECONDS):
+            refresh_rollup.using(run_after=datetime.fromtimestamp(run_at, tz=UTC)).enqueue()
+            _quiet_until = run_at - CLOCK_MARGIN_SECONDS
+            return
+        waiting = cache.get(ROLLUP_FLAG)  # another process added it just now
     if isinstance(waiting, float):
         _quiet_until = waiting - CLOCK_MARGIN_SECONDS

@@ -71,16 +71,22 @@ def test_schedule_refresh_asks_the_cache_once_per_waiting_refresh(monkeypatch: A
     monkeypatch.setattr(tasks, "refresh_rollup", task)
     monkeypatch.setattr(tasks.time, "time", lambda: clock[0])
     monkeypatch.setattr(tasks, "_quiet_until", 0.0)
-    for _ in range(50):  # a burst of saves in one process: one enqueue, one cache call
+    for _ in range(50):  # a burst of saves in one process: one enqueue, two cache calls (get, add)
         tasks.schedule_refresh()
-    assert len(task.enqueued) == 1 and _Cache.calls == 1
+    assert len(task.enqueued) == 1 and _Cache.calls == 2
     assert task.enqueued[0].timestamp() == pytest.approx(1000.0 + tasks.ROLLUP_DELAY_SECONDS)
     # another process (its own quiet time) finds the flag: it learns when that refresh starts
     monkeypatch.setattr(tasks, "_quiet_until", 0.0)
     clock[0] += 0.5
     for _ in range(20):
         tasks.schedule_refresh()
-    assert len(task.enqueued) == 1 and _Cache.calls == 3  # add (refused) + get, then quiet
+    assert len(task.enqueued) == 1 and _Cache.calls == 3  # one get, then quiet
+    # the worker is late: the flag is still there after its start time; each save asks once (a get)
+    # and enqueues nothing, since the waiting refresh has not started and will see the write
+    clock[0] += tasks.ROLLUP_DELAY_SECONDS
+    for _ in range(3):
+        tasks.schedule_refresh()
+    assert len(task.enqueued) == 1 and _Cache.calls == 6
     # the refresh started (flag cleared): the next save after the quiet time asks for another
     cache.delete(tasks.ROLLUP_FLAG)
     clock[0] += tasks.ROLLUP_DELAY_SECONDS
