@@ -159,7 +159,14 @@ def test_every_program_and_command_the_units_start_exists() -> None:
         if m:
             started.add(m.group(1))
     started.discard("%i")
-    assert {"linli_worker", "escalate_events", "count_due_ballots", "expire_runs", "expire_import_previews"} <= started
+    assert {
+        "linli_worker",
+        "escalate_events",
+        "count_due_ballots",
+        "expire_runs",
+        "expire_import_previews",
+        "notify_sweep",
+    } <= started
     assert started - commands == set(), "units start manage.py commands that do not exist"
 
 
