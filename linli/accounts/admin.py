@@ -5,14 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import UserChangeForm
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
-from linli.accounts.models import AccessLog, OwnerAccount, RoleGrant, User
+from linli.accounts.models import AccessLog, OwnerAccount, RoleGrant, User, normalise_phone
 from linli.accounts.permissions import can, scoped
 from linli.accounts.roles import Action
+from linli.core.masking import is_valid_phone
 
 
 class ScopedAdmin(admin.ModelAdmin):
@@ -31,10 +35,39 @@ class ScopedAdmin(admin.ModelAdmin):
         return super().has_delete_permission(request, obj) and (obj is None or can(request.user, Action.EDIT, obj))
 
 
+class LinliUserChangeForm(UserChangeForm):
+    """The admin's user form with the mobile phone on record (for sign-in and reset by SMS code):
+    typed in full, kept encrypted; the form shows only the masked number. Empty keeps it."""
+
+    new_phone = forms.CharField(
+        label=_("mobile phone"),
+        required=False,
+        max_length=20,
+        help_text=_("Leave empty to keep the number on record; type 0 to remove it."),
+    )
+
+    def clean_new_phone(self) -> str:
+        value = (self.cleaned_data.get("new_phone") or "").strip()
+        if value and value != "0" and not is_valid_phone(normalise_phone(value)):
+            raise forms.ValidationError(_("Enter an 11-digit mobile phone number."))
+        return value
+
+    def save(self, commit: bool = True) -> Any:
+        value = self.cleaned_data.get("new_phone") or ""
+        if value:
+            self.instance.set_phone("" if value == "0" else value)
+        return super().save(commit)
+
+
 @admin.register(User)
 class LinliUserAdmin(UserAdmin):
-    list_display = ("username", "display_name", "is_active", "is_staff", "last_login")
-    fieldsets = (*(UserAdmin.fieldsets or ()), ("Linli", {"fields": ("display_name", "preferred_language")}))
+    form = LinliUserChangeForm
+    list_display = ("username", "display_name", "phone_masked", "is_active", "is_staff", "last_login")
+    readonly_fields = ("phone_masked",)
+    fieldsets = (
+        *(UserAdmin.fieldsets or ()),
+        ("Linli", {"fields": ("display_name", "preferred_language", "phone_masked", "new_phone", "large_text")}),
+    )
 
 
 @admin.register(RoleGrant)

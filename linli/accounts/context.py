@@ -21,3 +21,16 @@ def nav(request: HttpRequest) -> dict[str, object]:
         "nav_department": any(g.place_kind == "department" for g in grants),
         "nav_command": any(allows(g.role, Action.COMMAND, g.place_kind) for g in grants),
     }
+
+
+#: The cookie that keeps 长辈模式 for a visitor who is not signed in (and on the device after signing out).
+ELDER_COOKIE = "linli_elder"
+
+
+def elder(request: HttpRequest) -> dict[str, object]:
+    """``elder``: whether the page is drawn in 长辈模式 (large text): the signed-in person's
+    preference (``User.large_text``), else the visitor's cookie. base.html sets ``<html class="elder">``."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return {"elder": bool(getattr(user, "large_text", False))}
+    return {"elder": request.COOKIES.get(ELDER_COOKIE) == "1"}

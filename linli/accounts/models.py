@@ -8,6 +8,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from linli.accounts.roles import ROLES, Role
+from linli.core import crypto
+from linli.core.masking import mask_phone
 from linli.core.scope import Scope
 
 
@@ -16,9 +18,35 @@ class User(AbstractUser):
 
     display_name = models.CharField(_("display name"), max_length=100, blank=True)
     preferred_language = models.CharField(_("language"), max_length=8, blank=True, choices=settings.LANGUAGES)
+    # The mobile phone on record for signing in by SMS code and resetting a forgotten password
+    # (docs/accounts.md): encrypted, found by its keyed hash, shown masked (rules.md §6).
+    phone_enc = models.TextField(blank=True, editable=False)
+    phone_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    phone_masked = models.CharField(_("mobile phone"), max_length=20, blank=True, editable=False)
+    # 长辈模式: larger text, larger targets, higher contrast on every page (``<html class="elder">``).
+    large_text = models.BooleanField(_("large text (elder mode)"), default=False)
 
     def __str__(self) -> str:
         return self.display_name or self.username
+
+    def set_phone(self, value: str) -> None:
+        value = normalise_phone(value)
+        self.phone_enc = crypto.encrypt(value)
+        self.phone_hash = crypto.lookup_hash(value)
+        self.phone_masked = mask_phone(value) if value else ""
+
+    # To the SMS gateway only (linli.accounts.passwords): never shown, never logged in clear.
+    def _phone(self) -> str:
+        return crypto.decrypt(self.phone_enc)
+
+
+def normalise_phone(value: str) -> str:
+    """A mobile number as kept and hashed: digits only, without a +86 / 0086 prefix."""
+    digits = "".join(ch for ch in (value or "") if ch.isdigit())
+    for prefix in ("0086", "86"):
+        if len(digits) == 11 + len(prefix) and digits.startswith(prefix):
+            digits = digits[len(prefix) :]
+    return digits
 
 
 class Department(models.Model):
@@ -111,6 +139,9 @@ class AccessLog(models.Model):
         EXPORT = "export", _("list exported")
         IMPORT = "import", _("roster imported")
         VOTE_REPLACED = "vote_replaced", _("owner's online vote replaced by staff")
+        PASSWORD_CHANGED = "pw_changed", _("password changed")
+        PASSWORD_RESET = "pw_reset", _("password reset by SMS code")
+        SIGNIN_SMS = "signin_sms", _("signed in with an SMS code")
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -233,3 +264,33 @@ class OwnerCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.person} @ {self.sent_at:%Y-%m-%d %H:%M}"
+
+
+class PhoneCode(models.Model):
+    """A one-time code sent by SMS to an account's phone on record, to sign in (``signin``) or to
+    set a new password (``reset``): stored as a keyed hash with its salt (never the code), valid
+    until ``expires_at``, used once, dead after ``LINLI_OTP_MAX_FAILURES`` wrong entries. Only
+    accounts with a phone get rows: an unknown phone gets the same answer and no row
+    (linli.accounts.passwords)."""
+
+    class Purpose(models.TextChoices):
+        SIGNIN = "signin", _("sign in")
+        RESET = "reset", _("reset password")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    purpose = models.CharField(max_length=8, choices=Purpose.choices)
+    phone_hash = models.CharField(max_length=64, db_index=True)
+    salt = models.CharField(max_length=32)
+    code_hash = models.CharField(max_length=64)
+    sent_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    failures = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("sign-in code")
+        verbose_name_plural = _("sign-in codes")
+        indexes: ClassVar = [models.Index(fields=["phone_hash", "purpose", "sent_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.purpose} @ {self.sent_at:%Y-%m-%d %H:%M}"

@@ -156,11 +156,12 @@ def ensure_user(
     password: str | None = None,
     display_name: str = "",
     superuser: bool = False,
+    phone: str | None = None,
 ) -> User:
     """The account ``username``, created if missing (with ``display_name``), with ``password`` set
     when given and, for ``superuser``, the superuser and staff flags. For set-up commands (the demo
     logins), not for requests: nothing here checks who asks. Idempotent: an existing account keeps
-    its name and grants."""
+    its name and grants. ``phone``: the mobile number on record (sign-in and reset by SMS code)."""
     defaults: dict[str, object] = {"display_name": display_name}
     if superuser:
         defaults |= {"is_superuser": True, "is_staff": True}
@@ -169,8 +170,20 @@ def ensure_user(
         user.is_superuser = user.is_staff = True
     if password is not None:
         user.set_password(password)
+    if phone is not None:
+        user.set_phone(phone)
     user.save()
     return user
+
+
+@transaction.atomic
+def set_large_text(user: types.User, on: bool) -> None:
+    """One's own 长辈模式 preference (large text on every page; linli.accounts.context.elder)."""
+    if not user.is_authenticated:
+        raise LinliError.one("signin_required", "请先登录。", "Sign in first.", status=403)
+    User.objects.filter(pk=user.pk).update(large_text=bool(on))
+    if isinstance(user, User):  # the request's own object, for the page drawn next
+        user.large_text = bool(on)
 
 
 # --- Departments and access-log entries for other apps ---

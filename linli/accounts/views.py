@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import authenticate, login, password_validation, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
@@ -13,15 +15,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from linli.accounts import api, queries, verification
-from linli.accounts.models import AccessLog, OwnerAccount, OwnerCode, User
+from linli.accounts import api, passwords, queries, verification
+from linli.accounts.context import ELDER_COOKIE
+from linli.accounts.models import AccessLog, OwnerAccount, OwnerCode, User, normalise_phone
 from linli.accounts.permissions import can, get_or_404, grants_of
 from linli.accounts.roles import Action
-from linli.accounts.services import log_access
+from linli.accounts.services import log_access, set_large_text
 from linli.core import clock, confirm
 from linli.core.errors import LinliError, Problem
 from linli.core.forms import check_form
 from linli.core.ids import as_id
+from linli.core.masking import mask_phone
 from linli.core.net import client_ip
 from linli.places.models import Dwelling, Person
 
@@ -301,3 +305,180 @@ def owner_unlock(request: HttpRequest, pk: int) -> HttpResponse:
         return _render_owner_dwelling(request, dwelling, exc.problems, exc.status)
     messages.success(request, _("SMS verification is unlocked for %(name)s.") % {"name": person.name})
     return redirect("accounts:owner_dwelling", dwelling.pk)
+
+
+# --- passwords, sign-in by SMS code, 长辈模式 (issue 12; linli/accounts/passwords.py) ---------------
+
+#: The number a code was asked for, kept in the session between the two steps of a flow.
+_PHONE_KEY = {"signin": "linli_signin_phone", "reset": "linli_reset_phone"}
+
+
+def _code_sent_message(request: HttpRequest) -> None:
+    messages.info(
+        request,
+        _(
+            "If this number belongs to an account, a code was sent to it by text message. It is valid "
+            "for %(minutes)d minutes."
+        )
+        % {"minutes": max(1, passwords.otp_seconds() // 60)},
+    )
+
+
+def _ask_code(request: HttpRequest, purpose: str, template: str, then: str, extra: dict[str, Any]) -> HttpResponse:
+    """Step 1 of a code flow: the phone number; the same answer whether or not it is on record."""
+    errors: list[Any] = []
+    status = 200
+    if request.method == "POST":
+        phone = request.POST.get("phone", "")
+        try:
+            passwords.send_code(purpose, phone, ip=client_ip(request))
+        except LinliError as exc:
+            errors, status = exc.problems, exc.status
+        else:
+            request.session[_PHONE_KEY[purpose]] = normalise_phone(phone)
+            _code_sent_message(request)
+            return redirect(then)
+    ctx = {"errors": errors, "phone": request.POST.get("phone", ""), "step": "phone", **extra}
+    return render(request, template, ctx, status=status)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def signin_sms(request: HttpRequest) -> HttpResponse:
+    """Sign in with phone + SMS code, step 1: the number."""
+    if request.user.is_authenticated:
+        return redirect(settings.LOGIN_REDIRECT_URL)
+    next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next", ""))
+    then = reverse("accounts:signin_sms_code") + (f"?{urlencode({'next': next_url})}" if next_url else "")
+    return _ask_code(request, "signin", "accounts/signin_sms.html", then, {"next": next_url})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def signin_sms_code(request: HttpRequest) -> HttpResponse:
+    """Sign in with phone + SMS code, step 2: the code (through axes' lockout, like a password)."""
+    phone = request.session.get(_PHONE_KEY["signin"], "")
+    next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next", ""))
+    if not phone:
+        return redirect("accounts:signin_sms")
+    errors: list[Any] = []
+    status = 200
+    if request.method == "POST":
+        code = (request.POST.get("code") or "").strip()
+        user = authenticate(request, username=passwords.lockout_name(phone), sms_phone=phone, sms_code=code)
+        if user is not None:
+            login(request, user)
+            request.session.pop(_PHONE_KEY["signin"], None)
+            passwords.signed_in_by_code(user, ip=client_ip(request))
+            return redirect(next_url or settings.LOGIN_REDIRECT_URL)
+        errors, status = [passwords.WRONG], 400  # a lock is answered by axes' middleware (429)
+    return render(
+        request,
+        "accounts/signin_sms.html",
+        {"errors": errors, "step": "code", "phone_masked": mask_phone(phone), "next": next_url},
+        status=status,
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def password_reset(request: HttpRequest) -> HttpResponse:
+    """Forgotten password, step 1: the number on record."""
+    return _ask_code(request, "reset", "accounts/password_reset.html", reverse("accounts:password_reset_code"), {})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def password_reset_code(request: HttpRequest) -> HttpResponse:
+    """Forgotten password, step 2: the code and the new password twice."""
+    phone = request.session.get(_PHONE_KEY["reset"], "")
+    if not phone:
+        return redirect("accounts:password_reset")
+    errors: list[Any] = []
+    status = 200
+    if request.method == "POST":
+        try:
+            passwords.reset_password(
+                phone,
+                request.POST.get("code", ""),
+                request.POST.get("new_password1", ""),
+                request.POST.get("new_password2", ""),
+                ip=client_ip(request),
+            )
+        except LinliError as exc:
+            errors, status = exc.problems, exc.status
+        else:
+            request.session.pop(_PHONE_KEY["reset"], None)
+            messages.success(request, _("Your password is changed. Sign in with the new password."))
+            return redirect("accounts:login")
+    return render(
+        request,
+        "accounts/password_reset.html",
+        {
+            "errors": errors,
+            "step": "code",
+            "phone_masked": mask_phone(phone),
+            # a refused new password leaves the code valid: kept in the form; a refused code is not
+            "code": "" if any(e.code == "code_wrong" for e in errors) else request.POST.get("code", "")[:6],
+            "help": password_validation.password_validators_help_texts(),
+        },
+        status=status,
+    )
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def password_change(request: HttpRequest) -> HttpResponse:
+    """Change one's password: the current one and the new one twice; other sessions end."""
+    user = request.user
+    assert isinstance(user, User), "signed in (login_required)"
+    errors: list[Any] = []
+    status = 200
+    if request.method == "POST":
+        try:
+            passwords.change_password(
+                user,
+                request.POST.get("old_password", ""),
+                request.POST.get("new_password1", ""),
+                request.POST.get("new_password2", ""),
+                ip=client_ip(request),
+            )
+        except LinliError as exc:
+            errors, status = exc.problems, exc.status
+        else:
+            update_session_auth_hash(request, user)  # this session stays; every other one ends
+            messages.success(request, _("Your password is changed. Your other sessions are signed out."))
+            return redirect("accounts:me")
+    return render(
+        request,
+        "accounts/password_change.html",
+        {
+            "errors": errors,
+            "help": password_validation.password_validators_help_texts(),
+            "crumbs": [
+                {"name": str(request.user), "url": reverse("accounts:me")},
+                {"name": _("Change password"), "url": None},
+            ],
+        },
+        status=status,
+    )
+
+
+@require_POST
+def elder_mode(request: HttpRequest) -> HttpResponse:
+    """The 长辈模式 switch in every page's header: a plain form (works without JavaScript). Kept on
+    the account when signed in, and in a cookie on the device either way."""
+    on = request.POST.get("large_text") == "1"
+    if request.user.is_authenticated:
+        set_large_text(request.user, on)
+    response = redirect(_safe_next(request, request.POST.get("next", "")) or reverse("places:home"))
+    response.set_cookie(
+        ELDER_COOKIE,
+        "1" if on else "0",
+        max_age=365 * 24 * 3600,
+        samesite="Lax",
+        httponly=True,
+        secure=request.is_secure(),
+    )
+    return response

@@ -22,6 +22,7 @@ from functools import cache
 from typing import Any
 from xml.sax.saxutils import escape
 
+import segno
 from django.utils import timezone
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
@@ -29,12 +30,16 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 FONT = "STSong-Light"
 # Part of every stored PDF's version key (services.notices.pdf_version): raise it when the layout
 # below changes, so that notices are printed anew rather than mixed with files of the old layout.
-LAYOUT = 1
+LAYOUT = 2
+
+#: The printed size of the QR code (its quiet zone included) and of the seal area.
+QR_SIZE = 30 * mm
+SEAL_SIZE = (62 * mm, 42 * mm)
 
 
 @cache
@@ -51,6 +56,7 @@ def _styles() -> dict[str, ParagraphStyle]:
         "meta": ParagraphStyle("meta", fontName=f, fontSize=11, leading=16, wordWrap="CJK"),
         "sign": ParagraphStyle("sign", fontName=f, fontSize=12, leading=20, alignment=TA_RIGHT),
         "small": ParagraphStyle("small", fontName=f, fontSize=9, leading=13, wordWrap="CJK"),
+        "seal_label": ParagraphStyle("seal_label", fontName=f, fontSize=10, leading=14, textColor="#777777"),
     }
 
 
@@ -110,6 +116,56 @@ def _ballot_rows(ballot: dict[str, Any], st: dict[str, ParagraphStyle]) -> list[
         )
         rows.append(row("表决结果", "通过" if ballot.get("approved") else "未通过"))
     return rows
+
+
+def qr_image(url: str, size: float = QR_SIZE) -> Image:
+    """``url`` as a QR code (error correction M, a 4-module quiet zone) for the PDF: a PNG of one
+    pixel per module, drawn ``size`` wide (reportlab scales it without smoothing)."""
+    buf = io.BytesIO()
+    segno.make(url, error="m", micro=False).save(buf, kind="png", scale=1, border=4)
+    buf.seek(0)
+    return Image(buf, width=size, height=size)
+
+
+def _seal_area(issuer: str, on: date, st: dict[str, ParagraphStyle]) -> Table:
+    """The bordered box where the issuing body stamps the paper copy: 盖章处, the body, the date."""
+    box = Table(
+        [
+            [Paragraph("盖章处", st["seal_label"])],
+            [Paragraph(escape(issuer), st["sign"])],
+            [Paragraph(_cn_date(on), st["sign"])],
+        ],
+        colWidths=[SEAL_SIZE[0]],
+        rowHeights=[SEAL_SIZE[1] - 16 * mm, 8 * mm, 8 * mm],
+    )
+    box.setStyle(
+        TableStyle(
+            [
+                ("BOX", (0, 0), (-1, -1), 0.8, "#555555"),
+                ("VALIGN", (0, 0), (-1, 0), "TOP"),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 4 * mm),
+            ]
+        )
+    )
+    return box
+
+
+def _foot(issuer: str, on: date, url: str, st: dict[str, ParagraphStyle]) -> Table:
+    """The QR code with its caption (when the notice has an online page) beside the seal area."""
+    left: list[Any] = []
+    if url:
+        left = [qr_image(url), Paragraph("扫码查看公示全文,可在线提出异议", st["small"])]
+    foot = Table([[left, _seal_area(issuer, on, st)]], colWidths=[None, SEAL_SIZE[0]])
+    foot.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+                ("LEFTPADDING", (0, 0), (0, 0), 0),
+                ("RIGHTPADDING", (-1, 0), (-1, 0), 0),
+            ]
+        )
+    )
+    return foot
 
 
 def notice_pdf(
@@ -180,7 +236,7 @@ def notice_pdf(
     ]
     if public_url:
         story.append(Paragraph(f"在线查看:{escape(public_url)}", st["small"]))
-    story += [Spacer(1, 10 * mm), Paragraph(escape(issuer), st["sign"]), Paragraph(_cn_date(starts_on), st["sign"])]
+    story += [Spacer(1, 8 * mm), _foot(issuer, starts_on, public_url, st)]
     if fingerprint:
         story += [Spacer(1, 6 * mm), Paragraph(f"公示存档指纹 sha256:{fingerprint}", st["small"])]
     if reconstructed:

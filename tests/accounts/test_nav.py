@@ -49,7 +49,7 @@ def test_home_and_me_pages_of_department_staff(world: Any, client_for: Any) -> N
     dept = locality_for(world.street1)[0]
     grant_role(world.admin, staff, "department_staff", dept)
     c = client_for(staff)
-    for url in ("/", "/accounts/me/"):
+    for url in ("/", "/places/mine/", "/accounts/me/"):  # the workbench, 我的地点, my roles
         r = c.get(url)
         assert r.status_code == 200
-        assert f"/governance/queue/department/{dept.pk}/" in r.content.decode()
+        assert f"/governance/queue/department/{dept.pk}/" in r.content.decode(), url

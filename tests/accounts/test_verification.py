@@ -383,7 +383,7 @@ def test_self_service_pages(world, client_for):
     back = reverse("places:home")
     r = c.post(reverse("accounts:owner_verify"), {"dwelling": world.dwelling_a.pk, "id_number": ID_B, "next": back})
     body = r.content.decode()
-    assert r.status_code == 400 and "身份证号与该房屋登记的业主不符" in body and "does not match" in body
+    assert r.status_code == 400 and "身份证号与该房屋登记的业主不符" in body and "does not match" not in body
     assert ID_B not in body and not OwnerCode.objects.exists()
     r = c.post(reverse("accounts:owner_verify"), {"dwelling": world.dwelling_a.pk, "id_number": ID_A, "next": back})
     challenge = OwnerCode.objects.get()
@@ -391,7 +391,7 @@ def test_self_service_pages(world, client_for):
     page = c.get(r["Location"]).content.decode()
     assert "138****8000" in page and "13800138000" not in page and 'autocomplete="one-time-code"' in page
     r = c.post(r["Location"], {"code": "12345"})
-    assert r.status_code == 400 and "6-digit" in r.content.decode()
+    assert r.status_code == 400 and "6位数字验证码" in r.content.decode() and "6-digit" not in r.content.decode()
     r = c.post(reverse("accounts:owner_verify_code", args=[challenge.pk]), {"code": sent_code()})
     assert r.status_code == 302 and r["Location"] == back
     me = c.get(reverse("accounts:me")).content.decode()
@@ -419,10 +419,19 @@ def test_worker_page_verify_in_person_and_revoke_asks_first(world, client_for):
     post = reverse("accounts:owner_in_person", args=[world.dwelling_a.pk])
     form = {"person": world.owner_a.pk, "username": "zhang-san", "document_kind": "id_card", "document_number": ID_A}
     r = c.post(post, form)  # the box "I have seen the original" is not ticked
-    assert r.status_code == 400 and "original document" in r.content.decode() and ID_A not in r.content.decode()
+    assert r.status_code == 400 and "原件" in r.content.decode() and ID_A not in r.content.decode()
+    assert "original document" not in r.content.decode()  # a Chinese page speaks Chinese only
+    c.cookies["django_language"] = "en"
+    r = c.post(post, form)
+    assert r.status_code == 400 and "original document" in r.content.decode() and "原件" not in r.content.decode()
+    c.cookies["django_language"] = "zh-hans"
     assert not OwnerAccount.objects.exists()
     r = c.post(post, {**form, "username": worker.username, "seen": "1"})
-    assert r.status_code == 403 and "own account" in r.content.decode()
+    assert (
+        r.status_code == 403
+        and "不能为自己的账号核验" in r.content.decode()
+        and "own account" not in r.content.decode()
+    )
     r = c.post(post, {**form, "seen": "1", "note": "原件已核对"})
     assert r.status_code == 302
     row = OwnerAccount.objects.get()
@@ -436,7 +445,7 @@ def test_worker_page_verify_in_person_and_revoke_asks_first(world, client_for):
     row.refresh_from_db()
     assert row.revoked_at is None  # asked, nothing done
     r = c.post(revoke, {"reason": "", "dwelling": world.dwelling_a.pk})
-    assert r.status_code == 400 and "reason" in r.content.decode()
+    assert r.status_code == 400 and "撤销在线投票账号须写明理由" in r.content.decode()
     r = c.post(revoke, {"reason": "业主要求更换账号", "dwelling": world.dwelling_a.pk, "confirm": "1"})
     assert r.status_code == 302
     row.refresh_from_db()

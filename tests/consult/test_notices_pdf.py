@@ -103,8 +103,9 @@ def test_nothing_is_rendered_before_the_notice_is_committed(
 ):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         notice = svc.publish_notice(world.users["community_worker"], project, kind="plan", title="t", body="b")
-    assert len(callbacks) == 1 and not files(pdf_dir, notice)
-    callbacks[0]()
+    assert callbacks and not files(pdf_dir, notice)  # the PDF's (and the notifications') wait
+    for callback in callbacks:
+        callback()
     assert len(files(pdf_dir, notice)) == 1
 
 
@@ -214,3 +215,78 @@ def test_a_disk_that_cannot_be_written_still_serves_the_pdf(world, project, sett
     notice = svc.publish_notice(world.users["community_worker"], project, kind="plan", title="t", body="b")
     r = get_pdf(notice)
     assert r.status_code == 200 and r.content.startswith(b"%PDF-") and "could not be kept" in caplog.text
+
+
+# --- the QR code and the seal area (issue 12 §11) ------------------------------------------------------
+
+
+def pdf_images(data: bytes, tmp_path: Path) -> list[Path]:
+    """The images embedded in the PDF, as their own pixels (``pdfimages -png``)."""
+    if not shutil.which("pdfimages"):
+        pytest.skip("pdfimages (poppler-utils) is not installed: images not checked")
+    path = tmp_path / "q.pdf"
+    path.write_bytes(data)
+    out = tmp_path / "img"
+    out.mkdir(exist_ok=True)
+    subprocess.run(["pdfimages", "-png", str(path), str(out / "i")], capture_output=True, check=True)
+    return sorted(out.glob("i-*.png"))
+
+
+def qr_modules(png: Path) -> list[list[bool]]:
+    """The dark modules of a QR image of one pixel per module, its 4-module quiet zone cut off."""
+    from PIL import Image as PILImage
+
+    img = PILImage.open(png).convert("L")
+    w, h = img.size
+    px = img.load()
+    return [[px[x, y] < 128 for x in range(4, w - 4)] for y in range(4, h - 4)]
+
+
+def test_the_printed_notice_carries_a_qr_code_of_its_public_page(
+    world, project, pdf_dir, django_capture_on_commit_callbacks, tmp_path
+):
+    import segno
+
+    notice = publish(world, project, django_capture_on_commit_callbacks)
+    data = get_pdf(notice).content
+    url = f"{SITE}/consult/notices/{notice.pk}/public/"
+    assert url == SITE + reverse("consult:notice_public", args=[notice.pk])
+    text = pdf_text(data, tmp_path)
+    assert url in text and "扫码查看公示全文" in text
+    [png] = pdf_images(data, tmp_path)
+    # the image's modules are exactly those of the page's address (decoding by re-encoding)
+    expected = [[bool(v) for v in row] for row in segno.make(url, error="m", micro=False).matrix]
+    assert qr_modules(png) == expected
+    other = [[bool(v) for v in row] for row in segno.make(url + "x", error="m", micro=False).matrix]
+    assert qr_modules(png) != other
+    # and the address leads to the notice
+    page = Client().get(reverse("consult:notice_public", args=[notice.pk]))
+    assert page.status_code == 200 and notice.title in page.content.decode()
+
+
+def test_the_printed_notice_has_a_seal_area_with_the_issuer_and_date(
+    world, project, pdf_dir, django_capture_on_commit_callbacks, tmp_path
+):
+    notice = publish(world, project, django_capture_on_commit_callbacks)
+    text = pdf_text(get_pdf(notice).content, tmp_path)
+    snap = svc.shown(notice)
+    d = snap["starts_on_date"]
+    assert "盖章处" in text
+    tail = text[text.index("盖章处") :]
+    assert "".join(snap["issuer"].split()) in tail and f"{d.year}年{d.month}月{d.day}日" in tail
+
+
+def test_a_private_projects_notice_has_the_seal_area_but_no_qr_code(
+    world, project, pdf_dir, django_capture_on_commit_callbacks, client_for, tmp_path
+):
+    project.is_public = False
+    project.save(update_fields=["is_public"])
+    notice = publish(world, project, django_capture_on_commit_callbacks)
+    data = get_pdf(notice, client_for(world.users["community_worker"])).content
+    assert "盖章处" in pdf_text(data, tmp_path) and "扫码" not in pdf_text(data, tmp_path)
+    assert pdf_images(data, tmp_path) == []
+
+
+def test_the_qr_code_is_drawn_at_its_printed_size():
+    image = pdf.qr_image("https://linli.example.cn/consult/notices/1/public/")
+    assert image.drawWidth == image.drawHeight == pdf.QR_SIZE

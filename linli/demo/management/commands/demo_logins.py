@@ -104,9 +104,12 @@ def ensure_demo_logins(password: str) -> list[tuple[str, str, str]]:
         )
     root = ensure_user(ROOT_USER, password=password, display_name="演示超级管理员", superuser=True)
     rows = [(ROOT_USER, "超级管理员 / Superuser (/admin/)", "全部 / everything")]
-    for username, (role, place) in places.items():
+    for i, (username, (role, place)) in enumerate(places.items(), start=1):
         spec = ROLES[role]
-        user = ensure_user(username, password=password, display_name=f"演示·{spec.zh}")
+        # a made-up mobile number per login, so sign-in and password reset by SMS code can be tried
+        # (the demo's console backend prints the code in the `make run` terminal; nothing is sent)
+        phone = f"138000000{i:02d}"
+        user = ensure_user(username, password=password, display_name=f"演示·{spec.zh}", phone=phone)
         grant_role(root, user, role.value, place)
         rows.append((username, f"{spec.zh} / {spec.en}", place_label(place)))
     _verify_demo_resident(places)
