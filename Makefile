@@ -60,6 +60,13 @@ $(ASSETS): package.json package-lock.json
 	  node_modules/leaflet/dist/images node_modules/leaflet/LICENSE build/vendor/leaflet/
 	@touch $@
 
+# axe-core, the accessibility checker tests/core/test_axe_browser.py runs on every page: the npm
+# registry's tarball of a pinned version, checked against its sha256 (no CDN, nothing minified in git).
+AXE_VERSION := 4.10.3
+AXE_SHA256 := 0f2b4d7dcdf7d1219df8d1959ad68e565f51d14c3f0d88bb71cd59abeb956292
+# (outside build/vendor, which `make assets` rebuilds)
+AXE := build/axe-core/axe-$(AXE_VERSION).min.js
+
 # Browser tests measure Chinese text at its real width: they need a Chinese font (fonts-noto-cjk, as
 # on every real user's machine) and fail without one.
 browser:
@@ -67,6 +74,10 @@ browser:
 	  echo "== installing Debian's chromium (browser tests), poppler-utils (PDF text checks), fonts-noto-cjk (Chinese text at its real width) and nginx-light (the deploy/nginx example, tested) =="; \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils fontconfig fonts-noto-cjk nginx-light >/dev/null; \
 	  else echo "browser, PDF and nginx tests need: sudo apt-get install chromium poppler-utils fontconfig fonts-noto-cjk nginx-light"; fi; }
+	@test -s $(AXE) || { echo "== axe-core $(AXE_VERSION) (accessibility checks of the browser tests) from the npm registry =="; \
+	  mkdir -p $(dir $(AXE)) && tmp=$$(mktemp) && curl -fsSL -o $$tmp https://registry.npmjs.org/axe-core/-/axe-core-$(AXE_VERSION).tgz \
+	  && echo "$(AXE_SHA256)  $$tmp" | sha256sum -c --quiet - && tar -xzf $$tmp -O package/axe.min.js > $(AXE).part \
+	  && mv $(AXE).part $(AXE); rc=$$?; rm -f $$tmp $(AXE).part; exit $$rc; }
 
 migrate: venv assets
 	@$(PY) manage.py migrate --noinput -v 0

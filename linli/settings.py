@@ -110,11 +110,13 @@ INSTALLED_APPS = [
     "linli.core",
     "linli.accounts",
     "linli.runs",
+    "linli.notify",
     "linli.places",
     "linli.renewal",
     "linli.consult",
     "linli.governance",
     "linli.dashboard",
+    "linli.workbench",
     "linli.open311",
     "linli.demo",
 ]
@@ -164,6 +166,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "linli.core.context.site",
                 "linli.accounts.context.nav",
+                "linli.accounts.context.elder",
+                "linli.notify.context.unread",
             ],
         },
     },
@@ -269,6 +273,7 @@ AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    "linli.accounts.backends.SmsCodeBackend",  # sign in with a one-time SMS code (docs/accounts.md)
 ]
 # --- Sign-in lockout (django-axes; docs/operations.md "Sign-in lockout and rate limits") ---------
 # LINLI_LOGIN_FAILURES wrong passwords for one account (from anywhere) within the cool-off lock that
@@ -291,7 +296,7 @@ AXES_LOCKOUT_CALLABLE = "linli.accounts.lockout.lockout_response"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_VERBOSE = False
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "places:home"
+LOGIN_REDIRECT_URL = "workbench:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -505,6 +510,18 @@ LINLI_OTP_SECONDS = env_int("LINLI_OTP_SECONDS", 300, minimum=1)
 LINLI_OTP_RESEND_SECONDS = env_int("LINLI_OTP_RESEND_SECONDS", 60, minimum=0)
 LINLI_OTP_PER_HOUR = env_int("LINLI_OTP_PER_HOUR", 5, minimum=1)
 LINLI_OTP_MAX_FAILURES = env_int("LINLI_OTP_MAX_FAILURES", 5, minimum=1)
+
+# --- Notifications (linli/notify, docs/notifications.md) ------------------------------------------
+# The signature 短信签名 put before every notification SMS (the one registered with the SMS provider).
+LINLI_SMS_SIGN = env_str("LINLI_SMS_SIGN", "邻里")
+# WeChat subscription messages: the backend class, the template id chosen in the mini program's
+# console (fields thing1 title, time2 time, thing3 text) and the mini program page that opens a Linli path.
+LINLI_WECHAT_BACKEND = env_str("LINLI_WECHAT_BACKEND", "linli.notify.wechat.ConsoleBackend")
+LINLI_WECHAT_TEMPLATE_ID = env_str("LINLI_WECHAT_TEMPLATE_ID", "")
+LINLI_WECHAT_PAGE = env_str("LINLI_WECHAT_PAGE", "pages/web/index")
 LINLI_OWNER_ID_TRIES_PER_HOUR = env_int("LINLI_OWNER_ID_TRIES_PER_HOUR", 10, minimum=1)
+# Sign-in and password-reset codes (docs/accounts.md) use the OTP settings above per phone number,
+# and at most this many codes per hour from one client address.
+LINLI_OTP_PER_ADDRESS_HOUR = env_int("LINLI_OTP_PER_ADDRESS_HOUR", 20, minimum=1)
 
 SITE_NAME = _("Linli")

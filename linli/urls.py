@@ -14,6 +14,7 @@ from linli.core.views import api_docs_page
 _docs_csp = csp_replace({"style-src": [SELF, UNSAFE_INLINE], "worker-src": [SELF, "blob:"], "object-src": [NONE]})
 
 urlpatterns = [
+    path("", include("linli.workbench.urls")),
     path("", include("linli.places.urls")),
     path("accounts/", include("linli.accounts.urls")),
     path("renewal/", include("linli.renewal.urls")),
@@ -21,6 +22,7 @@ urlpatterns = [
     path("governance/", include("linli.governance.urls")),
     path("dashboard/", include("linli.dashboard.urls")),
     path("runs/", include("linli.runs.urls")),
+    path("notify/", include("linli.notify.urls")),
     path("open311/v2/", include("linli.open311.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),

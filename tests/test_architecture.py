@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LINLI = ROOT / "linli"
 
 #: The product apps. ``core`` is plumbing and ``demo`` only generates and loads data: neither has rooms.
-APPS = ("accounts", "runs", "places", "renewal", "consult", "governance", "open311", "dashboard")
+APPS = ("accounts", "runs", "notify", "places", "renewal", "consult", "governance", "open311", "dashboard", "workbench")
 
 #: The rooms every product app has, each a module ``<room>.py`` or a package ``<room>/<topic>.py``.
 ROOMS = ("models", "admin", "services", "queries", "permissions", "views", "urls")
@@ -30,7 +30,9 @@ ROOMS = ("models", "admin", "services", "queries", "permissions", "views", "urls
 OPTIONAL_ROOMS = ("api", "panels")
 
 #: Apps without tables of their own skip the two rooms that only tables need (say why).
-NO_TABLES: dict[str, str] = {}
+NO_TABLES: dict[str, str] = {
+    "workbench": "reads other apps' data through their queries and the permission check; stores nothing",
+}
 
 #: Calls that write to the database.
 WRITES = {"save", "delete", "create", "bulk_create", "bulk_update", "get_or_create", "update_or_create"}

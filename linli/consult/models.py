@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from linli.core import clock
 from linli.core.errors import LinliError
@@ -75,9 +76,9 @@ class SurveyAnswer(models.Model):
 
 
 class Attitude(models.TextChoices):
-    SUPPORT = "support", _("supports 支持")
-    UNDECIDED = "undecided", _("undecided 观望")
-    OPPOSE = "oppose", _("opposes 反对")
+    SUPPORT = "support", pgettext_lazy("attitude", "supports")
+    UNDECIDED = "undecided", pgettext_lazy("attitude", "undecided")
+    OPPOSE = "oppose", pgettext_lazy("attitude", "opposes")
 
 
 class Visit(models.Model):
@@ -227,9 +228,9 @@ class RollEntry(models.Model):
 
 
 class Choice(models.TextChoices):
-    YES = "yes", _("yes 同意")
-    NO = "no", _("no 反对")
-    ABSTAIN = "abstain", _("abstain 弃权")
+    YES = "yes", pgettext_lazy("vote", "yes")
+    NO = "no", pgettext_lazy("vote", "no")
+    ABSTAIN = "abstain", pgettext_lazy("vote", "abstain")
 
 
 class Channel(models.TextChoices):
@@ -332,9 +333,9 @@ class Notice(models.Model):
     any published field; a later correction is a ``NoticeCorrection``, appended and dated."""
 
     class Kind(models.TextChoices):
-        PLAN = "plan", _("plan notice 方案公示")
-        RESULT = "result", _("result notice 结果公示")
-        WITHDRAWAL = "withdrawal", _("withdrawal notice 撤回公示")
+        PLAN = "plan", pgettext_lazy("notice kind", "plan notice")
+        RESULT = "result", pgettext_lazy("notice kind", "result notice")
+        WITHDRAWAL = "withdrawal", pgettext_lazy("notice kind", "withdrawal notice")
 
     FROZEN: ClassVar[tuple[str, ...]] = (
         "project",

@@ -74,7 +74,7 @@ def sector_name(code: str, lang: str) -> str:
 def scope_label(user: User, lang: str) -> str:
     """Where the figures come from: the places and departments of the user's EVENTS grants."""
     if getattr(user, "is_superuser", False):
-        return pick("全部 / everything", "Everything", lang)
+        return pick("全部", "Everything", lang)
     models = {"district": District, "street": Street, "community": Community, "grid": Grid, "department": Department}
     out = []
     for g in permissions.event_grants(user):

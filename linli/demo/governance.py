@@ -181,6 +181,7 @@ class PlannedEvent:
     return_count: int = 0
     extension_count: int = 0
     score: int | None = None
+    urgent: bool = False  # someone in danger now (danger_now = yes): the services' shorter limits
     dept: int | None = None
     handler: Actor | None = None
     log: list[PlannedLog] = field(default_factory=list)
@@ -200,7 +201,7 @@ class _Sim:
     def __init__(self, ev: PlannedEvent, spec: CategorySpec, now: datetime) -> None:
         self.ev, self.spec, self.now = ev, spec, now
         self.limits = dict(spec.limits)
-        self.full = loop.limits_with_defaults(self.limits)
+        self.full = loop.limits_for(self.limits, loop.is_danger(ev.attributes))
         self.t = ev.created
 
     # time ------------------------------------------------------------------------------------------
@@ -232,6 +233,7 @@ class _Sim:
             return_count=ev.return_count,
             extension_count=ev.extension_count,
             score=ev.score,
+            urgent=ev.urgent,
             department=ev.dept,
             handler=ev.handler,
         )
@@ -246,6 +248,7 @@ class _Sim:
         ev.rework_count, ev.return_count = case.rework_count, case.return_count
         ev.extension_count = case.extension_count
         ev.score, ev.dept, ev.handler = case.score, case.department, case.handler
+        ev.urgent = case.urgent
 
     def take(self, t: datetime, move: Move, actor: Actor | None, **args: Any) -> tuple[str, dict[str, Any]]:
         """``loop.take`` on the planned event at ``t``: (the step before, what the history records)."""
@@ -285,7 +288,11 @@ class _Sim:
 
     def create(self, command: bool) -> None:
         ev, t = self.ev, self.ev.created
-        self.put(loop.opened(Step.REGISTERED if command else Step.COLLECTED, t, self.limits))
+        self.put(
+            loop.opened(
+                Step.REGISTERED if command else Step.COLLECTED, t, self.limits, urgent=loop.is_danger(ev.attributes)
+            )
+        )
         self._log(t, "create", "", Step.COLLECTED.value, ev.reporter, data={"channel": ev.channel})
         if command:
             self._log(t, Move.REGISTER.value, Step.COLLECTED.value, Step.REGISTERED.value, ev.reporter)

@@ -93,6 +93,8 @@ class Move(StrEnum):
     WHISTLE = "whistle"
     ESCALATE = "escalate"
     NOTE = "note"
+    URGENT = "urgent"  # someone is in danger now: shorter limits, top of every queue
+    NOT_URGENT = "not_urgent"
 
 
 MOVE_NAMES: dict[Move, tuple[str, str]] = {
@@ -112,6 +114,8 @@ MOVE_NAMES: dict[Move, tuple[str, str]] = {
     Move.WHISTLE: ("吹哨", "Blow the whistle"),
     Move.ESCALATE: ("超时升级", "Escalate (overdue)"),
     Move.NOTE: ("备注", "Note"),
+    Move.URGENT: ("标为紧急", "Mark urgent"),
+    Move.NOT_URGENT: ("取消紧急", "No longer urgent"),
 }
 
 
@@ -151,6 +155,9 @@ RULES: dict[Move, Rule] = {
     Move.WHISTLE: Rule(frozenset(OPEN_STEPS), None, Who.FIELD),
     Move.ESCALATE: Rule(frozenset(OPEN_STEPS), None, Who.COMMAND),
     Move.NOTE: Rule(frozenset(Step), None, Who.CHAIN),
+    # Whoever is on the ground or in the centre may raise the alarm; only the centre stands it down.
+    Move.URGENT: Rule(frozenset(OPEN_STEPS), None, Who.FIELD),
+    Move.NOT_URGENT: Rule(frozenset(OPEN_STEPS), None, Who.COMMAND),
 }
 
 # Moves a department may only *ask* for; the command centre approves (and they are counted).
@@ -217,6 +224,37 @@ def limits_with_defaults(limits: Mapping[str, float] | None) -> dict[str, float]
         if key in DEFAULT_LIMITS and value is not None and float(value) > 0:
             out[key] = float(value)
     return out
+
+
+# --- urgent cases (rules.md §7, "Urgent cases") -------------------------------------------------------
+
+#: A case where someone is in danger now (attribute ``danger_now`` = yes, or marked by staff) runs on
+#: shorter limits: every step up to the department's report back takes a quarter of its time, and the
+#: centre's own steps and the department's acceptance have hard caps (minutes, not hours). Verifying
+#: and evaluating are not shortened: once the department has reported back the danger is dealt with.
+URGENT_FACTOR = 0.25
+URGENT_SHORTENED = frozenset({"register", "dispatch", "accept", "handle"})
+URGENT_CAPS: dict[str, float] = {"register": 0.25, "dispatch": 0.25, "accept": 0.5, "handle": 12}
+
+
+def limits_for(limits: Mapping[str, float] | None, urgent: bool) -> dict[str, float]:
+    """The limits a case runs on: the category's (with the defaults), shortened when it is urgent —
+    ``URGENT_FACTOR`` of each step in ``URGENT_SHORTENED``, never more than ``URGENT_CAPS``, and never
+    longer than the category's own limit."""
+    full = limits_with_defaults(limits)
+    if not urgent:
+        return full
+    out = dict(full)
+    for key in URGENT_SHORTENED:
+        out[key] = min(full[key], full[key] * URGENT_FACTOR, URGENT_CAPS.get(key, full[key]))
+    return out
+
+
+def is_danger(attributes: Mapping[str, Any] | None) -> bool:
+    """Whether a report says someone is in danger now (the ``danger_now`` attribute answered yes)."""
+    value = (attributes or {}).get("danger_now")
+    values = value if isinstance(value, list) else [value]
+    return any(str(v).strip().lower() == "yes" for v in values)
 
 
 def check_limits(limits: object) -> list[str]:
@@ -288,14 +326,22 @@ class Case:
     return_count: int = 0
     extension_count: int = 0
     score: int | None = None
+    urgent: bool = False  # someone is in danger now: ``limits_for`` shortens its limits
     department: Any = None
     handler: Any = None
 
 
-def opened(step: Step, at: datetime, limits: Mapping[str, float] | None) -> Case:
+def opened(step: Step, at: datetime, limits: Mapping[str, float] | None, *, urgent: bool = False) -> Case:
     """A case just reported at ``at``: waiting in ``step`` (COLLECTED, or REGISTERED when the
-    command centre reported it itself), its deadline running from then."""
-    return Case(step=step, step_started_at=at, step_due_at=step_deadline(step, at, limits), updated_at=at)
+    command centre reported it itself), its deadline running from then (shorter when ``urgent``)."""
+    due = step_deadline(step, at, limits_for(limits, urgent))
+    return Case(step=step, step_started_at=at, step_due_at=due, updated_at=at, urgent=urgent)
+
+
+def _earlier(a: datetime | None, b: datetime | None) -> datetime | None:
+    if a is None or b is None:
+        return a if b is None else b
+    return min(a, b)
 
 
 def _enter(case: Case, step: Step, at: datetime, limits: Mapping[str, float] | None) -> Case:
@@ -334,11 +380,17 @@ def take(
     - DEFER (缓办) to ``until``; BACKLOG / UNBACKLOG (挂账) set and clear the flag.
     - WHISTLE: escalated to at least the street; ESCALATE (the cron): to ``level``.
 
+    - URGENT: the case runs on the urgent limits (``limits_for``) from now on, and the deadlines
+      already running are brought forward to them (never put back). NOT_URGENT: the normal limits
+      from the next step on; the deadlines running are kept (a department that needs more time asks
+      for an extension).
+
     A move that changes the step enters the new one (``step_deadline``; escalation back to none)."""
     before = case.step
     after = apply(before, move)
     data: dict[str, Any] = {}
     new = case
+    limits = limits_for(limits, case.urgent)
     if move == Move.DISPATCH:
         new = replace(new, department=department)
         if new.dispatched_at is None:
@@ -378,6 +430,19 @@ def take(
         new = replace(new, escalation=level if level is not None else new.escalation)
         data["level"] = new.escalation
         data["overdue_since"] = case.step_due_at.isoformat() if case.step_due_at else None
+    elif move == Move.URGENT:
+        limits = limits_for(limits, True)
+        step_due = step_deadline(new.step, new.step_started_at, limits)
+        due = handle_deadline(new.dispatched_at, limits) if new.dispatched_at is not None else None
+        new = replace(
+            new,
+            urgent=True,
+            step_due_at=_earlier(new.step_due_at, step_due),
+            due_at=_earlier(new.due_at, due),
+        )
+    elif move == Move.NOT_URGENT:
+        new = replace(new, urgent=False)
+        limits = limits_for(limits, False)
     if after != before:
         new = _enter(new, after, at, limits)
     return replace(new, updated_at=at), data

@@ -17,16 +17,64 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
+from linli.core import lang
 from linli.core.scope import Scope
-from linli.governance.categories import KIND_NAMES, SECTOR_NAMES
+from linli.governance.categories import KIND_NAMES, SECTOR_NAMES, Kind, Sector
 from linli.governance.loop import CLOSED_STEPS, MOVE_NAMES, STEP_NAMES, Move, Step
 
-STEP_CHOICES = [(s.value, f"{zh} {en}") for s, (zh, en) in STEP_NAMES.items()]
-MOVE_CHOICES = [(m.value, f"{zh} {en}") for m, (zh, en) in MOVE_NAMES.items()]
-KIND_CHOICES = [(k.value, f"{zh} {en}") for k, (zh, en) in KIND_NAMES.items()]
-SECTOR_CHOICES = [(s.value, f"{zh} {en}") for s, (zh, en) in SECTOR_NAMES.items()]
+# Choice labels speak the active language only (issue 12): the English of loop.py / categories.py as
+# msgid, their Chinese in parts/governance.po (tests/governance/test_choice_labels.py keeps the two
+# in step). APIs keep both from the (zh, en) pairs; pages show a label or ``lang.pick`` of a pair.
+STEP_LABELS: dict[Step, Promise] = {
+    Step.COLLECTED: pgettext_lazy("event step", "Collected"),
+    Step.REGISTERED: pgettext_lazy("event step", "Registered"),
+    Step.DISPATCHED: pgettext_lazy("event step", "Dispatched"),
+    Step.HANDLING: pgettext_lazy("event step", "Being handled"),
+    Step.REPORTED: pgettext_lazy("event step", "Reported back"),
+    Step.CLOSED: pgettext_lazy("event step", "Verified and closed"),
+    Step.EVALUATED: pgettext_lazy("event step", "Evaluated"),
+    Step.VOIDED: pgettext_lazy("event step", "Voided"),
+}
+MOVE_LABELS: dict[Move, Promise] = {
+    Move.REGISTER: pgettext_lazy("event move", "Register"),
+    Move.DISPATCH: pgettext_lazy("event move", "Dispatch"),
+    Move.ACCEPT: pgettext_lazy("event move", "Accept"),
+    Move.REPORT: pgettext_lazy("event move", "Report back"),
+    Move.VERIFY_PASS: pgettext_lazy("event move", "Verified: close"),
+    Move.VERIFY_FAIL: pgettext_lazy("event move", "Verification failed: rework"),
+    Move.EVALUATE: pgettext_lazy("event move", "Evaluate"),
+    Move.RETURN: pgettext_lazy("event move", "Return"),
+    Move.VOID: pgettext_lazy("event move", "Void"),
+    Move.BACKLOG: pgettext_lazy("event move", "Backlog"),
+    Move.UNBACKLOG: pgettext_lazy("event move", "Off the backlog"),
+    Move.EXTEND: pgettext_lazy("event move", "Extend"),
+    Move.DEFER: pgettext_lazy("event move", "Defer"),
+    Move.WHISTLE: pgettext_lazy("event move", "Blow the whistle"),
+    Move.ESCALATE: pgettext_lazy("event move", "Escalate (overdue)"),
+    Move.NOTE: pgettext_lazy("event move", "Note"),
+    Move.URGENT: pgettext_lazy("event move", "Mark urgent"),
+    Move.NOT_URGENT: pgettext_lazy("event move", "No longer urgent"),
+}
+REPORTED_LABEL = pgettext_lazy("event move", "Reported")  # the "create" row of the history
+KIND_LABELS: dict[Kind, Promise] = {
+    Kind.COMPONENT: pgettext_lazy("category class", "Component"),
+    Kind.INCIDENT: pgettext_lazy("category class", "Incident"),
+}
+SECTOR_LABELS: dict[Sector, Promise] = {
+    Sector.PARTY: pgettext_lazy("sector", "Party building"),
+    Sector.ECONOMY: pgettext_lazy("sector", "Economic development"),
+    Sector.LIVELIHOOD: pgettext_lazy("sector", "Livelihood services"),
+    Sector.SAFETY: pgettext_lazy("sector", "Safety and rule of law"),
+}
+
+STEP_CHOICES = [(s.value, STEP_LABELS[s]) for s in STEP_NAMES]
+MOVE_CHOICES = [(m.value, MOVE_LABELS[m]) for m in MOVE_NAMES]
+KIND_CHOICES = [(k.value, KIND_LABELS[k]) for k in KIND_NAMES]
+SECTOR_CHOICES = [(s.value, SECTOR_LABELS[s]) for s in SECTOR_NAMES]
 
 
 class Category(models.Model):
@@ -58,6 +106,15 @@ class Category(models.Model):
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
 
+    @property
+    def label(self) -> str:
+        """The name in the active language (``name_en`` on English pages when there is one)."""
+        return lang.pick(self.name, self.name_en)
+
+    @property
+    def kind_label(self) -> str:
+        return str(KIND_LABELS[Kind(self.kind)]) if self.kind in Kind._value2member_map_ else self.kind
+
 
 class RoutingRule(models.Model):
     """Send events of ``category`` at places under ``path`` to ``department`` (most specific path wins).
@@ -80,11 +137,11 @@ class RoutingRule(models.Model):
 
 
 class Channel(models.TextChoices):
-    GRID = "grid", _("grid worker 网格员")
-    RESIDENT = "resident", _("resident 居民")
-    HOTLINE = "hotline", _("hotline desk 热线")
-    SENSOR = "sensor", _("sensor alarm 感知设备")
-    TASK = "task", _("task from above 上级交办")
+    GRID = "grid", pgettext_lazy("event channel", "grid worker")
+    RESIDENT = "resident", pgettext_lazy("event channel", "resident")
+    HOTLINE = "hotline", pgettext_lazy("event channel", "hotline desk")
+    SENSOR = "sensor", pgettext_lazy("event channel", "sensor alarm")
+    TASK = "task", pgettext_lazy("event channel", "task from above")
     OPEN311 = "open311", _("Open311 client")
 
 
@@ -118,6 +175,8 @@ class Event(models.Model):
     reporter_name = models.CharField(_("reporter's name"), max_length=100, blank=True)
     reporter_phone_enc = models.TextField(blank=True)
     reporter_phone_masked = models.CharField(_("reporter's phone"), max_length=20, blank=True)
+    # keyed hash of the phone (crypto.lookup_hash): staff find a caller's cases without decrypting any
+    reporter_phone_hash = models.CharField(max_length=64, blank=True, db_index=True)
     reporter_email_enc = models.TextField(blank=True)
     account_id = models.CharField(max_length=64, blank=True)
     device_id = models.CharField(max_length=64, blank=True)
@@ -142,8 +201,11 @@ class Event(models.Model):
     due_at = models.DateTimeField(_("due"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     escalation = models.PositiveSmallIntegerField(_("escalation level"), default=0)
-    backlog = models.BooleanField(_("on the backlog 挂账"), default=False)
-    deferred_until = models.DateTimeField(_("deferred until 缓办至"), null=True, blank=True)
+    backlog = models.BooleanField(_("on the backlog"), default=False)
+    # someone is in danger now (danger_now = yes, or marked by staff): shorter limits (loop.limits_for),
+    # top of every queue, the command centre notified at once (rules.md §7 "Urgent cases")
+    urgent = models.BooleanField(_("urgent"), default=False)
+    deferred_until = models.DateTimeField(_("deferred until"), null=True, blank=True)
     rework_count = models.PositiveSmallIntegerField(_("reworks"), default=0)
     return_count = models.PositiveSmallIntegerField(_("returns"), default=0)
     extension_count = models.PositiveSmallIntegerField(_("extensions"), default=0)
@@ -207,6 +269,20 @@ class Event(models.Model):
     def step_names(self) -> tuple[str, str]:
         return STEP_NAMES[Step(self.step)]
 
+    @property
+    def step_label(self) -> str:
+        """The step in the active language (pages; APIs take ``step_names``)."""
+        return lang.pick(*self.step_names)
+
+    @property
+    def place_name(self) -> str:
+        """Where it is as people find it: compound and building ("瑞丰新村 2栋"), not community and
+        grid (most compounds of a community have a 2栋). Load ``building__compound`` with the event."""
+        b = self.building
+        if b is None:
+            return self.community.name
+        return f"{b.compound.name} {b.name}"
+
 
 class EventLog(models.Model):
     """Append-only history of an event: every move, who, when, from which step to which."""
@@ -217,7 +293,7 @@ class EventLog(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", db_index=False
     )
     actor_label = models.CharField(max_length=100, blank=True)  # "Open311: <client>", "system", a name
-    move = models.CharField(max_length=12, choices=[*MOVE_CHOICES, ("create", "上报 Reported")])
+    move = models.CharField(max_length=12, choices=[*MOVE_CHOICES, ("create", REPORTED_LABEL)])
     step_from = models.CharField(max_length=10, choices=STEP_CHOICES, blank=True)
     step_to = models.CharField(max_length=10, choices=STEP_CHOICES)
     department = models.ForeignKey(
@@ -283,16 +359,16 @@ class EventRequest(models.Model):
     decides. Counted per department (open311.md: "need approval and are counted")."""
 
     class Kind(models.TextChoices):
-        RETURN = "return", _("return 回退")
-        VOID = "void", _("void 作废")
-        EXTEND = "extend", _("extension 延期")
-        DEFER = "defer", _("deferral 缓办")
-        BACKLOG = "backlog", _("backlog 挂账")
+        RETURN = "return", pgettext_lazy("request kind", "return")
+        VOID = "void", pgettext_lazy("request kind", "void")
+        EXTEND = "extend", pgettext_lazy("request kind", "extension")
+        DEFER = "defer", pgettext_lazy("request kind", "deferral")
+        BACKLOG = "backlog", pgettext_lazy("request kind", "backlog")
 
     class Decision(models.TextChoices):
-        PENDING = "pending", _("pending 待审批")
-        APPROVED = "approved", _("approved 同意")
-        REFUSED = "refused", _("refused 不同意")
+        PENDING = "pending", pgettext_lazy("request decision", "pending")
+        APPROVED = "approved", pgettext_lazy("request decision", "approved")
+        REFUSED = "refused", pgettext_lazy("request decision", "refused")
 
     event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="requests")
     kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from linli.core import crypto
 from linli.core.masking import mask_id_number, mask_phone, normalise_id_number
@@ -384,11 +385,11 @@ class GridMember(models.Model):
     """The 1+3+N roster: grid leader, full- and part-time grid workers, instructor, N forces."""
 
     class Role(models.TextChoices):
-        LEADER = "leader", _("grid leader 网格长")
-        FULLTIME = "fulltime", _("full-time grid worker 专职网格员")
-        PARTTIME = "parttime", _("part-time grid worker 兼职网格员")
-        INSTRUCTOR = "instructor", _("grid instructor 网格指导员")
-        FORCE = "force", _("N force N力量")
+        LEADER = "leader", pgettext_lazy("grid role", "grid leader")
+        FULLTIME = "fulltime", pgettext_lazy("grid role", "full-time grid worker")
+        PARTTIME = "parttime", pgettext_lazy("grid role", "part-time grid worker")
+        INSTRUCTOR = "instructor", pgettext_lazy("grid role", "grid instructor")
+        FORCE = "force", pgettext_lazy("grid role", "N force (volunteers)")
 
     grid = models.ForeignKey(Grid, on_delete=models.CASCADE, related_name="members")
     role = models.CharField(_("role"), max_length=10, choices=Role.choices)

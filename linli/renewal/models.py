@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from linli.core.scope import Scope
 from linli.places.models import Building, Compound, District, Dwelling
@@ -20,9 +21,9 @@ from linli.places.models import Building, Compound, District, Dwelling
 class ItemClass(models.TextChoices):
     """The three classes of rules.md §3."""
 
-    BASIC = "basic", _("basic 基础类")
-    IMPROVE = "improve", _("improvement 完善类")
-    ENHANCE = "enhance", _("enhancement 提升类")
+    BASIC = "basic", pgettext_lazy("item class", "basic")
+    IMPROVE = "improve", pgettext_lazy("item class", "improvement")
+    ENHANCE = "enhance", pgettext_lazy("item class", "enhancement")
 
 
 class CatalogueItem(models.Model):
@@ -62,13 +63,13 @@ class CatalogueItem(models.Model):
 
 
 class Phase(models.TextChoices):
-    SURVEY = "survey", _("needs survey 需求调查")
-    PLAN = "plan", _("plan 方案")
-    BALLOT = "ballot", _("ballot 表决")
-    NOTICE = "notice", _("public notice 公示")
-    WORKS = "works", _("works 施工")
-    ACCEPTANCE = "acceptance", _("acceptance 验收")
-    OPERATION = "operation", _("operation 运营")
+    SURVEY = "survey", pgettext_lazy("phase", "needs survey")
+    PLAN = "plan", pgettext_lazy("phase", "plan")
+    BALLOT = "ballot", pgettext_lazy("phase", "ballot")
+    NOTICE = "notice", pgettext_lazy("phase", "public notice")
+    WORKS = "works", pgettext_lazy("phase", "works")
+    ACCEPTANCE = "acceptance", pgettext_lazy("phase", "acceptance")
+    OPERATION = "operation", pgettext_lazy("phase", "operation")
 
 
 #: The phases in order: a project moves forward one at a time and back with a reason (services.change_phase).
@@ -79,8 +80,8 @@ class Project(models.Model):
     """A renovation project of a compound (all its buildings, or the ones listed)."""
 
     class Kind(models.TextChoices):
-        RENOVATION = "renovation", _("renovation 综合改造")
-        LIFT = "lift", _("lift installation 加装电梯")
+        RENOVATION = "renovation", pgettext_lazy("project kind", "renovation")
+        LIFT = "lift", pgettext_lazy("project kind", "lift installation")
 
     compound = models.ForeignKey(Compound, on_delete=models.PROTECT, related_name="projects")
     buildings = models.ManyToManyField(

@@ -15,6 +15,7 @@ from typing import Any, cast
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import translation
 
 from linli.accounts import models as accounts_models
 from linli.accounts.permissions import authorize
@@ -56,6 +57,16 @@ def _account(user: User) -> accounts_models.User:
     """The account ``user`` is, for the columns that name who did something: ``authorize()`` has
     let it through, so it is a signed-in account, never the anonymous visitor (a type narrowing only)."""
     return cast("accounts_models.User", user)
+
+
+def _phase_names(phase: str) -> tuple[str, str]:
+    """A phase's name in Chinese and in English, for the two halves of a problem (APIs keep both)."""
+    label = Phase(phase).label
+    with translation.override("zh-hans"):
+        zh = str(label)
+    with translation.override("en"):
+        en = str(label)
+    return zh, en
 
 
 def _decimal(value: Any, field_zh: str, field_en: str, *, allow_none: bool = False) -> Decimal | None:
@@ -271,11 +282,11 @@ def change_phase(user: User, project: Project, to_phase: str, note: str = "") ->
         if there == here:
             raise LinliError.one("same_phase", "项目已处于该阶段。", "The project is already in this phase.")
         if there > here + 1:
-            nxt = Phase(PHASES[here + 1]).label
+            nxt_zh, nxt_en = _phase_names(PHASES[here + 1])
             raise LinliError.one(
                 "skip_phase",
-                f"阶段须逐步推进,下一步是「{nxt}」。",
-                f"Phases move forward one step at a time; the next is “{nxt}”.",
+                f"阶段须逐步推进,下一步是「{nxt_zh}」。",
+                f"Phases move forward one step at a time; the next is “{nxt_en}”.",
             )
         if there < here and not note:
             raise LinliError.one(
@@ -376,11 +387,12 @@ def update_item(
     with transaction.atomic():
         project = Project.objects.select_for_update().get(pk=item.project_id)
         if project.phase in ESTIMATE_LOCKED_PHASES:
+            phase_zh, phase_en = _phase_names(project.phase)
             raise LinliError.one(
                 "estimate_locked",
-                f"项目已进入「{Phase(project.phase).label}」阶段,改造项的数量、单价和权重不能再修改"
+                f"项目已进入「{phase_zh}」阶段,改造项的数量、单价和权重不能再修改"
                 "(如确需修改,请先退回施工阶段并说明理由)。",
-                f"The project has reached “{Phase(project.phase).label}”: quantities, unit costs and weights "
+                f"The project has reached “{phase_en}”: quantities, unit costs and weights "
                 "can no longer be changed (go back to works, with a reason, to change them).",
                 409,
             )

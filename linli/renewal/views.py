@@ -19,7 +19,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -33,6 +32,7 @@ from linli.core import photos
 from linli.core.errors import LinliError
 from linli.core.forms import read_form
 from linli.core.lang import is_english
+from linli.core.paging import paginate
 from linli.renewal import api, permissions
 from linli.renewal import queries as q
 from linli.renewal import services as svc
@@ -72,7 +72,7 @@ def _local_dt(raw: str) -> datetime | None:
 @login_required
 @require_GET
 def project_list(request: HttpRequest) -> HttpResponse:
-    projects = list(q.projects_for(request.user))
+    projects = paginate(request.GET, q.projects_for(request.user).order_by("-created_at", "-pk"), label=_("Projects"))
     can_create = permissions.may_start_projects(request.user)
     return render(
         request,
@@ -393,8 +393,8 @@ def public_index(request: HttpRequest) -> HttpResponse:
         request.GET.get("district", ""), request.GET.get("street", ""), request.GET.get("community", "")
     )
     district, street, community = found["district"], found["street"], found["community"]
-    page = Paginator(found["projects"], PUBLIC_PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [{"project": p, "progress": q.overall_progress(list(p.items.all()))} for p in page.object_list]
+    page = paginate(request.GET, found["projects"], PUBLIC_PAGE_SIZE, label=_("Projects"))
+    rows = [{"project": p, "progress": q.overall_progress(list(p.items.all()))} for p in page.rows]
     query = {k: v.pk for k, v in (("district", district), ("street", street), ("community", community)) if v}
     return render(
         request,

@@ -3,14 +3,17 @@ live progress (the progress cache while it works, the row once finished), errors
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.core.cache import caches
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.translation import gettext
 
 from linli.core import lang
+from linli.core.paging import Paged, paginate
 from linli.core.types import User
 from linli.runs.models import Run
 from linli.runs.permissions import may_see
@@ -30,10 +33,15 @@ def run_or_404(user: User, pk: int) -> Run:
     return run
 
 
-def recent(user: User, limit: int = 50) -> QuerySet[Run]:
+def mine(user: User) -> QuerySet[Run]:
+    """The user's own runs, newest first (the list pages them)."""
     if not getattr(user, "is_authenticated", False) or user.pk is None:
         return Run.objects.none()
-    return Run.objects.filter(user_id=user.pk).order_by("-created_at", "-pk")[:limit]
+    return Run.objects.filter(user_id=user.pk).order_by("-created_at", "-pk")
+
+
+def recent(user: User, limit: int = 50) -> QuerySet[Run]:
+    return mine(user)[:limit]
 
 
 @dataclass
@@ -69,13 +77,11 @@ def message(run: Run) -> str:
     return lang.pick(run.message_zh, run.message_en)
 
 
-def error_rows(run: Run, page: int) -> tuple[list[dict[str, Any]], int]:
-    """One page of the run's row-level errors in the reader's language, and the number of pages."""
-    rows = run.errors or []
-    pages = max(1, -(-len(rows) // ERRORS_PER_PAGE))
-    page = min(max(1, page), pages)
+def error_rows(run: Run, params: Mapping[str, str]) -> Paged[dict[str, Any]]:
+    """One page of the run's row-level errors (``?page=``) in the reader's language."""
+    page = paginate(params, run.errors or [], ERRORS_PER_PAGE, label=gettext("Problems"))
     out = []
-    for e in rows[(page - 1) * ERRORS_PER_PAGE : page * ERRORS_PER_PAGE]:
+    for e in page.rows:
         out.append(
             {
                 "row": e.get("row"),
@@ -83,7 +89,7 @@ def error_rows(run: Run, page: int) -> tuple[list[dict[str, Any]], int]:
                 "message": lang.pick(str(e.get("zh") or e.get("message") or ""), str(e.get("en") or "")),
             }
         )
-    return out, pages
+    return replace(page, rows=out)
 
 
 def summary(run: Run) -> list[tuple[str, Any]]:

@@ -19,16 +19,15 @@ from django.views.decorators.http import require_GET
 
 from linli.core import clock
 from linli.core.errors import LinliError
-from linli.core.ids import as_int
 from linli.core.middleware import error_response
+from linli.core.paging import paginate
 from linli.runs import queries as q
 from linli.runs.models import Run
 from linli.runs.services import run_dir
 
 
 def _ctx(request: HttpRequest, run: Run) -> dict[str, Any]:
-    page = as_int(request.GET.get("page"), lo=1, hi=1_000_000) or 1
-    errors, pages = q.error_rows(run, page)
+    errors = q.error_rows(run, request.GET)
     now = clock.now()
     has_file = bool(run.file) and run.status == Run.Status.DONE and (run.expires_at is None or run.expires_at > now)
     return {
@@ -39,8 +38,6 @@ def _ctx(request: HttpRequest, run: Run) -> dict[str, Any]:
         "summary": q.summary(run),
         "errors": errors,
         "error_count": len(run.errors or []),
-        "pages": pages,
-        "page": min(page, pages),
         "has_file": has_file,
         "file_gone": bool(run.filename) and not has_file,
         "next_url": (run.result or {}).get("url") or "",
@@ -109,12 +106,14 @@ def file(request: HttpRequest, pk: int) -> HttpResponse | FileResponse:
 @never_cache
 @require_GET
 def run_list(request: HttpRequest) -> HttpResponse:
-    runs = [(run, q.title(run), q.live(run)) for run in q.recent(request.user)]
+    page = paginate(request.GET, q.mine(request.user), label=_("Background work"))
+    runs = [(run, q.title(run), q.live(run)) for run in page.rows]
     return render(
         request,
         "runs/list.html",
         {
             "runs": runs,
+            "page": page,
             "crumbs": [{"name": _("Home"), "url": reverse("places:home")}, {"name": _("Background work"), "url": None}],
         },
     )

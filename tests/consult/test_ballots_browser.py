@@ -123,6 +123,7 @@ def test_ballot_from_opening_to_result_on_phones(live_server, transactional_db):
             op = browser.new_context(viewport=PHONE, locale="zh-CN").new_page()
             op.on("pageerror", lambda e: errors.append(str(e)))
             login(op, base, owner.username, "/")
+            op.click("[data-testid=menu-button]")  # on a phone the navigation is behind the menu
             op.click("nav.mainnav a[href='/consult/ballots/']")
             op.wait_for_url("**/consult/ballots/")
             shot(op, "ballot-mine")
@@ -193,7 +194,7 @@ def test_ballot_from_opening_to_result_on_phones(live_server, transactional_db):
             verdict = sp.locator("[data-testid=verdict]")
             assert "通过" in verdict.inner_text() and "yes" in (verdict.get_attribute("class") or "")
             bars = sp.inner_text(".bars")
-            assert "(3/4)" in bars and "(2/3)" in bars
+            assert "3 / 4 人 (75%)" in bars and "2 / 3 人 (66.7%)" in bars  # figures read "x / y 人 (p%)"
             assert sp.locator("[data-testid=close]").count() == 0
             fits(sp)
             shot(sp, "ballot-staff-closed")
@@ -202,7 +203,7 @@ def test_ballot_from_opening_to_result_on_phones(live_server, transactional_db):
             op.reload()
             assert op.locator("form.vote-form").count() == 0
             assert re.search(r"通过", op.inner_text("[data-testid=verdict]"))
-            assert "(3/4)" in op.inner_text(".bars")
+            assert "3 / 4 人 (75%)" in op.inner_text(".bars")
             shot(op, "ballot-owner-closed")
         finally:
             browser.close()

@@ -80,7 +80,10 @@ def test_counting_before_the_end_is_refused_on_the_page_and_the_api(world, ballo
         r = c.post(url, data)
         html = r.content.decode()
         assert r.status_code == 409 and 'role="alert"' in html and 'data-testid="confirm-page"' not in html
-        assert "已投票 1/21 位业主" in html and "1 of 21 owners have voted" in html
+        assert "已投票 1/21 位业主" in html and "1 of 21 owners have voted" not in html  # the page's language only
+    c.cookies["django_language"] = "en"
+    html = c.post(url, {"confirm": "1"}).content.decode()
+    assert "1 of 21 owners have voted" in html and "已投票 1/21 位业主" not in html
     r = c.post(f"/api/v1/ballots/{ballot.pk}/close/")
     assert r.status_code == 409
     err = r.json()["errors"][0]
@@ -166,7 +169,11 @@ def test_withdrawing_needs_a_written_reason(world, ballot, client_for, reason):
     for data in ({"reason": reason}, {"reason": reason, "confirm": "1"}):
         r = c.post(reverse("consult:ballot_withdraw", args=[ballot.pk]), data)
         assert r.status_code == 400 and "撤回表决须写明理由" in r.content.decode()
-        assert "needs a written reason" in r.content.decode()
+        assert "needs a written reason" not in r.content.decode()  # a Chinese page speaks Chinese only
+    c.cookies["django_language"] = "en"
+    r = c.post(reverse("consult:ballot_withdraw", args=[ballot.pk]), {"reason": reason, "confirm": "1"})
+    assert r.status_code == 400 and "needs a written reason" in r.content.decode()
+    assert "撤回表决须写明理由" not in r.content.decode()
     r = c.post(f"/api/v1/ballots/{ballot.pk}/withdraw/", {"reason": reason}, content_type="application/json")
     assert r.status_code == 400 and r.json()["errors"][0]["code"] == "reason_required"
     assert snapshot(ballot) == before and Notice.objects.count() == notices

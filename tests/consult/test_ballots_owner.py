@@ -84,11 +84,13 @@ def test_a_worker_granting_a_resident_role_creates_no_vote(world, client_for):
     err = r.json()["errors"][0]
     assert err["code"] == "not_owner" and "verified voting account" in err["en"] and "在线投票账号" in err["zh"]
     r = friend.post(reverse("consult:ballot_vote", args=[b.pk]), {"choice": "yes"})
-    assert (
-        r.status_code == 403
-        and "not_owner" not in r.content.decode()
-        and "resident role does not give a vote" in r.content.decode()
-    )
+    html = r.content.decode()
+    assert r.status_code == 403 and "not_owner" not in html and "“居民/业主”角色本身不能投票" in html
+    assert "resident role does not give a vote" not in html  # a Chinese page speaks Chinese only
+    friend.cookies["django_language"] = "en"
+    r = friend.post(reverse("consult:ballot_vote", args=[b.pk]), {"choice": "yes"})
+    html = r.content.decode()
+    assert r.status_code == 403 and "resident role does not give a vote" in html and "角色本身不能投票" not in html
     assert snapshot(b) == before
     # a street command centre's grant is the same
     other = with_grant(world, "street-friend", by=world.users["street_command"])
@@ -182,7 +184,8 @@ def test_paper_vote_replacing_an_online_vote_needs_a_reason_shown_to_the_owner(w
     )
     staff = client_for(cw(world))
     r = staff.post(reverse("consult:ballot_enter", args=[b.pk]), {"owner_key": key, "channel": "paper", "choice": "no"})
-    assert r.status_code == 400 and "needs a written reason" in r.content.decode()
+    assert r.status_code == 400 and "须写明理由" in r.content.decode()
+    assert "needs a written reason" not in r.content.decode()  # a Chinese page speaks Chinese only
     r = staff.post(
         f"/api/v1/ballots/{b.pk}/vote/",
         {"choice": "no", "channel": "paper", "owner_key": key},

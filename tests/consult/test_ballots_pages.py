@@ -63,7 +63,12 @@ def test_community_worker_runs_a_ballot_through_the_pages(world, project, client
     r = c.post(reverse("consult:ballot_enter", args=[b.pk]), {"owner_key": key, "channel": "proxy", "choice": "yes"})
     assert r.status_code == 400
     body = r.content.decode()
-    assert "代为投票须写明" in body and "needs the reason" in body  # both languages
+    assert "代为投票须写明" in body and "needs the reason" not in body  # the page's language only
+    c.cookies["django_language"] = "en"
+    r = c.post(reverse("consult:ballot_enter", args=[b.pk]), {"owner_key": key, "channel": "proxy", "choice": "yes"})
+    assert r.status_code == 400 and "needs the reason" in r.content.decode()
+    assert "代为投票须写明" not in r.content.decode()
+    c.cookies["django_language"] = "zh-hans"
     r = c.post(
         reverse("consult:ballot_enter", args=[b.pk]),
         {"owner_key": key, "channel": "proxy", "choice": "yes", "reason": "老人行动不便"},
@@ -107,7 +112,8 @@ def test_resident_votes_online_sees_own_vote_and_totals(world, client_for):
     page = c.get(reverse("consult:ballot_detail", args=[b.pk])).content.decode()
     assert 'data-testid="my-vote"' in page and 'data-testid="verdict"' in page
     r = c.post(reverse("consult:ballot_vote", args=[b.pk]), {"choice": "perhaps"})
-    assert r.status_code == 400 and "Choose yes, no or abstain" in r.content.decode()
+    assert r.status_code == 400 and "请选择同意、反对或弃权" in r.content.decode()
+    assert "Choose yes, no or abstain" not in r.content.decode()  # a Chinese page speaks Chinese only
     mine = c.get(reverse("consult:ballot_mine")).content.decode()
     assert b.title in mine
 

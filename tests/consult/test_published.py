@@ -189,9 +189,14 @@ def test_a_correction_is_appended_dated_and_shown_everywhere(world, notice, clie
         staff.get(reverse("consult:notice_detail", args=[notice.pk])).content.decode(),
         Client().get(reverse("consult:notice_public", args=[notice.pk])).content.decode(),
     ):
-        assert html.count("更正 / Correction") == 2
-        assert f"更正 / Correction ({day1:%Y-%m-%d})" in html and f"更正 / Correction ({day2:%Y-%m-%d})" in html
+        assert html.count("<strong>更正 (") == 2 and "Correction" not in html  # the page's language only
+        assert f"更正 ({day1:%Y-%m-%d})" in html and f"更正 ({day2:%Y-%m-%d})" in html
         assert "加装电梯(1、2单元)" in html and "每周二下午现场答疑" in html
+    english = Client()
+    english.cookies["django_language"] = "en"
+    html = english.get(reverse("consult:notice_public", args=[notice.pk])).content.decode()
+    assert html.count("<strong>Correction (") == 2 and "更正 (" not in html
+    assert "Residents&#x27; Committee" in html and "居民委员会" not in html  # the issuer: the body's title is a label
     text = pdf_text(Client().get(reverse("consult:notice_pdf", args=[notice.pk])), tmp_path)
     assert text.count("更正/Correction") == 2 and "加装电梯(1、2单元)" in text
     assert f"更正/Correction({day2.year}年{day2.month}月{day2.day}日)" in text

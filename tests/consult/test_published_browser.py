@@ -61,7 +61,8 @@ def test_correcting_and_withdrawing_on_a_phone(live_server: Any, transactional_d
             shot(page, "notice-confirm-correction")
             page.click("[data-testid=confirm]")
             page.wait_for_selector("[data-testid=corrections]")
-            assert "更正 / Correction" in page.inner_text("[data-testid=corrections]")
+            corrections = page.inner_text("[data-testid=corrections]")
+            assert "更正 (" in corrections and "Correction" not in corrections  # the page's language only
             assert NoticeCorrection.objects.count() == 1
             fits(page)
             shot(page, "notice-staff")

@@ -217,3 +217,23 @@ def test_survey_results_feed_the_project_pages(world, project, survey, items, cl
     assert 'data-testid="survey-panel"' in anonymous and "2 / 24" not in anonymous
     assert reverse("consult:survey_detail", args=[survey.pk]) not in anonymous
     assert world.owner_a.name not in anonymous
+
+
+def test_a_survey_says_whether_it_has_ended_or_is_not_open_yet(world, project, survey, client_for):
+    today = timezone.localdate()
+    early = create_survey(world.users["community_worker"], project, "下月调查", today, today + dt.timedelta(days=40))
+    Survey.objects.filter(pk=early.pk).update(opens_on=today + dt.timedelta(days=10))
+    Survey.objects.filter(pk=survey.pk).update(
+        opens_on=today - dt.timedelta(days=30), closes_on=today - dt.timedelta(days=1)
+    )
+    c = client_for(world.users["community_worker"])
+    listing = c.get(reverse("consult:survey_list", args=[project.pk])).content.decode()
+    assert listing.count(">已结束<") == 1 and listing.count(">未开放<") == 1
+    ended = c.get(reverse("consult:survey_detail", args=[survey.pk])).content.decode()
+    assert ">已结束<" in ended and ">未开放<" not in ended
+    assert ">未开放<" in c.get(reverse("consult:survey_detail", args=[early.pk])).content.decode()
+    answer = client_for(world.users["grid_fulltime"]).get(reverse("consult:survey_answer", args=[survey.pk]))
+    assert "本次调查已结束" in answer.content.decode()
+    c.cookies["django_language"] = "en"
+    listing = c.get(reverse("consult:survey_list", args=[project.pk])).content.decode()
+    assert listing.count(">ended<") == 1 and listing.count(">not yet open<") == 1 and "已结束" not in listing

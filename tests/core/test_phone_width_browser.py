@@ -29,106 +29,36 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs a
 
 import re
 from collections.abc import Iterable
-from io import StringIO
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from django.core.management import call_command
 
 from tests.conftest import CHROMIUM, cjk_fonts
+from tests.crawl import LINKS, PASSWORD, ROLES, crawl, load_demo_site, public_pages
 from tests.phone import CLIPPED, OPEN_DETAILS, PHONE, SETTLED, WIDE
 from tests.places.test_browser import ARGS
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "a-demo-password-for-browser-tests"
-# one demo login per role (demo-locality holds the same role as demo-dept, at the street's office)
-ROLES = ("demo-admin", "demo-street", "demo-community", "demo-grid", "demo-resident", "demo-operator", "demo-dept")
-MAX_PAGES = 45  # kinds of page per role (the demo has about 30)
-# Not pages: files, the API and its docs, Django's admin, language and sign-out forms, photos.
-NOT_PAGES = re.compile(
-    r"^/(api|admin|static|media|i18n|open311)/|/logout/|\.(xlsx|pdf|json|geojson|csv|png|jpg)$|/(photos?|pdf)/|/export"
-)
-
-LINKS = r"""() => Array.from(document.querySelectorAll('header nav a[href], nav.crumbs a[href], main a[href]'))
-  .filter(a => !a.hasAttribute('download') && !a.closest('.leaflet-container'))
-  .map(a => a.href)"""
-
-
-def kind(path: str) -> str:
-    """One kind of page: numbers in the path are ids."""
-    return re.sub(r"/\d+(?=/|$)", "/N", path)
-
-
-def main_pages() -> list[str]:
-    """The main pages of the loaded demo, whichever role may see them."""
-    from linli.consult.models import Ballot, Notice, Survey
-    from linli.governance.models import Event
-    from linli.places import models as m
-    from linli.renewal.models import Project
-
-    out = ["/", "/places/", "/accounts/me/", "/renewal/", "/renewal/catalogue/", "/renewal/p/", "/consult/ballots/"]
-    out += ["/governance/events/", "/governance/events/new/", "/governance/events/hotline/"]
-    out += ["/governance/queue/command/", "/governance/queue/department/", "/dashboard/"]
-    community = m.Community.objects.filter(name="劳动三村社区").first() or m.Community.objects.order_by("pk").first()
-    assert community is not None
-    district = m.District.objects.get()
-    out += [f"/places/district/{district.pk}/", f"/places/street/{community.street_id}/"]
-    out += [f"/places/community/{community.pk}/", f"/places/community/{community.pk}/import/"]
-    out += [f"/governance/community/{community.pk}/division/"]
-    compound = m.Compound.objects.filter(community=community).order_by("path").first()
-    building = m.Building.objects.filter(community=community).order_by("path").first()
-    grid = m.Grid.objects.filter(community=community).order_by("seq").first()
-    if compound:
-        out += [f"/places/compound/{compound.pk}/", f"/consult/ballots/compound/{compound.pk}/"]
-        out += [f"/consult/ballots/compound/{compound.pk}/new/"]
-    if building:
-        out.append(f"/places/building/{building.pk}/")
-    if grid:
-        out.append(f"/places/grid/{grid.pk}/")
-    for project in Project.objects.order_by("pk")[:2]:
-        out += [f"/renewal/{project.pk}/", f"/renewal/p/{project.pk}/", f"/consult/projects/{project.pk}/consensus/"]
-        out += [f"/consult/projects/{project.pk}/surveys/", f"/consult/projects/{project.pk}/visits/new/"]
-        out.append(f"/consult/notices/project/{project.pk}/new/")
-    out += [f"/consult/surveys/{pk}/" for pk in Survey.objects.order_by("pk").values_list("pk", flat=True)[:1]]
-    for ballot in Ballot.objects.order_by("pk"):
-        out.append(f"/consult/ballots/{ballot.pk}/")
-    for notice in Notice.objects.order_by("pk")[:2]:
-        out += [f"/consult/notices/{notice.pk}/", f"/consult/notices/{notice.pk}/public/"]
-    # events: one at each step, the one with the longest description, one escalated
-    events = Event.objects.order_by("pk")
-    chosen = {e.pk for e in (events.filter(step=step).last() for step in ("collected", "dispatched", "handling")) if e}
-    chosen |= {e.pk for e in (events.filter(escalation=2).first(), events.filter(step="evaluated").first()) if e}
-    out += [f"/governance/events/{pk}/" for pk in sorted(chosen)]
-    return out
-
-
-def _seen_ok(status: int, seed: bool) -> bool:
-    """A linked page must open; a main page tried for a role may be refused (it is measured too)."""
-    return status < 400 or (seed and status in (403, 404))
+# The most of a phone's height the header may take (issue 12: a wrapped navigation took 20–26 %).
+HEADER_SHARE = 0.12
 
 
 def walk(page: Any, base: str, seeds: Iterable[str], who: str, shots: str | None) -> tuple[list[str], list[str]]:
-    """Open the seeds and every kind of page linked from them; returns (problems, kinds visited)."""
-    queue: list[tuple[str, bool]] = [(s, True) for s in seeds]
-    kinds: dict[str, str] = {}
+    """Open the seeds and every kind of page linked from them (``tests.crawl``); returns (problems, kinds visited)."""
     problems: list[str] = []
-    while queue and len(kinds) < MAX_PAGES:
-        url, seed = queue.pop(0)
-        parts = urlsplit(url)
-        if parts.scheme not in ("", "http", "https") or (parts.netloc and parts.netloc != urlsplit(base).netloc):
-            continue  # tel:, mailto:, other sites
-        path = parts.path or "/"
-        if NOT_PAGES.search(path) or kind(path) in kinds:
-            continue
-        kinds[kind(path)] = path
-        response = page.goto(base + path + (f"?{parts.query}" if parts.query and not seed else ""))
-        status = response.status if response else 0
-        if not _seen_ok(status, seed):
-            problems.append(f"{who} {path}: HTTP {status} (linked from a page this role sees)")
-            continue
+    response: list[Any] = []
+
+    def open_page(path: str) -> int:
+        response[:] = [page.goto(base + path)]
+        return response[0].status if response[0] else 0
+
+    def inspect(path: str, status: int) -> list[str]:
         page.evaluate(SETTLED)  # charts and maps size themselves after load
+        header = page.evaluate("(document.querySelector('header.top') || document.body).getBoundingClientRect().height")
+        if header > HEADER_SHARE * PHONE["height"]:  # one line with the menu button, not a wrapped navigation
+            problems.append(f"{who} {path}: the header takes {header:.0f} px of the {PHONE['height']} px screen")
         for opened in (False, True):
             if opened:
                 if not page.evaluate(OPEN_DETAILS):
@@ -144,21 +74,15 @@ def walk(page: Any, base: str, seeds: Iterable[str], who: str, shots: str | None
                     name = re.sub(r"\W+", "_", f"{who}{path}{'-open' if opened else ''}")
                     page.screenshot(path=os.path.join(shots, f"{name}.png"), full_page=True)
                 break
-        if status < 400:
-            queue += [(href, False) for href in page.evaluate(LINKS)]
-    return problems, sorted(kinds)
+        return page.evaluate(LINKS) if status < 400 else []
+
+    found, kinds = crawl(seeds, who, open_page, inspect, host=urlsplit(base).netloc)
+    return found + problems, kinds
 
 
 @pytest.fixture
 def demo_site(transactional_db, settings, monkeypatch):
-    settings.LINLI_MAP_TILE_URL = ""
-    monkeypatch.setenv("LINLI_DEMO_PASSWORD", PASSWORD)
-    out = StringIO()
-    call_command("load_demo", scale=0.02, verbosity=0, stdout=out)
-    call_command("load_demo_consent", verbosity=0, stdout=out)
-    call_command("load_demo_events", events=300, verbosity=0, stdout=out)
-    call_command("demo_logins", stdout=out)
-    return main_pages()
+    return load_demo_site(settings, monkeypatch)
 
 
 def rendered_fonts(page: Any, selector: str) -> dict[str, int]:
@@ -203,7 +127,7 @@ def test_every_page_fits_a_390px_phone_for_every_role(live_server, demo_site):
     assert cjk_fonts(), "fc-list :lang=zh is empty: install fonts-noto-cjk (make browser)"
     base = live_server.url
     shots = os.environ.get("LINLI_SCREENSHOTS")
-    public = ["/accounts/login/", *(s for s in demo_site if s.startswith("/renewal/p/") or s.endswith("/public/"))]
+    public = public_pages(demo_site)
     walks = [("visitor", public, "zh-CN"), *((who, demo_site, "zh-CN") for who in ROLES)]
     walks.append(("demo-street", demo_site, "en-GB"))  # English words do not break like Chinese
     only = [w for w in os.environ.get("LINLI_WIDTH_ROLES", "").split(",") if w]

@@ -131,7 +131,7 @@ def _replay(p: demo_governance.PlannedEvent, spec: Any) -> loop.Case:
     each move), checking on the way that every history row is what the service would record."""
     assert p.log[0].move == "create"
     first = Step.REGISTERED if p.channel in ("hotline", "task") else Step.COLLECTED
-    case = loop.opened(first, p.created, spec.limits)
+    case = loop.opened(first, p.created, spec.limits, urgent=loop.is_danger(p.attributes))
     for lg in p.log[1:]:
         move = Move(lg.move)
         if move == Move.REGISTER and lg.at == p.created:
@@ -201,13 +201,14 @@ def check_history(event: Event, logs: list[EventLog]) -> None:
     assert event.dispatched_at == dispatched
     if dispatched is not None:
         extra = sum(lg.data["hours"] for lg in logs if lg.move == Move.EXTEND)
-        assert event.due_at == loop.handle_deadline(dispatched, event.category.limits) + timedelta(hours=extra)
+        limits = loop.limits_for(event.category.limits, event.urgent)
+        assert event.due_at == loop.handle_deadline(dispatched, limits) + timedelta(hours=extra)
     ends = [lg.at for lg in logs if lg.move in (Move.VERIFY_PASS, Move.VOID)]
     assert event.closed_at == (ends[-1] if ends else None)
     if step in (Step.CLOSED, Step.EVALUATED, Step.VOIDED):
         assert event.closed_at is not None
     if not moves[Move.EXTEND]:
-        due = loop.step_deadline(step, last_change, event.category.limits)
+        due = loop.step_deadline(step, last_change, loop.limits_for(event.category.limits, event.urgent))
         if step == Step.HANDLING and due and event.due_at:
             due = min(due, event.due_at)
         assert event.step_due_at == due

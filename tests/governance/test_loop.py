@@ -38,6 +38,14 @@ ALLOWED: dict[Move, tuple[set[Step], Step | None]] = {
         {Step.COLLECTED, Step.REGISTERED, Step.DISPATCHED, Step.HANDLING, Step.REPORTED},
         None,
     ),
+    Move.URGENT: (
+        {Step.COLLECTED, Step.REGISTERED, Step.DISPATCHED, Step.HANDLING, Step.REPORTED},
+        None,
+    ),
+    Move.NOT_URGENT: (
+        {Step.COLLECTED, Step.REGISTERED, Step.DISPATCHED, Step.HANDLING, Step.REPORTED},
+        None,
+    ),
     Move.NOTE: (set(Step), None),
 }
 

@@ -71,11 +71,11 @@ def test_community_page_draws_map_and_charts_and_switches_language(live_server, 
             page = browser.new_page(viewport={"width": 390, "height": 844}, locale="en-US")
             errors: list[str] = []
             page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(f"{live_server.url}/accounts/login/?next=/")
+            page.goto(f"{live_server.url}/accounts/login/?next=/places/mine/")  # "/" is the workbench
             page.fill("#id_username", "browser_worker")
             page.fill("#id_password", PASSWORD)
             page.click("main button[type=submit]")
-            page.wait_for_url(f"{live_server.url}/")
+            page.wait_for_url(f"{live_server.url}/places/mine/")
             page.click(f"a[href='/places/community/{w.comm_a.pk}/']")
             page.wait_for_url(re.compile(rf".*/places/community/{w.comm_a.pk}/$"))
 

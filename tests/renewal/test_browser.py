@@ -119,6 +119,7 @@ def test_project_from_form_to_public_page_and_supervision_photo(live_server, tra
             ap = browser.new_context(viewport=PHONE, locale="zh-CN").new_page()
             ap.on("pageerror", lambda e: errors.append(str(e)))
             ap.goto(f"{base}/accounts/login/")
+            ap.click("[data-testid=menu-button]")  # on a phone the navigation is behind the menu
             ap.click("[data-testid=public-projects-link]")
             ap.wait_for_url("**/renewal/p/")
             fits(ap)

@@ -92,7 +92,9 @@ def test_update_item_refused_from_acceptance_on(world, item, phase):
     with pytest.raises(LinliError) as exc:
         services.update_item(world.users["community_worker"], item, quantity="3")
     assert exc.value.status == 409 and exc.value.problems[0].code == "estimate_locked"
-    assert "验收" in exc.value.problems[0].zh or "运营" in exc.value.problems[0].zh
+    p = exc.value.problems[0]
+    names = {"acceptance": ("「验收」", "“acceptance”"), "operation": ("「运营」", "“operation”")}[phase]
+    assert names[0] in p.zh and names[1] in p.en  # each half names the phase in its own language
     assert _state(item) == before
 
 

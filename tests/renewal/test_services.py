@@ -116,6 +116,7 @@ def test_phases_forward_one_step_back_with_reason(world, project):
     with pytest.raises(LinliError) as e:
         svc.change_phase(cw, project, Phase.BALLOT)
     assert codes(e) == {"skip_phase"}
+    assert "下一步是「方案」" in e.value.problems[0].zh and "the next is “plan”" in e.value.problems[0].en
     with pytest.raises(LinliError) as e:
         svc.change_phase(cw, project, Phase.SURVEY)
     assert codes(e) == {"same_phase"}

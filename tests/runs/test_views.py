@@ -106,7 +106,11 @@ def test_an_expired_file_is_gone(world: Any, client_for: Any) -> None:
     Run.objects.filter(pk=run.pk).update(expires_at=clock.now() - timedelta(minutes=1))
     r = c.get(reverse("runs:file", args=[run.pk]))
     assert r.status_code == 410
-    assert "已经删除" in r.content.decode() and "deleted" in r.content.decode()
+    assert "已经删除" in r.content.decode() and "deleted" not in r.content.decode()  # the page's language only
+    c.cookies["django_language"] = "en"
+    r = c.get(reverse("runs:file", args=[run.pk]))
+    assert r.status_code == 410 and "deleted" in r.content.decode() and "已经删除" not in r.content.decode()
+    c.cookies["django_language"] = "zh-hans"
     assert svc.expire() == 1
     assert c.get(reverse("runs:file", args=[run.pk])).status_code == 410
     assert 'data-testid="run-file-gone"' in c.get(reverse("runs:detail", args=[run.pk])).content.decode()

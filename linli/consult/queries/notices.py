@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.translation import gettext
 
 from linli.accounts.permissions import get_or_404, scoped
 from linli.accounts.roles import Action
@@ -50,6 +51,12 @@ def shown(notice: Notice) -> dict[str, Any]:
     snap["starts_on_date"] = date.fromisoformat(snap["starts_on"]) if snap.get("starts_on") else notice.starts_on
     snap["ends_on_date"] = date.fromisoformat(snap["ends_on"]) if snap.get("ends_on") else ends_on(notice)
     snap["kind_label"] = str(Notice.Kind(snap.get("kind", notice.kind)).label)
+    # The issuer as a page names it: the community's name (a proper name, as published) and the
+    # title of the body in the page's language; the snapshot keeps the Chinese text the PDF prints.
+    community = (snap.get("community") or {}).get("name")
+    snap["issuer_label"] = (
+        gettext("%(community)s Residents' Committee") % {"community": community} if community else snap.get("issuer")
+    )
     return snap
 
 

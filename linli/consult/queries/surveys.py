@@ -6,6 +6,7 @@ only)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -19,6 +20,7 @@ from linli.accounts.roles import Action
 from linli.consult.consensus import pct
 from linli.consult.models import Survey, SurveyAnswer
 from linli.consult.queries.visits import project_buildings
+from linli.core import clock
 from linli.core.types import User
 from linli.places.models import Dwelling
 from linli.renewal.models import Project, ProjectItem
@@ -142,6 +144,14 @@ def survey_results(survey: Survey) -> Results:
 
 
 # --- lookups for the pages and the API -----------------------------------------------------------
+
+
+def period(survey: Survey, today: dt.date | None = None) -> str:
+    """Where today falls in the survey's period: ``"upcoming"``, ``"open"`` or ``"ended"``."""
+    today = today or clock.today()
+    if today < survey.opens_on:
+        return "upcoming"
+    return "open" if today <= survey.closes_on else "ended"
 
 
 def survey_for(user: User, pk: int) -> Survey:

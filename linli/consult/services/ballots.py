@@ -32,7 +32,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -40,6 +40,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Model, QuerySet
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 
 from linli.accounts.models import AccessLog
@@ -53,6 +54,8 @@ from linli.consult.models import Ballot, Channel, Choice, LiftConsent, RollEntry
 from linli.core import clock
 from linli.core.errors import LinliError
 from linli.core.types import User
+from linli.notify import services as notify_services
+from linli.notify.queries import told
 from linli.places.models import Building, Compound, Dwelling, Ownership, Person, Unit
 from linli.renewal.models import Project
 
@@ -310,7 +313,37 @@ def open_ballot(user: User, ballot: Ballot) -> Ballot:
     ballot.status = Ballot.Status.OPEN
     ballot.opens_at = now
     ballot.save(update_fields=["roll_digest", "status", "opens_at"])
+    _tell(ballot, "ballot_opened", f"业主表决开始:{ballot.title}", f"A ballot is open: {ballot.title}")
     return ballot
+
+
+def _tell(ballot: Ballot, kind: str, title_zh: str, title_en: str, once: bool = False) -> None:
+    """Tell the people of the dwellings on the roll (docs/notifications.md), after the commit."""
+    from linli.consult.services.notices import people_of
+
+    people = people_of(Dwelling.objects.filter(pk__in=RollEntry.objects.filter(ballot=ballot).values("dwelling_id")))
+    url, ref = reverse("consult:ballot_detail", args=[ballot.pk]), f"ballot:{ballot.pk}"
+    notify_services.notify(kind, people, title_zh=title_zh, title_en=title_en, url=url, ref=ref, once=once)
+
+
+def remind_closing(now: datetime | None = None, days: int = 3) -> list[int]:
+    """Tell the roll of every open ballot closing within ``days`` that it is closing, once per ballot
+    (``manage.py count_due_ballots`` runs it). Returns the ballots reminded now."""
+    now = now or clock.now()
+    soon = Ballot.objects.filter(
+        status=Ballot.Status.OPEN, closes_at__gt=now, closes_at__lte=now + timedelta(days=days)
+    )
+    done: list[int] = []
+    for ballot in soon.order_by("closes_at", "pk"):
+        if not told("ballot_closing", f"ballot:{ballot.pk}"):
+            when = timezone.localtime(ballot.closes_at)
+            zh, en = (
+                f"表决将于 {when:%m月%d日 %H:%M} 截止:{ballot.title}",
+                f"Ballot closes {when:%Y-%m-%d %H:%M}: {ballot.title}",
+            )
+            _tell(ballot, "ballot_closing", zh, en, once=True)
+            done.append(ballot.pk)
+    return done
 
 
 # --- votes ----------------------------------------------------------------------------------------
@@ -624,6 +657,7 @@ def _count(ballot: Ballot, by: User | None, now: datetime) -> Ballot:
     ballot.status = Ballot.Status.CLOSED
     ballot.closed_at = now
     ballot.save(update_fields=["result", "status", "closed_at"])
+    _tell(ballot, "ballot_result", f"表决结果已公布:{ballot.title}", f"Ballot result: {ballot.title}")
     log.info(
         "ballot %s counted by %s at %s: %s", ballot.pk, by.pk if by else "system", now.isoformat(), result["approved"]
     )

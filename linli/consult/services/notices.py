@@ -30,10 +30,12 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
+from linli.accounts.models import OwnerAccount, RoleGrant
 from linli.accounts.models import User as Account
 from linli.accounts.permissions import authorize
 from linli.accounts.roles import Action
@@ -44,6 +46,8 @@ from linli.core import clock, crypto, ratelimit
 from linli.core.errors import LinliError, Problem
 from linli.core.masking import mask_phone
 from linli.core.types import User
+from linli.notify import services as notify_services
+from linli.places.models import Dwelling
 from linli.renewal.models import Project
 
 MAX_DAYS = 90
@@ -165,7 +169,32 @@ def publish_notice(
             published_by=user,
         )
         render_pdf_later(notice.pk)
+        notify_services.notify(
+            "notice_published",
+            people_of(project_dwellings(project)),
+            title_zh=f"公示:{notice.title}",
+            title_en=f"Notice for your building: {notice.title}",
+            url=reverse("consult:notice_public", args=[notice.pk]),
+            ref=f"notice:{notice.pk}",
+        )
         return notice
+
+
+def project_dwellings(project: Project) -> QuerySet[Dwelling]:
+    """The dwellings of the buildings a project covers (its listed buildings, else its compound's)."""
+    listed = project.buildings.all()
+    if listed.exists():
+        return Dwelling.objects.filter(building__in=listed)
+    return Dwelling.objects.filter(building__compound_id=project.compound_id)
+
+
+def people_of(dwellings: QuerySet[Dwelling]) -> list[int]:
+    """The signed-in people of these dwellings, to be told about a notice or a ballot (docs/notifications.md):
+    residents (a grant at the dwelling) and owners with a verified voting account."""
+    ids = dwellings.values("pk")
+    at = RoleGrant.objects.filter(place_kind="dwelling", place_id__in=ids, revoked_at__isnull=True)
+    own = OwnerAccount.objects.filter(revoked_at__isnull=True, person__ownerships__dwelling__in=ids)
+    return sorted({*at.values_list("user_id", flat=True), *own.values_list("user_id", flat=True)})
 
 
 def publish_withdrawal(user: User, ballot: Ballot) -> Notice:
@@ -266,10 +295,11 @@ def site_origin() -> str:
 
 
 def public_url(notice: Notice, origin: str) -> str:
-    """The public page printed in the PDF of a public project's notice; "" for a private project."""
+    """The notice's public page (where residents read it and object), printed in the PDF of a public
+    project's notice as text and QR code; "" for a private project (its notices have no public page)."""
     if not notice.project.is_public:
         return ""
-    return origin + reverse("renewal:public_project", args=[notice.project_id])
+    return origin + reverse("consult:notice_public", args=[notice.pk])
 
 
 def pdf_version(notice: Notice, fixes: list[NoticeCorrection], url: str) -> str:

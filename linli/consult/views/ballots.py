@@ -41,6 +41,7 @@ from linli.core.exports import start_page
 from linli.core.forms import read_form
 from linli.core.ids import as_id
 from linli.core.net import client_ip
+from linli.core.paging import paginate
 from linli.core.types import User
 from linli.places.models import Compound
 from linli.runs import services as runs_services
@@ -63,13 +64,13 @@ def _crumbs(user: User, ballot: Ballot | None = None, compound: Compound | None 
 def ballot_list(request: HttpRequest, pk: int) -> HttpResponse:
     compound = q.compound_to_view(request.user, pk)
     in_compound = q.in_compound(compound, as_id(request.GET.get("project")))
-    ballots = q.visible_ballots(request.user, in_compound).select_related("project").order_by("-created_at")
+    ballots = q.visible_ballots(request.user, in_compound).select_related("project").order_by("-created_at", "-pk")
     return render(
         request,
         "consult/ballots/list.html",
         {
             "compound": compound,
-            "ballots": ballots,
+            "ballots": paginate(request.GET, ballots, label=_("Ballots")),
             "can_create": permissions.may_run(request.user, compound),
             "crumbs": [
                 {"name": _("Home"), "url": reverse("places:home")},
@@ -89,7 +90,7 @@ def ballot_mine(request: HttpRequest) -> HttpResponse:
         request,
         "consult/ballots/mine.html",
         {
-            "ballots": ballots,
+            "ballots": paginate(request.GET, ballots, label=_("My ballots")),
             "crumbs": [{"name": _("Home"), "url": reverse("places:home")}, {"name": _("My ballots"), "url": None}],
         },
     )

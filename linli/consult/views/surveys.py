@@ -31,6 +31,7 @@ from linli.core.errors import LinliError
 from linli.core.exports import start_page
 from linli.core.forms import read_form
 from linli.core.ids import as_id
+from linli.core.paging import paginate
 from linli.core.types import User
 from linli.renewal.models import Project
 from linli.runs import services as runs_services
@@ -76,8 +77,10 @@ def survey_list(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Survey opened."))
             return HttpResponseRedirect(reverse("consult:survey_detail", args=[survey.pk]), status=303)
     today = clock.today()
+    surveys = paginate(request.GET, q.project_surveys(project), label=_("Needs surveys"))
     ctx.update(
-        surveys=[{"s": s, "open": svc.is_open(s, today)} for s in q.project_surveys(project)],
+        surveys=[{"s": s, "open": svc.is_open(s, today), "period": q.period(s, today)} for s in surveys],
+        surveys_page=surveys,
         crumbs=_crumbs(user, project, _("Needs surveys")),
     )
     return render(request, "consult/surveys/list.html", ctx, status=status)
@@ -97,6 +100,7 @@ def survey_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "survey": survey,
             "project": survey.project,
             "open": svc.is_open(survey),
+            "period": q.period(survey),
             "items": results.items,
             "table": results.table(),
             "total": results.total,
@@ -117,7 +121,12 @@ def survey_answer(request: HttpRequest, pk: int) -> HttpResponse:
     if not mine.exists():
         raise PermissionDenied("no dwelling to answer for")
     data = request.POST if request.method == "POST" else request.GET
-    ctx: dict[str, Any] = {"survey": survey, "project": survey.project, "open": svc.is_open(survey)}
+    ctx: dict[str, Any] = {
+        "survey": survey,
+        "project": survey.project,
+        "open": svc.is_open(survey),
+        "period": q.period(survey),
+    }
     dwelling = None
     raw = data.get("dwelling", "")
     if raw:

@@ -14,19 +14,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404
 from django.urls import reverse
 
 from linli.accounts.models import Department
 from linli.accounts.permissions import authorize, can, scoped
 from linli.accounts.roles import Action
-from linli.core import clock
+from linli.core import clock, crypto, lang, masking
 from linli.core.errors import LinliError
 from linli.core.ids import as_id
 from linli.core.types import User
 from linli.governance import inputs, loop, permissions
-from linli.governance.categories import KIND_NAMES, SECTOR_NAMES, Kind, Sector
+from linli.governance.categories import SECTOR_NAMES, Sector
 from linli.governance.loop import MOVE_NAMES, SEVEN, STEP_NAMES, Move, Step
 from linli.governance.models import Category, Event, EventLog, EventPhoto, EventRequest
 from linli.governance.services import events as svc
@@ -46,6 +46,8 @@ PAGE_MOVES: tuple[Move, ...] = (
     Move.VERIFY_PASS,
     Move.VERIFY_FAIL,
     Move.EVALUATE,
+    Move.URGENT,
+    Move.NOT_URGENT,
     Move.WHISTLE,
     Move.RETURN,
     Move.UNBACKLOG,
@@ -79,7 +81,6 @@ def categories_by_sector() -> list[SectorGroup]:
     """Active categories grouped by the four sectors (一中心四板块), in catalogue order."""
     groups = {s.value: SectorGroup(s.value, *SECTOR_NAMES[s], []) for s in Sector}
     for cat in Category.objects.filter(active=True).order_by("order", "code"):
-        cat.kind_names = KIND_NAMES[Kind(cat.kind)]  # type: ignore[attr-defined]
         groups.setdefault(cat.sector, SectorGroup(cat.sector, cat.sector, cat.sector, [])).categories.append(cat)
     return [g for g in groups.values() if g.categories]
 
@@ -114,7 +115,7 @@ def attribute_display(event: Event) -> list[dict[str, str]]:
         if spec is None:
             out.append({"zh": code, "en": "", "value": "、".join(str(v) for v in values)})
             continue
-        names = {v["key"]: f"{v['zh']} {v['en']}".strip() for v in spec["values"]}
+        names = {v["key"]: lang.pick(v["zh"], v["en"]) for v in spec["values"]}
         text = "、".join(names.get(str(v), str(v)) for v in values)
         out.append({"zh": spec["zh"], "en": spec["en"], "value": text})
     return out
@@ -149,6 +150,42 @@ def report_buildings(user: User, action: Action = Action.VIEW) -> QuerySet[place
         own = scoped(user, Action.VIEW, places_models.Dwelling.objects.all()).values("unit__building_id")
         qs = places_models.Building.objects.filter(Q(pk__in=qs.values("pk")) | Q(pk__in=own))
     return qs.select_related("community", "compound").order_by("path")
+
+
+MAX_FOUND = 12  # buildings a typeahead answer lists
+
+
+def find_buildings(buildings: QuerySet[places_models.Building], text: str) -> list[dict[str, Any]]:
+    """Buildings among ``buildings`` (already scoped) whose compound, name or address holds every
+    word of ``text`` ("瑞丰 2栋", "劳动路 12"): at most ``MAX_FOUND``, as ``{"pk", "label", "address"}``.
+    Fewer than one character finds nothing (the hotline desk types, the list follows)."""
+    words = " ".join((text or "").split())[:60].split()[:4]
+    if not words:
+        return []
+    qs = buildings
+    for word in words:
+        qs = qs.filter(
+            Q(compound__name__icontains=word)
+            | Q(name__icontains=word)
+            | Q(compound__address__icontains=word)
+            | Q(community__name__icontains=word)
+        )
+    return [
+        {
+            "pk": b.pk,
+            "label": f"{b.compound.name} {b.name}",
+            "address": b.compound.address,
+            "community": b.community.name,
+        }
+        for b in qs.select_related("compound", "community").order_by("compound__name", "name", "pk")[:MAX_FOUND]
+    ]
+
+
+def building_label(buildings: QuerySet[places_models.Building], raw: str) -> str:
+    """The label of a building already chosen (kept on the page when the form comes back)."""
+    pk = as_id(raw)
+    b = buildings.filter(pk=pk).select_related("compound").first() if pk is not None else None
+    return f"{b.compound.name} {b.name}" if b else ""
 
 
 def place_choices(buildings: QuerySet[places_models.Building]) -> list[dict[str, Any]]:
@@ -198,7 +235,7 @@ def event_map(event: Event) -> dict[str, Any]:
         "features": [
             feature(
                 {"type": "Point", "coordinates": [event.lon, event.lat]},
-                name=f"#{event.pk} {event.category.name}",
+                name=f"#{event.pk} {event.category.label}",
                 kind="event",
                 color="#b3261e",
             )
@@ -239,6 +276,7 @@ class Filters:
     grid: int | None = None
     overdue: bool = False
     mine: bool = False
+    q: str = ""  # search: a case number, a reporter's phone, or words of the place or the problem
 
     def query(self) -> str:
         from urllib.parse import urlencode
@@ -252,6 +290,7 @@ class Filters:
                 ("grid", str(self.grid) if self.grid else ""),
                 ("overdue", "1" if self.overdue else ""),
                 ("mine", "1" if self.mine else ""),
+                ("q", self.q),
             )
             if v
         ]
@@ -270,12 +309,54 @@ def parse_filters(get: Any) -> Filters:
     f.grid = as_id(grid)
     f.overdue = get.get("overdue") == "1"
     f.mine = get.get("mine") == "1"
+    f.q = " ".join((get.get("q") or "").split())[:60]
     return f
 
 
+@dataclass(frozen=True)
+class Search:
+    """What a search box's text asks for: one case by number (``#123`` or digits shorter than a
+    phone), the cases a phone reported (11 digits: matched by its keyed hash, never by decrypting),
+    or every word somewhere in the place, the address, the category or the description."""
+
+    number: int | None = None
+    phone: str = ""
+    words: tuple[str, ...] = ()
+
+
+def parse_search(text: str) -> Search:
+    text = text.strip()
+    digits = text.lstrip("#")
+    if digits.isdigit() and (text.startswith("#") or len(digits) < 11):
+        return Search(number=as_id(digits) or 0)
+    if masking.is_valid_phone(text):
+        return Search(phone=text)
+    return Search(words=tuple(text.split()[:6]))
+
+
+def search_q(search: Search) -> Q:
+    """The filter of ``search`` (every word must be found, each in any of the fields)."""
+    if search.number is not None:
+        return Q(pk=search.number)
+    if search.phone:
+        return Q(reporter_phone_hash=crypto.lookup_hash(search.phone))
+    out = Q()
+    for word in search.words:
+        out &= (
+            Q(building__compound__name__icontains=word)
+            | Q(building__name__icontains=word)
+            | Q(address__icontains=word)
+            | Q(category__name__icontains=word)
+            | Q(description__icontains=word)
+        )
+    return out
+
+
 def events_for(user: User, f: Filters) -> QuerySet[Event]:
-    """The list: events in the user's EVENTS scope, or (``mine``, or no EVENTS at all) their own reports."""
-    base = Event.objects.select_related("category", "grid", "community", "department")
+    """The list: events in the user's EVENTS scope, or (``mine``, or no EVENTS at all) their own reports.
+    Open urgent cases first, then the newest. A search by phone is for the handling chain only (a
+    reporter's own list ignores it) and the view logs it (``services.events.log_phone_search``)."""
+    base = Event.objects.select_related("category", "grid", "community", "department", "building__compound")
     own = f.mine or not permissions.holds(user, Action.EVENTS)
     qs = base.filter(reporter_id=user.pk) if own else scoped(user, Action.EVENTS, base)
     if f.step:
@@ -288,7 +369,15 @@ def events_for(user: User, f: Filters) -> QuerySet[Event]:
         qs = qs.filter(grid_id=f.grid)
     if f.overdue:
         qs = qs.filter(overdue_q(clock.now()))
-    return qs.order_by("-created_at", "-pk")
+    if f.q:
+        search = parse_search(f.q)
+        if search.phone and own:
+            return qs.none()
+        qs = qs.filter(search_q(search))
+    hot = Q(urgent=True, step__in=[s.value for s in loop.OPEN_STEPS])
+    return qs.annotate(_hot=Case(When(hot, then=Value(1)), default=Value(0), output_field=IntegerField())).order_by(
+        "-_hot", "-created_at", "-pk"
+    )
 
 
 def grid_choices(user: User) -> list[places_models.Grid]:
@@ -331,7 +420,8 @@ def history(event: Event, full: bool) -> list[dict[str, Any]]:
         zh, en = row.move_names
         item: dict[str, Any] = {"at": row.at, "zh": zh, "en": en, "move": row.move}
         if row.step_to and row.step_from != row.step_to:
-            item["to"] = STEP_NAMES[Step(row.step_to)]
+            to_zh, to_en = STEP_NAMES[Step(row.step_to)]
+            item["to"] = {"zh": to_zh, "en": to_en}
         if full:
             item["who"] = row.actor_label or (str(row.actor) if row.actor else "")
             item["department"] = row.department.name if row.department else ""
@@ -354,6 +444,8 @@ def allowed_moves(user: User, event: Event) -> list[str]:
         if step not in rule.from_steps or not permissions.may_take(user, event, mv):
             continue
         if mv == Move.UNBACKLOG and not event.backlog:
+            continue
+        if (mv == Move.URGENT and event.urgent) or (mv == Move.NOT_URGENT and not event.urgent):
             continue
         if mv in (Move.VERIFY_PASS, Move.VERIFY_FAIL):
             hands = permissions.handlers(event) if hands is None else hands
@@ -408,7 +500,9 @@ def event_for(user: User, pk: int) -> tuple[Event, bool]:
     reporter without EVENTS sees a reduced view; anyone else: 404 outside the scope, 403 inside it
     without the right."""
     event = (
-        Event.objects.select_related("category", "building", "grid", "community", "street", "department", "handler")
+        Event.objects.select_related(
+            "category", "building__compound", "grid", "community", "street", "department", "handler"
+        )
         .filter(pk=pk)
         .first()
     )

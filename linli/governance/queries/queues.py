@@ -7,6 +7,7 @@ Writes go through ``linli.governance.services.events`` (the views call act / dec
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,14 +20,17 @@ from linli.accounts.permissions import authorize, grants_of, scoped
 from linli.accounts.roles import Action, allows
 from linli.core import lang
 from linli.core.errors import LinliError
+from linli.core.paging import Paged, page_at
 from linli.core.types import User
 from linli.governance import loop
 from linli.governance.loop import Move, Step
 from linli.governance.models import Event, EventRequest
 from linli.governance.services import events as svc
 
-# Rows shown per section; the heading always shows the full count.
+# Rows loaded per section when no page is asked for; the heading always shows the full count.
 CAP = 100
+# Cards on one page of a section (each section pages on its own: ``?p-<key>=2#q-<key>``).
+PER_PAGE = 5
 
 REQUEST_MOVE: dict[str, Move] = {
     EventRequest.Kind.RETURN: Move.RETURN,
@@ -154,6 +158,7 @@ class Section:
     empty: str = ""
     # the form each row offers: "accept", "register", "dispatch", "decide" or ""
     form: str = ""
+    page: Paged[Any] | None = None  # the page of the section shown (its links: core/_pager.html)
 
     @property
     def more(self) -> int:
@@ -171,8 +176,22 @@ def mark_people(user: User, sections: list[Section]) -> list[Section]:
     return sections
 
 
+def paged_events(params: Mapping[str, str], key: str, qs: QuerySet[Event], now: datetime, **section: Any) -> Section:
+    """A section of event cards, one page of ``PER_PAGE`` (``?p-<key>=n``): one count, one slice."""
+    page = page_at(params, qs.count(), PER_PAGE, param=f"p-{key}", anchor=f"#q-{key}")
+    return Section(key, "", page.count, event_rows(qs[page.start : page.stop], now), page=page, **section)
+
+
+def paged_requests(params: Mapping[str, str], key: str, qs: QuerySet[EventRequest], **section: Any) -> Section:
+    """A section of requests, one page at a time (as ``paged_events``)."""
+    link_if_department = section.pop("link_if_department", None)
+    page = page_at(params, qs.count(), PER_PAGE, param=f"p-{key}", anchor=f"#q-{key}")
+    rows = request_rows(qs[page.start : page.stop], link_if_department=link_if_department)
+    return Section(key, "", page.count, rows, page=page, **section)
+
+
 def _events(qs: QuerySet[Event]) -> QuerySet[Event]:
-    return qs.select_related("category", "department", "community", "grid", "street")
+    return qs.select_related("category", "department", "community", "grid", "street", "building__compound")
 
 
 def event_rows(qs: QuerySet[Event], now: datetime, *, links: bool = True) -> list[EventRow]:
@@ -195,7 +214,9 @@ def request_rows(
     qs: QuerySet[EventRequest], *, link_if_department: Department | None = None, links: bool = True
 ) -> list[RequestRow]:
     rows = []
-    for r in qs.select_related("event__category", "event__community", "department", "requested_by", "decided_by")[:CAP]:
+    for r in qs.select_related(
+        "event__category", "event__community", "event__building__compound", "department", "requested_by", "decided_by"
+    )[:CAP]:
         url = None
         if links and (link_if_department is None or r.event.department_id == link_if_department.pk):
             url = detail_url(r.event_id)
@@ -206,25 +227,29 @@ def request_rows(
 # --- the department's queue ------------------------------------------------------------------------
 
 
-def department_sections(user: User, dept: Department, now: datetime) -> list[Section]:
-    """待签收, 处理中 (overdue first), 已反馈待核查, and the department's requests with decisions."""
+def department_sections(
+    user: User, dept: Department, now: datetime, params: Mapping[str, str] | None = None
+) -> list[Section]:
+    """待签收, 处理中 (overdue first), 已反馈待核查, and the department's requests with decisions;
+    each section one page (``params``: the request's GET, ``?p-<key>=n``)."""
+    at = params if params is not None else {}
     events = scoped(user, Action.HANDLE, Event.objects.all()).filter(department=dept)
-    dispatched = events.filter(step=Step.DISPATCHED).order_by("step_due_at", "pk")
+    dispatched = events.filter(step=Step.DISPATCHED).order_by("-urgent", "step_due_at", "pk")
     handling = (
         events.filter(step=Step.HANDLING)
         .annotate(_late=Case(When(overdue_q(now), then=Value(1)), default=Value(0), output_field=IntegerField()))
-        .order_by("-_late", "step_due_at", "pk")
+        .order_by("-urgent", "-_late", "step_due_at", "pk")
     )
-    reported = events.filter(step=Step.REPORTED).order_by("-step_started_at", "-pk")
+    reported = events.filter(step=Step.REPORTED).order_by("-urgent", "-step_started_at", "-pk")
     requests = scoped(user, Action.HANDLE, EventRequest.objects.all()).filter(department=dept)
-    pending = requests.filter(decision=EventRequest.Decision.PENDING).order_by("requested_at", "pk")
+    pending = requests.filter(decision=EventRequest.Decision.PENDING).order_by("-event__urgent", "requested_at", "pk")
     decided = requests.exclude(decision=EventRequest.Decision.PENDING).order_by("-decided_at", "-pk")
     return [
-        Section("accept", "", dispatched.count(), event_rows(dispatched, now), form="accept"),
-        Section("handling", "", handling.count(), event_rows(handling, now)),
-        Section("reported", "", reported.count(), event_rows(reported, now)),
-        Section("requests", "", pending.count(), request_rows(pending, link_if_department=dept)),
-        Section("decided", "", decided.count(), request_rows(decided, link_if_department=dept)),
+        paged_events(at, "accept", dispatched, now, form="accept"),
+        paged_events(at, "handling", handling, now),
+        paged_events(at, "reported", reported, now),
+        paged_requests(at, "requests", pending, link_if_department=dept),
+        paged_requests(at, "decided", decided, link_if_department=dept),
     ]
 
 
@@ -250,30 +275,32 @@ def _dispatch_choices(rows: list[EventRow]) -> None:
         row.choices += [(d, False) for d in others if d.pk not in seen and d.path and ev.path.startswith(d.path)]
 
 
-def command_sections(user: User, now: datetime) -> list[Section]:
+def command_sections(user: User, now: datetime, params: Mapping[str, str] | None = None) -> list[Section]:
+    """The command centre's sections, each one page (``params``: the request's GET)."""
+    at = params if params is not None else {}
     events = scoped(user, Action.COMMAND, Event.objects.all())
     open_steps = [s.value for s in loop.OPEN_STEPS]
-    collected = events.filter(step=Step.COLLECTED).order_by("created_at", "pk")
-    registered = events.filter(step=Step.REGISTERED).order_by("step_due_at", "pk")
-    reported = events.filter(step=Step.REPORTED).order_by("step_due_at", "pk")
+    collected = events.filter(step=Step.COLLECTED).order_by("-urgent", "created_at", "pk")
+    registered = events.filter(step=Step.REGISTERED).order_by("-urgent", "step_due_at", "pk")
+    reported = events.filter(step=Step.REPORTED).order_by("-urgent", "step_due_at", "pk")
     late = (
         events.filter(step__in=open_steps)
         .filter(overdue_q(now) | Q(escalation__gt=loop.NONE))
-        .order_by("-escalation", "step_due_at", "pk")
+        .order_by("-urgent", "-escalation", "step_due_at", "pk")
     )
-    backlog = events.filter(step__in=open_steps, backlog=True).order_by("updated_at", "pk")
-    deferred = events.filter(step__in=open_steps, deferred_until__gt=now).order_by("deferred_until", "pk")
+    backlog = events.filter(step__in=open_steps, backlog=True).order_by("-urgent", "updated_at", "pk")
+    deferred = events.filter(step__in=open_steps, deferred_until__gt=now).order_by("-urgent", "deferred_until", "pk")
     pending = scoped(
         user, Action.COMMAND, EventRequest.objects.filter(decision=EventRequest.Decision.PENDING)
-    ).order_by("requested_at", "pk")
-    dispatch_rows = event_rows(registered, now)
-    _dispatch_choices(dispatch_rows)
+    ).order_by("-event__urgent", "requested_at", "pk")
+    dispatch = paged_events(at, "dispatch", registered, now, form="dispatch")
+    _dispatch_choices(dispatch.rows)
     return [
-        Section("register", "", collected.count(), event_rows(collected, now), form="register"),
-        Section("dispatch", "", registered.count(), dispatch_rows, form="dispatch"),
-        Section("approve", "", pending.count(), request_rows(pending), form="decide"),
-        Section("verify", "", reported.count(), event_rows(reported, now)),
-        Section("late", "", late.count(), event_rows(late, now)),
-        Section("backlog", "", backlog.count(), event_rows(backlog, now)),
-        Section("deferred", "", deferred.count(), event_rows(deferred, now)),
+        paged_events(at, "register", collected, now, form="register"),
+        dispatch,
+        paged_requests(at, "approve", pending, form="decide"),
+        paged_events(at, "verify", reported, now),
+        paged_events(at, "late", late, now),
+        paged_events(at, "backlog", backlog, now),
+        paged_events(at, "deferred", deferred, now),
     ]

@@ -36,9 +36,11 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, signals
+from django.urls import reverse
 
+from linli.accounts import audit
 from linli.accounts import services as accounts_services
-from linli.accounts.models import Department
+from linli.accounts.models import AccessLog, Department, RoleGrant
 from linli.accounts.permissions import authorize, can
 from linli.accounts.roles import Action
 from linli.core import clock, crypto, generations, masking, prepared
@@ -52,6 +54,7 @@ from linli.governance.inputs import MAX_PHOTOS as MAX_PHOTOS  # read here by the
 from linli.governance.inputs import MAX_TEXT as MAX_TEXT  # read here by Open311
 from linli.governance.loop import Move, Step, StepError
 from linli.governance.models import Category, Channel, Event, EventLog, EventPhoto, EventRequest, RoutingRule
+from linli.notify import services as notify_services
 from linli.places.models import Building, Community, District, Street
 
 # --- catalogue and departments ----------------------------------------------------------------------
@@ -384,7 +387,8 @@ def report(
 
     now = clock.now()
     step = Step.REGISTERED if command else Step.COLLECTED
-    case = loop.opened(step, now, category.limits)
+    urgent = loop.is_danger(attributes)
+    case = loop.opened(step, now, category.limits, urgent=urgent)
     event = Event(
         category=category,
         kind=category.kind,
@@ -404,6 +408,7 @@ def report(
         reporter_name=(data.reporter_name or (user.get_full_name() if user else "") or "").strip()[:100],
         reporter_phone_enc=crypto.encrypt(phone),
         reporter_phone_masked=masking.mask_phone(phone) if phone else "",
+        reporter_phone_hash=crypto.lookup_hash(phone),
         reporter_email_enc=crypto.encrypt((data.reporter_email or "").strip()),
         account_id=(data.account_id or "")[:64],
         device_id=(data.device_id or "")[:64],
@@ -415,6 +420,7 @@ def report(
         updated_at=case.updated_at,
         step_started_at=case.step_started_at,
         step_due_at=case.step_due_at,
+        urgent=case.urgent,
     )
     label = actor_label or (str(user) if user else source)
     logs = [
@@ -439,7 +445,7 @@ def report(
             )
         )
     try:
-        if connection.vendor == "postgresql" and not checked and not connection.in_atomic_block:
+        if connection.vendor == "postgresql" and not (checked or event.urgent or connection.in_atomic_block):
             # One statement writes the event and its history, atomic on its own: no BEGIN and
             # COMMIT round trips (the Open311 intake: docs/open311.md "Where the time goes").
             _insert_with_log(event, logs)
@@ -453,6 +459,8 @@ def report(
                         entry.event = event
                         entry.save()
                 _save_photos(event, checked, EventPhoto.Stage.REPORT, user)
+                if event.urgent:
+                    _alarm(event)
     except IntegrityError:
         found = _replay(source, client_key)
         if found is None:
@@ -512,6 +520,55 @@ def _insert_with_log(event: Event, logs: list[EventLog]) -> None:
     signals.post_save.send(
         sender=Event, instance=event, created=True, update_fields=None, raw=False, using=connection.alias
     )
+
+
+def _alarm(event: Event) -> None:
+    """Tell the command centre on duty for the case's place at once that someone is in danger
+    (``permissions.command_centre_of``). Called inside the transaction that makes the case urgent:
+    ``notify`` sends only once it commits (nothing is sent for a case that was never saved)."""
+    pk = event.pk
+    recipients = permissions.command_centre_of(event)
+    where = Building.objects.select_related("compound").filter(pk=event.building_id or 0).first()
+    place = f"{where.compound.name} {where.name}" if where else ""
+    title_zh = f"紧急案件 #{pk}:{event.category.name},{place}"
+    title_en = f"Urgent case #{pk}: {event.category.name_en or event.category.name}, {place}"
+    url = reverse("governance:event_detail", args=[pk])
+    if recipients:
+        notify_services.urgent_case(pk, recipients, title_zh, title_en, url)
+
+
+def _tell(ev: Event, mv: Move, actor_id: int | None) -> None:
+    """Notifications of a move (docs/notifications.md), sent after the commit: the department a case is
+    dispatched to, the command centre it is returned to, the handler sent back to rework, everyone on
+    an overdue case, and the signed-in reporter of a case whose step changed (not the mover)."""
+    grants = RoleGrant.objects.filter(place_kind="department", place_id=ev.department_id or 0, revoked_at__isnull=True)
+    staff = list(grants.filter(user__is_active=True).values_list("user_id", flat=True)) if ev.department_id else []
+    n, zh, en = ev.pk, ev.category.name, ev.category.name_en or ev.category.name
+    said: list[tuple[str, list[int], str, str]] = []
+    if mv == Move.DISPATCH:
+        said.append(("dispatched", staff, f"案件 #{n} 派给你部门:{zh}", f"Case #{n} dispatched to you: {en}"))
+    elif mv == Move.RETURN:
+        back = permissions.command_centre_of(ev)
+        said.append(("returned", back, f"案件 #{n} 被回退:{zh}", f"Case #{n} returned: {en}"))
+    elif mv == Move.VERIFY_FAIL:
+        hands = [*staff, *([ev.handler_id] if ev.handler_id else [])]
+        said.append(("returned", hands, f"案件 #{n} 核查未通过,请返工:{zh}", f"Case #{n} failed its check: {en}"))
+    elif mv == Move.ESCALATE:
+        everyone = [*staff, *permissions.command_centre_of(ev)]
+        said.append(("overdue", everyone, f"案件 #{n} 已超时:{zh}", f"Case #{n} is overdue: {en}"))
+    if mv in _STEP_MOVES and ev.reporter_id and ev.reporter_id != actor_id:
+        step_zh, step_en = loop.STEP_NAMES[Step(ev.step)]
+        said.append(("report_status", [ev.reporter_id], f"你反映的问题 #{n}:{step_zh}", f"Your report #{n}: {step_en}"))
+    url = reverse("governance:event_detail", args=[n])
+    for kind, to, title_zh, title_en in said:
+        ids = [u for u in to if u != actor_id]
+        notify_services.notify(kind, ids, title_zh=title_zh, title_en=title_en, url=url, ref=f"event:{n}")
+
+
+#: Moves that change a case's step, which its reporter is told about.
+_STEP_MOVES = frozenset(
+    {Move.REGISTER, Move.DISPATCH, Move.ACCEPT, Move.REPORT, Move.VERIFY_PASS, Move.VERIFY_FAIL, Move.RETURN, Move.VOID}
+)
 
 
 def _save_photos(event: Event, checked: Sequence[Any], stage: str, user: User | None) -> None:
@@ -601,6 +658,7 @@ def _move(
         note=note,
         data={**data, **recorded},
     )
+    _tell(ev, mv, user.pk)
 
 
 def act(
@@ -684,11 +742,25 @@ def act(
                 data["duplicate_of"] = duplicate_of.pk
         elif mv == Move.RETURN and not note:
             raise LinliError.one("reason_required", "请说明回退原因。", "Say why the case is returned.")
+        elif mv in (Move.URGENT, Move.NOT_URGENT):
+            if not note:
+                raise LinliError.one(
+                    "reason_required", "请说明标为紧急或取消紧急的原因。", "Say why the case is or is no longer urgent."
+                )
+            if ev.urgent == (mv == Move.URGENT):
+                raise LinliError.one(
+                    "already_so",
+                    "案件已是紧急案件。" if ev.urgent else "案件本来就不是紧急案件。",
+                    "The case is already urgent." if ev.urgent else "The case is not urgent.",
+                    409,
+                )
         _move(ev, user, mv, now, note, data, department=target, score=value)
         stage = {Move.REPORT: EventPhoto.Stage.HANDLE, Move.VERIFY_PASS: EventPhoto.Stage.VERIFY}.get(
             mv, EventPhoto.Stage.VERIFY if mv == Move.VERIFY_FAIL else EventPhoto.Stage.REPORT
         )
         _save_photos(ev, checked, stage, user)
+        if mv == Move.URGENT:
+            _alarm(ev)
     return ev
 
 
@@ -804,7 +876,7 @@ def escalate_overdue(now: datetime | None = None, batch: int = 5000) -> int:
     )
     for ev in qs:
         key = loop.LIMIT_OF_STEP.get(Step(ev.step))
-        hours = loop.limits_with_defaults(ev.category.limits)[key] if key else 24.0
+        hours = loop.limits_for(ev.category.limits, ev.urgent)[key] if key else 24.0
         level = loop.escalation_level(now, ev.step_due_at, hours)
         if level <= ev.escalation:
             continue
@@ -825,6 +897,7 @@ def escalate_overdue(now: datetime | None = None, batch: int = 5000) -> int:
                 department_id=locked.department_id,
                 data=data,
             )
+            _tell(locked, Move.ESCALATE, None)
             done += 1
     return done
 
@@ -834,6 +907,26 @@ def is_overdue(event: Event, now: datetime | None = None) -> bool:
     if not event.is_open or event.backlog or (event.deferred_until and event.deferred_until > now):
         return False
     return event.step_due_at is not None and event.step_due_at < now
+
+
+#: Why a phone search is logged: staff finding a caller's cases read which cases one person reported.
+PHONE_SEARCH_REASON = "按上报人电话查找案件 / cases found by the reporter's phone"
+
+
+def log_phone_search(user: User, phone: str, found: int) -> None:
+    """Log a search of cases by a reporter's phone (``accounts.services.log_access``): who, the
+    masked phone, how many cases it found, under the place scope they search in (``audit.scope_path``).
+    Matching itself never decrypts: it compares the keyed hash (``Event.reporter_phone_hash``)."""
+    if not user.is_authenticated:
+        return
+    with transaction.atomic():
+        accounts_services.log_access(
+            user,
+            AccessLog.What.VIEW_PEOPLE,
+            None,
+            path=audit.scope_path(user, Action.EVENTS.value),
+            reason=f"{PHONE_SEARCH_REASON}: {masking.mask_phone(phone)} → {found}",
+        )
 
 
 def reporter_contact(user: User, event: Event) -> dict[str, str]:

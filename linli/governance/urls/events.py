@@ -9,6 +9,7 @@ urlpatterns = [
     path("events/new/", v.event_new, name="event_new"),
     path("events/hotline/", v.event_hotline, name="event_hotline"),
     path("events/nearby/", v.event_nearby, name="event_nearby"),
+    path("events/places/", v.event_places, name="event_places"),
     path("events/<linli_id:pk>/", v.event_detail, name="event_detail"),
     path("events/<linli_id:pk>/act/", v.event_act, name="event_act"),
     path("events/<linli_id:pk>/ask/", v.event_ask, name="event_ask"),

@@ -26,8 +26,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -40,6 +39,7 @@ from linli.accounts.models import Department
 from linli.accounts.roles import Action
 from linli.core import clock, confirm, lang, photos
 from linli.core.errors import LinliError
+from linli.core.paging import paginate
 from linli.governance import inputs, loop, permissions
 from linli.governance.categories import SECTOR_NAMES, Sector
 from linli.governance.models import Channel, Event
@@ -49,9 +49,8 @@ from linli.places import models as places_models
 
 
 def _texts(exc: LinliError) -> list[dict[str, str]]:
-    """Each problem in both languages, the page's language first."""
-    en = lang.is_english()
-    return [{"first": p.en if en else p.zh, "second": p.zh if en else p.en} for p in exc.problems]
+    """Each problem as ``zh``/``en`` for ``|pick`` (the page shows the active language only)."""
+    return [{"zh": p.zh, "en": p.en} for p in exc.problems]
 
 
 def _crumbs(here: str, event: Event | None = None) -> list[dict[str, Any]]:
@@ -78,13 +77,25 @@ def _render_report(
     for fs in fields.values():
         for spec in fs:
             spec["chosen"] = form["attrs"].get(spec["name"], [])
+    place_q = " ".join((form.get("place_q") or "").split())[:60]
+    if hotline:
+        # the desk finds a building by typing (``q.find_buildings``), not in a list of a thousand
+        found = q.find_buildings(buildings, place_q)
+        chosen = q.building_label(buildings, form["building"]) if form["building"] else ""
+        if chosen and not any(str(b["pk"]) == form["building"] for b in found):
+            found.insert(0, {"pk": int(form["building"]), "label": chosen, "address": "", "community": ""})
+        places: list[dict[str, Any]] = [{"name": _("Buildings found"), "buildings": found}] if found else []
+    else:
+        places = q.place_choices(buildings)
     ctx = {
         "hotline": hotline,
         "form": form,
         "errors": errors,
         "sectors": sectors,
         "attribute_sets": [{"code": code, "fields": fs} for code, fs in fields.items() if fs],
-        "places": q.place_choices(buildings),
+        "places": places,
+        "place_q": place_q,
+        "places_url": reverse("governance:event_places"),
         "geojson": q.place_map(user, buildings),
         "max_photos": inputs.MAX_PHOTOS,
         "crumbs": _crumbs(_("Hotline desk") if hotline else _("Report a problem")),
@@ -111,7 +122,11 @@ def _where(request: HttpRequest, form: dict[str, Any], action: Action) -> places
 
 def _submit(request: HttpRequest, *, hotline: bool) -> HttpResponse:
     form = inputs.report_form(request.POST)
+    form["place_q"] = request.POST.get("place_q", "")
     user = request.user
+    if hotline and request.POST.get("find"):
+        # "Find" without JavaScript: the same form again, with the buildings found (nothing sent)
+        return _render_report(request, hotline=True, form=form, errors=[])
     try:
         action = Action.COMMAND if hotline else Action.VIEW
         building = _where(request, form, action)
@@ -173,7 +188,21 @@ def event_hotline(request: HttpRequest) -> HttpResponse:
     form = inputs.report_form(request.GET)
     form["client_key"] = str(uuid.uuid4())
     form["channel"] = Channel.HOTLINE.value
+    form["place_q"] = request.GET.get("place_q", "")
     return _render_report(request, hotline=True, form=form, errors=[])
+
+
+@login_required
+@require_GET
+def event_places(request: HttpRequest) -> JsonResponse:
+    """The hotline desk's typeahead: buildings of the user's command centre whose compound, name or
+    address holds the words typed (``?q=``), at most ``q.MAX_FOUND``. Only for the command centre
+    (the desk is theirs); a building outside its scope is never found."""
+    if not permissions.holds(request.user, Action.COMMAND):
+        raise PermissionDenied("the hotline desk is the command centre's")
+    buildings = q.report_buildings(request.user, Action.COMMAND)
+    found = q.find_buildings(buildings, request.GET.get("q", ""))
+    return JsonResponse({"results": found})
 
 
 @login_required
@@ -208,19 +237,24 @@ def event_list(request: HttpRequest) -> HttpResponse:
     staff = permissions.holds(user, Action.EVENTS)
     if not staff:
         f.mine = True
-    page = Paginator(q.events_for(user, f), q.PER_PAGE).get_page(request.GET.get("page"))
+    page = paginate(request.GET, q.events_for(user, f), q.PER_PAGE, label=_("Events"))
+    search = q.parse_search(f.q) if f.q else None
+    phone_search = bool(search and search.phone and staff and not f.mine)
+    if phone_search and search is not None:
+        svc.log_phone_search(user, search.phone, page.count)
     now = clock.now()
     rows = []
-    for e in page.object_list:
-        rows.append({"e": e, "overdue": svc.is_overdue(e, now), "step": e.step_names})
+    for e in page.rows:
+        rows.append({"e": e, "overdue": svc.is_overdue(e, now)})
     ctx = {
         "rows": rows,
         "page": page,
         "filters": f,
+        "phone_search": phone_search,
         "query": f.query(),
         "staff": staff,
-        "steps": [(s.value, *loop.STEP_NAMES[s]) for s in loop.Step],
-        "sectors": [(s.value, *SECTOR_NAMES[s]) for s in Sector],
+        "steps": [(s.value, lang.pick(*loop.STEP_NAMES[s])) for s in loop.Step],
+        "sectors": [(s.value, lang.pick(*SECTOR_NAMES[s])) for s in Sector],
         "categories": q.active_categories(),
         "grids": q.grid_choices(user),
         "can_hotline": permissions.holds(user, Action.COMMAND),
@@ -238,29 +272,36 @@ def _render_detail(
     user = request.user
     now = clock.now()
     moves = q.allowed_moves(user, event)
+    asks = q.allowed_asks(user, event) if full else []
     ctx: dict[str, Any] = {
         "event": event,
         "full": full,
         "errors": errors or [],
-        "step": event.step_names,
+        "step": event.step_label,
         "progress": q.progress(event),
         "attributes": q.attribute_display(event),
         "history": q.history(event, full),
         "photos": q.photos_of(event),
         "overdue": svc.is_overdue(event, now),
-        "level": loop.LEVEL_NAMES.get(event.escalation, ("", "")),
+        "level": lang.pick(*loop.LEVEL_NAMES.get(event.escalation, ("", ""))),
         "moves": moves,
-        "actions": [{"move": m, "zh": q.move_label(m)[0], "en": q.move_label(m)[1]} for m in moves],
-        "asks": q.allowed_asks(user, event) if full else [],
+        "actions": [
+            {"move": m, "zh": q.move_label(m)[0], "en": q.move_label(m)[1], "label": lang.pick(*q.move_label(m))}
+            for m in moves
+        ],
+        "asks": asks,
+        # one form at a time (a phone shows the list of moves, then the chosen one's form):
+        # ``?move=`` without JavaScript, the posted move after a refusal, or the only one there is
+        "chosen": _chosen(request, moves, asks),
         "pending": q.pending_request(event) if full else None,
         "can_decide": full and permissions.may_decide(user, event),
         "geojson": q.event_map(event),
         "reported": request.GET.get("reported") == "1" and permissions.is_reporter(user, event),
-        "crumbs": _crumbs(f"#{event.pk} {event.category.name}"),
+        "crumbs": _crumbs(f"#{event.pk} {event.category.label}"),
         "channel": Channel(event.channel).label if event.channel in Channel.values else event.channel,
         # free text (description, address, notes, reasons) masked without people's data here
         "see_people": permissions.sees_people(user, event),
-        "step_limit": loop.LIMIT_NAMES.get(loop.LIMIT_OF_STEP.get(loop.Step(event.step), ""), ("", "")),
+        "step_limit": lang.pick(*loop.LIMIT_NAMES.get(loop.LIMIT_OF_STEP.get(loop.Step(event.step), ""), ("", ""))),
     }
     if full:
         ctx["contact"] = svc.reporter_contact(user, event)
@@ -273,6 +314,18 @@ def _render_detail(
     if "evaluate" in moves:
         ctx["scores"] = range(1, 6)
     return render(request, "governance/events/detail.html", ctx, status=status)
+
+
+def _chosen(request: HttpRequest, moves: list[str], asks: list[dict[str, str]]) -> str:
+    """The move whose form the case page shows: ``move`` (a move, or ``ask-<kind>`` for a request)
+    from the query or the refused form, if the user may take it now; else the only one, else none."""
+    names = [*moves, *(f"ask-{k['kind']}" for k in asks)]
+    raw = request.GET.get("move", "")
+    if request.method == "POST":
+        raw = request.POST.get("move", "") or (f"ask-{request.POST.get('kind', '')}" if "kind" in request.POST else "")
+    if raw in names:
+        return raw
+    return names[0] if len(names) == 1 else ""
 
 
 @never_cache
@@ -312,7 +365,7 @@ def _ask_end(request: HttpRequest, event: Event, move: str) -> HttpResponse:
         consequences=consequences,
         button=_("Yes: %(move)s") % {"move": lang.pick(*name)},
         cancel_url=reverse("governance:event_detail", args=[event.pk]),
-        details=[(_("Case"), f"#{event.pk} {event.category.name}"), *([(_("Note"), note)] if note else [])],
+        details=[(_("Case"), f"#{event.pk} {event.category.label}"), *([(_("Note"), note)] if note else [])],
         file_field="photos" if move == loop.Move.VERIFY_PASS else "",
         file_label=_("Photos (attach them again)"),
         crumbs=_crumbs(lang.pick(*name), event),
@@ -422,7 +475,7 @@ def event_decide(request: HttpRequest, pk: int) -> HttpResponse:
             ],
             button=_("Yes: %(move)s") % {"move": lang.pick(*name)},
             cancel_url=reverse("governance:event_detail", args=[event.pk]),
-            details=[(_("Case"), f"#{event.pk} {event.category.name}"), (_("Reason"), req.reason)],
+            details=[(_("Case"), f"#{event.pk} {event.category.label}"), (_("Reason"), req.reason)],
             crumbs=_crumbs(lang.pick(*name), event),
         )
     try:

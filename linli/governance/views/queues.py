@@ -19,7 +19,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import Resolver404, resolve, reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -29,6 +29,7 @@ from linli.accounts.permissions import authorize
 from linli.accounts.roles import Action
 from linli.core import clock, confirm, lang
 from linli.core.errors import LinliError
+from linli.core.ids import as_int
 from linli.core.middleware import error_response
 from linli.governance import loop, permissions
 from linli.governance.loop import Move, Step
@@ -71,6 +72,13 @@ def _dept_name(dept: Department) -> str:
     return lang.pick(dept.name, dept.name_en)
 
 
+def _pages_asked(request: HttpRequest) -> str:
+    """The sections' page numbers of this visit (``?p-accept=2``), so a card's form brings the
+    person back to the same pages."""
+    asked = {k: str(v) for k, v in request.GET.items() if k.startswith("p-") and as_int(v, lo=1, hi=10**9)}
+    return "?" + urlencode(asked) if asked else ""
+
+
 # --- pages -----------------------------------------------------------------------------------------
 
 
@@ -78,8 +86,8 @@ def _department_page(
     request: HttpRequest, dept: Department, depts: list[Department], error: LinliError | None = None
 ) -> HttpResponse:
     now = clock.now()
-    sections = q.mark_people(request.user, _titled(q.department_sections(request.user, dept, now)))
-    here = reverse("governance:queue_department_for", args=[dept.pk])
+    sections = q.mark_people(request.user, _titled(q.department_sections(request.user, dept, now, request.GET)))
+    here = reverse("governance:queue_department_for", args=[dept.pk]) + _pages_asked(request)
     ctx: dict[str, Any] = {
         "dept": dept,
         "dept_name": _dept_name(dept),
@@ -110,10 +118,10 @@ def _command_page(request: HttpRequest, error: LinliError | None = None) -> Http
             ),
         )
     now = clock.now()
-    sections = q.mark_people(request.user, _titled(q.command_sections(request.user, now)))
+    sections = q.mark_people(request.user, _titled(q.command_sections(request.user, now, request.GET)))
     ctx: dict[str, Any] = {
         "sections": sections,
-        "here": reverse("governance:queue_command"),
+        "here": reverse("governance:queue_command") + _pages_asked(request),
         "now": now,
         "error": error,
         "hot": ["register", "dispatch", "approve", "late"],

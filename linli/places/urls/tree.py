@@ -7,7 +7,7 @@ from django.urls import path
 from linli.places.views import tree as v
 
 urlpatterns = [
-    path("", v.home, name="home"),
+    path("places/mine/", v.home, name="home"),  # 我的地点; "/" is the workbench
     path("places/", v.browse, name="browse"),
     path("places/district/<linli_id:pk>/", v.district, name="district"),
     path("places/street/<linli_id:pk>/", v.street, name="street"),

@@ -31,6 +31,7 @@ from linli.core import lang
 from linli.core.errors import LinliError, Problem
 from linli.core.forms import check_form
 from linli.core.net import client_ip
+from linli.core.paging import paginate
 from linli.core.types import User
 from linli.places import permissions
 from linli.places.api import RevealSerializer
@@ -38,6 +39,9 @@ from linli.places.queries import tree as q
 
 #: The reveal form's own message for a field the API's serializer refuses (the reveal service's
 #: words; a short reason passes the serializer and the service answers ``reason_required``).
+#: Buildings listed per page on a compound's and a grid's page (the map and figures show them all).
+BUILDINGS_PER_PAGE = 30
+
 _REVEAL_TEXTS = {
     "field": Problem("unknown_field", "只能查看证件号或电话。", "Only id_number or phone can be revealed."),
 }
@@ -215,7 +219,9 @@ def compound(request: HttpRequest, pk: int) -> HttpResponse:
         "places/compound.html",
         {
             "place": obj,
-            "rows": page["rows"],
+            "rows": paginate(
+                request.GET, page["rows"], BUILDINGS_PER_PAGE, label=_("Buildings"), anchor="#buildings-h"
+            ),
             "eligible": obj.renovation_eligible_by_age(),
             "io": _io(request.user, obj, "compound"),
             "legend": _legend("compound", "building"),
@@ -274,7 +280,9 @@ def grid(request: HttpRequest, pk: int) -> HttpResponse:
         "places/grid.html",
         {
             "place": obj,
-            "rows": page["rows"],
+            "rows": paginate(
+                request.GET, page["rows"], BUILDINGS_PER_PAGE, label=_("Buildings"), anchor="#buildings-h"
+            ),
             "members": page["members"],
             "area": page["area"],
             "legend": _legend("grid", "building"),

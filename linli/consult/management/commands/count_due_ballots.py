@@ -16,7 +16,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import close_old_connections
 
-from linli.consult.services.ballots import count_due
+from linli.consult.services.ballots import count_due, remind_closing
 from linli.core import clock
 
 
@@ -35,10 +35,13 @@ class Command(BaseCommand):
         done = 0
         while True:
             counted, suspended = count_due(clock.now())
+            reminded = remind_closing(clock.now())  # "closing in 3 days" to the roll, once per ballot
             self.stdout.write(
                 f"{clock.now():%Y-%m-%d %H:%M:%S} counted {len(counted)} ballot(s) / 计票 {len(counted)} 项"
                 + (f": {counted}" if counted else "")
             )
+            if reminded:
+                self.stdout.write(f"reminded the roll of {len(reminded)} ballot(s) closing soon / 截止提醒: {reminded}")
             if suspended:
                 self.stderr.write(f"roll changed after opening, not counted / 名册在开始后被改动,未计票: {suspended}")
             done += 1

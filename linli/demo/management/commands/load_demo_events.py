@@ -263,6 +263,7 @@ class Writer:
                 reporter_name=p.reporter_name,
                 reporter_phone_enc=crypto.encrypt(p.reporter_phone),
                 reporter_phone_masked=masking.mask_phone(p.reporter_phone) if p.reporter_phone else "",
+                reporter_phone_hash=crypto.lookup_hash(p.reporter_phone),
                 reporter_email_enc="",
                 client_key=p.client_key,
                 step=p.step,
@@ -281,6 +282,7 @@ class Writer:
                 return_count=p.return_count,
                 extension_count=p.extension_count,
                 score=p.score,
+                urgent=p.urgent,
             )
             reporter = self.chain.resolve(p.reporter, ev, None)
             ev.reporter = reporter

@@ -29,7 +29,7 @@
     form.addEventListener("submit", function (e) {
       if (form.dataset.sent === "1") { e.preventDefault(); return; }
       form.dataset.sent = "1";
-      var btn = form.querySelector("button[type=submit]");
+      var btn = form.querySelector("button[type=submit]:not([name=find])");
       if (btn) {
         btn.setAttribute("aria-busy", "true");
         if (label) btn.dataset.label = btn.textContent;
@@ -46,6 +46,28 @@
     store("del", KEY + "/governance/events/hotline/");
   }
   document.querySelectorAll("form.act").forEach(function (f) { oneSubmit(f, ""); });
+
+  // Case page: one move's form at a time. The links work without JavaScript (?move=…); here they
+  // show the chosen form without a reload and move the focus to it.
+  var moveLinks = document.querySelectorAll(".move-list a[data-move]");
+  moveLinks.forEach(function (link) {
+    link.addEventListener("click", function (e) {
+      var target = document.getElementById(link.dataset.move);
+      if (!target) return;
+      e.preventDefault();
+      moveLinks.forEach(function (other) {
+        var f = document.getElementById(other.dataset.move);
+        var on = other === link;
+        other.setAttribute("aria-expanded", on ? "true" : "false");
+        if (f) f.hidden = !on;
+      });
+      try { window.history.replaceState(null, "", link.getAttribute("href")); } catch (err) { /* file: */ }
+      var first = target.querySelector("select, textarea, input:not([type=hidden]), button");
+      var heading = target.querySelector("h3");
+      if (heading) { heading.setAttribute("tabindex", "-1"); heading.focus(); }
+      else if (first) first.focus();
+    });
+  });
 
   var form = document.getElementById("event-form");
   if (!form) return;
@@ -162,6 +184,7 @@
       l.unbindPopup();
       l.on("click", function (e) {
         if (p.building) {
+          ensureOption(p.building, p.name);
           building.value = String(p.building);
           building.dispatchEvent(new Event("change"));
         } else {
@@ -178,6 +201,62 @@
       tries += 1;
       if (attachMap() || tries > 50) window.clearInterval(timer);
     }, 100);
+  }
+
+  // --- the hotline desk: find a building by typing (the "Find" button does the same without JS)
+  var finder = form.querySelector(".place-find");
+  var placeQ = document.getElementById("f-place-q"), placeStatus = document.getElementById("f-place-status");
+  function ensureOption(pk, label) {
+    var value = String(pk);
+    for (var i = 0; i < building.options.length; i++) if (building.options[i].value === value) return;
+    var o = document.createElement("option");
+    o.value = value;
+    o.textContent = label || ("#" + value);
+    building.appendChild(o);
+  }
+  if (finder && placeQ) {
+    var placeTimer = null, placeAsked = null;
+    var findPlaces = function () {
+      var text = placeQ.value.trim();
+      if (!text) return;
+      var url = finder.dataset.places + "?" + new URLSearchParams({ q: text }).toString();
+      placeAsked = url;
+      fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : { results: [] }; })
+        .then(function (data) {
+          if (placeAsked !== url) return;
+          var keep = building.value;
+          var kept = keep ? building.options[building.selectedIndex] : null;
+          if (kept) building.options[0].after(kept);  // out of its group, which goes
+          building.querySelectorAll("optgroup, option:not([value=''])").forEach(function (o) {
+            if (o !== kept) o.remove();
+          });
+          var group = document.createElement("optgroup");
+          group.label = placeQ.getAttribute("aria-label") || "";
+          (data.results || []).forEach(function (b) {
+            if (b.pk === parseInt(keep, 10)) return;
+            var o = document.createElement("option");
+            o.value = String(b.pk);
+            o.textContent = b.label + (b.community ? " · " + b.community : "");
+            group.appendChild(o);
+          });
+          if (group.children.length) building.appendChild(group);
+          var n = (data.results || []).length;
+          placeStatus.textContent = n ? finder.dataset.foundSome + " " + String(n) : finder.dataset.foundNone;
+          if (n === 1 && !keep) {
+            building.value = String(data.results[0].pk);
+            building.dispatchEvent(new Event("change"));
+          }
+        })
+        .catch(function () { /* the Find button still works */ });
+    };
+    placeQ.addEventListener("input", function () {
+      window.clearTimeout(placeTimer);
+      placeTimer = window.setTimeout(findPlaces, 250);
+    });
+    placeQ.addEventListener("keydown", function (e) {
+      if (e.key === "Enter") { e.preventDefault(); window.clearTimeout(placeTimer); findPlaces(); }
+    });
   }
 
   // --- possible duplicates nearby, once category and place are known
