@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.test import Client, override_settings
 
 from linli.core.errors import LinliError, Problem
@@ -30,7 +31,11 @@ def test_csrf_failure_is_a_clear_403(world):
     c = Client(enforce_csrf_checks=True)
     r = c.post("/accounts/login/", {"username": "a", "password": "b"})
     assert r.status_code == 403
-    assert "刷新页面" in r.content.decode() and "reload the page" in r.content.decode()
+    page = r.content.decode()
+    assert "刷新页面" in page and "reload the page" not in page  # one language per page
+    c.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = c.post("/accounts/login/", {"username": "a", "password": "b"}).content.decode()
+    assert "reload the page" in page and "刷新页面" not in page
 
 
 @pytest.mark.django_db
