@@ -204,7 +204,7 @@ def _render_owner_dwelling(
             "errors": errors or [],
             "form": request.POST if errors else {},
             "crumbs": [
-                {"name": _("Home"), "url": reverse("places:home")},
+                {"name": _("Home"), "url": reverse("workbench:home")},
                 {"name": dwelling.building.name, "url": reverse("places:building", args=[dwelling.building_id])},
                 {"name": _("Owner verification"), "url": None},
             ],

@@ -30,7 +30,7 @@ PER_PAGE = 20
 
 
 def _crumbs(here: str) -> list[dict[str, Any]]:
-    return [{"name": _("Home"), "url": reverse("places:home")}, {"name": here, "url": None}]
+    return [{"name": _("Home"), "url": reverse("workbench:home")}, {"name": here, "url": None}]
 
 
 @login_required
@@ -125,7 +125,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
             "quiet_start": pref.quiet_start.strftime("%H:%M") if pref and pref.quiet_start else "",
             "quiet_end": pref.quiet_end.strftime("%H:%M") if pref and pref.quiet_end else "",
             "crumbs": [
-                {"name": _("Home"), "url": reverse("places:home")},
+                {"name": _("Home"), "url": reverse("workbench:home")},
                 {"name": _("Notifications"), "url": reverse("notify:inbox")},
                 {"name": _("Notification settings"), "url": None},
             ],

@@ -52,7 +52,7 @@ def _flash(request: HttpRequest, exc: LinliError) -> None:
 
 def _crumbs(project: Project | None = None, here: str = "") -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = [
-        {"name": _("Home"), "url": reverse("places:home")},
+        {"name": _("Home"), "url": reverse("workbench:home")},
         {"name": _("Renovation projects"), "url": reverse("renewal:project_list")},
     ]
     if project is not None:

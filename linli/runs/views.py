@@ -42,7 +42,7 @@ def _ctx(request: HttpRequest, run: Run) -> dict[str, Any]:
         "file_gone": bool(run.filename) and not has_file,
         "next_url": (run.result or {}).get("url") or "",
         "crumbs": [
-            {"name": _("Home"), "url": reverse("places:home")},
+            {"name": _("Home"), "url": reverse("workbench:home")},
             {"name": _("Background work"), "url": reverse("runs:list")},
             {"name": q.title(run), "url": None},
         ],
@@ -114,6 +114,9 @@ def run_list(request: HttpRequest) -> HttpResponse:
         {
             "runs": runs,
             "page": page,
-            "crumbs": [{"name": _("Home"), "url": reverse("places:home")}, {"name": _("Background work"), "url": None}],
+            "crumbs": [
+                {"name": _("Home"), "url": reverse("workbench:home")},
+                {"name": _("Background work"), "url": None},
+            ],
         },
     )

@@ -48,7 +48,7 @@ from linli.runs import services as runs_services
 
 
 def _crumbs(user: User, ballot: Ballot | None = None, compound: Compound | None = None) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = [{"name": _("Home"), "url": reverse("places:home")}]
+    out: list[dict[str, Any]] = [{"name": _("Home"), "url": reverse("workbench:home")}]
     if compound is not None and permissions.may_view(user, compound):
         out.append({"name": compound.name, "url": reverse("places:compound", args=[compound.pk])})
         out.append({"name": _("Ballots"), "url": reverse("consult:ballot_list", args=[compound.pk])})
@@ -73,7 +73,7 @@ def ballot_list(request: HttpRequest, pk: int) -> HttpResponse:
             "ballots": paginate(request.GET, ballots, label=_("Ballots")),
             "can_create": permissions.may_run(request.user, compound),
             "crumbs": [
-                {"name": _("Home"), "url": reverse("places:home")},
+                {"name": _("Home"), "url": reverse("workbench:home")},
                 {"name": compound.name, "url": reverse("places:compound", args=[compound.pk])},
                 {"name": _("Ballots"), "url": None},
             ],
@@ -91,7 +91,7 @@ def ballot_mine(request: HttpRequest) -> HttpResponse:
         "consult/ballots/mine.html",
         {
             "ballots": paginate(request.GET, ballots, label=_("My ballots")),
-            "crumbs": [{"name": _("Home"), "url": reverse("places:home")}, {"name": _("My ballots"), "url": None}],
+            "crumbs": [{"name": _("Home"), "url": reverse("workbench:home")}, {"name": _("My ballots"), "url": None}],
         },
     )
 

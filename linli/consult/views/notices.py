@@ -47,7 +47,7 @@ def _texts(exc: LinliError) -> list[str]:
 
 def _crumbs(project: Project, here: str) -> list[dict[str, Any]]:
     return [
-        {"name": _("Home"), "url": reverse("places:home")},
+        {"name": _("Home"), "url": reverse("workbench:home")},
         {"name": _("Renovation projects"), "url": reverse("renewal:project_list")},
         {"name": project.name, "url": reverse("renewal:project_detail", args=[project.pk])},
         {"name": here, "url": None},

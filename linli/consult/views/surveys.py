@@ -42,7 +42,7 @@ def _errors(exc: LinliError) -> list[str]:
 
 
 def _crumbs(user: User, project: Project, here: str, survey: Survey | None = None) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = [{"name": _("Home"), "url": reverse("places:home")}]
+    out: list[dict[str, Any]] = [{"name": _("Home"), "url": reverse("workbench:home")}]
     out.append({"name": project.name, "url": reverse("consult:survey_list", args=[project.pk])})
     if survey is not None:
         out.append({"name": survey.title, "url": reverse("consult:survey_detail", args=[survey.pk])})

@@ -67,7 +67,7 @@ def _int(raw: str | None) -> int | None:
 
 
 def _crumbs(user: User, project: Project, here: str, building: Building | None = None) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = [{"name": _("Home"), "url": reverse("places:home")}]
+    out: list[dict[str, Any]] = [{"name": _("Home"), "url": reverse("workbench:home")}]
     c = project.compound
     out.append({"name": c.name, "url": reverse("places:compound", args=[c.pk]) if can(user, Action.VIEW, c) else None})
     out.append({"name": project.name, "url": reverse("consult:visit_project", args=[project.pk])})

@@ -55,7 +55,7 @@ def _texts(exc: LinliError) -> list[dict[str, str]]:
 
 def _crumbs(here: str, event: Event | None = None) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = [
-        {"name": _("Home"), "url": reverse("places:home")},
+        {"name": _("Home"), "url": reverse("workbench:home")},
         {"name": _("Grid events"), "url": reverse("governance:event_list")},
     ]
     if event is not None:
@@ -258,7 +258,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
         "categories": q.active_categories(),
         "grids": q.grid_choices(user),
         "can_hotline": permissions.holds(user, Action.COMMAND),
-        "crumbs": [{"name": _("Home"), "url": reverse("places:home")}, {"name": _("Grid events"), "url": None}],
+        "crumbs": [{"name": _("Home"), "url": reverse("workbench:home")}, {"name": _("Grid events"), "url": None}],
     }
     return render(request, "governance/events/list.html", ctx)
 

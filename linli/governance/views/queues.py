@@ -99,7 +99,7 @@ def _department_page(
         "hot": ["accept", "handling"],
         "request_keys": ["requests", "decided"],
         "crumbs": [
-            {"name": _("Home"), "url": reverse("places:home")},
+            {"name": _("Home"), "url": reverse("workbench:home")},
             {"name": _("Department queue"), "url": None},
         ],
     }
@@ -127,7 +127,7 @@ def _command_page(request: HttpRequest, error: LinliError | None = None) -> Http
         "hot": ["register", "dispatch", "approve", "late"],
         "request_keys": ["approve"],
         "crumbs": [
-            {"name": _("Home"), "url": reverse("places:home")},
+            {"name": _("Home"), "url": reverse("workbench:home")},
             {"name": _("Command centre queue"), "url": None},
         ],
     }

@@ -46,7 +46,7 @@ def _see_other(url: str) -> HttpResponse:
 
 
 def _crumbs(community: m.Community | None, last: str, import_url: bool = False) -> list[dict[str, Any]]:
-    crumbs: list[dict[str, Any]] = [{"name": _("Home"), "url": reverse("places:home")}]
+    crumbs: list[dict[str, Any]] = [{"name": _("Home"), "url": reverse("workbench:home")}]
     if community is not None:
         crumbs.append({"name": community.name, "url": reverse("places:community", args=[community.pk])})
         if import_url:

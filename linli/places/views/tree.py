@@ -60,7 +60,7 @@ def _kind_labels() -> dict[str, str]:
 
 def _crumbs(user: User, ancestors: list[tuple[Model, str]], here: str) -> list[dict[str, Any]]:
     """Breadcrumbs: an ancestor is a link only if the user may view it."""
-    out: list[dict[str, Any]] = [{"name": _("Home"), "url": reverse("places:home")}]
+    out: list[dict[str, Any]] = [{"name": _("Home"), "url": reverse("workbench:home")}]
     for obj, kind in ancestors:
         url = reverse(f"places:{kind}", args=[obj.pk]) if can(user, Action.VIEW, obj) else None
         out.append({"name": str(obj), "url": url})
@@ -130,7 +130,7 @@ def browse(request: HttpRequest) -> HttpResponse:
         "groups": groups,
         "total": total,
         "limit": q.SEARCH_LIMIT,
-        "crumbs": [{"name": _("Home"), "url": reverse("places:home")}, {"name": _("Places"), "url": None}],
+        "crumbs": [{"name": _("Home"), "url": reverse("workbench:home")}, {"name": _("Places"), "url": None}],
     }
     hx = getattr(request, "htmx", None)
     if hx and not hx.boosted and not hx.history_restore_request:  # the live results only
