@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.bench_demo import _copy_sqlite, _data_key, demo_db
-from bench.common import ROOT, Result, fresh_sqlite_env, manage
+from bench.common import ROOT, Result, fresh_sqlite_env, manage, script_json
 
 TARGET_MS = 300.0
 EXPORT_TARGET_MS = 30_000.0
@@ -241,17 +241,7 @@ def run(quick: bool) -> list[Result]:
         manage(["demo_logins"], env)
         env["DJANGO_SETTINGS_MODULE"] = "linli.settings"
         day = str(info["now"])[:10]
-        proc = subprocess.run(
-            [sys.executable, "-c", TIME, str(n), str(rounds), day],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if proc.returncode != 0:
-            raise RuntimeError(f"dashboard bench failed:\n{proc.stderr[-3000:]}")
-        data = json.loads(proc.stdout.strip().splitlines()[-1])
+        data = script_json("dashboard", TIME, [str(n), str(rounds), day], env)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     how = "built now" if built else "cached"

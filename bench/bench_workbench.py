@@ -12,16 +12,13 @@ are read again as on a request), then the whole page through Django's test clien
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 from bench.bench_demo import _copy_sqlite, demo_db
-from bench.common import ROOT, Result, fresh_sqlite_env, manage, percentile
+from bench.common import Result, fresh_sqlite_env, manage, percentile, script_json
 
 TARGET_MS = 150.0
 ROLES = ("demo-grid", "demo-street", "demo-dept", "demo-community", "demo-resident", "demo-admin")
@@ -107,17 +104,7 @@ def run(quick: bool) -> list[Result]:
         env["LINLI_DEMO_PASSWORD"] = "bench-only-" + os.urandom(6).hex()
         manage(["demo_logins"], env)
         env["DJANGO_SETTINGS_MODULE"] = "linli.settings"
-        proc = subprocess.run(
-            [sys.executable, "-c", SCRIPT, str(n), ",".join(ROLES)],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if proc.returncode != 0:
-            raise RuntimeError(f"workbench bench failed:\n{proc.stderr[-3000:]}")
-        data = json.loads(proc.stdout.strip().splitlines()[-1])
+        data = script_json("workbench", SCRIPT, [str(n), ",".join(ROLES)], env)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return results_of(data, n)

@@ -8,6 +8,7 @@ Figures are wall-clock on the machine at hand: quote medians, never single runs.
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import subprocess
@@ -17,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -69,6 +71,17 @@ def manage(args: list[str], env: dict[str, str], check: bool = True) -> subproce
     return subprocess.run(
         [sys.executable, str(ROOT / "manage.py"), *args], env=env, cwd=ROOT, capture_output=True, text=True, check=check
     )
+
+
+def script_json(what: str, script: str, args: list[str], env: dict[str, str]) -> Any:
+    """Run ``script`` (Python source) in a fresh interpreter with ``args`` and ``env`` from the project
+    root; return the JSON of its last line of output, or fail with the end of its errors."""
+    proc = subprocess.run(
+        [sys.executable, "-c", script, *args], env=env, cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"{what} bench failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def print_table(results: list[Result]) -> None:
