@@ -14,8 +14,11 @@ the values to the service, which checks them here.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from linli.core.errors import LinliError, Problem
@@ -103,6 +106,91 @@ def photo_count(photos: Sequence[Any]) -> None:
     """At most ``MAX_PHOTOS`` photos with one report or one move."""
     if len(photos) > MAX_PHOTOS:
         raise LinliError.one("too_many_photos", f"最多 {MAX_PHOTOS} 张照片。", f"At most {MAX_PHOTOS} photos.")
+
+
+#: A photo's stamp as posted (one JSON object per photo, in the photos' order) is at most this long.
+MAX_STAMP = 400
+#: A device clock ahead of the server by more than this is refused (behind is fine: a draft kept
+#: offline is sent hours later).
+STAMP_AHEAD = timedelta(days=1)
+MAX_ACCURACY_M = 100_000.0
+
+
+@dataclass(frozen=True)
+class PhotoStamp:
+    """When and where the reporter's phone took a photo (the stamp drawn on it): the device's
+    clock, and its position with the accuracy in metres when it had one."""
+
+    taken_at: datetime | None = None
+    lat: float | None = None
+    lon: float | None = None
+    accuracy: float | None = None
+
+
+def photo_stamps(raw: Sequence[str], photos: int, now: datetime) -> list[PhotoStamp]:
+    """The ``photo_stamp`` fields of a report, one per photo in order (an empty one: no stamp):
+    ``{"taken_at": ISO 8601 with offset, "lat": …, "lon": …, "accuracy": metres}``, each part
+    optional. More stamps than photos, text that is not such an object, a time without offset or
+    more than a day ahead of ``now``, a position off the earth or a negative accuracy is a 400
+    ``bad_photo_stamp``. Returns one stamp per photo (empty ones for photos without)."""
+    if len(raw) > photos:
+        raise LinliError.one("bad_photo_stamp", "照片的时间地点标记多于照片。", "More photo stamps than photos.")
+    out: list[PhotoStamp] = []
+    for i, text in enumerate(raw, start=1):
+        out.append(_photo_stamp(text or "", i, now))
+    out.extend(PhotoStamp() for _ in range(photos - len(out)))
+    return out
+
+
+def _photo_stamp(text: str, index: int, now: datetime) -> PhotoStamp:
+    def bad(zh: str, en: str) -> LinliError:
+        return LinliError.one("bad_photo_stamp", f"第 {index} 张照片的标记{zh}", f"The stamp of photo {index} {en}")
+
+    text = text.strip()
+    if not text:
+        return PhotoStamp()
+    if len(text) > MAX_STAMP:
+        raise bad("过长。", "is too long.")
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise bad("无法识别。", "cannot be read.") from exc
+    if not isinstance(data, dict):
+        raise bad("无法识别。", "cannot be read.")
+    taken_at = None
+    if data.get("taken_at") not in (None, ""):
+        try:
+            taken_at = datetime.fromisoformat(str(data["taken_at"]))
+        except ValueError as exc:
+            raise bad("中的时间无法识别。", "has a time that cannot be read.") from exc
+        if taken_at.tzinfo is None or taken_at.utcoffset() is None:
+            raise bad("中的时间缺少时区。", "has a time without a time zone.")
+        if taken_at.year < 2000 or taken_at > now + STAMP_AHEAD:
+            raise bad(
+                "中的时间不合理,请检查手机的日期和时间。",
+                "has an impossible time: check the phone's date and time.",
+            )
+    lat = lon = accuracy = None
+    has_lat, has_lon = data.get("lat") not in (None, ""), data.get("lon") not in (None, "")
+    if has_lat != has_lon:
+        raise bad("须同时有纬度和经度。", "needs both latitude and longitude.")
+    if has_lat:
+        if isinstance(data["lat"], bool) or isinstance(data["lon"], bool):
+            raise bad("中的位置无法识别。", "has a position that cannot be read.")
+        try:
+            lat, lon = position(data["lat"], data["lon"])
+        except LinliError as exc:
+            raise bad("中的位置无效。", "has an invalid position.") from exc
+    if data.get("accuracy") not in (None, ""):
+        if isinstance(data["accuracy"], bool):
+            raise bad("中的精度无法识别。", "has an accuracy that cannot be read.")
+        try:
+            accuracy = float(data["accuracy"])
+        except (TypeError, ValueError) as exc:
+            raise bad("中的精度无法识别。", "has an accuracy that cannot be read.") from exc
+        if not (math.isfinite(accuracy) and 0 <= accuracy <= MAX_ACCURACY_M):
+            raise bad("中的精度无效。", "has an invalid accuracy.")
+    return PhotoStamp(taken_at, lat, lon, accuracy)
 
 
 def attributes(definitions: Sequence[Mapping[str, Any]], given: Any) -> dict[str, Any]:

@@ -344,6 +344,13 @@ class EventPhoto(models.Model):
     height = models.PositiveIntegerField()
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     uploaded_at = models.DateTimeField(auto_now_add=True)
+    # The stamp the reporter's phone drew on the photo (issue 12 §8, docs/governance.md "Photos and
+    # bad signal"): when and where it was taken by the device's clock and position (accuracy in
+    # metres). The server's own received time is ``uploaded_at``.
+    taken_at = models.DateTimeField(null=True, blank=True)
+    taken_lat = models.FloatField(null=True, blank=True)
+    taken_lon = models.FloatField(null=True, blank=True)
+    taken_accuracy = models.FloatField(null=True, blank=True)
 
     scope: ClassVar[Scope] = Scope.of(path="event__path", grid="event__grid_id", department="event__department_id")
 
@@ -398,3 +405,43 @@ class EventRequest(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.event_id} {self.kind} ({self.decision})"
+
+
+# --- residents take part (issue 12 §9, docs/governance.md "Residents take part") ---------------------
+
+
+class Support(models.Model):
+    """ "Me too" (我也遇到, +1): a signed-in person says a reported problem is theirs too, instead of
+    filing a duplicate. One per person and event (a second click is a no-op); only the count is shown."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="supports")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField()
+
+    scope: ClassVar[Scope] = Scope.of(path="event__path", grid="event__grid_id", department="event__department_id")
+
+    class Meta:
+        # (event, user) also serves the counts per event and "does this person support it"
+        constraints: ClassVar = [models.UniqueConstraint(fields=["event", "user"], name="support_once")]
+
+    def __str__(self) -> str:
+        return f"#{self.event_id} +1 {self.user_id}"
+
+
+class Follow(models.Model):
+    """A signed-in person follows a report: told when its status changes (``followed_status``).
+    ``by_support``: made by "me too" (undoing the +1 undoes it; a follow chosen by itself stays)."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="follows")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField()
+    by_support = models.BooleanField(default=False)
+
+    scope: ClassVar[Scope] = Scope.of(path="event__path", grid="event__grid_id", department="event__department_id")
+
+    class Meta:
+        constraints: ClassVar = [models.UniqueConstraint(fields=["event", "user"], name="follow_once")]
+        indexes: ClassVar = [models.Index(fields=["user", "-at"], name="follow_user")]  # "我关注的问题"
+
+    def __str__(self) -> str:
+        return f"#{self.event_id} followed by {self.user_id}"

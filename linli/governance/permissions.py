@@ -18,6 +18,7 @@ which forms to show (the service checks again when one is posted).
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model
 from django.http import Http404
@@ -143,3 +144,29 @@ def may_verify(user: User, event: Event, hands: set[int] | None = None) -> bool:
     """Verification is never by someone who accepted or handled the case (``hands``: ``handlers()``,
     when the caller already has it)."""
     return user.pk not in (handlers(event) if hands is None else hands)
+
+
+# --- residents take part (issue 12 §9): the public map, "me too" and following ------------------------
+
+
+def hidden_categories() -> frozenset[str]:
+    """Category codes never shown on the public map: ``LINLI_PUBLIC_MAP_HIDDEN_CATEGORIES`` (anything
+    about a person: disputes, hardship, an elderly person alone, work and wages …) and always
+    Open311's private ones (``LINLI_OPEN311_PRIVATE_CATEGORIES``), so no public channel lists what
+    another keeps private."""
+    return frozenset(settings.LINLI_PUBLIC_MAP_HIDDEN_CATEGORIES) | frozenset(settings.LINLI_OPEN311_PRIVATE_CATEGORIES)
+
+
+def is_public(event: Event, hidden: frozenset[str] | None = None) -> bool:
+    """Whether the public map shows ``event``: not voided, and not of a hidden category."""
+    codes = hidden_categories() if hidden is None else hidden
+    return event.step != loop.Step.VOIDED and event.category.code not in codes
+
+
+def may_take_part(user: User, event: Event) -> bool:
+    """Whether a signed-in ``user`` may say "me too" about ``event`` or follow it: anyone signed in
+    on a problem the public map shows; on any other, only those who see the case already (the
+    handling chain, EVENTS) — for everyone else it does not exist (404)."""
+    if not user.is_authenticated:
+        return False
+    return is_public(event) or can(user, Action.EVENTS, event)

@@ -22,6 +22,7 @@ class Kind(models.TextChoices):
     BALLOT_RESULT = rules.BALLOT_RESULT, _("ballot result")
     NOTICE_PUBLISHED = rules.NOTICE_PUBLISHED, _("notice for my building")
     REPORT_STATUS = rules.REPORT_STATUS, _("my report's status")
+    FOLLOWED_STATUS = rules.FOLLOWED_STATUS, _("a report I follow")
 
 
 class Channel(models.TextChoices):

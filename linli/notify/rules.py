@@ -19,6 +19,7 @@ BALLOT_CLOSING = "ballot_closing"  # closing in 3 days
 BALLOT_RESULT = "ballot_result"
 NOTICE_PUBLISHED = "notice_published"  # a notice covering my building
 REPORT_STATUS = "report_status"  # my report's status changed
+FOLLOWED_STATUS = "followed_status"  # the status of a report I follow ("me too" follows it) changed
 
 KINDS = (
     DISPATCHED,
@@ -30,6 +31,7 @@ KINDS = (
     BALLOT_RESULT,
     NOTICE_PUBLISHED,
     REPORT_STATUS,
+    FOLLOWED_STATUS,
 )
 
 INBOX = "inbox"
@@ -50,6 +52,7 @@ DEFAULTS: dict[str, tuple[str, ...]] = {
     BALLOT_RESULT: (WECHAT,),
     NOTICE_PUBLISHED: (WECHAT,),
     REPORT_STATUS: (WECHAT,),
+    FOLLOWED_STATUS: (WECHAT,),
 }
 
 #: Urgent cases always go by SMS, whatever the person chose (issue 12 §7).

@@ -493,7 +493,9 @@ def test_nearby_shows_cases_to_the_chain_and_a_count_to_others(world: Any, gov: 
     html = client_for(world.users["grid_fulltime"]).get(q).content.decode()
     assert f"#{event.pk}" in html and 'data-total="1"' in html
     html = client_for(world.users["resident"]).get(q).content.decode()
-    assert f"#{event.pk}" not in html and 'data-total="1"' in html
+    # not the case page, but its public page ("me too" instead of a duplicate: test_public_pages.py)
+    assert f"/governance/events/{event.pk}/" not in html and 'data-total="1"' in html
+    assert f"/governance/public/{event.pk}/?support=1" in html
     html = (
         client_for(world.users["grid_fulltime"])
         .get(url("event_nearby") + f"?category=C0102&building={world.building_a.pk}")

@@ -25,6 +25,7 @@ from linli.core.types import User
 from linli.governance import loop
 from linli.governance.loop import Move, Step
 from linli.governance.models import Event, EventRequest
+from linli.governance.queries import public as governance_public
 from linli.governance.services import events as svc
 
 # Rows loaded per section when no page is asked for; the heading always shows the full count.
@@ -196,7 +197,10 @@ def _events(qs: QuerySet[Event]) -> QuerySet[Event]:
 
 def event_rows(qs: QuerySet[Event], now: datetime, *, links: bool = True) -> list[EventRow]:
     rows = []
-    for ev in _events(qs)[:CAP]:
+    events = list(_events(qs)[:CAP])
+    supports = governance_public.support_counts([ev.pk for ev in events])  # "me too" (issue 12 §9)
+    for ev in events:
+        ev.support_count = supports.get(ev.pk, 0)  # type: ignore[attr-defined]
         rows.append(
             EventRow(
                 event=ev,

@@ -54,6 +54,7 @@ from linli.governance.inputs import MAX_PHOTOS as MAX_PHOTOS  # read here by the
 from linli.governance.inputs import MAX_TEXT as MAX_TEXT  # read here by Open311
 from linli.governance.loop import Move, Step, StepError
 from linli.governance.models import Category, Channel, Event, EventLog, EventPhoto, EventRequest, RoutingRule
+from linli.governance.services import public
 from linli.notify import services as notify_services
 from linli.places.models import Building, Community, District, Street
 
@@ -270,6 +271,12 @@ class Report:
     media_url: str = ""
     client_key: str = ""
     photos: Sequence[Any] = ()
+    #: one ``photo_stamp`` field per photo (``inputs.photo_stamps``): the phone's time and position
+    photo_stamps: Sequence[str] = ()
+    #: the reporter's own data says someone is in danger now (a lift controller's "passengers trapped",
+    #: issue 13): urgent as if ``danger_now`` were answered yes. Set by services only (sensing), never
+    #: read from a form or Open311.
+    danger: bool = False
 
 
 _CATEGORY_TTL_S = 30.0
@@ -373,6 +380,7 @@ def report(
     attributes = check_attributes(category, data.attributes)
     phone = inputs.phone(data.reporter_phone)
     inputs.photo_count(data.photos)
+    stamps = inputs.photo_stamps(data.photo_stamps, len(data.photos), clock.now())
 
     command = False
     if user is not None:
@@ -387,7 +395,7 @@ def report(
 
     now = clock.now()
     step = Step.REGISTERED if command else Step.COLLECTED
-    urgent = loop.is_danger(attributes)
+    urgent = data.danger or loop.is_danger(attributes)
     case = loop.opened(step, now, category.limits, urgent=urgent)
     event = Event(
         category=category,
@@ -458,7 +466,7 @@ def report(
                     for entry in logs:
                         entry.event = event
                         entry.save()
-                _save_photos(event, checked, EventPhoto.Stage.REPORT, user)
+                _save_photos(event, checked, EventPhoto.Stage.REPORT, user, stamps)
                 if event.urgent:
                     _alarm(event)
     except IntegrityError:
@@ -563,6 +571,21 @@ def _tell(ev: Event, mv: Move, actor_id: int | None) -> None:
     for kind, to, title_zh, title_en in said:
         ids = [u for u in to if u != actor_id]
         notify_services.notify(kind, ids, title_zh=title_zh, title_en=title_en, url=url, ref=f"event:{n}")
+    if mv in _STEP_MOVES:
+        # the followers ("me too" people follow too: services.public), at the public page when the map
+        # shows the case (a resident cannot open the staff page), the same step changes as the reporter
+        followers = [u for u in public.followers_of(ev) if u != actor_id]
+        if followers:
+            step_zh, step_en = loop.STEP_NAMES[Step(ev.step)]
+            seen = reverse("governance:public_event", args=[n]) if permissions.is_public(ev) else url
+            notify_services.notify(
+                "followed_status",
+                followers,
+                title_zh=f"你关注的问题 #{n}:{step_zh}",
+                title_en=f"A report you follow #{n}: {step_en}",
+                url=seen,
+                ref=f"event:{n}",
+            )
 
 
 #: Moves that change a case's step, which its reporter is told about.
@@ -571,10 +594,25 @@ _STEP_MOVES = frozenset(
 )
 
 
-def _save_photos(event: Event, checked: Sequence[Any], stage: str, user: User | None) -> None:
+def _save_photos(
+    event: Event,
+    checked: Sequence[Any],
+    stage: str,
+    user: User | None,
+    stamps: Sequence[inputs.PhotoStamp] = (),
+) -> None:
     for i, photo in enumerate(checked, start=1):
+        stamp = stamps[i - 1] if i <= len(stamps) else inputs.PhotoStamp()
         ph = EventPhoto(
-            event=event, stage=stage, width=photo.width, height=photo.height, uploaded_by_id=user.pk if user else None
+            event=event,
+            stage=stage,
+            width=photo.width,
+            height=photo.height,
+            uploaded_by_id=user.pk if user else None,
+            taken_at=stamp.taken_at,
+            taken_lat=stamp.lat,
+            taken_lon=stamp.lon,
+            taken_accuracy=stamp.accuracy,
         )
         ph.image.save(f"{stage}-{clock.now():%H%M%S}-{i}.{photo.ext}", ContentFile(photo.content), save=False)
         ph.save()

@@ -1,1 +1,1 @@
-"""Pages of the governance app, one module per topic (``division``, ``events``, ``queues``)."""
+"""Pages of the governance app, one module per topic (``division``, ``events``, ``public``, ``queues``)."""

@@ -44,6 +44,7 @@ from linli.governance import inputs, loop, permissions
 from linli.governance.categories import SECTOR_NAMES, Sector
 from linli.governance.models import Channel, Event
 from linli.governance.queries import events as q
+from linli.governance.queries import public as governance_public
 from linli.governance.services import events as svc
 from linli.places import models as places_models
 
@@ -98,6 +99,7 @@ def _render_report(
         "places_url": reverse("governance:event_places"),
         "geojson": q.place_map(user, buildings),
         "max_photos": inputs.MAX_PHOTOS,
+        "max_photo_bytes": photos.MAX_PHOTO_BYTES,  # the phone shrinks each photo below it
         "crumbs": _crumbs(_("Hotline desk") if hotline else _("Report a problem")),
         "action": reverse("governance:event_hotline" if hotline else "governance:event_new"),
         "nearby_url": reverse("governance:event_nearby"),
@@ -153,15 +155,29 @@ def _submit(request: HttpRequest, *, hotline: bool) -> HttpResponse:
             reporter_phone=form["caller_phone"] if hotline else "",
             client_key=form["client_key"],
             photos=request.FILES.getlist("photos"),
+            photo_stamps=request.POST.getlist("photo_stamp"),
         )
         event, created = svc.report(user, data, channel=channel)
     except LinliError as exc:
+        if _wants_json(request):
+            # the page's script (a draft sent when back online): the refusal in the page's language
+            texts = [lang.pick(t["zh"], t["en"]) for t in _texts(exc)]
+            return JsonResponse({"ok": False, "errors": texts}, status=exc.status)
         return _render_report(request, hotline=hotline, form=form, errors=_texts(exc), status=exc.status)
     if created:
         messages.success(request, _("Reported. The case number is #%(pk)d.") % {"pk": event.pk})
     else:
         messages.info(request, _("This report was already received as #%(pk)d.") % {"pk": event.pk})
-    return HttpResponseRedirect(reverse("governance:event_detail", args=[event.pk]) + "?reported=1")
+    url = reverse("governance:event_detail", args=[event.pk]) + "?reported=1"
+    if _wants_json(request):
+        return JsonResponse({"ok": True, "pk": event.pk, "url": url, "created": created})
+    return HttpResponseRedirect(url)
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    """The report page's script sends the form with fetch and asks for JSON (docs/governance.md
+    "Photos and bad signal"); the form without JavaScript gets the page and the redirect."""
+    return "application/json" in request.headers.get("Accept", "")
 
 
 @never_cache
@@ -221,6 +237,8 @@ def event_nearby(request: HttpRequest) -> HttpResponse:
             if lat and lon:
                 la, lo = float(lat), float(lon)
                 ctx["result"] = q.nearby(request.user, category, la, lo)
+                # public ones the user does not see in full: "me too" instead of a duplicate (queries.public)
+                ctx["public"] = governance_public.nearby_public(category, la, lo, ctx["result"]["shown"])
     except (LinliError, ValueError):
         ctx["result"] = None
     return render(request, "governance/events/_nearby.html", ctx)
@@ -282,6 +300,7 @@ def _render_detail(
         "attributes": q.attribute_display(event),
         "history": q.history(event, full),
         "photos": q.photos_of(event),
+        "max_photo_bytes": photos.MAX_PHOTO_BYTES,  # the phone shrinks each photo below it
         "overdue": svc.is_overdue(event, now),
         "level": lang.pick(*loop.LEVEL_NAMES.get(event.escalation, ("", ""))),
         "moves": moves,
@@ -303,6 +322,8 @@ def _render_detail(
         "see_people": permissions.sees_people(user, event),
         "step_limit": lang.pick(*loop.LIMIT_NAMES.get(loop.LIMIT_OF_STEP.get(loop.Step(event.step), ""), ("", ""))),
     }
+    ctx["part"] = governance_public.part(user, event)  # "me too" count and follow buttons (queries.public)
+    ctx["public_url"] = reverse("governance:public_event", args=[event.pk]) if permissions.is_public(event) else ""
     if full:
         ctx["contact"] = svc.reporter_contact(user, event)
     else:
