@@ -16,6 +16,9 @@ ASSETS := build/vendor/.stamp-r$(ASSETS_RECIPE)-$(shell cat package.json package
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/linli
+# `make run` starts the MQTT intake (manage.py sensing_mqtt) beside the server when a broker answers here.
+MQTT_HOST ?= 127.0.0.1
+MQTT_PORT ?= 1883
 export LINLI_DEBUG ?= 1
 
 # The days `make test-dates` runs the date-sensitive tests as of (pytest -m dates): a month end, the
@@ -24,7 +27,7 @@ export LINLI_DEBUG ?= 1
 # Shanghai, when UTC still says 2026.
 AS_OF_DATES ?= 2026-11-30 2026-12-31 2027-01-01 2027-01-04 2028-02-29 2026-06-30 2027-03-01 2027-01-01T00:30:00+08:00
 
-.PHONY: run test test-sqlite test-dates test-postgres bench lint venv assets browser migrate demo clean messages help fuzz
+.PHONY: run test test-sqlite test-dates test-postgres bench lint venv assets browser mosquitto migrate demo clean messages help fuzz
 
 help:
 	@echo "make run    — install, migrate SQLite, load the demo district, serve http://$(HOST):$(PORT)"
@@ -79,6 +82,14 @@ browser:
 	  && echo "$(AXE_SHA256)  $$tmp" | sha256sum -c --quiet - && tar -xzf $$tmp -O package/axe.min.js > $(AXE).part \
 	  && mv $(AXE).part $(AXE); rc=$$?; rm -f $$tmp $(AXE).part; exit $$rc; }
 
+# Mosquitto, the MQTT broker the sensing tests and the MQTT bench start on a port of their own
+# (tests/mosquittod.py; issue 13): Debian's package, installed only when the binary is missing.
+mosquitto:
+	@test -x /usr/sbin/mosquitto || command -v mosquitto >/dev/null 2>&1 || { \
+	  echo "== installing Debian's mosquitto (the MQTT broker of the sensing tests and bench) =="; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto >/dev/null; \
+	  else echo "the MQTT tests need: sudo apt-get install mosquitto"; fi; }
+
 migrate: venv assets
 	@$(PY) manage.py migrate --noinput -v 0
 
@@ -86,12 +97,16 @@ demo: migrate
 	@$(PY) manage.py load_demo --if-empty
 	@$(PY) manage.py load_demo_consent --if-empty
 	@$(PY) manage.py load_demo_events --if-empty
+	@$(PY) manage.py load_demo_sensing --if-empty
 
 run: demo
 	@$(PY) manage.py demo_logins --url http://$(HOST):$(PORT)/
 	@echo "== serving on http://$(HOST):$(PORT)/ with one background worker (Ctrl-C stops both) =="
-	@$(PY) manage.py linli_worker --no-reload -v 0 & worker=$$!; \
-	  trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	@$(PY) manage.py linli_worker --no-reload -v 0 & worker=$$!; mqtt=; \
+	  if $(PY) -c "import socket; socket.create_connection(('$(MQTT_HOST)', $(MQTT_PORT)), 1).close()" 2>/dev/null; then \
+	    echo "== an MQTT broker answers at $(MQTT_HOST):$(MQTT_PORT): sensing_mqtt takes in readings from it (docs/sensing.md) =="; \
+	    $(PY) manage.py sensing_mqtt --host $(MQTT_HOST) --port $(MQTT_PORT) --stats-every 600 -v 0 & mqtt=$$!; fi; \
+	  trap 'kill $$worker $$mqtt 2>/dev/null; wait $$worker $$mqtt 2>/dev/null' EXIT INT TERM; \
 	  $(PY) manage.py runserver $(HOST):$(PORT)
 
 # Two lanes side by side, each pytest run with a test database of its own (tests/databases.py):
@@ -109,7 +124,7 @@ TEST_LANES ?= 2
 # the tests again — about half of each start-up's CPU (2.3 s instead of 4.7 s a process here).
 test test-sqlite test-dates test-postgres fuzz: export PYTHONDONTWRITEBYTECODE :=
 test test-sqlite test-dates test-postgres fuzz: export PYTHONPYCACHEPREFIX := $(CURDIR)/build/pycache
-test: venv assets browser
+test: venv assets browser mosquitto
 	@if [ "$(TEST_LANES)" = 1 ]; then \
 	  $(MAKE) --no-print-directory test-sqlite && $(MAKE) --no-print-directory test-dates \
 	    && $(MAKE) --no-print-directory test-postgres; exit $$?; fi; \
@@ -171,7 +186,7 @@ fuzz: venv assets
 	@echo "== schemathesis over /api/v1/ with $(FUZZ_EXAMPLES) examples per operation =="
 	@LINLI_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -p no:cacheprovider -q tests/core/test_api_schema.py $(PYTEST_ARGS)
 
-bench: venv assets
+bench: venv assets mosquitto
 	@$(PY) -m bench
 
 lint: venv

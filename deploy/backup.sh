@@ -5,6 +5,10 @@
 #      dump never looks like a backup);
 #   2. dumps older than LINLI_BACKUP_KEEP_DAYS days (default 30) are deleted — only after today's
 #      dump succeeded;
+#   LINLI_BACKUP_SKIP_READINGS=1 leaves the rows of the raw sensor readings (sensing_reading and its
+#      day partitions) out of the dump — the table definitions, the hourly roll-ups and everything
+#      else stay in. A district's raw readings run to hundreds of GB (docs/operations.md "Sensor data");
+#      back them up physically (pg_basebackup / WAL archiving) or accept losing up to the raw retention.
 #   3. LINLI_BACKUP_COPY, if set, is run with the new file as its last argument to copy it off the
 #      machine (e.g. "rsync -a" to host:/path/, "rclone copy" to a bucket); its failure fails the run.
 # Restore: docs/operations.md "Backups". The dump holds ID numbers and phones encrypted: it is
@@ -23,7 +27,13 @@ out="$dir/linli-$stamp.dump"
 part="$dir/.linli-$stamp.dump.partial"
 trap 'rm -f "$part"' EXIT
 
-pg_dump --format=custom --compress=6 --dbname="$DATABASE_URL" --file="$part"
+case "${LINLI_BACKUP_SKIP_READINGS:-0}" in
+  1 | yes | true) set -- --exclude-table-data='sensing_reading' --exclude-table-data='sensing_reading_p*' \
+    --exclude-table-data='sensing_reading_default' ;;
+  0 | no | false | '') set -- ;;
+  *) echo "LINLI_BACKUP_SKIP_READINGS=$LINLI_BACKUP_SKIP_READINGS is not 0 or 1" >&2; exit 2 ;;
+esac
+pg_dump --format=custom --compress=6 "$@" --dbname="$DATABASE_URL" --file="$part"
 pg_restore --list "$part" >/dev/null
 mv "$part" "$out"
 echo "linli-backup: wrote $out ($(du -h "$out" | cut -f1))"

@@ -117,6 +117,7 @@ INSTALLED_APPS = [
     "linli.governance",
     "linli.dashboard",
     "linli.workbench",
+    "linli.sensing",
     "linli.open311",
     "linli.demo",
 ]
@@ -140,8 +141,9 @@ MIDDLEWARE = [
 
 # Machine endpoints (Open311 clients: api_key in the request, XML/JSON answers) go through a lean
 # stack without sessions, users, CSRF, messages, the page CSP or static files (linli/core/handlers.py,
-# docs/open311.md): about a sixth less CPU per request. Same views, URLs and error handling.
-LINLI_LEAN_PATHS = ("/open311/",)
+# docs/open311.md): about a sixth less CPU per request. Same views, URLs and error handling. The
+# sensors' HTTP intake (bearer tokens, JSON; docs/sensing.md) is one too.
+LINLI_LEAN_PATHS = ("/open311/", "/sensing/telemetry/")
 LINLI_LEAN_MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "linli.core.middleware.DefaultLanguageMiddleware",
@@ -482,6 +484,14 @@ LINLI_GRID_MAX_HOUSEHOLDS = env_int("LINLI_GRID_MAX_HOUSEHOLDS", 500, minimum=1)
 # second distance are offered as possible duplicates.
 LINLI_EVENT_SNAP_METRES = env_int("LINLI_EVENT_SNAP_METRES", 300, minimum=0)
 LINLI_EVENT_DUPLICATE_METRES = env_int("LINLI_EVENT_DUPLICATE_METRES", 100, minimum=0)
+# The public map of reported problems (issue 12 §9, docs/governance.md "Residents take part"): these
+# categories are never shown there (anything about a person; Open311's private ones are always added),
+# at most this many problems per map answer, each answer cached for this many seconds.
+LINLI_PUBLIC_MAP_HIDDEN_CATEGORIES = env_list(
+    "LINLI_PUBLIC_MAP_HIDDEN_CATEGORIES", "E0206,E0207,E0209,E0210,E0211,E0212,E0213,E0214"
+)
+LINLI_PUBLIC_MAP_LIMIT = env_int("LINLI_PUBLIC_MAP_LIMIT", 500, minimum=1)
+LINLI_PUBLIC_MAP_CACHE_SECONDS = env_int("LINLI_PUBLIC_MAP_CACHE_SECONDS", 60, minimum=0)
 # Open311 GeoReport v2 (docs/open311.md): api keys, categories and districts are cached in each
 # process for this many seconds; events of these categories are never listed publicly (only by id,
 # without place or description); at most this many requests per GET requests page.
@@ -523,5 +533,33 @@ LINLI_OWNER_ID_TRIES_PER_HOUR = env_int("LINLI_OWNER_ID_TRIES_PER_HOUR", 10, min
 # Sign-in and password-reset codes (docs/accounts.md) use the OTP settings above per phone number,
 # and at most this many codes per hour from one client address.
 LINLI_OTP_PER_ADDRESS_HOUR = env_int("LINLI_OTP_PER_ADDRESS_HOUR", 20, minimum=1)
+
+# --- Sensing (linli/sensing, issue 13, docs/sensing.md) --------------------------------------------
+# The intake (HTTP batch and MQTT, one pipeline): at most this many readings in one batch (more is a
+# 413), a reading's timestamp at most this many seconds ahead of the server's clock (more: future_ts),
+# at most this many readings per device and minute (the excess is dropped and reported; counted in
+# the shared cache so it holds across app servers), at most this many per-reading errors listed in a
+# report (the rest only counted), and seconds a process keeps a token it has looked up (a switched-off
+# token stops at once everywhere: the shared cache tells every process).
+LINLI_SENSING_MAX_BATCH = env_int("LINLI_SENSING_MAX_BATCH", 10_000, minimum=1)
+LINLI_SENSING_MAX_SKEW_S = env_int("LINLI_SENSING_MAX_SKEW_S", 300, minimum=0)
+LINLI_SENSING_DEVICE_MAX_PER_MIN = env_int("LINLI_SENSING_DEVICE_MAX_PER_MIN", 600, minimum=1)
+LINLI_SENSING_MAX_ERRORS = env_int("LINLI_SENSING_MAX_ERRORS", 100, minimum=1)
+LINLI_SENSING_TOKEN_CACHE_SECONDS = env_float("LINLI_SENSING_TOKEN_CACHE_SECONDS", 60, minimum=0)
+# The MQTT intake (manage.py sensing_mqtt, docs/sensing.md "MQTT"): the broker it subscribes on, its
+# login (the password only here, never on a command line) and TLS; the command's options override.
+LINLI_MQTT_HOST = env_str("LINLI_MQTT_HOST", "127.0.0.1")
+LINLI_MQTT_PORT = env_int("LINLI_MQTT_PORT", 1883, minimum=1)
+LINLI_MQTT_USERNAME = env_str("LINLI_MQTT_USERNAME", "")
+LINLI_MQTT_PASSWORD = env_str("LINLI_MQTT_PASSWORD", "")
+LINLI_MQTT_TLS = env_bool("LINLI_MQTT_TLS", False)
+# Sensing storage (services/storage.py, manage.py sensing_storage hourly, docs/operations.md "Sensor
+# data"): raw readings are kept this many days (PostgreSQL drops whole day partitions), hourly roll-ups
+# this many days (3 years), partitions are made this many days ahead, and each hourly roll-up also
+# rolls the hours this many before its watermark again (readings arriving a little late).
+LINLI_SENSING_RAW_DAYS = env_int("LINLI_SENSING_RAW_DAYS", 30, minimum=1)
+LINLI_SENSING_HOURLY_DAYS = env_int("LINLI_SENSING_HOURLY_DAYS", 3 * 365, minimum=1)
+LINLI_SENSING_PARTITIONS_AHEAD = env_int("LINLI_SENSING_PARTITIONS_AHEAD", 3, minimum=1, maximum=60)
+LINLI_SENSING_ROLLUP_REDO_HOURS = env_int("LINLI_SENSING_ROLLUP_REDO_HOURS", 2, minimum=0, maximum=168)
 
 SITE_NAME = _("Linli")

@@ -21,6 +21,7 @@ urlpatterns = [
     path("consult/", include("linli.consult.urls")),
     path("governance/", include("linli.governance.urls")),
     path("dashboard/", include("linli.dashboard.urls")),
+    path("sensing/", include("linli.sensing.urls")),
     path("runs/", include("linli.runs.urls")),
     path("notify/", include("linli.notify.urls")),
     path("open311/v2/", include("linli.open311.urls")),

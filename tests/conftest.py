@@ -264,16 +264,19 @@ def _no_csp_violations(request: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
 
 @pytest.fixture(autouse=True)
 def _fresh_process_caches() -> Any:
-    """In-process caches (event categories, Open311 keys and services) hold rows of one test's
+    """In-process caches (event categories, Open311 keys and services, sensor devices) hold rows of one test's
     database; every test starts without them."""
     from linli.governance.services.events import forget_categories
     from linli.open311.services import clear_caches
+    from linli.sensing.queries import intake as sensing_intake
 
     forget_categories()
     clear_caches()
+    sensing_intake.forget()
     yield
     forget_categories()
     clear_caches()
+    sensing_intake.forget()
 
 
 # --- `make test-postgres` runs only the tests that touch the database (`--database-only`) ----------

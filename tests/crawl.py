@@ -1,9 +1,9 @@
 """The crawl over every kind of page of the demo district, shared by the tests that look at all pages.
 
 ``load_demo_site()`` loads the demo district (``load_demo`` small, the consent story, a year of grid
-events, the demo logins) and returns ``main_pages()``: the seeds, one of each main page of the demo
-(community, compound, building, grid, project, survey, visits, ballots, notice, events, queues,
-command centre, import, …). ``crawl()`` opens the seeds and every kind of page linked from them
+events, sensors with a day of readings, the demo logins) and returns ``main_pages()``: the seeds, one
+of each main page of the demo (community, compound, building, grid, project, survey, visits, ballots,
+notice, events, queues, command centre, import, …). ``crawl()`` opens the seeds and every kind of page linked from them
 (one page per kind of address: ``/places/building/12/`` and ``/places/building/13/`` are one kind)
 through whatever opens pages — Playwright in the browser tests (``tests/core/test_phone_width_browser.py``,
 ``tests/core/test_axe_browser.py``), Django's test client in ``tests/core/test_one_language.py``
@@ -168,5 +168,6 @@ def load_demo_site(settings: Any, monkeypatch: Any) -> list[str]:
     call_command("load_demo", scale=0.02, verbosity=0, stdout=out)
     call_command("load_demo_consent", verbosity=0, stdout=out)
     call_command("load_demo_events", events=300, verbosity=0, stdout=out)
+    call_command("load_demo_sensing", token_file="-", verbosity=0, stdout=out)
     call_command("demo_logins", stdout=out)
     return main_pages()

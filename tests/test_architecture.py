@@ -22,7 +22,19 @@ ROOT = Path(__file__).resolve().parent.parent
 LINLI = ROOT / "linli"
 
 #: The product apps. ``core`` is plumbing and ``demo`` only generates and loads data: neither has rooms.
-APPS = ("accounts", "runs", "notify", "places", "renewal", "consult", "governance", "open311", "dashboard", "workbench")
+APPS = (
+    "accounts",
+    "runs",
+    "notify",
+    "places",
+    "renewal",
+    "consult",
+    "governance",
+    "open311",
+    "dashboard",
+    "workbench",
+    "sensing",
+)
 
 #: The rooms every product app has, each a module ``<room>.py`` or a package ``<room>/<topic>.py``.
 ROOMS = ("models", "admin", "services", "queries", "permissions", "views", "urls")

@@ -14,12 +14,14 @@ def nav(request: HttpRequest) -> dict[str, object]:
     if user is None or not user.is_authenticated:
         return {}
     if user.is_superuser:
-        return {"nav_events": True, "nav_department": True, "nav_command": True}
+        return {"nav_events": True, "nav_department": True, "nav_command": True, "nav_devices": True}
     grants = grants_of(user)
     return {
         "nav_events": any(allows(g.role, Action.EVENTS, g.place_kind) for g in grants),
         "nav_department": any(g.place_kind == "department" for g in grants),
         "nav_command": any(allows(g.role, Action.COMMAND, g.place_kind) for g in grants),
+        # sensors and lifts (linli/sensing): seen with ``view`` at a place, not from one's own dwelling
+        "nav_devices": any(g.place_kind != "dwelling" and allows(g.role, Action.VIEW, g.place_kind) for g in grants),
     }
 
 

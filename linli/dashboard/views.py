@@ -34,6 +34,8 @@ from linli.dashboard import queries as q
 from linli.dashboard import services as svc
 from linli.dashboard.export import run_target
 from linli.runs import services as runs_services
+from linli.sensing.models import Severity
+from linli.sensing.queries import alarms as sensing_alarms
 
 
 def _lang() -> str:
@@ -93,6 +95,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "trend": trend,
             "trend_rows": [{"label": r.label, "reported": r.reported, "closed": r.closed} for r in trend],
             "map_src": reverse("dashboard:map"),
+            # the alarm layer (issue 13): open alarms of sensors and lifts in the same EVENTS scope
+            "alarm_src": reverse("sensing:alarm_map") if sensing_alarms.sees_alarms(request.user) else "",
+            "alarm_colours": [(label, sensing_alarms.SEVERITY_COLOURS[v]) for v, label in Severity.choices],
             "export_url": reverse("dashboard:export") + "?" + _period_query(period),
             "map_cap": q.MAP_CAP,
             "sector_colours": [(q.sector_name(k, lang), c) for k, c in q.SECTOR_COLOURS.items()],

@@ -37,6 +37,7 @@ LIST_TITLES: dict[str, Any] = {
     "approve": _("Requests to approve"),
     "late": _("Overdue cases"),
     "urgent": _("Urgent cases"),
+    "alarms": _("Sensor alarms not yet acknowledged"),
     "accept": _("Cases to accept"),
     "handle": _("Cases being handled"),
     "due_soon": _("Due within a day"),
@@ -139,7 +140,7 @@ def sections(user: User) -> list[Section]:
         lists: list[WorkList] = []
         if key == "command":
             lists = [command.urgent(user, now), command.to_register(user, now), command.to_dispatch(user, now)]
-            lists += [command.to_approve(user, now), command.late(user, now)]
+            lists += [command.to_approve(user, now), command.late(user, now), command.alarms(user, now)]
         elif key == "department":
             for dept in department.departments(user):
                 lists += [

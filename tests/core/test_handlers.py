@@ -61,7 +61,7 @@ def call(app: Any, method: str, path: str, body: bytes = b"", **headers: str) ->
 
 
 def test_open311_goes_through_the_lean_stack_and_pages_through_the_full_one(app: Any) -> None:
-    assert isinstance(app.lean, handlers.LeanHandler) and app.lean_paths == ("/open311/",)
+    assert isinstance(app.lean, handlers.LeanHandler) and app.lean_paths == ("/open311/", "/sensing/telemetry/")
     status, headers, body = call(app, "GET", "/open311/v2/discovery.json")
     assert status.startswith("200") and b"endpoints" in body
     assert headers["X-Content-Type-Options"] == "nosniff" and headers["X-Frame-Options"] == "DENY"

@@ -42,7 +42,7 @@ ALLOWED = {
     "api", "pdf", "excel", "xlsx", "csv", "qr", "json", "geojson", "xml", "open311", "georeport", "id", "ids",
     "m²", "km", "kg", "sms", "wechat", "gps", "url", "http", "https", "www", "linli", "echarts", "leaflet",
     "openstreetmap", "osm", "ok", "gb", "mb", "kb", "pm", "am", "utc", "wgs", "gcj", "cad", "png", "jpg", "jpeg",
-    "no", "vs", "ai", "webp", "heic",
+    "no", "vs", "ai", "webp", "heic", "gbk",
 }  # fmt: skip
 LANGUAGE_NAMES = {"English", "中文"}
 BRAND = "邻里"  # Linli, the product's name: a proper name in both languages
@@ -190,8 +190,8 @@ def _walk(client: Any, who: str, seeds: list[str], english: bool, data: str) -> 
 
     def inspect(path: str, status: int) -> list[str]:
         response = last[0]
-        if "html" not in response.get("Content-Type", ""):
-            return []
+        if status != 200 or "html" not in response.get("Content-Type", ""):
+            return []  # a redirect (a visitor sent to sign in) has no page to read
         html = response.content.decode()
         assert ('<html lang="en">' in html) == english, (who, path)
         for stray in strays(html, english, data, cache):

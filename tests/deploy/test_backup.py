@@ -75,6 +75,17 @@ print("DECRYPTED=" + json.dumps({"values": n, "digest": digest.hexdigest(), "has
 """
 
 
+# raw readings of the last ~2 days (today's partition, older days in the default partition) and
+# hourly roll-ups; readings keep no foreign key (partitioned table), so plain ids do
+READINGS = """
+INSERT INTO sensing_reading (channel_id, ts, value)
+  SELECT c, now() - make_interval(mins => m * 17), m FROM generate_series(1, 5) c, generate_series(1, 160) m;
+INSERT INTO sensing_readinghour (channel_id, hour, n, min_value, max_value, sum_value)
+  SELECT c, date_trunc('hour', now()) - make_interval(hours => h), 60, 0, 1, 30
+  FROM generate_series(1, 5) c, generate_series(1, 48) h;
+"""
+
+
 def _connect(name: str) -> Any:
     import psycopg
 
@@ -119,6 +130,10 @@ def filled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
         manage(env, "load_demo", "--scale", "0.02", "-v", "0", timeout=600)
         manage(env, "load_demo_consent", "-v", "0", timeout=600)
         manage(env, "load_demo_events", "--events", "300", "-v", "0", timeout=600)
+        with _connect(name) as conn:  # sensor readings in their day partitions and hourly roll-ups
+            conn.execute(READINGS)
+        # (on PostgreSQL the parent table counts the rows of all its partitions)
+        assert snapshot(name)["rows"]["sensing_readinghour"][0] == 5 * 48
         yield name, env, tmp
     finally:
         drop_database(name)
@@ -186,3 +201,46 @@ def test_backup_script_and_restore_lose_nothing(filled: tuple[str, dict[str, str
         assert "cannot be decrypted with the configured LINLI_FIELD_KEYS" in refused, refused[-500:]
     finally:
         drop_database(restored)
+
+
+def test_backup_without_raw_readings(filled: tuple[str, dict[str, str], Path]) -> None:
+    """``LINLI_BACKUP_SKIP_READINGS=1`` leaves only the raw readings' rows out (docs/operations.md
+    "Sensor data"): every other table, the roll-ups included, comes back whole."""
+    name, env, tmp = filled
+    backups = tmp / "backups-no-readings"
+    run = subprocess.run(
+        [str(ROOT / "deploy" / "backup.sh")],
+        env={**env, "LINLI_BACKUP_DIR": str(backups), "LINLI_BACKUP_SKIP_READINGS": "1"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    [dump] = sorted(backups.glob("linli-*.dump"))
+    before = snapshot(name)["rows"]
+    raw = {t for t in before if t == "sensing_reading" or t.startswith("sensing_reading_")}
+    assert before["sensing_reading"][0] == 5 * 160, "the readings were there to leave out"
+    restored = create_database("linli_deploy_restored")
+    try:
+        r = subprocess.run(
+            ["pg_restore", "--no-owner", "--exit-on-error", f"--dbname={database_url(restored)}", str(dump)],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert r.returncode == 0, r.stderr
+        after = snapshot(restored)["rows"]
+        assert set(after) == set(before), "every table, partitions included, is restored"
+        assert all(after[t][0] == 0 for t in raw), {t: after[t] for t in raw}
+        assert {t: v for t, v in after.items() if t not in raw} == {t: v for t, v in before.items() if t not in raw}
+    finally:
+        drop_database(restored)
+
+    bad = subprocess.run(
+        [str(ROOT / "deploy" / "backup.sh")],
+        env={**env, "LINLI_BACKUP_DIR": str(backups), "LINLI_BACKUP_SKIP_READINGS": "maybe"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert bad.returncode == 2 and "LINLI_BACKUP_SKIP_READINGS" in bad.stderr

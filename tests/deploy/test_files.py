@@ -122,7 +122,7 @@ def test_systemd_units_verify(tmp_path: Path) -> None:
         pytest.skip("systemd-analyze is not installed (the parser test below still runs)")
     units = _units_here(tmp_path)
     names = [f"./{u.name}" for u in units.iterdir() if "@." not in u.name]
-    names += ["./linli-worker@1.service", "./linli-worker@2.service"]
+    names += ["./linli-worker@1.service", "./linli-worker@2.service", "./linli-sensing-mqtt@1.service"]
     names += [f"./{target}" for target in _timer_targets().values() if "@" in target]
     r = subprocess.run(
         ["systemd-analyze", "verify", "--man=no", *sorted(set(names))],

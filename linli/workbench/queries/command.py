@@ -17,6 +17,7 @@ from linli.core.types import User
 from linli.governance import loop
 from linli.governance.loop import Move, Step
 from linli.governance.models import Event, EventRequest
+from linli.sensing.models import Alarm, AlarmType
 from linli.workbench.lists import SHOWN, Item, WorkList
 from linli.workbench.queries.common import ONLY, OPEN_STEPS, RELATED, case_list, case_title, event_list_url, overdue
 
@@ -78,3 +79,20 @@ def urgent(user: User, now: dt.datetime) -> WorkList:
     """Open cases marked urgent (someone is in danger now), oldest deadline first."""
     qs = _events(user).filter(step__in=OPEN_STEPS, urgent=True)
     return case_list("urgent", qs, now, _queue("late"), "step_due_at")
+
+
+def alarms(user: User, now: dt.datetime) -> WorkList:
+    """Sensor and lift alarms not yet acknowledged (issue 13), trapped passengers first, then by
+    severity, newest; "all" opens the alarm board filtered the same way."""
+    qs = scoped(user, Action.COMMAND, Alarm.objects.filter(cleared=False, acknowledged=False))
+    rows = qs.select_related("device").order_by("priority", "-started_at", "-pk")[:SHOWN]
+    items = [
+        Item(
+            title=f"#{a.pk} {a.get_alarm_type_display()} · {a.device}",
+            url=reverse("sensing:alarm_detail", args=[a.pk]),
+            note=str(a.get_severity_display()),
+            urgent=a.alarm_type == AlarmType.TRAPPED,
+        )
+        for a in rows
+    ]
+    return WorkList("alarms", qs.count(), items, reverse("sensing:alarm_board") + "?unack=1")

@@ -19,6 +19,7 @@
     var fitted = false;
     el.dataset.ready = "1";
     el._linliMap = map;
+    if (el.dataset.alarms) startAlarms(el, map, layer, gcj);
 
     function draw(data) {
       layer.clearLayers();
@@ -51,6 +52,71 @@
         .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
         .then(draw)
         .catch(function () { el.dataset.error = "1"; });
+    }
+    load();
+    var every = parseInt(el.dataset.poll || "30", 10) * 1000;
+    setInterval(function () { if (!document.hidden) load(); }, every);
+  }
+
+  /* The alarm layer (issue 13): open alarms of sensors and lifts as squares coloured by severity,
+   * trapped passengers larger in a pane above everything; a layer control shows or hides events and
+   * alarms; each marker's popup links to the alarm's page. Polled with the map. */
+  function startAlarms(el, map, events, gcj) {
+    map.createPane("alarms").style.zIndex = 640;
+    map.createPane("trapped").style.zIndex = 660;
+    var alarms = L.layerGroup().addTo(map);
+    var control = {};
+    control[el.dataset.lEvents] = events;
+    control[el.dataset.lAlarms] = alarms;
+    L.control.layers(null, control, { collapsed: false }).addTo(map);
+    var status = document.getElementById("alarm-status");
+
+    function popup(p) {
+      var box = document.createElement("div");
+      var title = document.createElement("strong");
+      title.textContent = "#" + p.id + " " + p.type;
+      box.appendChild(title);
+      box.appendChild(document.createElement("br"));
+      box.appendChild(document.createTextNode(p.severity + " · " + p.device + (p.acked ? " · " + el.dataset.lAcked : "")));
+      box.appendChild(document.createElement("br"));
+      var a = document.createElement("a");
+      a.href = p.url;
+      a.textContent = el.dataset.lOpen;
+      box.appendChild(a);
+      return box;
+    }
+
+    // rows: [id, lon, lat, type, severity, trapped, acknowledged, device code] (sensing/queries/alarms.py)
+    function draw(data) {
+      alarms.clearLayers();
+      var types = data.types || {}, sevs = data.severities || {};
+      (data.alarms || []).forEach(function (row) {
+        var p = {
+          id: row[0], type: types[row[3]] || row[3], sev: row[4], severity: sevs[row[4]] || row[4],
+          trapped: !!row[5], acked: !!row[6], device: row[7], url: String(data.url).replace(/0\/$/, row[0] + "/")
+        };
+        var ll = gcj ? window.linliWgs84ToGcj02(row[1], row[2]) : [row[1], row[2]];
+        var size = p.trapped ? 22 : 14;
+        var label = "#" + p.id + " " + p.type + " · " + p.severity + (p.trapped ? " · " + el.dataset.lTrapped : "");
+        var marker = L.marker([ll[1], ll[0]], {
+          pane: p.trapped ? "trapped" : "alarms",
+          title: label, alt: label, riseOnHover: true,
+          icon: L.divIcon({ className: "alarm-icon sev-" + p.sev + (p.trapped ? " trapped" : ""), iconSize: [size, size] })
+        });
+        marker.bindPopup(function () { return popup(p); });
+        marker.addTo(alarms);
+      });
+      el.dataset.alarmFeatures = String((data.alarms || []).length);
+      if (status && status.dataset.template) {
+        status.textContent = fill(status.dataset.template, { drawn: data.drawn, total: data.total_open });
+      }
+    }
+
+    function load() {
+      fetch(el.dataset.alarms, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
+        .then(draw)
+        .catch(function () { el.dataset.alarmError = "1"; });
     }
     load();
     var every = parseInt(el.dataset.poll || "30", 10) * 1000;

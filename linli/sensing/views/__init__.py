@@ -1,0 +1,5 @@
+"""Pages of the sensing app."""
+
+from linli.sensing.views import alarms, devices, imports, intake
+
+__all__ = ["alarms", "devices", "imports", "intake"]
