@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.ports import free_port
+
 BINARY_PATHS = ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto")
 
 
@@ -45,12 +47,6 @@ def answers(host: str, port: int, timeout: float = 0.5) -> bool:
         return False
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextlib.contextmanager
 def own_broker(max_queued: int = 100_000, port: int = 0) -> Iterator[Broker | None]:
     """A ``mosquitto`` of our own on ``port`` (default a free one); ``None`` when none is installed."""
@@ -59,7 +55,7 @@ def own_broker(max_queued: int = 100_000, port: int = 0) -> Iterator[Broker | No
         yield None
         return
     with tempfile.TemporaryDirectory(prefix="linli-mosquitto-") as tmp:
-        port = port or _free_port()
+        port = port or free_port()
         conf = Path(tmp) / "mosquitto.conf"
         log = Path(tmp) / "mosquitto.log"
         conf.write_text(

@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from tests.ports import free_port
+
 
 def answers(host: str, port: int) -> bool:
     try:
@@ -25,12 +27,6 @@ def answers(host: str, port: int) -> bool:
         return False
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextlib.contextmanager
 def own_server() -> Iterator[str | None]:
     """A ``redis-server`` of our own on a free port (nothing saved to disk), stopped at the end;
@@ -39,7 +35,7 @@ def own_server() -> Iterator[str | None]:
     if binary is None:
         yield None
         return
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
         stdout=subprocess.DEVNULL,

@@ -38,7 +38,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -51,6 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from tests import redisd
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_ADMIN = os.environ.get("LINLI_STACK_PG", "postgres://postgres@127.0.0.1:5432/").rstrip("/")
@@ -59,12 +59,6 @@ GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
 
 
 # --- small helpers ---------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _admin() -> Any:

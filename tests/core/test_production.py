@@ -37,6 +37,8 @@ from typing import Any
 import pytest
 from cryptography.fernet import Fernet
 
+from tests.ports import free_port
+
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(
@@ -47,12 +49,6 @@ pytestmark = [
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "a-long-test-password"  # tests/factories.py UserFactory
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _env(tmp: Path, **extra: str) -> dict[str, str]:
@@ -185,7 +181,7 @@ def production(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Production]
     made = _manage(env, "shell", "-c", SETUP)
     assert made.returncode == 0, made.stderr
     world = json.loads(next(line[6:] for line in made.stdout.splitlines() if line.startswith("WORLD=")))
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "linli.wsgi", "-b", f"127.0.0.1:{port}", "-w", "1", "--timeout", "60"],
         cwd=ROOT,
@@ -336,7 +332,7 @@ def test_make_run_mode_serves_static_and_linli_error_pages_not_technical_ones(tm
     del env["LINLI_SECRET_KEY"], env["LINLI_FIELD_KEYS"]
     shown = _manage(env, "shell", "-c", "from django.conf import settings; print(settings.DEBUG, settings.LINLI_DEV)")
     assert shown.stdout.splitlines()[-1].split() == ["False", "True"], shown.stdout + shown.stderr
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
         cwd=ROOT,

@@ -110,6 +110,17 @@ def snapshot(name: str) -> dict[str, Any]:
         }
 
 
+def restore(dump: Path, database: str) -> None:
+    """docs/operations.md "Backups": ``pg_restore`` into an empty database, stopping at any error."""
+    r = subprocess.run(
+        ["pg_restore", "--no-owner", "--exit-on-error", f"--dbname={database_url(database)}", str(dump)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert r.returncode == 0, r.stderr
+
+
 def decrypted(env: dict[str, str]) -> dict[str, Any]:
     out = django_shell(env, DECRYPT)
     line = next(x for x in out.splitlines() if x.startswith("DECRYPTED="))
@@ -169,14 +180,7 @@ def test_backup_script_and_restore_lose_nothing(filled: tuple[str, dict[str, str
     before = snapshot(name)
     restored = create_database("linli_deploy_restored")
     try:
-        # docs/operations.md "Backups": restore into an empty database
-        r = subprocess.run(
-            ["pg_restore", "--no-owner", "--exit-on-error", f"--dbname={database_url(restored)}", str(dump)],
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        assert r.returncode == 0, r.stderr
+        restore(dump, restored)
         after = snapshot(restored)
         assert after["rows"] == before["rows"]
         assert after["sequences"] == before["sequences"]
@@ -222,13 +226,7 @@ def test_backup_without_raw_readings(filled: tuple[str, dict[str, str], Path]) -
     assert before["sensing_reading"][0] == 5 * 160, "the readings were there to leave out"
     restored = create_database("linli_deploy_restored")
     try:
-        r = subprocess.run(
-            ["pg_restore", "--no-owner", "--exit-on-error", f"--dbname={database_url(restored)}", str(dump)],
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        assert r.returncode == 0, r.stderr
+        restore(dump, restored)
         after = snapshot(restored)["rows"]
         assert set(after) == set(before), "every table, partitions included, is restored"
         assert all(after[t][0] == 0 for t in raw), {t: after[t] for t in raw}
