@@ -5,10 +5,11 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from linli.accounts.roles import ROLES, Role
-from linli.core import crypto
+from linli.core import crypto, lang
 from linli.core.masking import mask_phone
 from linli.core.scope import Scope
 
@@ -91,6 +92,15 @@ class Department(models.Model):
         super().save(*args, **kwargs)
 
 
+def _role_name(role: str) -> str:
+    spec = ROLES[Role(role)]
+    return lang.pick(spec.zh, spec.en)
+
+
+# A role's name in the page's language (the admin's lists and forms; one language per screen).
+_role_label = lazy(_role_name, str)
+
+
 class RoleGrant(models.Model):
     """A role held at a place. Revoked grants are kept (revoked_at) for the record."""
 
@@ -105,7 +115,7 @@ class RoleGrant(models.Model):
         DEPARTMENT = "department", _("department")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="grants")
-    role = models.CharField(_("role"), max_length=20, choices=[(r.value, f"{ROLES[r].zh} {ROLES[r].en}") for r in Role])
+    role = models.CharField(_("role"), max_length=20, choices=[(r.value, _role_label(r.value)) for r in Role])
     place_kind = models.CharField(_("place kind"), max_length=10, choices=PlaceKind.choices)
     place_id = models.BigIntegerField(_("place id"))
     # For district … building: the place's path; for a grid: its community's path; for a dwelling:
