@@ -638,6 +638,7 @@ def ingest(payload: object, *, device_code: str | None = None, district_path: st
     batch = _validate(parsed, found, allowed, report, now_ms)
     report.duplicates = batch.repeats
     if batch.n:
+        storage.ensure_current()  # today's partitions, before the transaction (no DDL inside it)
         for attempt in range(3):
             try:
                 inserted, report.alarms = _store(batch, found, now)

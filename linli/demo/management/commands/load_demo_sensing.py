@@ -42,6 +42,7 @@ from linli.sensing.models import Alarm, Device, DeviceProfile, Reading
 from linli.sensing.services import alarms as sensing_alarms
 from linli.sensing.services import devices as sensing_devices
 from linli.sensing.services import intake
+from linli.sensing.services import storage as sensing_storage
 
 STREET = "谢家湾街道"
 STORY_COMMUNITY = "劳动三村社区"
@@ -236,6 +237,10 @@ class Command(BaseCommand):
                         self._acknowledge(plan, officer)
                 bar.update(1)
             bar.close()
+            # the history's days get partitions of their own and its closed hours their roll-ups now,
+            # not at the storage job's next hourly run (the device pages' 7- and 30-day charts read them)
+            sensing_storage.ensure_partitions()
+            sensing_storage.rollup()
         path = opts["token_file"] or token_path()
         if path != "-":
             keep_token(token, path)
