@@ -42,7 +42,7 @@ ALLOWED = {
     "api", "pdf", "excel", "xlsx", "csv", "qr", "json", "geojson", "xml", "open311", "georeport", "id", "ids",
     "m²", "km", "kg", "sms", "wechat", "gps", "url", "http", "https", "www", "linli", "echarts", "leaflet",
     "openstreetmap", "osm", "ok", "gb", "mb", "kb", "pm", "am", "utc", "wgs", "gcj", "cad", "png", "jpg", "jpeg",
-    "no", "vs", "ai", "webp", "heic", "gbk",
+    "no", "vs", "ai", "webp", "heic", "gbk", "tsg",
 }  # fmt: skip
 LANGUAGE_NAMES = {"English", "中文"}
 BRAND = "邻里"  # Linli, the product's name: a proper name in both languages
