@@ -118,6 +118,7 @@ INSTALLED_APPS = [
     "linli.dashboard",
     "linli.workbench",
     "linli.sensing",
+    "linli.jobs",
     "linli.open311",
     "linli.demo",
 ]

@@ -22,6 +22,8 @@ urlpatterns = [
     path("governance/", include("linli.governance.urls")),
     path("dashboard/", include("linli.dashboard.urls")),
     path("sensing/", include("linli.sensing.urls")),
+    path("jobs/", include("linli.jobs.urls")),
+    path("kiosk/", include("linli.jobs.urls.kiosk")),
     path("runs/", include("linli.runs.urls")),
     path("notify/", include("linli.notify.urls")),
     path("open311/v2/", include("linli.open311.urls")),

@@ -130,6 +130,7 @@ def make_world() -> World:
         Role.DEPARTMENT_STAFF: street1,
         Role.RESIDENT: da[0],
         Role.OPERATOR: compound_a,
+        Role.EMPLOYMENT_OFFICER: street1,
     }
     for role, place in at.items():
         user = f.UserFactory(username=role.value)

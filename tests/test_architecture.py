@@ -34,6 +34,7 @@ APPS = (
     "dashboard",
     "workbench",
     "sensing",
+    "jobs",
 )
 
 #: The rooms every product app has, each a module ``<room>.py`` or a package ``<room>/<topic>.py``.

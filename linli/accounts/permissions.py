@@ -12,7 +12,9 @@ A user's scope is the union of their active role grants (see ``roles.py``): a ro
 place covers every object whose path starts with that place's path; a role held at a grid covers
 objects in that grid's buildings; a role held at a dwelling covers that dwelling; a role held at
 a department covers the events dispatched to it and, for other models, the department's
-jurisdiction. Each model says
+jurisdiction. A model may also name the user who owns a row themselves (``Scope.owner``: a job
+seeker's own profile, an employer's postings through its members), who takes the model's
+``owner_actions`` on it with no grant at all. Each model says
 how it reaches path, grid and dwelling through its ``scope`` (``linli.core.scope.Scope``).
 Superusers hold every action everywhere.
 """
@@ -116,6 +118,10 @@ def scope_q(user: User, action: str | Action, model: type[Model]) -> Q | None:
             part = _any(scope.dwelling, "", g.place_id)
         else:
             part = _any(scope.path, "__startswith", g.path)
+        if part is not None:
+            q = part if q is None else q | part
+    if scope.owner and str(action) in scope.owner_actions and user.pk:
+        part = _any(scope.owner, "", user.pk)
         if part is not None:
             q = part if q is None else q | part
     return q

@@ -32,11 +32,19 @@ class Action(StrEnum):
     REPORT = "report"  # collect an event on the ground (信息收集) and verify one on site (核查)
     HANDLE = "handle"  # a department's work on events dispatched to it: accept, handle, report back
     COMMAND = "command"  # the command centre: register, dispatch, close, evaluate, approve, escalate
+    # 就近帮 nearby employment (issue 14, docs/jobs.md):
+    JOBS = "jobs"  # the employment service: verify employers, see seekers (masked), placements, targets,
+    #               key-enterprise requests; register seekers at the service desk
+    # SEEK and HIRE are never granted: a job seeker holds SEEK on their own profile and applications,
+    # an employer's members hold HIRE on its postings, talent search and invitations, through the
+    # model's ``Scope.owner`` (linli.accounts.permissions), not through a role.
+    SEEK = "seek"
+    HIRE = "hire"
 
 
 # Actions that concern the holder only: they do not make a role "stronger" when granting (VOTE
 # creates no voting right: only owner verification does).
-PERSONAL = frozenset({Action.VOTE})
+PERSONAL = frozenset({Action.VOTE, Action.SEEK, Action.HIRE})
 
 
 class Role(StrEnum):
@@ -51,6 +59,7 @@ class Role(StrEnum):
     DEPARTMENT_STAFF = "department_staff"
     RESIDENT = "resident"
     OPERATOR = "operator"
+    EMPLOYMENT_OFFICER = "employment_officer"
 
 
 @dataclass(frozen=True)
@@ -79,7 +88,7 @@ class RoleSpec:
 
 
 A = Action
-_ALL = frozenset(Action)
+_ALL = frozenset(Action) - {Action.SEEK, Action.HIRE}
 _ADMIN_PLACES = frozenset({"district", "street", "community", "compound", "building"})
 _GRID_WORK = frozenset({A.EVENTS, A.REPORT})
 
@@ -100,6 +109,7 @@ ROLES: dict[Role, RoleSpec] = {
                 A.EVENTS,
                 A.REPORT,
                 A.COMMAND,
+                A.JOBS,
             }
         ),
         frozenset({"street"}),
@@ -108,7 +118,9 @@ ROLES: dict[Role, RoleSpec] = {
     Role.COMMUNITY_WORKER: RoleSpec(
         "社区工作者",
         "Community worker",
-        frozenset({A.VIEW, A.VIEW_PEOPLE, A.REVEAL, A.EDIT, A.EXPORT, A.MANAGE_ROLES, A.VISIT, A.CONSULT} | _GRID_WORK),
+        frozenset(
+            {A.VIEW, A.VIEW_PEOPLE, A.REVEAL, A.EDIT, A.EXPORT, A.MANAGE_ROLES, A.VISIT, A.CONSULT, A.JOBS} | _GRID_WORK
+        ),
         frozenset({"community", "compound"}),
         2,
     ),
@@ -156,6 +168,14 @@ ROLES: dict[Role, RoleSpec] = {
         "居民/业主", "Resident / owner", frozenset({A.VIEW, A.VIEW_PEOPLE, A.VOTE}), frozenset({"dwelling"})
     ),
     Role.OPERATOR: RoleSpec("市场主体(运营方)", "Market operator", frozenset({A.VIEW}), _ADMIN_PLACES),
+    # The street's or district's employment service (人社服务专员): verifies employers, works the
+    # key enterprises' requests, enters employment figures; sees places, not rosters.
+    Role.EMPLOYMENT_OFFICER: RoleSpec(
+        "就业服务专员",
+        "Employment officer",
+        frozenset({A.VIEW, A.JOBS}),
+        frozenset({"district", "street", "community"}),
+    ),
 }
 
 

@@ -1,0 +1,1 @@
+"""就近帮 nearby employment (issue 14, docs/jobs.md)."""

@@ -48,8 +48,11 @@ HELD_AT = {
     "department_staff": {"district", "street", "department"},
     "resident": {"dwelling"},
     "operator": {"district", "street", "community", "compound", "building"},
+    "employment_officer": {"district", "street", "community"},
 }
-FRONT_LINE = GRID_ROLES | {"resident", "operator"}
+# Roles below the granter's rank whose actions the granter holds too (the employment officer's
+# "view" and "jobs" are both held by the street command and community workers).
+FRONT_LINE = GRID_ROLES | {"resident", "operator", "employment_officer"}
 HANDS_OUT = {
     "district_admin": set(HELD_AT) - {"district_admin"},
     "street_command": FRONT_LINE,

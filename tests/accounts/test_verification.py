@@ -480,6 +480,7 @@ WORKS_AT = {
 SEES = {
     "grid_force": {"a"},
     "department_staff": {"a", "b"},
+    "employment_officer": {"a", "b"},
     "resident": {"a"},
     "operator": {"a"},
 }

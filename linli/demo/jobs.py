@@ -1,0 +1,1 @@
+"""The demo's employers, postings and seekers (issue 14 §8): being built."""

@@ -1,0 +1,1 @@
+"""Jobs queries: applications (issue 14; being built)."""

@@ -1,0 +1,1 @@
+"""Jobs queries: employers (issue 14; being built)."""

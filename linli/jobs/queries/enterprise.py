@@ -1,0 +1,1 @@
+"""Jobs queries: enterprise (issue 14; being built)."""

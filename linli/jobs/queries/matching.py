@@ -1,0 +1,1 @@
+"""Jobs queries: matching (issue 14; being built)."""

@@ -1,0 +1,1 @@
+"""Jobs queries: postings (issue 14; being built)."""

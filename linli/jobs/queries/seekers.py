@@ -1,0 +1,1 @@
+"""Jobs queries: seekers (issue 14; being built)."""

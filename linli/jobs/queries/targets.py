@@ -1,0 +1,1 @@
+"""Jobs queries: targets (issue 14; being built)."""

@@ -1,0 +1,1 @@
+"""Jobs services: applications (issue 14; being built)."""

@@ -1,0 +1,1 @@
+"""Jobs services: employers (issue 14; being built)."""

@@ -1,0 +1,1 @@
+"""Jobs services: enterprise (issue 14; being built)."""

@@ -1,0 +1,1 @@
+"""Jobs services: kiosk (issue 14; being built)."""

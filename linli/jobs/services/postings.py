@@ -1,0 +1,1 @@
+"""Jobs services: postings (issue 14; being built)."""

@@ -1,0 +1,1 @@
+"""Jobs services: seekers (issue 14; being built)."""

@@ -1,0 +1,1 @@
+"""Jobs services: targets (issue 14; being built)."""

@@ -1,0 +1,1 @@
+"""Jobs views: applications (issue 14; being built)."""

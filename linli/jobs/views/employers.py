@@ -1,0 +1,1 @@
+"""Jobs views: employers (issue 14; being built)."""

@@ -1,0 +1,1 @@
+"""Jobs views: enterprise (issue 14; being built)."""

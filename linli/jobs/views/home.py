@@ -1,0 +1,1 @@
+"""Jobs views: home (issue 14; being built)."""

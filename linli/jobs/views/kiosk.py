@@ -1,0 +1,1 @@
+"""Jobs views: kiosk (issue 14; being built)."""

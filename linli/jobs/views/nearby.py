@@ -1,0 +1,1 @@
+"""Jobs views: nearby (issue 14; being built)."""

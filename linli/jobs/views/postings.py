@@ -1,0 +1,1 @@
+"""Jobs views: postings (issue 14; being built)."""

@@ -1,0 +1,1 @@
+"""Jobs views: seekers (issue 14; being built)."""

@@ -1,0 +1,1 @@
+"""Jobs views: talent (issue 14; being built)."""

@@ -1,0 +1,1 @@
+"""Jobs views: targets (issue 14; being built)."""
