@@ -14,6 +14,9 @@ from linli.core.views import api_docs_page
 _docs_csp = csp_replace({"style-src": [SELF, UNSAFE_INLINE], "worker-src": [SELF, "blob:"], "object-src": [NONE]})
 
 urlpatterns = [
+    # First: the Open311 intake is resolved on every request of its clients (hundreds a second), and
+    # each pattern tried before it costs (python -m bench.bench_open311 --phases).
+    path("open311/v2/", include("linli.open311.urls")),
     path("", include("linli.workbench.urls")),
     path("", include("linli.places.urls")),
     path("accounts/", include("linli.accounts.urls")),
@@ -26,7 +29,6 @@ urlpatterns = [
     path("kiosk/", include("linli.jobs.urls.kiosk")),
     path("runs/", include("linli.runs.urls")),
     path("notify/", include("linli.notify.urls")),
-    path("open311/v2/", include("linli.open311.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("linli.api_urls")),

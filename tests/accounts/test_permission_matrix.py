@@ -90,7 +90,7 @@ def visible(role: str, at: Where, people: bool = False) -> bool:
         return False
     if role == "district_admin":
         return True
-    if role in {"street_command", "department_staff", "employment_officer"}:
+    if role in {"street_command", "department_staff"}:
         return at.street == "s1"
     if role == "community_worker":
         return at.community == "a"

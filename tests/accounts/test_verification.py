@@ -480,7 +480,6 @@ WORKS_AT = {
 SEES = {
     "grid_force": {"a"},
     "department_staff": {"a", "b"},
-    "employment_officer": {"a", "b"},
     "resident": {"a"},
     "operator": {"a"},
 }

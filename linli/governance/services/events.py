@@ -484,6 +484,37 @@ def _columns(model: type[Any], skip: tuple[str, ...]) -> list[Any]:
     return [f for f in model._meta.local_concrete_fields if not f.primary_key and f.name not in skip]
 
 
+# Per column of Event: the Python types whose value goes to psycopg as it is (what
+# ``get_db_prep_save`` would return unchanged for them on PostgreSQL), or () for the full preparation.
+_PLAIN: list[tuple[type, ...]] = []
+
+
+def _plain_types(f: Any) -> tuple[type, ...]:
+    """The value types of field ``f`` that need no preparation: the intake path builds its 40-odd
+    parameters without Django's per-field conversion chain (a tenth of the request's CPU, measured
+    with ``python -m bench.bench_open311 --phases``). Anything else — a str in a number column, a
+    naive datetime, JSON, UUIDs, fields that set themselves on save — takes the full path."""
+    from django.db import models
+
+    if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+        return ()
+    if isinstance(f, models.ForeignKey):
+        return (int, type(None)) if isinstance(f.target_field, models.AutoField | models.BigAutoField) else ()
+    if isinstance(f, models.BooleanField):
+        return (bool, type(None))
+    if isinstance(f, models.CharField | models.TextField):
+        return (str, type(None))
+    if isinstance(f, models.FloatField):
+        return (float, type(None))
+    if isinstance(f, models.IntegerField | models.SmallIntegerField | models.BigIntegerField) and not isinstance(
+        f, models.AutoField | models.BigAutoField
+    ):
+        return (int, type(None))
+    if isinstance(f, models.DateTimeField):
+        return (datetime, type(None))
+    return ()
+
+
 def _json_value(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()  # every microsecond (DjangoJSONEncoder would cut to milliseconds)
@@ -514,7 +545,17 @@ def _insert_with_log(event: Event, logs: list[EventLog]) -> None:
             "RETURNING event_id"
         )
     signals.pre_save.send(sender=Event, instance=event, raw=False, using=connection.alias, update_fields=None)
-    params = [f.get_db_prep_save(f.pre_save(event, True), connection) for f in ev_fields]
+    if not _PLAIN:
+        _PLAIN.extend(_plain_types(f) for f in ev_fields)
+    values = event.__dict__
+    params = [
+        value
+        if plain
+        and type(value := values[f.attname]) in plain
+        and (value is None or not isinstance(value, datetime) or value.tzinfo)
+        else f.get_db_prep_save(f.pre_save(event, True), connection)
+        for f, plain in zip(ev_fields, _PLAIN, strict=True)
+    ]
     rows = [{f.column: f.pre_save(entry, True) for f in log_fields} for entry in logs]
     params.append(json.dumps(rows, default=_json_value))
     [(pk,), *_] = prepared.execute(_INSERT_SQL[0], params)
