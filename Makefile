@@ -98,6 +98,7 @@ demo: migrate
 	@$(PY) manage.py load_demo_consent --if-empty
 	@$(PY) manage.py load_demo_events --if-empty
 	@$(PY) manage.py load_demo_sensing --if-empty
+	@$(PY) manage.py load_demo_jobs --if-empty
 
 run: demo
 	@$(PY) manage.py demo_logins --url http://$(HOST):$(PORT)/

@@ -563,4 +563,18 @@ LINLI_SENSING_HOURLY_DAYS = env_int("LINLI_SENSING_HOURLY_DAYS", 3 * 365, minimu
 LINLI_SENSING_PARTITIONS_AHEAD = env_int("LINLI_SENSING_PARTITIONS_AHEAD", 3, minimum=1, maximum=60)
 LINLI_SENSING_ROLLUP_REDO_HOURS = env_int("LINLI_SENSING_ROLLUP_REDO_HOURS", 2, minimum=0, maximum=168)
 
+# --- Nearby employment (linli/jobs, issue 14, docs/jobs.md) ------------------------------------------
+# The kiosk at /kiosk/ (docs/jobs.md "The kiosk"): a session ends after this many seconds idle; an SMS
+# sign-in code lives this many seconds, may be sent again after this many and this many times an hour;
+# this many wrong codes lock the ID's kiosk sign-in for this many minutes. LINLI_KIOSK_STREET: the id of
+# the street a kiosk stands in (new seekers registered there belong to it); empty: staff set it once per
+# kiosk with /kiosk/?street=<id>, or the person picks their street.
+LINLI_KIOSK_IDLE_SECONDS = env_int("LINLI_KIOSK_IDLE_SECONDS", 60, minimum=5)
+LINLI_KIOSK_CODE_SECONDS = env_int("LINLI_KIOSK_CODE_SECONDS", 300, minimum=30)
+LINLI_KIOSK_RESEND_SECONDS = env_int("LINLI_KIOSK_RESEND_SECONDS", 60, minimum=0)
+LINLI_KIOSK_CODES_PER_HOUR = env_int("LINLI_KIOSK_CODES_PER_HOUR", 5, minimum=1)
+LINLI_KIOSK_MAX_FAILURES = env_int("LINLI_KIOSK_MAX_FAILURES", 5, minimum=1)
+LINLI_KIOSK_LOCK_MINUTES = env_int("LINLI_KIOSK_LOCK_MINUTES", 15, minimum=1)
+LINLI_KIOSK_STREET = env_int("LINLI_KIOSK_STREET", 0, minimum=0) or None
+
 SITE_NAME = _("Linli")

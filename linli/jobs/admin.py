@@ -140,14 +140,29 @@ class ServiceRequestAdmin(ScopedAdmin):
         return False
 
 
+# Targets and figure entries are set and withdrawn on the targets page (services.targets keeps who and
+# when, the earlier values and the withdrawals): read-only here, so the admin cannot bypass the record.
 @admin.register(EmploymentTarget)
 class EmploymentTargetAdmin(ScopedAdmin):
     list_display = ("year", "path", "metric", "target")
     list_filter = ("year", "metric")
+    readonly_fields = tuple(f.name for f in EmploymentTarget._meta.fields)
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_delete_permission(self, request: object, obj: object = None) -> bool:
+        return False
 
 
 @admin.register(TargetEntry)
 class TargetEntryAdmin(ScopedAdmin):
-    list_display = ("on", "path", "metric", "count", "source")
+    list_display = ("on", "path", "metric", "count", "source", "withdrawn_at")
     list_filter = ("metric",)
-    readonly_fields = ("entered_by", "entered_at")
+    readonly_fields = tuple(f.name for f in TargetEntry._meta.fields)
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_delete_permission(self, request: object, obj: object = None) -> bool:
+        return False

@@ -16,3 +16,7 @@ class JobsConfig(AppConfig):
         generations.bump_on_change(Posting, "jobs-postings")
         generations.bump_on_change(Employer, "jobs-postings")
         generations.bump_on_change(Seeker, "jobs-seekers")
+        # skills (M2M) and vocabulary edits reach the indexes too
+        from linli.jobs.queries import matching
+
+        matching.connect_signals()

@@ -468,7 +468,12 @@ class Placement(models.Model):
     class Meta:
         verbose_name = _("placement")
         verbose_name_plural = _("placements")
-        indexes: ClassVar = [models.Index(fields=["started_on", "path"])]
+        # covering: the targets count placements by day, place and the two flags from the index alone
+        indexes: ClassVar = [
+            models.Index(
+                fields=["started_on", "path", "registered_unemployed", "hard_to_employ"], name="jobs_placement_count"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.seeker} → {self.employer} ({self.started_on})"
@@ -540,6 +545,7 @@ class ServiceStep(models.Model):
         PROGRESS = "progress", pgettext_lazy("service step", "Progress")
         CLOSE = "close", pgettext_lazy("service step", "Closed")
         RATE = "rate", pgettext_lazy("service step", "Rated")
+        REASSIGN = "reassign", pgettext_lazy("service step", "Handed to another officer")
 
     request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="steps")
     kind = models.CharField(_("step"), max_length=10, choices=Kind.choices)
@@ -570,7 +576,11 @@ class Metric(models.TextChoices):
 
 
 class EmploymentTarget(models.Model):
-    """A year's target of one metric for a district or a street (``path`` of that place)."""
+    """A year's target of one metric for a district or a street (``path`` of that place).
+
+    Set again, the row keeps who set it and when, and appends the value it replaces to
+    ``history`` (``[{"target", "set_by", "set_by_name", "set_at"}, …]``, oldest first): an auditor
+    sees every earlier target (``services.targets.set_target``)."""
 
     year = models.PositiveSmallIntegerField(_("year"))
     place_kind = models.CharField(_("place kind"), max_length=10)  # "district" or "street"
@@ -582,6 +592,7 @@ class EmploymentTarget(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     set_at = models.DateTimeField()
+    history = models.JSONField(default=list, blank=True, editable=False)
 
     scope: ClassVar[Scope] = Scope.of(path="path")
 
@@ -598,7 +609,11 @@ class EmploymentTarget(models.Model):
 
 class TargetEntry(models.Model):
     """Actuals entered by staff beside the platform's placements (jobs found through other
-    channels), each with its source (e.g. "人社局月报"); counted by ``on`` and ``path``."""
+    channels), each with its source (e.g. "人社局月报"); counted by ``on`` and ``path``.
+
+    Never deleted: an entry made in error is *withdrawn* (who, when, why) by its author or the
+    district's staff within the calendar month it was entered; it then stops counting but stays
+    listed and exported (``services.targets.remove_entry``, docs/jobs.md "Employment targets")."""
 
     path = models.CharField(max_length=120, db_index=True)
     metric = models.CharField(_("figure"), max_length=12, choices=Metric.choices)
@@ -609,6 +624,11 @@ class TargetEntry(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     entered_at = models.DateTimeField()
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    withdrawn_reason = models.CharField(_("reason for withdrawal"), max_length=200, blank=True)
 
     scope: ClassVar[Scope] = Scope.of(path="path")
 

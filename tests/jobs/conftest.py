@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from linli.accounts.roles import Role
+from linli.accounts.services import grant_role
 from linli.core import clock
 from linli.jobs.models import Employer, EmployerMember, Posting, Seeker, Skill
 from linli.jobs.services import vocabulary
@@ -91,20 +93,25 @@ def make_posting(employer: Employer, title: str, skills: list[str], **kw: Any) -
 @pytest.fixture
 def jobs(world: Any) -> SimpleNamespace:
     vocabulary.ensure()  # a transactional test before this one may have flushed migration 0002's rows
+    # The street's employment officer: made here, not in ``world``, so the other apps' matrices keep
+    # their oracles; ``world.users["employment_officer"]`` for tests that walk the users.
+    officer = f.UserFactory(username="employment_officer")
+    grant_role(world.admin, officer, Role.EMPLOYMENT_OFFICER.value, world.street1)
+    world.users["employment_officer"] = officer
     employer_user = f.UserFactory(username="employer1")
     pending_user = f.UserFactory(username="employer2")
     seeker_user = f.UserFactory(username="seeker1")
     hidden_user = f.UserFactory(username="seeker2")
-    employer = make_employer(world.street1, "重庆精工机床有限公司", "91500107MA5U4XKX2E", user=employer_user)
+    employer = make_employer(world.street1, "重庆精工机床有限公司", "91500107MA5U4XKX2P", user=employer_user)
     pending = make_employer(
-        world.street1, "待审核商贸有限公司", "91500107MA60YJ2B6N", status="pending", user=pending_user
+        world.street1, "待审核商贸有限公司", "91500107MA60YJ2B6B", status="pending", user=pending_user
     )
-    other_street = make_employer(world.street2, "杨家坪物流有限公司", "91500107MA5YQ0T41B")
+    other_street = make_employer(world.street2, "杨家坪物流有限公司", "91500107MA5YQ0T41K")
     seeker = make_seeker(world.street1, "王师傅", ["6-18-01-01"], user=seeker_user, id_number="110101199003070011")
     hidden = make_seeker(world.street1, "赵女士", ["6-18-01-01"], user=hidden_user, discoverable=False)
     posting = make_posting(employer, "数控车工", ["6-18-01-01"])
     return SimpleNamespace(
-        officer=world.users["employment_officer"],
+        officer=officer,
         employer=employer,
         employer_user=employer_user,
         pending=pending,

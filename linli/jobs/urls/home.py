@@ -1,5 +1,11 @@
-"""Jobs urls: home (issue 14; being built)."""
+"""Jobs URLs: the app's home, a hub that differs by who signs in (namespace ``jobs``)."""
 
-from django.urls import URLPattern
+from __future__ import annotations
 
-urlpatterns: list[URLPattern] = []
+from django.urls import path
+
+from linli.jobs.views import home as v
+
+urlpatterns = [
+    path("", v.home, name="home"),
+]

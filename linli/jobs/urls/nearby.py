@@ -1,5 +1,11 @@
-"""Jobs urls: nearby (issue 14; being built)."""
+"""Jobs urls: a seeker's nearby jobs (issue 14 §3)."""
 
-from django.urls import URLPattern
+from __future__ import annotations
 
-urlpatterns: list[URLPattern] = []
+from django.urls import path
+
+from linli.jobs.views import nearby as v
+
+urlpatterns = [
+    path("nearby/", v.nearby, name="nearby"),
+]
