@@ -23,6 +23,13 @@ class Kind(models.TextChoices):
     NOTICE_PUBLISHED = rules.NOTICE_PUBLISHED, _("notice for my building")
     REPORT_STATUS = rules.REPORT_STATUS, _("my report's status")
     FOLLOWED_STATUS = rules.FOLLOWED_STATUS, _("a report I follow")
+    JOB_INVITED = rules.JOB_INVITED, _("an employer invites me to apply")
+    JOB_APPLIED = rules.JOB_APPLIED, _("a new applicant for our job")
+    JOB_INTERVIEW = rules.JOB_INTERVIEW, _("a job interview arranged for me")
+    JOB_STATUS = rules.JOB_STATUS, _("a job application's progress")
+    JOB_MATCHES = rules.JOB_MATCHES, _("new jobs near me")
+    EMPLOYER_STATUS = rules.EMPLOYER_STATUS, _("employer verification")
+    SERVICE_REQUEST = rules.SERVICE_REQUEST, _("key-enterprise service requests")
 
 
 class Channel(models.TextChoices):

@@ -20,6 +20,14 @@ BALLOT_RESULT = "ballot_result"
 NOTICE_PUBLISHED = "notice_published"  # a notice covering my building
 REPORT_STATUS = "report_status"  # my report's status changed
 FOLLOWED_STATUS = "followed_status"  # the status of a report I follow ("me too" follows it) changed
+# 就近帮 jobs (issue 14; who is told: docs/notifications.md "Kinds and who is told")
+JOB_INVITED = "job_invited"  # seeker: an employer invites me to apply
+JOB_APPLIED = "job_applied"  # employer members: a new application, or an invitation accepted
+JOB_INTERVIEW = "job_interview"  # seeker: an interview arranged (or moved) — a time to keep
+JOB_STATUS = "job_status"  # seeker: hired / declined; employer: the seeker withdrew or declined
+JOB_MATCHES = "job_matches"  # seeker: new jobs near me (the nightly push)
+EMPLOYER_STATUS = "employer_status"  # employer members: verified / rejected / suspended; staff: to verify
+SERVICE_REQUEST = "service_request"  # key enterprise ↔ its officer: filed, accepted, progress, closed, rated
 
 KINDS = (
     DISPATCHED,
@@ -32,6 +40,20 @@ KINDS = (
     NOTICE_PUBLISHED,
     REPORT_STATUS,
     FOLLOWED_STATUS,
+    JOB_INVITED,
+    JOB_APPLIED,
+    JOB_INTERVIEW,
+    JOB_STATUS,
+    JOB_MATCHES,
+    EMPLOYER_STATUS,
+    SERVICE_REQUEST,
+)
+
+#: The kinds by topic, in the order the preferences page shows them (every kind in exactly one).
+GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("cases", (DISPATCHED, OVERDUE, RETURNED, URGENT, REPORT_STATUS, FOLLOWED_STATUS)),
+    ("consult", (BALLOT_OPENED, BALLOT_CLOSING, BALLOT_RESULT, NOTICE_PUBLISHED)),
+    ("jobs", (JOB_INVITED, JOB_APPLIED, JOB_INTERVIEW, JOB_STATUS, JOB_MATCHES, EMPLOYER_STATUS, SERVICE_REQUEST)),
 )
 
 INBOX = "inbox"
@@ -41,7 +63,10 @@ WECHAT = "wechat"
 CHANNELS = (SMS, WECHAT)
 
 #: Which outside channels a kind goes to when the person chose nothing. SMS costs money and wakes
-#: people: by default only what cannot wait; WeChat subscription messages for everything.
+#: people: by default only what cannot wait; WeChat subscription messages for everything. Of the
+#: jobs kinds only an interview goes by SMS: it is an appointment at a set time, and a missed one
+#: loses the job; an invitation, an application, a decision, the nightly matches, a verification and
+#: a key enterprise's request (its deadline is days away; ``overdue`` reminds the officer) can wait.
 DEFAULTS: dict[str, tuple[str, ...]] = {
     DISPATCHED: (SMS, WECHAT),
     OVERDUE: (SMS, WECHAT),
@@ -53,6 +78,13 @@ DEFAULTS: dict[str, tuple[str, ...]] = {
     NOTICE_PUBLISHED: (WECHAT,),
     REPORT_STATUS: (WECHAT,),
     FOLLOWED_STATUS: (WECHAT,),
+    JOB_INVITED: (WECHAT,),
+    JOB_APPLIED: (WECHAT,),
+    JOB_INTERVIEW: (SMS, WECHAT),
+    JOB_STATUS: (WECHAT,),
+    JOB_MATCHES: (WECHAT,),
+    EMPLOYER_STATUS: (WECHAT,),
+    SERVICE_REQUEST: (WECHAT,),
 }
 
 #: Urgent cases always go by SMS, whatever the person chose (issue 12 §7).

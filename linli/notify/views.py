@@ -106,20 +106,29 @@ def preferences(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Your notification settings were saved."))
             return redirect("notify:preferences")
     table = q.channel_table(pref)
-    kinds = [
+    labels = dict(Kind.choices)
+    topics = {"cases": _("Cases and reports"), "consult": _("Ballots and notices"), "jobs": _("Jobs near home")}
+    groups = [
         (
-            kind,
-            label,
-            [(c, c_label, c in table[kind], c in rules.FORCED.get(kind, ())) for c, c_label in Channel.choices],
+            topic,
+            topics[topic],
+            [
+                (
+                    kind,
+                    labels[kind],
+                    [(c, c_label, c in table[kind], c in rules.FORCED.get(kind, ())) for c, c_label in Channel.choices],
+                )
+                for kind in members
+            ],
         )
-        for kind, label in Kind.choices
+        for topic, members in rules.GROUPS
     ]
     response = render(
         request,
         "notify/preferences.html",
         {
             "pref": pref,
-            "kinds": kinds,
+            "groups": groups,
             "error": error,
             "error_texts": [p.text(get_language() or "zh-hans") for p in error.problems] if error else [],
             "quiet_start": pref.quiet_start.strftime("%H:%M") if pref and pref.quiet_start else "",

@@ -412,14 +412,14 @@ def test_the_officer_and_the_enterprise_are_told(key: SimpleNamespace, django_ca
     with django_capture_on_commit_callbacks(execute=True):
         req = file_one(key)
     told = Notification.objects.filter(ref=f"service:{req.pk}")
-    assert list(told.values_list("user_id", "kind")) == [(key.officer.pk, "dispatched")]
+    assert list(told.values_list("user_id", "kind")) == [(key.officer.pk, "service_request")]
     with django_capture_on_commit_callbacks(execute=True):
         svc.accept(key.officer, req)
         svc.progress(key.officer, req, "已联系")
-    assert told.filter(user=key.employer_user, kind="report_status").count() == 2
+    assert told.filter(user=key.employer_user, kind="service_request").count() == 2
     with django_capture_on_commit_callbacks(execute=True):
         svc.reassign(key.officer, req, key.second_officer)
-    assert told.filter(user=key.second_officer, kind="dispatched").count() == 1
+    assert told.filter(user=key.second_officer, kind="service_request").count() == 1
     # without an officer: the street's employment service (not the district's, not street 2's)
     Employer.objects.filter(pk=key.employer.pk).update(officer=None)
     key.employer.refresh_from_db()

@@ -77,3 +77,16 @@ def test_clip() -> None:
     assert rules.clip("短", 20) == "短"
     assert rules.clip("一" * 25, 20) == "一" * 19 + "…"
     assert len(rules.clip("x" * 100, 20)) == 20
+
+
+def test_every_kind_has_a_default_and_one_place_on_the_preferences_page() -> None:
+    assert set(rules.DEFAULTS) == set(rules.KINDS)
+    grouped = [kind for _topic, kinds in rules.GROUPS for kind in kinds]
+    assert sorted(grouped) == sorted(rules.KINDS) and len(grouped) == len(set(grouped))
+    assert all(len(kind) <= 20 for kind in rules.KINDS)  # Notification.kind's column
+
+
+def test_jobs_kinds_go_by_wechat_and_only_an_interview_by_sms() -> None:
+    jobs = dict(rules.GROUPS)["jobs"]
+    assert [k for k in jobs if rules.SMS in rules.channels_for(k, None)] == [rules.JOB_INTERVIEW]
+    assert all(rules.channels_for(k, None)[-1] == rules.WECHAT for k in jobs)

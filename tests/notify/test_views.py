@@ -130,6 +130,11 @@ def test_preferences_page_saves_channels_and_quiet_hours(client_for: Any, db: An
     assert 'value="22:00"' in page and 'value="07:00"' in page
     # urgent SMS is shown on and cannot be switched off
     assert 'value="sms" checked disabled data-testid="ch-urgent-sms"' in page
+    # every kind has its line, under its topic
+    for topic, kinds in rules.GROUPS:
+        assert f'data-testid="kinds-{topic}"' in page
+        for kind in kinds:
+            assert f'data-testid="ch-{kind}-wechat"' in page, kind
 
 
 @pytest.mark.parametrize(

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Max, QuerySet
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from linli.core import clock, generations
@@ -35,6 +35,8 @@ from linli.jobs import matching
 from linli.jobs.matching import Match
 from linli.jobs.models import Application, Posting, Seeker, Skill
 from linli.jobs.queries import postings
+from linli.notify import rules as notify_rules
+from linli.notify.models import Notification
 
 POSTINGS = "jobs-postings"
 SEEKERS = "jobs-seekers"
@@ -75,8 +77,14 @@ def _posting_items(today: date) -> list[dict[str, Any]]:
     ]
 
 
-def _seeker_items() -> list[dict[str, Any]]:
-    found = findable_seekers()
+def looking_seekers() -> QuerySet[Seeker]:
+    """The seekers the nightly push serves: looking for work, whether or not employers may find them
+    (being found is about employers; being told of jobs is the seeker's own service)."""
+    return Seeker.objects.filter(status=Seeker.Status.SEEKING)
+
+
+def _seeker_items(found: QuerySet[Seeker] | None = None) -> list[dict[str, Any]]:
+    found = findable_seekers() if found is None else found
     skills = _codes(Seeker.skills.through, "seeker", found.values("id"))
     fields = ("id", "lat", "lon", "wage_min", "wage_max", "hours", "travel_m")
     return [
@@ -214,23 +222,28 @@ def talent(
     return [(rows[m.id], m) for m in found if m.id in rows]
 
 
-def top_for_all(k: int = PUSH_K, *, since: datetime | None = None) -> Iterator[tuple[int, list[Match]]]:
-    """The nightly push: for every findable seeker, the ``k`` best live postings within how far they
-    will travel (``index.top_many``), leaving out postings they already applied to or were invited
-    to; with ``since``, only postings published since then (the new ones). Seekers in id order."""
+def top_for_all(
+    k: int = PUSH_K, *, since: datetime | None = None, only: Collection[int] | None = None
+) -> Iterator[tuple[int, list[Match]]]:
+    """The nightly push: for every seeker looking for work (of ``only``, seeker ids, when given) —
+    findable by employers or not — the ``k``
+    best live postings within how far they will travel (``index.top_many``), leaving out postings
+    they already applied to or were invited to; with ``since``, only postings published since then
+    (the new ones). Seekers in id order."""
     snap_index = postings_index()
     if since is not None:
         snap_index = matching.build(
             item for item in snap_index if item["published_at"] is not None and item["published_at"] >= since
         )
-    seekers = sorted(seekers_index(), key=lambda s: s["id"])
+    looking = looking_seekers() if only is None else looking_seekers().filter(pk__in=list(only))
+    seekers = sorted(_seeker_items(looking), key=lambda s: s["id"])
     if not seekers or not len(snap_index):
         for s in seekers:
             yield s["id"], []
         return
     taken: dict[int, set[int]] = defaultdict(set)
     for seeker_id, posting_id in Application.objects.filter(
-        seeker_id__in=findable_seekers().values("id"), posting_id__in=live_postings().values("id")
+        seeker_id__in=looking.values("id"), posting_id__in=live_postings().values("id")
     ).values_list("seeker_id", "posting_id"):
         if posting_id in snap_index:
             taken[seeker_id].add(posting_id)
@@ -240,11 +253,39 @@ def top_for_all(k: int = PUSH_K, *, since: datetime | None = None) -> Iterator[t
         groups[(float(s["travel_m"]), len(taken.get(s["id"], ())))].append(s)
     answers: dict[int, list[Match]] = {}
     for (radius, extra), members in groups.items():
-        for s, found in zip(members, snap_index.top_many(members, k + extra, radius), strict=True):
-            skip = taken.get(s["id"], set())
-            answers[s["id"]] = [m for m in found if m.id not in skip][:k]
+        for member, found in zip(members, snap_index.top_many(members, k + extra, radius), strict=True):
+            skip = taken.get(member["id"], set())
+            answers[member["id"]] = [m for m in found if m.id not in skip][:k]
     for s in seekers:
         yield s["id"], answers[s["id"]]
+
+
+def push_accounts() -> dict[int, int]:
+    """The seekers the push can reach: {seeker id: user id} of those looking for work with an active
+    account (a seeker registered at the kiosk or the desk has no inbox)."""
+    return dict(
+        looking_seekers().filter(user__isnull=False, user__is_active=True).values_list("pk", "user_id").order_by("pk")
+    )
+
+
+def pushed_since(since: datetime | None) -> dict[int, datetime]:
+    """{user id: when they were last sent new jobs} (``job_matches``), of the pushes since ``since``
+    (None: ever)."""
+    told = Notification.objects.filter(kind=notify_rules.JOB_MATCHES)
+    if since is not None:
+        told = told.filter(created_at__gte=since)
+    rows = told.values("user_id").annotate(last=Max("created_at")).order_by().values_list("user_id", "last")
+    return dict(rows)
+
+
+def posting_rows(ids: Iterable[int]) -> dict[int, Posting]:
+    """The postings ``ids`` with their employers, by id (in chunks: the push may name thousands)."""
+    ids = sorted(set(ids))
+    out: dict[int, Posting] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        out.update((p.pk, p) for p in Posting.objects.filter(pk__in=chunk).select_related("employer"))
+    return out
 
 
 # --- what a row shows ----------------------------------------------------------------------------------

@@ -25,8 +25,13 @@ The seeker's phone reaches the employer only after the seeker applied or accepte
 (``contact_released_at``) and while the application is alive; each full read is logged
 (``contact`` → ``accounts.services.reveal_contact``).
 
-No notification is sent: ``linli.notify`` has no kind for job applications (adding one needs a
-migration of that app).
+Each step tells the other side after the commit (``linli.notify``; docs/notifications.md "Kinds and
+who is told"): the employer's members of a new application or an accepted invitation (``job_applied``), of a
+withdrawal or a seeker's refusal (``job_status``); the seeker's account of an invitation
+(``job_invited``), an interview (``job_interview``), a hire or a refusal (``job_status``), and of an
+application the service desk made for them. Nobody is told of their own step. A seeker without an
+account (registered at the kiosk or the desk) has no inbox: nothing is sent to them. The texts name
+the seeker masked (``王**``), never a phone or ID number; free text is masked (``mask_text``).
 """
 
 from __future__ import annotations
@@ -38,17 +43,21 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Length
+from django.urls import reverse
 from django.utils import timezone
 
 from linli.accounts import services as accounts_services
 from linli.accounts.permissions import authorize
 from linli.core import clock
 from linli.core.errors import LinliError
+from linli.core.masking import mask_name, mask_text
 from linli.core.types import User
 from linli.jobs import permissions
-from linli.jobs.models import Application, ApplicationStep, Placement, Posting, Seeker, Skill
+from linli.jobs.models import Application, ApplicationStep, EmployerMember, Placement, Posting, Seeker, Skill
 from linli.jobs.queries import applications as q
 from linli.jobs.services import postings as jobs_postings
+from linli.notify import rules as notify_rules
+from linli.notify import services as notify_services
 
 Status = Application.Status
 Kind = ApplicationStep.Kind
@@ -165,6 +174,60 @@ def _employer_may(actor: User, posting: Posting) -> None:
     authorize(actor, permissions.HIRE, posting)
     if not permissions.may_hire_for(actor, posting):
         raise PermissionDenied("only the employer's members take this step")
+
+
+# --- who is told -----------------------------------------------------------------------------------------
+
+
+def _employer_side(app: Application) -> list[int]:
+    """The accounts acting for the posting's employer."""
+    return list(EmployerMember.objects.filter(employer_id=app.posting.employer_id).values_list("user_id", flat=True))
+
+
+def _seeker_side(app: Application) -> list[int]:
+    """The seeker's own account; none for a seeker registered at the kiosk or the desk."""
+    return [app.seeker.user_id] if app.seeker.user_id else []
+
+
+def _job(app: Application) -> tuple[str, str]:
+    """“数控车工”(重庆精工机床有限公司) in Chinese and English."""
+    posting = app.posting
+    return f"“{posting.title}”({posting.employer.name})", f"“{posting.title}” ({posting.employer.name})"
+
+
+def _who(app: Application) -> str:
+    """The seeker as the employer's notifications name them: masked (王**), with the number."""
+    return f"{mask_name(app.seeker.name)} · {app.number}"
+
+
+def _tell(
+    kind: str,
+    recipients: list[int],
+    actor: User | None,
+    app: Application,
+    zh: str,
+    en: str,
+    body_zh: str = "",
+    body_en: str = "",
+) -> None:
+    """Tell ``recipients`` (never ``actor``) about ``app`` once the step commits."""
+    ids = [uid for uid in recipients if actor is None or uid != actor.pk]
+    notify_services.notify(
+        kind,
+        ids,
+        title_zh=zh,
+        title_en=en,
+        body_zh=mask_text(body_zh),
+        body_en=mask_text(body_en),
+        url=reverse("jobs:application_detail", args=[app.pk]),
+        ref=f"application:{app.pk}",
+    )
+
+
+def _said(text: str, zh: str, en: str) -> tuple[str, str]:
+    """A note or message quoted in a body (“留言:…”), or nothing."""
+    text = text.strip()
+    return (f"{zh}:{text}", f"{en}: {text}") if text else ("", "")
 
 
 # --- the number on the slip ---------------------------------------------------------------------------
@@ -348,6 +411,35 @@ def apply(
         )
     )
     _step(app, Kind.APPLY, "", actor, side, message, now)
+    zh_job, en_job = _job(app)
+    vias: dict[str, tuple[str, str]] = {
+        Application.Channel.KIOSK.value: ("通过就业服务自助机提交。", "Sent from a job kiosk."),
+        Application.Channel.DESK.value: (
+            "由街道就业服务窗口代为提交。",
+            "Sent by the street's employment service desk.",
+        ),
+    }
+    via_zh, via_en = vias.get(channel, ("", ""))
+    said_zh, said_en = _said(message, "留言", "Message")
+    _tell(
+        notify_rules.JOB_APPLIED,
+        _employer_side(app),
+        actor,
+        app,
+        f"新的求职申请:{locked.title}({_who(app)})",
+        f"New application for “{locked.title}” ({_who(app)})",
+        " ".join(filter(None, [via_zh, said_zh])),
+        " ".join(filter(None, [via_en, said_en])),
+    )
+    if side == "staff":
+        _tell(
+            notify_rules.JOB_STATUS,
+            _seeker_side(app),
+            actor,
+            app,
+            f"街道就业服务窗口已为你申请{zh_job},申请编号 {app.number}",
+            f"The employment service desk applied for {en_job} for you: application {app.number}",
+        )
     return app
 
 
@@ -370,6 +462,27 @@ def _accept(
         fields.append("channel")
     app.save(update_fields=fields)
     _step(app, Kind.ACCEPT, before, actor, side, message, now)
+    said_zh, said_en = _said(message, "留言", "Message")
+    _tell(
+        notify_rules.JOB_APPLIED,
+        _employer_side(app),
+        actor,
+        app,
+        f"{_who(app)} 接受了邀请,申请“{app.posting.title}”",
+        f"{_who(app)} accepted your invitation to apply for “{app.posting.title}”",
+        said_zh,
+        said_en,
+    )
+    if side == "staff":
+        zh_job, en_job = _job(app)
+        _tell(
+            notify_rules.JOB_STATUS,
+            _seeker_side(app),
+            actor,
+            app,
+            f"街道就业服务窗口已为你接受邀请,申请{zh_job},申请编号 {app.number}",
+            f"The employment service desk accepted the invitation to {en_job} for you: application {app.number}",
+        )
     return app
 
 
@@ -394,7 +507,19 @@ def withdraw(actor: User, app: Application, note: str = "") -> Application:
     app = _locked(app)
     if app.status not in WITHDRAWS:
         raise _wrong_state(app, "撤回", "withdrawn")
-    return _move(app, Status.WITHDRAWN, Kind.WITHDRAW, actor, "seeker", note)
+    _move(app, Status.WITHDRAWN, Kind.WITHDRAW, actor, "seeker", note)
+    said_zh, said_en = _said(note, "说明", "Note")
+    _tell(
+        notify_rules.JOB_STATUS,
+        _employer_side(app),
+        actor,
+        app,
+        f"{_who(app)} 撤回了对“{app.posting.title}”的申请",
+        f"{_who(app)} withdrew the application for “{app.posting.title}”",
+        said_zh,
+        said_en,
+    )
+    return app
 
 
 def _move(app: Application, to: str, kind: str, actor: User | None, side: str, note: str) -> Application:
@@ -450,6 +575,19 @@ def invite(actor: User, posting: Posting, seeker: Seeker, message: str = "") -> 
         )
     )
     _step(app, Kind.INVITE, "", actor, "employer", message, now)
+    said_zh, said_en = _said(message, "留言", "Message")
+    _tell(
+        notify_rules.JOB_INVITED,
+        _seeker_side(app),
+        actor,
+        app,
+        f"{locked.employer.name} 邀请你应聘“{locked.title}”",
+        f"{locked.employer.name} invites you to apply for “{locked.title}”",
+        f"月薪 {locked.wage_min}–{locked.wage_max} 元,每周 {locked.hours} 小时,工作地点:{locked.address}。"
+        + (f" {said_zh}" if said_zh else ""),
+        f"{locked.wage_min}–{locked.wage_max} yuan a month, {locked.hours} hours a week, at {locked.address}."
+        + (f" {said_en}" if said_en else ""),
+    )
     return app
 
 
@@ -482,10 +620,25 @@ def interview(actor: User, app: Application, at: datetime, note: str = "") -> Ap
             f"The interview of application {app.number} is already set for {local:%Y-%m-%d %H:%M}.",
             status=409,
         )
+    moved = app.status == Status.INTERVIEW
     app.interview_at = at
     local = timezone.localtime(at)
     text = f"{local:%Y-%m-%d %H:%M}" + (f" · {note}" if note else "")
-    return _move(app, Status.INTERVIEW, Kind.INTERVIEW, actor, "employer", text)
+    _move(app, Status.INTERVIEW, Kind.INTERVIEW, actor, "employer", text)
+    posting = app.posting
+    said_zh, said_en = _said(note, "说明", "Note")
+    _tell(
+        notify_rules.JOB_INTERVIEW,
+        _seeker_side(app),
+        actor,
+        app,
+        f"{'面试时间改为' if moved else '面试通知:'}{local:%Y-%m-%d %H:%M},{posting.employer.name}“{posting.title}”",
+        f"{'Interview moved to' if moved else 'Interview on'} {local:%Y-%m-%d %H:%M}: "
+        f"{posting.employer.name}, “{posting.title}”",
+        f"地点:{posting.address}。" + (f" {said_zh}" if said_zh else ""),
+        f"At {posting.address}." + (f" {said_en}" if said_en else ""),
+    )
+    return app
 
 
 @transaction.atomic
@@ -537,6 +690,18 @@ def hire(actor: User, app: Application, started_on: date | None = None, note: st
     _count_hire(posting)
     if seeker.status != Seeker.Status.EMPLOYED:
         Seeker.objects.filter(pk=seeker.pk).update(status=Seeker.Status.EMPLOYED, updated_at=clock.now())
+    zh_job, en_job = _job(app)
+    said_zh, said_en = _said(note, "说明", "Note")
+    _tell(
+        notify_rules.JOB_STATUS,
+        _seeker_side(app),
+        actor,
+        app,
+        f"恭喜,你已被录用:{zh_job},{started_on:%Y-%m-%d} 到岗",
+        f"You are hired: {en_job}, starting {started_on:%Y-%m-%d}",
+        said_zh,
+        said_en,
+    )
     return placement
 
 
@@ -562,7 +727,50 @@ def decline(actor: User, app: Application, note: str = "") -> Application:
     app = _locked(app)
     if app.status not in DECLINES:
         raise _wrong_state(app, "谢绝", "declined")
-    return _move(app, Status.DECLINED, Kind.DECLINE, actor, side, note)
+    invitation = app.status == Status.INVITED
+    _move(app, Status.DECLINED, Kind.DECLINE, actor, side, note)
+    _tell_declined(app, actor, side, invitation, note)
+    return app
+
+
+def _tell_declined(app: Application, actor: User, side: str, invitation: bool, note: str) -> None:
+    """The other side of a refusal (the employment service's closing: both sides)."""
+    title = app.posting.title
+    zh_job, en_job = _job(app)
+    said_zh, said_en = _said(note, "说明", "Note")
+    if side == "seeker":
+        zh = f"{_who(app)} 谢绝了对“{title}”的邀请" if invitation else f"{_who(app)} 放弃了“{title}”的申请"
+        en = (
+            f"{_who(app)} declined your invitation for “{title}”"
+            if invitation
+            else f"{_who(app)} gave up the application for “{title}”"
+        )
+        _tell(notify_rules.JOB_STATUS, _employer_side(app), actor, app, zh, en, said_zh, said_en)
+    elif side == "employer":
+        zh = f"{zh_job}撤回了邀请" if invitation else f"很遗憾,{zh_job}这次未能录用你"
+        en = f"{en_job}: the invitation was withdrawn" if invitation else f"{en_job}: not this time, sorry"
+        _tell(notify_rules.JOB_STATUS, _seeker_side(app), actor, app, zh, en, said_zh, said_en)
+    else:
+        _tell(
+            notify_rules.JOB_STATUS,
+            _seeker_side(app),
+            actor,
+            app,
+            f"街道就业服务关闭了你对{zh_job}的申请",
+            f"The employment service closed your application for {en_job}",
+            said_zh,
+            said_en,
+        )
+        _tell(
+            notify_rules.JOB_STATUS,
+            _employer_side(app),
+            actor,
+            app,
+            f"街道就业服务关闭了申请 {_who(app)}(“{title}”)",
+            f"The employment service closed application {_who(app)} (“{title}”)",
+            said_zh,
+            said_en,
+        )
 
 
 # --- the employer reads the applicant's phone -------------------------------------------------------------

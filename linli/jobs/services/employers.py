@@ -11,6 +11,11 @@ Each call checks its permission once (``authorize``) inside ``transaction.atomic
 
 A suspended employer's postings stop being live at once: ``queries.postings.live`` asks for a
 verified employer, so nothing needs closing (they come back if the employer is verified again).
+
+Who is told (``linli.notify``, kind ``employer_status``, after the commit): the employment service of
+the employer's street (``serving_staff``) of a new registration and of a rejected one corrected and
+sent again; the employer's members of its verification, rejection (with the reason) and suspension.
+Nobody is told of their own step.
 """
 
 from __future__ import annotations
@@ -20,8 +25,11 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 
+from linli.accounts.models import RoleGrant
 from linli.accounts.permissions import authorize, can
+from linli.accounts.roles import allows
 from linli.core import clock, generations
 from linli.core.errors import LinliError
 from linli.core.masking import is_valid_phone
@@ -30,6 +38,8 @@ from linli.jobs import creditcode
 from linli.jobs.models import Employer, EmployerMember
 from linli.jobs.permissions import HIRE, SERVE
 from linli.jobs.queries import employers as q
+from linli.notify import rules as notify_rules
+from linli.notify import services as notify_services
 
 #: The generation bumped whenever what is live may have changed (matching caches, queries.matching).
 POSTINGS_GENERATION = "jobs-postings"
@@ -55,6 +65,51 @@ def _text(field: str, value: Any, *, required: bool = False) -> str:
             f"{field}_too_long", f"{zh}不能超过 {limit} 字。", f"The {en} may have at most {limit} characters."
         )
     return text
+
+
+# --- who is told ------------------------------------------------------------------------------------------
+
+
+def serving_staff(path: str) -> list[int]:
+    """The active users holding ``jobs`` at the nearest place above ``path`` that has any (the
+    street's employment service; the district's only where the street has none)."""
+    parts = [p for p in path.split("/") if p]
+    prefixes = ["".join(f"{code}/" for code in parts[:n]) for n in range(1, len(parts) + 1)]
+    rows = RoleGrant.objects.filter(revoked_at__isnull=True, path__in=prefixes, user__is_active=True).values_list(
+        "user_id", "role", "place_kind", "path"
+    )
+    by_path: dict[str, set[int]] = {}
+    for user_id, role, kind, grant_path in rows:
+        if kind != "department" and allows(role, SERVE.value, kind):
+            by_path.setdefault(grant_path, set()).add(user_id)
+    if not by_path:
+        return []
+    return sorted(by_path[max(by_path, key=len)])
+
+
+def _members(employer: Employer) -> list[int]:
+    return list(EmployerMember.objects.filter(employer=employer).values_list("user_id", flat=True))
+
+
+def _tell(
+    employer: Employer, recipients: list[int], actor: User, zh: str, en: str, body_zh: str = "", body_en: str = ""
+) -> None:
+    """Tell ``recipients`` (never ``actor``) about ``employer`` once the write commits (``employer_status``)."""
+    notify_services.notify(
+        notify_rules.EMPLOYER_STATUS,
+        [uid for uid in recipients if uid != actor.pk],
+        title_zh=zh,
+        title_en=en,
+        body_zh=body_zh,
+        body_en=body_en,
+        url=reverse("jobs:employer_detail", args=[employer.pk]),
+        ref=f"employer:{employer.pk}",
+    )
+
+
+def _tell_staff(employer: Employer, actor: User, zh: str, en: str) -> None:
+    """The employment service of the employer's street (its district's where the street has none)."""
+    _tell(employer, serving_staff(employer.path), actor, zh, en)
 
 
 def checked_code(code: Any) -> str:
@@ -132,6 +187,12 @@ def register(
             employer.set_contact_phone(phone)
             employer.save()
             EmployerMember.objects.create(employer=employer, user_id=int(actor.pk or 0), role=EmployerMember.Role.OWNER)
+            _tell_staff(
+                employer,
+                actor,
+                f"新单位登记待审核:{employer.name}",
+                f"A new employer awaits verification: {employer.name}",
+            )
     except IntegrityError as exc:  # a second submit, or someone else, got there first
         raise _taken(fields["credit_code"]) from exc
     return employer
@@ -204,6 +265,13 @@ def verify(actor: User, employer: Employer) -> Employer:
         row.verified_at = clock.now()
         row.save(update_fields=["status", "status_note", "verified_by", "verified_at"])
         generations.bump(POSTINGS_GENERATION)
+        _tell(
+            row,
+            _members(row),
+            actor,
+            f"单位已通过审核:{row.name},岗位发布后即对求职者可见",
+            f"{row.name} is verified: published jobs are now shown to job seekers",
+        )
     return _refresh(employer, row)
 
 
@@ -220,6 +288,15 @@ def reject(actor: User, employer: Employer, reason: str) -> Employer:
         row.status = Employer.Status.REJECTED
         row.status_note = text
         row.save(update_fields=["status", "status_note"])
+        _tell(
+            row,
+            _members(row),
+            actor,
+            f"单位登记未通过审核:{row.name}",
+            f"The registration of {row.name} was not accepted",
+            f"理由:{text} 修改登记信息后将重新提交审核。",
+            f"Reason: {text} Correct the registration to send it again.",
+        )
     return _refresh(employer, row)
 
 
@@ -235,6 +312,15 @@ def suspend(actor: User, employer: Employer, reason: str) -> Employer:
         row.status_note = text
         row.save(update_fields=["status", "status_note"])
         generations.bump(POSTINGS_GENERATION)
+        _tell(
+            row,
+            _members(row),
+            actor,
+            f"单位已被暂停:{row.name},岗位暂不对求职者显示",
+            f"{row.name} is suspended: its jobs are no longer shown to job seekers",
+            f"理由:{text}",
+            f"Reason: {text}",
+        )
     return _refresh(employer, row)
 
 
@@ -337,6 +423,12 @@ def update(actor: User, employer: Employer, **fields: Any) -> Employer:
             row.status = Employer.Status.PENDING
             row.status_note = ""
             changed += ["status", "status_note"]
+            _tell_staff(
+                row,
+                actor,
+                f"单位修改了登记,重新待审核:{row.name}",
+                f"An employer corrected its registration and awaits verification: {row.name}",
+            )
         if changed:
             try:
                 with transaction.atomic():

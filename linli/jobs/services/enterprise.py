@@ -20,8 +20,11 @@ deadline, while the enterprise follows every step and rates the service at the e
 Every step appends a ``ServiceStep`` the enterprise sees. A step in the wrong state (a double
 submit included) is a 409 and changes nothing: each step locks the row (``select_for_update``)
 and checks the state it found. Bad input is a 400 with the reason in Chinese and English.
-The officer is told of a new or handed-over request (notification kind ``dispatched``), the
-enterprise of each step (``report_status``).
+Who is told (``linli.notify``, kind ``service_request``, after the commit): the officer — or, without
+one, the street's employment service (``employers.serving_staff``) — of a new request, a handed-over
+one and the enterprise's rating; the enterprise's members of each step of the service (accepted, not
+accepted, progress, closed). An open request past its deadline reminds its officer once (``overdue``,
+``remind_overdue``).
 """
 
 from __future__ import annotations
@@ -34,15 +37,15 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from linli.accounts.models import RoleGrant
 from linli.accounts.permissions import authorize, can
-from linli.accounts.roles import allows
 from linli.core import clock
 from linli.core.errors import LinliError
+from linli.core.masking import mask_text
 from linli.core.types import User
 from linli.jobs.models import Employer, EmployerMember, ServiceRequest, ServiceStep
 from linli.jobs.permissions import HIRE, SERVE, is_member
 from linli.jobs.services import employers
+from linli.jobs.services.employers import serving_staff
 from linli.notify import rules as notify_rules
 from linli.notify import services as notify_services
 
@@ -174,33 +177,20 @@ def _label_en(status: str) -> str:
 # --- who is told -------------------------------------------------------------------------------------------
 
 
-def serving_staff(path: str) -> list[int]:
-    """The active users holding ``jobs`` at the nearest place above ``path`` that has any (the
-    street's employment service; the district's only where the street has none)."""
-    parts = [p for p in path.split("/") if p]
-    prefixes = ["".join(f"{code}/" for code in parts[:n]) for n in range(1, len(parts) + 1)]
-    rows = RoleGrant.objects.filter(revoked_at__isnull=True, path__in=prefixes, user__is_active=True).values_list(
-        "user_id", "role", "place_kind", "path"
-    )
-    by_path: dict[str, set[int]] = {}
-    for user_id, role, kind, grant_path in rows:
-        if kind != "department" and allows(role, SERVE.value, kind):
-            by_path.setdefault(grant_path, set()).add(user_id)
-    if not by_path:
-        return []
-    return sorted(by_path[max(by_path, key=len)])
-
-
 def _members(employer_id: int) -> list[int]:
     return list(EmployerMember.objects.filter(employer_id=employer_id).values_list("user_id", flat=True))
 
 
-def _tell_enterprise(req: ServiceRequest, zh: str, en: str) -> None:
+def _tell_enterprise(req: ServiceRequest, zh: str, en: str, note: str = "") -> None:
+    """The enterprise's members, of a step of the service (``note``: the officer's words, masked)."""
+    note = mask_text(note.strip())
     notify_services.notify(
-        notify_rules.REPORT_STATUS,
+        notify_rules.SERVICE_REQUEST,
         _members(req.employer_id),
         title_zh=f"服务单 {req.number}:{zh}",
         title_en=f"Request {req.number}: {en}",
+        body_zh=note,
+        body_en=note,
         url=reverse("jobs:service_detail", args=[req.pk]),
         ref=f"service:{req.pk}",
     )
@@ -208,7 +198,7 @@ def _tell_enterprise(req: ServiceRequest, zh: str, en: str) -> None:
 
 def _tell_officer(req: ServiceRequest, recipients: Iterable[int], zh: str, en: str) -> None:
     notify_services.notify(
-        notify_rules.DISPATCHED,
+        notify_rules.SERVICE_REQUEST,
         recipients,
         title_zh=f"重点企业服务单 {req.number}:{zh}",
         title_en=f"Key-enterprise request {req.number}: {en}",
@@ -353,6 +343,8 @@ def rate(actor: User, req: ServiceRequest, satisfaction: Any, note: str = "") ->
             at=now,
             note=f"{score}/5" + (f" {text}" if text else ""),
         )
+        recipients = [row.officer_id] if row.officer_id else serving_staff(row.path)
+        _tell_officer(row, recipients, f"企业评价了服务:{score}/5 分", f"the enterprise rated the service {score}/5")
     return row
 
 
@@ -405,7 +397,7 @@ def reject(actor: User, req: ServiceRequest, reason: str) -> ServiceRequest:
             row.officer_id = actor.pk
         row.save(update_fields=["status", "closed_at", "officer"])
         ServiceStep.objects.create(request=row, kind=ServiceStep.Kind.REJECT, actor_id=actor.pk, at=now, note=text)
-        _tell_enterprise(row, "不予受理", "not accepted")
+        _tell_enterprise(row, "不予受理", "not accepted", text)
     return row
 
 
@@ -424,7 +416,7 @@ def progress(actor: User, req: ServiceRequest, note: str) -> ServiceRequest:
             row.status = Status.WORKING
             row.save(update_fields=["status"])
         ServiceStep.objects.create(request=row, kind=ServiceStep.Kind.PROGRESS, actor_id=actor.pk, at=now, note=text)
-        _tell_enterprise(row, "有新的办理进展", "new progress")
+        _tell_enterprise(row, "有新的办理进展", "new progress", text)
     return row
 
 
@@ -450,7 +442,7 @@ def close(actor: User, req: ServiceRequest, result: str) -> ServiceRequest:
             row.officer_id = actor.pk
         row.save(update_fields=["status", "closed_at", "result", "officer"])
         ServiceStep.objects.create(request=row, kind=ServiceStep.Kind.CLOSE, actor_id=actor.pk, at=now, note=text)
-        _tell_enterprise(row, "已办结,请评价", "closed: please rate the service")
+        _tell_enterprise(row, "已办结,请评价", "closed: please rate the service", text)
     return row
 
 
