@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from io import StringIO
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -56,7 +57,10 @@ def test_every(world: Any, gov: Any, monkeypatch: Any) -> None:
         if len(sleeps) == 1:
             _overdue(world, "b")  # a second case falls overdue between two runs
 
-    monkeypatch.setattr(escalate_events.time, "sleep", fake_sleep)
+    # Only the command's own ``time``: patching ``time.sleep`` itself would hand the fake to every
+    # thread of the process (a worker's or a driver's polling loop then spins and creates case b at
+    # a moment of its own — seen as runs escalating 1, 0, 1, and as a hung run).
+    monkeypatch.setattr(escalate_events, "time", SimpleNamespace(sleep=fake_sleep))
     out = StringIO()
     call_command("escalate_events", "--every", "60", "--runs", "3", stdout=out)
     lines = out.getvalue().splitlines()
