@@ -532,7 +532,12 @@ def _on_stack(quick: bool) -> tuple[list[dict[str, object]], int, int, int, str]
 
     threads = os.environ.get("LINLI_BENCH_THREADS", "4")
     with production_stack(
-        workers=2, task_workers=1, db_prefix="linli_bench_open311", LINLI_WEB_THREADS=threads, **_STACK_ENV
+        workers=2,
+        task_workers=1,
+        db_prefix="linli_bench_open311",
+        LINLI_WEB_THREADS=threads,
+        LINLI_WEB_WORKER_CLASS=os.environ.get("LINLI_BENCH_WORKER_CLASS", "gthread"),
+        **_STACK_ENV,
     ) as stack:
         DB_NAME, PG_BASE = stack.database, stack.env["DATABASE_URL"].rsplit("/", 1)[0] + "/"
         out = stack.shell("from bench.bench_open311 import _setup\n_setup()\n")

@@ -8,6 +8,8 @@ the variable, exactly as it stops ``manage.py``.
 - ``LINLI_WEB_WORKERS``     worker processes (default 2 × cores + 1, at most 16)
 - ``LINLI_WEB_THREADS``     threads per worker (gthread; default 4): slow clients and long pages do
                             not hold a whole process
+- ``LINLI_WEB_WORKER_CLASS`` ``gthread`` (default: threads, keep-alive) or ``sync`` (one request at a
+                            time per process; nginx in front buffers slow clients)
 - ``LINLI_WEB_TIMEOUT``     seconds a request may take before its worker is restarted (default 60;
                             long work runs in the task workers, not in a request)
 - ``LINLI_WEB_MAX_REQUESTS`` requests after which a worker is replaced (default 100000, + up to 10 %
@@ -32,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from linli.core.env import env_int, env_list, env_str  # noqa: E402  (pure module: no Django)
+from linli.core.env import env_choice, env_int, env_list, env_str  # noqa: E402  (pure module: no Django)
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "linli.settings")
 
@@ -42,7 +44,7 @@ bind = env_list("LINLI_BIND", "127.0.0.1:8000")
 
 _cores = os.cpu_count() or 1
 workers = env_int("LINLI_WEB_WORKERS", min(2 * _cores + 1, 16), minimum=1, maximum=256)
-worker_class = "gthread"
+worker_class = env_choice("LINLI_WEB_WORKER_CLASS", "gthread", ("gthread", "sync"))
 threads = env_int("LINLI_WEB_THREADS", 4, minimum=1, maximum=64)
 timeout = env_int("LINLI_WEB_TIMEOUT", 60, minimum=5)
 graceful_timeout = 30

@@ -5,6 +5,11 @@ parses and plans each statement anew. For the few raw statements of a hot path (
 intake's snapping ``SELECT`` and its event ``INSERT``) ``execute`` runs them with server-side
 binding and ``prepare=True``: the connection parses and plans each once and then only executes it.
 
+- psycopg prepares nothing on a connection whose ``prepare_threshold`` is ``None`` — Django's
+  default, and it ignores ``prepare=True`` then without a word. ``settings.py`` sets a threshold
+  (``LINLI_DB_PREPARE``, on by default): Django's own queries (client-side binding) are never
+  prepared whatever it is, so only the statements run through here are
+  (``tests/core/test_prepared.py`` checks ``pg_prepared_statements``).
 - Errors are Django's (``IntegrityError`` …), as through ``connection.cursor()``.
 - Other databases (SQLite) run the statement through Django's cursor unchanged.
 - The statement must use ``%s`` placeholders with values psycopg can adapt on its own (numbers,

@@ -183,22 +183,30 @@ def _buildings_in_box(
     to ``near`` (flat distance, the longitude scaled by cos(latitude)), else at most 500. Plain SQL:
     this runs on every report, and building the ORM query cost more than running it."""
     b, c = Building._meta.db_table, Community._meta.db_table
-    sql = (
-        f"SELECT b.id, b.lat, b.lon, b.grid_id, b.community_id, c.street_id, b.path, b.name, c.name "  # noqa: S608
-        f"FROM {b} b JOIN {c} c ON c.id = b.community_id "
-        "WHERE b.lat BETWEEN %s AND %s AND b.lon BETWEEN %s AND %s"
+    # The box's buildings are picked (and cut to the nearest) first, and only those few are joined
+    # to their community: joining the whole box cost a third of the statement.
+    inner = (
+        f"SELECT id, lat, lon, grid_id, community_id, path, name FROM {b} "  # noqa: S608
+        "WHERE lat BETWEEN %s AND %s AND lon BETWEEN %s AND %s"
     )
     params: list[Any] = [s, n, w, e]
     if within:
-        sql += " AND b.path LIKE %s"
+        inner += " AND path LIKE %s"
         params.append(within.replace("%", "").replace("_", "") + "%")
+    order = ""
     if near is None:
-        sql += " LIMIT 500"
+        inner += " LIMIT 500"
     else:
         la, lo = near
         k = math.cos(math.radians(la))
-        sql += " ORDER BY (b.lat - %s) * (b.lat - %s) + (b.lon - %s) * (b.lon - %s) * %s, b.id LIMIT %s"
+        inner += " ORDER BY (lat - %s) * (lat - %s) + (lon - %s) * (lon - %s) * %s, id LIMIT %s"
         params += [la, la, lo, lo, k * k, _NEAREST]
+        order = " ORDER BY (b.lat - %s) * (b.lat - %s) + (b.lon - %s) * (b.lon - %s) * %s, b.id"
+        params += [la, la, lo, lo, k * k]
+    sql = (
+        f"SELECT b.id, b.lat, b.lon, b.grid_id, b.community_id, c.street_id, b.path, b.name, c.name "  # noqa: S608
+        f"FROM ({inner}) b JOIN {c} c ON c.id = b.community_id{order}"
+    )
     return prepared.execute(sql, params)
 
 

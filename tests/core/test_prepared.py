@@ -1,0 +1,45 @@
+"""``linli.core.prepared``: the hot statements really are prepared on PostgreSQL, and nothing else is.
+
+Django turns psycopg's prepared statements off (``prepare_threshold=None``); with that, psycopg
+ignores ``prepare=True`` without a word, and the Open311 intake planned its two statements on every
+request for months while the docs said otherwise. ``settings.py`` sets a threshold (unless
+``LINLI_DB_PREPARE=0``); these tests read ``pg_prepared_statements`` of the connection itself.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from linli.core import prepared
+from linli.places.models import District
+
+pytestmark = pytest.mark.django_db
+
+
+def _prepared_here() -> list[str]:
+    with connection.cursor() as cur:
+        cur.execute("SELECT statement FROM pg_prepared_statements WHERE NOT from_sql")
+        return [row[0] for row in cur.fetchall()]
+
+
+def test_rows_come_back_on_every_database() -> None:
+    assert prepared.execute("SELECT %s + 1, %s", [41, "x"]) == [(42, "x")]
+    assert prepared.execute("SELECT 1 WHERE 1 = %s", [2]) == []
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="prepared statements are PostgreSQL's")
+def test_a_hot_statement_is_prepared_once_and_reused() -> None:
+    sql = "SELECT %s::int * 2 AS linli_prepared_probe"
+    assert prepared.execute(sql, [1]) == [(2,)]
+    assert prepared.execute(sql, [21]) == [(42,)]
+    mine = [s for s in _prepared_here() if "linli_prepared_probe" in s]
+    assert len(mine) == 1, _prepared_here()
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="prepared statements are PostgreSQL's")
+def test_django_queries_are_not_prepared() -> None:
+    before = len(_prepared_here())
+    for _ in range(20):  # well past psycopg's default threshold of 5
+        list(District.objects.filter(name="linli-probe"))
+    assert len(_prepared_here()) == before
