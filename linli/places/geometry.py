@@ -7,7 +7,9 @@ Two families, each with the constant its stored or shown figures were made with:
   of its buildings);
 - **map outlines and areas** for the place pages (``square``, ``bbox_polygon``, ``outline``,
   ``polygon_area_m2``, ``feature``; 111 320 m per degree, the WGS-84 mean): where only a point is
-  known a small square is drawn; a grid's area is the equirectangular shoelace area.
+  known a small square is drawn; a grid's area is the equirectangular shoelace area;
+- **containment** (``contains_point``): whether a drawn boundary holds a point (ray casting, holes
+  respected), e.g. that a workplace lies in its district.
 
 GeoJSON positions are ``[lon, lat]``; functions take ``(lat, lon)``. Distances between two points
 are ``linli.core.geo.metres``.
@@ -142,6 +144,47 @@ def polygon_area_m2(geometry: object) -> float | None:
     except (TypeError, ValueError, IndexError):
         return None
     return area
+
+
+def _ring_contains(ring: list[list[float]], lat: float, lon: float) -> bool:
+    """Ray casting over one GeoJSON ring ([lon, lat] positions)."""
+    inside = False
+    n = len(ring)
+    j = n - 1
+    for i in range(n):
+        xi, yi = float(ring[i][0]), float(ring[i][1])
+        xj, yj = float(ring[j][0]), float(ring[j][1])
+        if (yi > lat) != (yj > lat) and lon < (xj - xi) * (lat - yi) / ((yj - yi) or 1e-300) + xi:
+            inside = not inside
+        j = i
+    return inside
+
+
+def contains_point(geometry: object, lat: float, lon: float) -> bool | None:
+    """Whether a GeoJSON Polygon or MultiPolygon (holes respected) contains the point; None when
+    ``geometry`` is not an area (no boundary drawn). GeoJSON positions are ``[lon, lat]``."""
+    if not isinstance(geometry, dict):
+        return None
+    kind, coords = geometry.get("type"), geometry.get("coordinates")
+    if not isinstance(coords, list) or not coords:
+        return None
+    if kind == "Polygon":
+        polygons = [coords]
+    elif kind == "MultiPolygon":
+        polygons = coords
+    else:
+        return None
+    try:
+        for polygon in polygons:
+            if (
+                polygon
+                and _ring_contains(polygon[0], lat, lon)
+                and not any(_ring_contains(hole, lat, lon) for hole in polygon[1:])
+            ):
+                return True
+    except (TypeError, ValueError, IndexError):
+        return None
+    return False
 
 
 def feature(geometry: dict[str, Any], **props: object) -> dict[str, Any]:

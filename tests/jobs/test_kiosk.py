@@ -14,6 +14,7 @@ from linli.core import clock
 from linli.core.errors import LinliError
 from linli.core.sms import LocmemBackend
 from linli.jobs.models import Application, Posting, Seeker, SeekerCode
+from linli.jobs.queries import kiosk as q
 from linli.jobs.services import kiosk as svc
 from tests.jobs.conftest import make_posting
 
@@ -56,8 +57,8 @@ def test_the_id_number_is_checked_plainly() -> None:
 
 
 def test_find_by_id_number(jobs: Any) -> None:
-    assert svc.find(ID) == jobs.seeker
-    assert svc.find(NEW_ID) is None
+    assert q.find(ID) == jobs.seeker
+    assert q.find(NEW_ID) is None
 
 
 def test_a_code_goes_to_the_phone_on_record_hashed_and_used_once(jobs: Any) -> None:
@@ -241,7 +242,7 @@ def test_registration_proves_the_phone_then_registers_at_the_kiosk(jobs: Any, wo
     assert seeker.source == Seeker.Source.KIOSK and seeker.user_id is None and seeker.street == world.street1
     assert seeker.id_number_masked.startswith("1101") and NEW_ID not in seeker.id_number_enc
     assert set(seeker.skills.values_list("code", flat=True)) == {"4-10-01-06", "4-09-08-01"}
-    assert svc.find(NEW_ID) == seeker
+    assert q.find(NEW_ID) == seeker
 
 
 def test_registration_is_refused_for_a_known_id_and_limited(jobs: Any) -> None:
@@ -319,7 +320,7 @@ def test_nearby_ranks_matches_first_then_the_rest_by_distance(jobs: Any) -> None
     cook = make_posting(jobs.employer, "厨师", ["4-03-02-01"])
     far_cook = make_posting(jobs.employer, "远处的厨师", ["4-03-02-01"], lat=29.53 + 0.05)
     manufacturing = jobs.posting.category
-    rows = svc.nearby(jobs.seeker, manufacturing)
+    rows = q.nearby(jobs.seeker, manufacturing)
     assert [p for p, _d in rows] == [jobs.posting] and 500 < rows[0][1] < 700
-    rows = svc.nearby(jobs.seeker, cook.category)  # no skill of the seeker's: by distance
+    rows = q.nearby(jobs.seeker, cook.category)  # no skill of the seeker's: by distance
     assert [p for p, _d in rows] == [cook, far_cook]

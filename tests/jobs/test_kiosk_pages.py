@@ -190,12 +190,64 @@ def test_an_expired_posting_is_refused_kindly(jobs: Any) -> None:
     assert not Application.objects.exists()
 
 
+def bind(c: Client, street: Any) -> Any:
+    """Staff bind the kiosk of ``c`` to ``street``: the confirming screen, then its POST."""
+    r = c.get(reverse("kiosk:home"), {"street": street.pk})
+    if r.status_code != 200:
+        return r
+    assert street.name in r.content.decode()
+    return c.post(reverse("kiosk:home"), {"street": street.pk})
+
+
+def test_only_staff_serving_the_street_bind_a_kiosk_to_it(jobs: Any, world: Any, settings: Any) -> None:
+    """Nobody else makes a kiosk claim a street: a visitor is sent to sign in (nothing set), an
+    account without ``jobs`` at the street is refused (404 outside its places, 403 where it only
+    looks), a malformed or unknown id is a 400, a forged cookie counts as none; staff who bind it
+    are signed out at once."""
+    settings.LINLI_KIOSK_STREET = None
+    district_officer = f.UserFactory(username="district_officer")
+    grant_role(world.admin, district_officer, Role.EMPLOYMENT_OFFICER.value, world.district)
+    other_officer = f.UserFactory(username="officer_street2")
+    grant_role(world.admin, other_officer, Role.EMPLOYMENT_OFFICER.value, world.street2)
+    home = reverse("kiosk:home")
+    c = Client()
+    for r in (c.get(home, {"street": world.street1.pk}), c.post(home, {"street": world.street1.pk})):
+        assert r.status_code == 302 and r["Location"].startswith(reverse("accounts:login"))
+        assert f"street%3D{world.street1.pk}" in r["Location"] and "linli_kiosk_street" not in r.cookies
+    refused = {
+        "other street's officer": (other_officer, 404),
+        "community worker": (world.users["community_worker"], 404),  # holds jobs below the street only
+        "employer member": (jobs.employer_user, 404),
+        "department staff (looks at the street)": (world.users["department_staff"], 403),
+    }
+    for who, (user, status) in refused.items():
+        c = Client()
+        c.force_login(user)
+        for r in (c.get(home, {"street": world.street1.pk}), c.post(home, {"street": world.street1.pk})):
+            assert r.status_code == status and "linli_kiosk_street" not in r.cookies, (who, r.status_code)
+    for user in (jobs.officer, world.users["street_command"], district_officer, world.admin):
+        c = Client()
+        c.force_login(user)
+        for bad in ("999999", "abc", ""):
+            assert c.get(home, {"street": bad}).status_code == 400
+        r = bind(c, world.street1)
+        assert r.status_code == 302 and r["Location"] == home and "linli_kiosk_street" in r.cookies
+        assert "_auth_user_id" not in c.session  # the kiosk is not left signed in
+        assert "谢家湾街道" in c.get(home).content.decode()
+    forged = Client()
+    forged.cookies["linli_kiosk_street"] = str(world.street1.pk)  # unsigned
+    assert "谢家湾街道" not in forged.get(home).content.decode()
+    forged.cookies["linli_kiosk_street"] = r.cookies["linli_kiosk_street"].value.replace(
+        f"{world.street1.pk}:", f"{world.street2.pk}:", 1
+    )  # signed for street 1, altered to street 2
+    assert "杨家坪街道" not in forged.get(home).content.decode()
+
+
 def test_registration_at_the_kiosk(jobs: Any, world: Any, settings: Any) -> None:
     settings.LINLI_KIOSK_STREET = None
     c = Client()
-    r = c.get(reverse("kiosk:home"), {"street": world.street1.pk})  # staff, when installing
-    assert r.status_code == 302 and "linli_kiosk_street" in r.cookies
-    assert c.get(reverse("kiosk:home"), {"street": "999999"}).status_code == 400
+    c.force_login(jobs.officer)
+    assert bind(c, world.street1).status_code == 302  # staff, when installing
     r = c.post(reverse("kiosk:id"), {"id_number": NEW_ID})
     assert r["Location"] == reverse("kiosk:unknown") and not LocmemBackend.outbox
     body = c.get(r["Location"]).content.decode()

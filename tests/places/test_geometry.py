@@ -88,3 +88,18 @@ def test_offset_moves_by_metres():
     assert lon == 106.5 and (lat - 29.5) * geometry.M_PER_DEG_LAT == pytest.approx(100)
     lat, lon = geometry.offset(29.5, 106.5, 0.0, 100.0)
     assert (lon - 106.5) * geometry.M_PER_DEG_LAT * math.cos(math.radians(29.5)) == pytest.approx(100)
+
+
+def test_contains_point_respects_holes_and_every_part_and_knows_no_area():
+    outer = geometry.square(29.5, 106.5, 500.0)["coordinates"][0]
+    hole = geometry.square(29.5, 106.5, 100.0)["coordinates"][0]
+    holed = {"type": "Polygon", "coordinates": [outer, hole]}
+    assert geometry.contains_point(holed, 29.5, 106.5) is False  # in the hole
+    assert geometry.contains_point(holed, 29.503, 106.5) is True  # about 330 m north: in the ring
+    assert geometry.contains_point(holed, 29.51, 106.5) is False  # about 1.1 km north: outside
+    multi = {"type": "MultiPolygon", "coordinates": [[outer], geometry.square(29.6, 106.6, 50.0)["coordinates"]]}
+    assert geometry.contains_point(multi, 29.6, 106.6) is True
+    assert geometry.contains_point(multi, 29.55, 106.55) is False
+    for not_an_area in (None, {}, {"type": "Point", "coordinates": [106.5, 29.5]}, {"type": "Polygon"}, [outer]):
+        assert geometry.contains_point(not_an_area, 29.5, 106.5) is None
+    assert geometry.contains_point({"type": "Polygon", "coordinates": [["x"]]}, 29.5, 106.5) is None  # damaged

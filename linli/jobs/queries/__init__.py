@@ -1,5 +1,5 @@
 """Every read of the jobs app that pages and tasks share."""
 
-from linli.jobs.queries import applications, employers, enterprise, matching, postings, seekers, targets
+from linli.jobs.queries import applications, employers, enterprise, kiosk, matching, postings, seekers, targets
 
-__all__ = ["applications", "employers", "enterprise", "matching", "postings", "seekers", "targets"]
+__all__ = ["applications", "employers", "enterprise", "kiosk", "matching", "postings", "seekers", "targets"]

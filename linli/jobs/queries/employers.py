@@ -13,14 +13,14 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
-from linli.accounts.models import RoleGrant
 from linli.accounts.permissions import can, get_or_404, scoped
-from linli.accounts.roles import Action, allows
+from linli.accounts.roles import Action
 from linli.core.errors import LinliError
 from linli.core.geo import metres
 from linli.core.types import User
 from linli.jobs.models import Employer, EmployerMember
-from linli.jobs.permissions import HIRE, SERVE
+from linli.jobs.permissions import HIRE, SERVE, serving_grants
+from linli.places.geometry import contains_point
 from linli.places.models import Community, District, Street
 
 #: A district without a drawn boundary: a point within this distance of its centre is inside it.
@@ -28,47 +28,6 @@ DISTRICT_RADIUS_M = 25_000.0
 
 
 # --- where a point lies -------------------------------------------------------------------------
-
-
-def _ring_contains(ring: list[list[float]], lat: float, lon: float) -> bool:
-    """Ray casting over one GeoJSON ring ([lon, lat] positions)."""
-    inside = False
-    n = len(ring)
-    j = n - 1
-    for i in range(n):
-        xi, yi = float(ring[i][0]), float(ring[i][1])
-        xj, yj = float(ring[j][0]), float(ring[j][1])
-        if (yi > lat) != (yj > lat) and lon < (xj - xi) * (lat - yi) / ((yj - yi) or 1e-300) + xi:
-            inside = not inside
-        j = i
-    return inside
-
-
-def geometry_contains(geometry: Any, lat: float, lon: float) -> bool | None:
-    """Whether a GeoJSON Polygon or MultiPolygon (holes respected) contains the point; None when
-    ``geometry`` is not an area (no boundary drawn)."""
-    if not isinstance(geometry, dict):
-        return None
-    kind, coords = geometry.get("type"), geometry.get("coordinates")
-    if not isinstance(coords, list) or not coords:
-        return None
-    if kind == "Polygon":
-        polygons = [coords]
-    elif kind == "MultiPolygon":
-        polygons = coords
-    else:
-        return None
-    try:
-        for polygon in polygons:
-            if (
-                polygon
-                and _ring_contains(polygon[0], lat, lon)
-                and not any(_ring_contains(hole, lat, lon) for hole in polygon[1:])
-            ):
-                return True
-    except (TypeError, ValueError, IndexError):
-        return None
-    return False
 
 
 def _street_centres(district: District) -> list[tuple[Street, tuple[float, float] | None]]:
@@ -93,7 +52,7 @@ def _street_centres(district: District) -> list[tuple[Street, tuple[float, float
 def in_district(district: District, lat: float, lon: float) -> bool:
     """The point lies in the district: inside its boundary when one is drawn, else within
     ``DISTRICT_RADIUS_M`` of its centre (a district with neither takes any point)."""
-    inside = geometry_contains(district.boundary, lat, lon)
+    inside = contains_point(district.boundary, lat, lon)
     if inside is not None:
         return inside
     if district.lat is not None and district.lon is not None:
@@ -125,7 +84,7 @@ def street_at(lat: Any, lon: Any, district: District | None = None) -> Street:
             continue
         centres = _street_centres(d)
         for street, _centre in centres:
-            if geometry_contains(street.boundary, la, lo):
+            if contains_point(street.boundary, la, lo):
                 return street
         near = [(metres(la, lo, c[0], c[1]), street.path, street) for street, c in centres if c is not None]
         if near:
@@ -212,13 +171,8 @@ def members_of(employer: Employer) -> list[EmployerMember]:
 
 
 def officers_for(employer: Employer) -> list[Any]:
-    """Accounts that may serve this employer: an active grant with ``jobs`` at a place above it."""
-    ids: set[int] = set()
-    for uid, role, kind, path in RoleGrant.objects.filter(revoked_at__isnull=True).values_list(
-        "user_id", "role", "place_kind", "path"
-    ):
-        if path and employer.path.startswith(path) and allows(role, str(SERVE), kind):
-            ids.add(uid)
+    """Accounts that may serve this employer (``permissions.serving_grants``), by user name."""
+    ids = {user_id for user_id, _role, _held_at in serving_grants(employer.path)}
     return list(get_user_model().objects.filter(pk__in=ids, is_active=True).order_by("username"))
 
 

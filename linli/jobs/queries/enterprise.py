@@ -24,13 +24,13 @@ from django.http import Http404, QueryDict
 
 from linli.accounts import models as accounts_models
 from linli.accounts.permissions import can, scope_q, scoped, scoped_any
-from linli.accounts.roles import ROLES, Role, allows
+from linli.accounts.roles import ROLES, Role
 from linli.core import clock, lang
 from linli.core.ids import as_id
 from linli.core.paging import Paged, paginate
 from linli.core.types import User
 from linli.jobs.models import Employer, ServiceRequest, ServiceStep
-from linli.jobs.permissions import HIRE, SEE, SERVE
+from linli.jobs.permissions import HIRE, SEE, SERVE, serving_grants
 
 Status = ServiceRequest.Status
 OPEN = (Status.FILED.value, Status.ACCEPTED.value, Status.WORKING.value)
@@ -269,18 +269,12 @@ def own(user: User, params: QueryDict | dict[str, str], *, label: str = "") -> P
 
 
 def serving_users(path: str) -> list[tuple[int, str]]:
-    """The active staff who may serve a place at ``path`` (a role with ``jobs`` held at or above it,
-    not at a department), by name: who may be an enterprise's officer or take over a request."""
-    parts = [p for p in path.split("/") if p]
-    prefixes = ["".join(f"{code}/" for code in parts[:n]) for n in range(1, len(parts) + 1)]
-    grants = accounts_models.RoleGrant.objects.filter(
-        revoked_at__isnull=True, path__in=prefixes, user__is_active=True
-    ).values_list("user_id", "role", "place_kind")
+    """The active staff who may serve a place at ``path`` (``permissions.serving_grants``), by name,
+    each with the roles they serve in: who may be an enterprise's officer or take over a request."""
     roles: dict[int, list[str]] = {}
-    for user_id, role, kind in grants:
-        if kind != "department" and allows(role, SERVE.value, kind):
-            spec = ROLES[Role(role)]
-            roles.setdefault(user_id, []).append(lang.pick(spec.zh, spec.en))
+    for user_id, role, _held_at in serving_grants(path):
+        spec = ROLES[Role(role)]
+        roles.setdefault(user_id, []).append(lang.pick(spec.zh, spec.en))
     users = accounts_models.User.objects.filter(pk__in=roles).order_by("username")
     return sorted(((u.pk, f"{u} · {'、'.join(sorted(set(roles[u.pk])))}") for u in users), key=lambda x: x[1])
 

@@ -31,9 +31,8 @@ from typing import Any, cast
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
-from django.utils import timezone
 
-from linli.accounts.permissions import can, get_or_404, scoped
+from linli.accounts.permissions import get_or_404, scoped
 from linli.core import clock
 from linli.core.types import User
 from linli.jobs.models import EmploymentTarget, Metric, Placement, TargetEntry
@@ -402,27 +401,6 @@ def page_figures(place: Place, year: int, today: date) -> tuple[list[Figure], li
     return figures(place, year, today), None
 
 
-def withdrawable(user: User, place: Place, rows: Iterable[TargetEntry], today: date) -> set[int]:
-    """The ids of ``rows`` (entries listed under ``place``, which ``user`` keeps) that ``user`` may
-    withdraw now: ``may_withdraw`` for a page of entries in one query, not three a row."""
-    district = place if isinstance(place, District) else place.district
-    staff = can(user, SERVE, district)
-    me = getattr(user, "pk", None)
-    return {
-        e.pk
-        for e in rows
-        if e.withdrawn_at is None and same_month(e, today) and (staff or (me is not None and e.entered_by_id == me))
-    }
-
-
-def district_of(path: str) -> District | None:
-    """The district whose path starts ``path``."""
-    for district in District.objects.all().only("id", "path", "code", "name").order_by("path"):
-        if path.startswith(district.path):
-            return district
-    return None
-
-
 def place_names(paths: Iterable[str]) -> dict[str, str]:
     """The district or street name of each path (entries are made for one of them)."""
     wanted = set(paths)
@@ -445,26 +423,6 @@ def entries(place: Place, year: int) -> QuerySet[TargetEntry]:
 
 def entry_or_404(user: User, pk: int) -> TargetEntry:
     return get_or_404(user, SERVE, TargetEntry, pk=pk)
-
-
-def same_month(entry: TargetEntry, today: date) -> bool:
-    """The entry was made in the calendar month of ``today`` (local time)."""
-    made = timezone.localdate(entry.entered_at)
-    return (made.year, made.month) == (today.year, today.month)
-
-
-def may_withdraw(user: User, entry: TargetEntry, today: date | None = None) -> bool:
-    """Whether ``user`` may withdraw ``entry`` now: not withdrawn yet, entered this calendar month,
-    and ``user`` is its author (still holding ``jobs`` over it) or keeps the figures of its district."""
-    today = today or clock.today()
-    if entry.withdrawn_at is not None or not same_month(entry, today):
-        return False
-    if not can(user, SERVE, entry):
-        return False
-    if entry.entered_by_id is not None and entry.entered_by_id == getattr(user, "pk", None):
-        return True
-    district = district_of(entry.path)
-    return district is not None and can(user, SERVE, district)
 
 
 def recent_duplicate(

@@ -36,9 +36,9 @@ the seeker masked (``王**``), never a phone or ID number; free text is masked (
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
@@ -84,6 +84,25 @@ CONTACTABLE = frozenset({Status.APPLIED, Status.INTERVIEW, Status.HIRED})
 INTERVIEW_AHEAD = timedelta(days=180)
 START_AHEAD = timedelta(days=366)
 
+
+class Move(NamedTuple):
+    """A step on an existing application: the states it is taken from, the state it leads to, and
+    its name in the refusal of a wrong state ("不能{zh}" / "cannot be {en}")."""
+
+    allowed: frozenset[str]
+    to: str
+    zh: str
+    en: str
+
+
+MOVES: dict[str, Move] = {
+    Kind.ACCEPT: Move(ACCEPTS, Status.APPLIED, "接受邀请", "accepted"),
+    Kind.INTERVIEW: Move(INTERVIEWS, Status.INTERVIEW, "安排面试", "given an interview"),
+    Kind.HIRE: Move(HIRES, Status.HIRED, "录用", "hired"),
+    Kind.DECLINE: Move(DECLINES, Status.DECLINED, "谢绝", "declined"),
+    Kind.WITHDRAW: Move(WITHDRAWS, Status.WITHDRAWN, "撤回", "withdrawn"),
+}
+
 _STATUS_ZH = {
     Status.INVITED: "已邀请",
     Status.APPLIED: "已申请",
@@ -119,6 +138,12 @@ def _is_live(posting: Posting) -> bool:
     return q.is_live(posting)
 
 
+def _live(app: Application) -> None:
+    """The application's posting takes applications (else the 409 ``posting_not_live``)."""
+    if not _is_live(app.posting):
+        raise _not_live(app.posting)
+
+
 def _not_live(posting: Posting) -> LinliError:
     return LinliError.one(
         "posting_not_live",
@@ -140,9 +165,10 @@ def _locked(app: Application) -> Application:
     return locked
 
 
-def _step(
+def _record(
     app: Application, kind: str, before: str, actor: User | None, side: str, note: str = "", at: datetime | None = None
 ) -> ApplicationStep:
+    """Append the ``ApplicationStep`` of a step (``app`` already in its new state)."""
     return ApplicationStep.objects.create(
         application=app,
         kind=kind,
@@ -153,6 +179,42 @@ def _step(
         note=note[:MAX_NOTE],
         at=at or clock.now(),
     )
+
+
+def _step(
+    app: Application,
+    kind: str,
+    actor: User | None,
+    side: str,
+    *,
+    note: str | Callable[[], str] = "",
+    check: Callable[[Application], None] | None = None,
+    fields: Mapping[str, Any] | None = None,
+    now: datetime | None = None,
+    locked: bool = False,
+) -> ApplicationStep:
+    """The step ``kind`` (``MOVES``) on an existing application, in the caller's transaction: its row
+    locked (``_locked``; ``locked=True`` when the caller holds it already), a 409 ``wrong_state`` when
+    its state does not allow the step, the step's own checks on the locked row (``check``: it may
+    raise, and may put locked rows of the posting or the seeker on the application), then the move
+    with ``fields``, saved, and its ``ApplicationStep`` appended (``note``, or a function giving it
+    once the checks passed). Returns the step: ``step.application`` is the locked application in its
+    new state, ``step.from_status`` the state before."""
+    move = MOVES[kind]
+    if not locked:
+        app = _locked(app)
+    if app.status not in move.allowed:
+        raise _wrong_state(app, move.zh, move.en)
+    if check is not None:
+        check(app)
+    before, now = app.status, now or clock.now()
+    changed = dict(fields or {})
+    for name, value in changed.items():
+        setattr(app, name, value)
+    app.status = move.to
+    app.updated_at = now
+    app.save(update_fields=["status", "updated_at", *changed])
+    return _record(app, kind, before, actor, side, note() if callable(note) else note, now)
 
 
 def _text(value: object, limit: int, zh: str, en: str, code: str) -> str:
@@ -410,7 +472,7 @@ def apply(
             updated_at=now,
         )
     )
-    _step(app, Kind.APPLY, "", actor, side, message, now)
+    _record(app, Kind.APPLY, "", actor, side, message, now)
     zh_job, en_job = _job(app)
     vias: dict[str, tuple[str, str]] = {
         Application.Channel.KIOSK.value: ("通过就业服务自助机提交。", "Sent from a job kiosk."),
@@ -446,22 +508,15 @@ def apply(
 def _accept(
     app: Application, actor: User | None, side: str, cv: dict[str, Any], message: str, channel: str | None = None
 ) -> Application:
-    if app.status not in ACCEPTS:
-        raise _wrong_state(app, "接受邀请", "accepted")
-    if not _is_live(app.posting):
-        raise _not_live(app.posting)
-    before, now = app.status, clock.now()
-    app.status = Status.APPLIED
-    app.cv = cv
-    app.message = message or app.message
-    app.contact_released_at = now
-    app.updated_at = now
-    fields = ["status", "cv", "message", "contact_released_at", "updated_at"]
+    """The invitation ``app`` (locked by the caller, with its posting) accepted: APPLIED with the CV,
+    the contact released."""
+    now = clock.now()
+    fields: dict[str, Any] = {"cv": cv, "message": message or app.message, "contact_released_at": now}
     if channel:
-        app.channel = channel
-        fields.append("channel")
-    app.save(update_fields=fields)
-    _step(app, Kind.ACCEPT, before, actor, side, message, now)
+        fields["channel"] = channel
+    app = _step(
+        app, Kind.ACCEPT, actor, side, note=message, check=_live, fields=fields, now=now, locked=True
+    ).application
     said_zh, said_en = _said(message, "留言", "Message")
     _tell(
         notify_rules.JOB_APPLIED,
@@ -504,10 +559,7 @@ def withdraw(actor: User, app: Application, note: str = "") -> Application:
     the phone."""
     _seeker_may(actor, app.seeker)
     note = _text(note, MAX_NOTE, "说明", "The note", "note_too_long")
-    app = _locked(app)
-    if app.status not in WITHDRAWS:
-        raise _wrong_state(app, "撤回", "withdrawn")
-    _move(app, Status.WITHDRAWN, Kind.WITHDRAW, actor, "seeker", note)
+    app = _step(app, Kind.WITHDRAW, actor, "seeker", note=note).application
     said_zh, said_en = _said(note, "说明", "Note")
     _tell(
         notify_rules.JOB_STATUS,
@@ -519,15 +571,6 @@ def withdraw(actor: User, app: Application, note: str = "") -> Application:
         said_zh,
         said_en,
     )
-    return app
-
-
-def _move(app: Application, to: str, kind: str, actor: User | None, side: str, note: str) -> Application:
-    before, now = app.status, clock.now()
-    app.status = to
-    app.updated_at = now
-    app.save(update_fields=["status", "updated_at", "interview_at"])
-    _step(app, kind, before, actor, side, note, now)
     return app
 
 
@@ -574,7 +617,7 @@ def invite(actor: User, posting: Posting, seeker: Seeker, message: str = "") -> 
             updated_at=now,
         )
     )
-    _step(app, Kind.INVITE, "", actor, "employer", message, now)
+    _record(app, Kind.INVITE, "", actor, "employer", message, now)
     said_zh, said_en = _said(message, "留言", "Message")
     _tell(
         notify_rules.JOB_INVITED,
@@ -609,22 +652,27 @@ def interview(actor: User, app: Application, at: datetime, note: str = "") -> Ap
         raise LinliError.one(
             "time_far", "面试时间最多安排在半年以内。", "An interview is arranged at most half a year ahead."
         )
-    app = _locked(app)
-    if app.status not in INTERVIEWS:
-        raise _wrong_state(app, "安排面试", "given an interview")
-    if app.status == Status.INTERVIEW and app.interview_at == at:
-        local = timezone.localtime(at)
-        raise LinliError.one(
-            "already_arranged",
-            f"申请 {app.number} 的面试已安排在 {local:%Y-%m-%d %H:%M}。",
-            f"The interview of application {app.number} is already set for {local:%Y-%m-%d %H:%M}.",
-            status=409,
-        )
-    moved = app.status == Status.INTERVIEW
-    app.interview_at = at
     local = timezone.localtime(at)
-    text = f"{local:%Y-%m-%d %H:%M}" + (f" · {note}" if note else "")
-    _move(app, Status.INTERVIEW, Kind.INTERVIEW, actor, "employer", text)
+
+    def not_again(locked: Application) -> None:
+        if locked.status == Status.INTERVIEW and locked.interview_at == at:
+            raise LinliError.one(
+                "already_arranged",
+                f"申请 {locked.number} 的面试已安排在 {local:%Y-%m-%d %H:%M}。",
+                f"The interview of application {locked.number} is already set for {local:%Y-%m-%d %H:%M}.",
+                status=409,
+            )
+
+    step = _step(
+        app,
+        Kind.INTERVIEW,
+        actor,
+        "employer",
+        note=f"{local:%Y-%m-%d %H:%M}" + (f" · {note}" if note else ""),
+        check=not_again,
+        fields={"interview_at": at},
+    )
+    app, moved = step.application, step.from_status == Status.INTERVIEW
     posting = app.posting
     said_zh, said_en = _said(note, "说明", "Note")
     _tell(
@@ -649,32 +697,41 @@ def hire(actor: User, app: Application, started_on: date | None = None, note: st
     places are taken); the seeker is employed. A posting whose places are all taken: a 409."""
     _employer_may(actor, app.posting)
     note = _text(note, MAX_NOTE, "说明", "The note", "note_too_long")
-    app = _locked(app)
-    if app.status not in HIRES:
-        raise _wrong_state(app, "录用", "hired")
     today = clock.today()
     started_on = started_on or today
-    if not isinstance(started_on, date) or isinstance(started_on, datetime):
-        raise LinliError.one("bad_date", "请填写到岗日期。", "Give the start date.")
-    applied_on = timezone.localdate(app.created_at)
-    if started_on < applied_on:
-        raise LinliError.one(
-            "start_before_application",
-            f"到岗日期不能早于申请日期({applied_on:%Y-%m-%d})。",
-            f"The start date cannot be before the application ({applied_on:%Y-%m-%d}).",
-        )
-    if started_on > today + START_AHEAD:
-        raise LinliError.one("start_far", "到岗日期最多在一年以内。", "The start date is at most a year ahead.")
-    posting = _locked_posting(app.posting)
-    if posting.hired >= posting.headcount:
-        raise LinliError.one(
-            "posting_filled",
-            f"岗位“{posting.title}”的 {posting.headcount} 个名额已招满;如需多招,请先增加招聘人数。",
-            f"All {posting.headcount} places of “{posting.title}” are filled; raise the headcount to hire more.",
-            status=409,
-        )
-    seeker = Seeker.objects.select_for_update().get(pk=app.seeker_id)
-    _move(app, Status.HIRED, Kind.HIRE, actor, "employer", f"{started_on:%Y-%m-%d}" + (f" · {note}" if note else ""))
+
+    def may_start(locked: Application) -> None:
+        """The start date, then a place left on the posting (locked) and the seeker (locked)."""
+        if not isinstance(started_on, date) or isinstance(started_on, datetime):
+            raise LinliError.one("bad_date", "请填写到岗日期。", "Give the start date.")
+        applied_on = timezone.localdate(locked.created_at)
+        if started_on < applied_on:
+            raise LinliError.one(
+                "start_before_application",
+                f"到岗日期不能早于申请日期({applied_on:%Y-%m-%d})。",
+                f"The start date cannot be before the application ({applied_on:%Y-%m-%d}).",
+            )
+        if started_on > today + START_AHEAD:
+            raise LinliError.one("start_far", "到岗日期最多在一年以内。", "The start date is at most a year ahead.")
+        locked.posting = posting = _locked_posting(locked.posting)
+        if posting.hired >= posting.headcount:
+            raise LinliError.one(
+                "posting_filled",
+                f"岗位“{posting.title}”的 {posting.headcount} 个名额已招满;如需多招,请先增加招聘人数。",
+                f"All {posting.headcount} places of “{posting.title}” are filled; raise the headcount to hire more.",
+                status=409,
+            )
+        locked.seeker = Seeker.objects.select_for_update().get(pk=locked.seeker_id)
+
+    app = _step(
+        app,
+        Kind.HIRE,
+        actor,
+        "employer",
+        note=lambda: f"{started_on:%Y-%m-%d}" + (f" · {note}" if note else ""),
+        check=may_start,
+    ).application
+    posting, seeker = app.posting, app.seeker
     placement = Placement.objects.create(
         application=app,
         seeker=seeker,
@@ -724,11 +781,8 @@ def decline(actor: User, app: Application, note: str = "") -> Application:
     if side == "employer" and not permissions.may_hire_for(actor, app.posting):
         raise PermissionDenied("the employer's member may not hire for this posting")
     note = _text(note, MAX_NOTE, "说明", "The note", "note_too_long")
-    app = _locked(app)
-    if app.status not in DECLINES:
-        raise _wrong_state(app, "谢绝", "declined")
-    invitation = app.status == Status.INVITED
-    _move(app, Status.DECLINED, Kind.DECLINE, actor, side, note)
+    step = _step(app, Kind.DECLINE, actor, side, note=note)
+    app, invitation = step.application, step.from_status == Status.INVITED
     _tell_declined(app, actor, side, invitation, note)
     return app
 

@@ -27,16 +27,14 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
-from linli.accounts.models import RoleGrant
-from linli.accounts.permissions import authorize, can
-from linli.accounts.roles import allows
+from linli.accounts.permissions import authorize
 from linli.core import clock, generations
 from linli.core.errors import LinliError
 from linli.core.masking import is_valid_phone
 from linli.core.types import User
 from linli.jobs import creditcode
 from linli.jobs.models import Employer, EmployerMember
-from linli.jobs.permissions import HIRE, SERVE
+from linli.jobs.permissions import HIRE, SERVE, serves, serving_staff
 from linli.jobs.queries import employers as q
 from linli.notify import rules as notify_rules
 from linli.notify import services as notify_services
@@ -68,23 +66,6 @@ def _text(field: str, value: Any, *, required: bool = False) -> str:
 
 
 # --- who is told ------------------------------------------------------------------------------------------
-
-
-def serving_staff(path: str) -> list[int]:
-    """The active users holding ``jobs`` at the nearest place above ``path`` that has any (the
-    street's employment service; the district's only where the street has none)."""
-    parts = [p for p in path.split("/") if p]
-    prefixes = ["".join(f"{code}/" for code in parts[:n]) for n in range(1, len(parts) + 1)]
-    rows = RoleGrant.objects.filter(revoked_at__isnull=True, path__in=prefixes, user__is_active=True).values_list(
-        "user_id", "role", "place_kind", "path"
-    )
-    by_path: dict[str, set[int]] = {}
-    for user_id, role, kind, grant_path in rows:
-        if kind != "department" and allows(role, SERVE.value, kind):
-            by_path.setdefault(grant_path, set()).add(user_id)
-    if not by_path:
-        return []
-    return sorted(by_path[max(by_path, key=len)])
 
 
 def _members(employer: Employer) -> list[int]:
@@ -328,7 +309,7 @@ def set_key_enterprise(actor: User, employer: Employer, on: bool, officer: Any =
     """Staff mark (or unmark) a key enterprise and name the service officer who serves it (an
     account with ``jobs`` at the employer's place; None leaves no officer)."""
     authorize(actor, SERVE, employer)
-    if officer is not None and not (getattr(officer, "is_active", False) and can(officer, SERVE, employer)):
+    if officer is not None and not serves(officer, employer):
         raise LinliError.one(
             "bad_officer",
             "服务专员须是本单位所在街道就业服务的工作人员。",

@@ -21,7 +21,7 @@ Every step appends a ``ServiceStep`` the enterprise sees. A step in the wrong st
 submit included) is a 409 and changes nothing: each step locks the row (``select_for_update``)
 and checks the state it found. Bad input is a 400 with the reason in Chinese and English.
 Who is told (``linli.notify``, kind ``service_request``, after the commit): the officer — or, without
-one, the street's employment service (``employers.serving_staff``) — of a new request, a handed-over
+one, the street's employment service (``permissions.serving_staff``) — of a new request, a handed-over
 one and the enterprise's rating; the enterprise's members of each step of the service (accepted, not
 accepted, progress, closed). An open request past its deadline reminds its officer once (``overdue``,
 ``remind_overdue``).
@@ -43,9 +43,8 @@ from linli.core.errors import LinliError
 from linli.core.masking import mask_text
 from linli.core.types import User
 from linli.jobs.models import Employer, EmployerMember, ServiceRequest, ServiceStep
-from linli.jobs.permissions import HIRE, SERVE, is_member
+from linli.jobs.permissions import HIRE, SERVE, is_member, serves, serving_staff
 from linli.jobs.services import employers
-from linli.jobs.services.employers import serving_staff
 from linli.notify import rules as notify_rules
 from linli.notify import services as notify_services
 
@@ -449,7 +448,7 @@ def close(actor: User, req: ServiceRequest, result: str) -> ServiceRequest:
 def reassign(actor: User, req: ServiceRequest, officer: User | None) -> ServiceRequest:
     """Hand an open request to another officer, who must hold ``jobs`` at the enterprise's place."""
     authorize(actor, SERVE, req)
-    if officer is None or not officer.is_active or not can(officer, SERVE, req):
+    if not serves(officer, req):
         raise LinliError.one(
             "bad_officer",
             "请选择在该企业所在地负责就业服务的工作人员。",

@@ -34,10 +34,9 @@ from django.db import transaction
 
 from linli.core import clock, crypto, ratelimit, sms
 from linli.core.errors import LinliError
-from linli.core.geo import metres
 from linli.core.masking import is_valid_id_number, is_valid_phone, mask_phone, normalise_id_number
 from linli.jobs import queries as q
-from linli.jobs.models import Application, JobCategory, Posting, Seeker, SeekerCode, Skill
+from linli.jobs.models import Application, Seeker, SeekerCode, Skill
 from linli.jobs.services import applications, seekers
 from linli.places.models import Street
 
@@ -100,11 +99,6 @@ def check_id(text: str) -> str:
             "This ID card number is not right (its last character does not match). Please check it and try again.",
         )
     return value
-
-
-def find(id_number: str) -> Seeker | None:
-    """The seeker registered with this (valid, normalised) ID number, or None."""
-    return q.seekers.by_id_number(id_number)
 
 
 # --- the lock -----------------------------------------------------------------------------------------
@@ -376,7 +370,7 @@ def unseal(token: str) -> dict[str, Any]:
 def send_registration_code(id_number: str, phone: str) -> dict[str, Any]:
     """A code to the phone a new seeker typed; returns the pending check to keep (sealed) in the
     session: ``{"salt", "hash", "expires", "sent", "failures"}``. Limited per phone and per ID."""
-    if find(id_number) is not None:
+    if q.kiosk.find(id_number) is not None:
         raise LinliError.one(
             "id_registered",
             "这个身份证号已经登记过,请用它直接登录。",
@@ -496,7 +490,7 @@ def register(
     rows = check_skills(skills)
     lat, lon = location_of(street)
     with transaction.atomic():
-        if find(id_number) is not None:
+        if q.kiosk.find(id_number) is not None:
             raise LinliError.one(
                 "id_registered",
                 "这个身份证号已经登记过,请用它直接登录。",
@@ -521,57 +515,6 @@ def phone_masked(phone: str) -> str:
     return mask_phone(phone)
 
 
-# --- reads the kiosk's screens share -------------------------------------------------------------------
-
-
-def categories() -> list[JobCategory]:
-    return list(JobCategory.objects.filter(active=True).order_by("order", "code"))
-
-
-def skills_by_category() -> list[tuple[JobCategory, list[Skill]]]:
-    by: dict[int, list[Skill]] = {}
-    for skill in Skill.objects.filter(active=True, category__active=True).order_by("code"):
-        by.setdefault(skill.category_id, []).append(skill)
-    return [(c, by[c.pk]) for c in categories() if c.pk in by]
-
-
-def live(posting_id: int) -> Posting | None:
-    """The posting if it takes applications today (open, verified employer, not closed)."""
-    return q.postings.live().select_related("employer", "category").filter(pk=posting_id).first()
-
-
-def nearby(seeker: Seeker, category: JobCategory, k: int = 20) -> list[tuple[Posting, int]]:
-    """Live postings of ``category`` for the seeker with the distance in metres: those that match
-    the seeker (``queries.matching.nearby``, best first), then the others within reach by distance —
-    a person at the kiosk may look for work outside the skills on record."""
-    radius = max(seeker.travel_m, 10_000)
-    ranked = [(p, int(m.distance_m)) for p, m in q.matching.nearby(seeker, k=k, radius_m=radius, category=category.pk)]
-    seen = {p.pk for p, _d in ranked}
-    if len(ranked) >= k:
-        return ranked[:k]
-    others = (
-        q.postings.live()
-        .filter(category=category)
-        .exclude(pk__in=seen)
-        .select_related("employer", "category")
-        .order_by("closes_on", "pk")[:2000]
-    )
-    near = sorted(
-        ((p, int(metres(seeker.lat, seeker.lon, p.lat, p.lon))) for p in others),
-        key=lambda pair: (pair[1], pair[0].pk),
-    )
-    return ranked + [(p, d) for p, d in near if d <= radius][: k - len(ranked)]
-
-
-def slip(seeker_id: int, application_id: int) -> Application | None:
-    """The seeker's own application (the slip), or None."""
-    return (
-        Application.objects.select_related("posting", "posting__employer")
-        .filter(pk=application_id, seeker_id=seeker_id)
-        .first()
-    )
-
-
 # --- applying with a CV from a few taps ------------------------------------------------------------------
 
 
@@ -591,29 +534,30 @@ def preview(seeker: Seeker, taps: dict[str, Any]) -> dict[str, Any]:
     return applications.build_cv(seeker, taps)
 
 
-def existing(seeker: Seeker, posting: Posting) -> Application | None:
-    """The seeker's application for this posting, if they applied already (an invitation does
-    not count: applying accepts it)."""
-    return Application.objects.filter(posting=posting, seeker=seeker).exclude(status=Application.Status.INVITED).first()
+def posting_closed() -> LinliError:
+    """The kind 410 of a posting that no longer takes applications (a screen, or ``apply``)."""
+    return LinliError.one(
+        "posting_closed",
+        "这个岗位已经截止或暂停招聘,请看看别的岗位。",
+        "This job is closed or no longer taking applications. Please look at other jobs.",
+        410,
+    )
 
 
 def apply(seeker: Seeker, posting_id: int, taps: dict[str, Any]) -> Application:
     """Send the application from the kiosk (the seeker proved by ID number + SMS code)."""
-    posting = live(posting_id)
+    posting = q.kiosk.live(posting_id)
     if posting is None:
-        raise LinliError.one(
-            "posting_closed",
-            "这个岗位已经截止或暂停招聘,请看看别的岗位。",
-            "This job is closed or no longer taking applications. Please look at other jobs.",
-            410,
-        )
-    earlier = existing(seeker, posting)
+        raise posting_closed()
+    earlier = q.kiosk.existing(seeker, posting)
     if earlier is not None:
         raise AlreadyApplied(earlier)
     try:
         return applications.apply(None, seeker, posting, cv=taps, channel=Application.Channel.KIOSK)
     except LinliError as exc:
-        earlier = existing(seeker, posting) if exc.problems and exc.problems[0].code == "already_applied" else None
+        earlier = (
+            q.kiosk.existing(seeker, posting) if exc.problems and exc.problems[0].code == "already_applied" else None
+        )
         if earlier is not None:  # a double submit racing this one
             raise AlreadyApplied(earlier) from None
         raise

@@ -37,7 +37,8 @@ from linli.core.masking import is_valid_id_number, is_valid_phone, normalise_id_
 from linli.core.types import User
 from linli.jobs.models import Seeker, Skill
 from linli.jobs.permissions import SERVE, is_seeker
-from linli.jobs.queries.employers import geometry_contains, in_district
+from linli.jobs.queries.employers import in_district
+from linli.places.geometry import contains_point
 from linli.places.models import Community, Person, Street
 
 #: Bounds of the profile's numbers (pages show them next to the fields).
@@ -203,7 +204,7 @@ def check_home(street: Street, lat: Any, lon: Any) -> tuple[float, float]:
     """The home point, checked: inside the street's boundary when it has one, else inside the
     district (its boundary, or near its centre: ``queries.employers.in_district``)."""
     la, lo = _coordinate(lat, -90, 90), _coordinate(lon, -180, 180)
-    in_street = geometry_contains(street.boundary, la, lo)
+    in_street = contains_point(street.boundary, la, lo)
     if in_street is False:
         raise LinliError.one(
             "outside_street",

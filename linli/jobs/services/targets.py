@@ -22,6 +22,7 @@ from linli.accounts.permissions import authorize
 from linli.core import clock
 from linli.core.errors import LinliError
 from linli.core.types import User
+from linli.jobs import permissions
 from linli.jobs.models import EmploymentTarget, TargetEntry
 from linli.jobs.permissions import SERVE
 from linli.jobs.queries import targets as q
@@ -192,14 +193,14 @@ def remove_entry(actor: User, entry: TargetEntry, reason: str) -> TargetEntry:
         if locked.withdrawn_at is not None:
             raise LinliError.one("already_withdrawn", "这条录入已经撤回。", "This entry was already withdrawn.", 409)
         today = clock.today()
-        if not q.same_month(locked, today):
+        if not permissions.same_month(locked, today):
             raise LinliError.one(
                 "month_closed",
                 "只能在录入当月撤回;该月数据已归档,不能再改。",
                 "An entry can be withdrawn only in the month it was entered; that month is closed.",
                 409,
             )
-        if not q.may_withdraw(actor, locked, today):
+        if not permissions.may_withdraw(actor, locked, today):
             raise LinliError.one(
                 "not_author",
                 "只有录入人或区级就业服务人员可以撤回这条录入。",

@@ -2,7 +2,8 @@
 
 Public pages: the start, the ID-number and code screens and registration need no account; every
 screen after the sign-in needs the kiosk's session (``views.kiosk.screen``) and sends anyone
-without it back to the start.
+without it back to the start. The start with ``street`` is staff's: binding the kiosk to its street
+(``views.kiosk.bind_street``). The CV's one-tap screens (years, hours) are one view (``cv_tap``).
 """
 
 from django.urls import path
@@ -29,8 +30,8 @@ urlpatterns = [
     path("jobs/<slug:category>/", v.jobs, name="jobs"),
     path("postings/<linli_id:pk>/", v.job, name="job"),
     path("postings/<linli_id:pk>/skills/", v.cv_skills, name="cv_skills"),
-    path("postings/<linli_id:pk>/years/", v.cv_years, name="cv_years"),
-    path("postings/<linli_id:pk>/hours/", v.cv_hours, name="cv_hours"),
+    path("postings/<linli_id:pk>/years/", v.cv_tap, {"field": "years"}, name="cv_years"),
+    path("postings/<linli_id:pk>/hours/", v.cv_tap, {"field": "hours"}, name="cv_hours"),
     path("postings/<linli_id:pk>/send/", v.cv_send, name="cv_send"),
     path("slips/<linli_id:pk>/", v.slip, name="slip"),
 ]

@@ -7,34 +7,47 @@ request checks the last activity: after ``LINLI_KIOSK_IDLE_SECONDS`` (60) the se
 and the person is back at the start (``kiosk.js`` does the same in the browser, with a countdown in
 the last 10 s). "结束 / finish" flushes it too. Every screen is ``no-store``; nothing is autocompleted.
 
-The kiosk's street (new seekers are registered there) comes from ``LINLI_KIOSK_STREET`` or from
-``/kiosk/?street=<id>`` opened once by staff when installing the kiosk (a signed cookie).
+The kiosk's street (new seekers are registered there) is bound by staff when installing the kiosk
+(``bind_street``: signed in with ``jobs`` at that street, ``/kiosk/?street=<id>``, confirmed; a signed
+cookie, and the staff member is signed out again), else ``LINLI_KIOSK_STREET``; without either the
+person taps their street. Nobody else can make a kiosk claim a street.
+
+The screens read through ``queries.kiosk`` and write through ``services.kiosk``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from linli.accounts.permissions import get_or_404
 from linli.core import clock, lang
 from linli.core.errors import LinliError
 from linli.core.ids import as_id
-from linli.jobs.models import JobCategory, Posting, Seeker, Skill
+from linli.jobs.models import Posting, Seeker
+from linli.jobs.permissions import SERVE
+from linli.jobs.queries import kiosk as q
 from linli.jobs.services import kiosk as svc
 from linli.places.models import Street
 
 KEY = "kiosk"
 STREET_COOKIE = "linli_kiosk_street"
+STREET_SALT = "kiosk-street"
 LANGS = ("zh-hans", "en")
 View = Callable[..., HttpResponse]
 
@@ -98,8 +111,7 @@ def _end(request: HttpRequest) -> None:
 
 
 def _seeker(request: HttpRequest) -> Seeker | None:
-    seeker_id = as_id(_k(request).get("seeker"))
-    return Seeker.objects.filter(pk=seeker_id).first() if seeker_id else None
+    return q.seeker(_k(request).get("seeker"))
 
 
 def _errors(exc: LinliError) -> list[str]:
@@ -138,37 +150,50 @@ def far(metres: int | None) -> str:
 
 
 def kiosk_street(request: HttpRequest) -> Street | None:
-    """The street this kiosk stands in: the signed cookie staff set, else ``LINLI_KIOSK_STREET``."""
-    raw = request.get_signed_cookie(STREET_COOKIE, default=None, salt="kiosk-street")
-    street_id = as_id(raw) or as_id(getattr(settings, "LINLI_KIOSK_STREET", None))
-    return Street.objects.filter(pk=street_id).select_related("district").first() if street_id else None
+    """The street this kiosk stands in: the signed cookie staff set (``bind_street``; a forged or
+    altered one fails its signature and counts as none), else ``LINLI_KIOSK_STREET``."""
+    raw = request.get_signed_cookie(STREET_COOKIE, default=None, salt=STREET_SALT)
+    return q.street(as_id(raw) or as_id(getattr(settings, "LINLI_KIOSK_STREET", None)))
 
 
-# --- start, language, finish, keep-alive -------------------------------------------------------------------
+# --- start, the kiosk's street, language, finish, keep-alive ----------------------------------------------------
 
 
 @screen()
-@require_GET
+@require_http_methods(["GET", "POST"])
 def home(request: HttpRequest) -> HttpResponse:
-    """The start screen. ``?street=<id>`` (staff, once, when installing) sets the kiosk's street."""
-    raw = request.GET.get("street")
-    if raw is not None:
-        street_id = as_id(raw)
-        street = Street.objects.filter(pk=street_id).first() if street_id else None
-        if street is None:
-            return _page(
-                request,
-                "home.html",
-                {"errors": [lang.pick("没有这个街道。", "No such street.")], "street": kiosk_street(request)},
-                status=400,
-            )
-        response = HttpResponseRedirect(reverse("kiosk:home"))
-        response.set_signed_cookie(
-            STREET_COOKIE, str(street.pk), salt="kiosk-street", max_age=10 * 365 * 24 * 3600, httponly=True,
-            samesite="Lax", secure=request.is_secure(),
-        )  # fmt: skip
-        return response
+    """The start screen; with ``street`` (``?street=<id>``, then the confirming POST) staff bind the
+    kiosk to its street (``bind_street``)."""
+    if request.method == "POST" or "street" in request.GET:
+        return bind_street(request)
     return _page(request, "home.html", {"street": kiosk_street(request)})
+
+
+def bind_street(request: HttpRequest) -> HttpResponse:
+    """Staff bind this kiosk to the street it stands in, once, when installing it: signed in with
+    ``jobs`` at that street (its employment service, or the district's), they open
+    ``/kiosk/?street=<id>`` and confirm. The kiosk keeps a signed cookie naming the street, and the
+    staff member is signed out at once (a kiosk is public). Nobody else can make a kiosk claim a
+    street: a visitor is sent to sign in first; an account without ``jobs`` there gets a 403 (a 404
+    outside everything it sees); a malformed or unknown id is a 400."""
+    raw = request.POST.get("street") if request.method == "POST" else request.GET.get("street")
+    if not request.user.is_authenticated:
+        return redirect_to_login(f"{reverse('kiosk:home')}?street={as_id(raw) or ''}")
+    street = q.street(raw)
+    if street is None:
+        error = lang.pick("没有这个街道。", "No such street.")
+        return _page(request, "home.html", {"errors": [error], "street": kiosk_street(request)}, status=400)
+    get_or_404(request.user, SERVE, Street, pk=street.pk)  # 404 outside the account's places, 403 without jobs
+    if request.method == "GET":
+        return _page(request, "bind.html", {"bind": street, "street": kiosk_street(request)})
+    logout(request)  # the kiosk must not stay signed in as the staff member (the session goes too)
+    request.kiosk_flushed = True  # type: ignore[attr-defined]
+    response = HttpResponseRedirect(reverse("kiosk:home"))
+    response.set_signed_cookie(
+        STREET_COOKIE, str(street.pk), salt=STREET_SALT, max_age=10 * 365 * 24 * 3600, httponly=True,
+        samesite="Lax", secure=request.is_secure(),
+    )  # fmt: skip
+    return response
 
 
 @screen()
@@ -224,7 +249,7 @@ def id_number(request: HttpRequest) -> HttpResponse:
         return _page(request, "id.html", {"value": typed, "errors": _errors(exc)}, status=exc.status)
     for stale in ("seeker", "pending", "id", "reg", "cv", "phone_masked"):
         kiosk.pop(stale, None)
-    seeker = svc.find(value)
+    seeker = q.find(value)
     if seeker is None:
         kiosk["id"] = svc.seal({"id_number": value})
         return HttpResponseRedirect(reverse("kiosk:unknown"))
@@ -260,7 +285,7 @@ def code(request: HttpRequest) -> HttpResponse:
 @require_POST
 def resend(request: HttpRequest) -> HttpResponse:
     kiosk = _k(request)
-    seeker = Seeker.objects.filter(pk=as_id(kiosk.get("pending")) or 0).first()
+    seeker = q.seeker(kiosk.get("pending"))
     ctx: dict[str, Any] = {"phone_masked": kiosk.get("phone_masked", ""), "resend_seconds": svc.resend_seconds()}
     if seeker is None:
         return _start(request)
@@ -359,9 +384,9 @@ def register_street(request: HttpRequest) -> HttpResponse:
     reg = _reg(request)
     if not (reg.get("code") or {}).get("verified"):
         return HttpResponseRedirect(reverse("kiosk:register_code"))
-    streets = list(Street.objects.order_by("code")[:40])
+    streets = q.streets()
     if request.method == "POST":
-        street = Street.objects.filter(pk=as_id(request.POST.get("street")) or 0).first()
+        street = q.street(request.POST.get("street"))
         if street is not None:
             reg["street"] = street.pk
             _set_reg(request, reg)
@@ -379,11 +404,11 @@ def register_skills(request: HttpRequest) -> HttpResponse:
     reg = _reg(request)
     if not (reg.get("code") or {}).get("verified"):
         return HttpResponseRedirect(reverse("kiosk:register_code"))
-    street = kiosk_street(request) or Street.objects.filter(pk=as_id(reg.get("street")) or 0).first()
+    street = kiosk_street(request) or q.street(reg.get("street"))
     if street is None:
         return HttpResponseRedirect(reverse("kiosk:register_street"))
     chosen = request.POST.getlist("skills") if request.method == "POST" else []
-    ctx: dict[str, Any] = {"groups": svc.skills_by_category(), "chosen": set(chosen), "registering": True}
+    ctx: dict[str, Any] = {"groups": q.skills_by_category(), "chosen": set(chosen), "registering": True}
     if request.method == "GET":
         return _page(request, "skills.html", ctx)
     try:
@@ -416,37 +441,27 @@ def categories(request: HttpRequest) -> HttpResponse:
     return _page(
         request,
         "categories.html",
-        {"seeker": seeker, "categories": svc.categories(), "new": _k(request).pop("new", False)},
+        {"seeker": seeker, "categories": q.categories(), "new": _k(request).pop("new", False)},
     )
-
-
-def _category(code: str) -> JobCategory | None:
-    return JobCategory.objects.filter(code=code, active=True).first()
 
 
 @screen(need="seeker")
 @require_GET
 def jobs(request: HttpRequest, category: str) -> HttpResponse:
     seeker = _seeker(request)
-    cat = _category(category)
+    cat = q.category(category)
     if seeker is None:
         return _start(request)
     if cat is None:
         return HttpResponseRedirect(reverse("kiosk:categories"))
-    rows = [{"p": p, "far": far(d)} for p, d in svc.nearby(seeker, cat)]
+    rows = [{"p": p, "far": far(d)} for p, d in q.nearby(seeker, cat)]
     return _page(request, "jobs.html", {"category": cat, "rows": rows})
 
 
 def _job_or_closed(request: HttpRequest, pk: int) -> Posting | HttpResponse:
-    posting = svc.live(pk)
+    posting = q.live(pk)
     if posting is None:
-        error = LinliError.one(
-            "posting_closed",
-            "这个岗位已经截止或暂停招聘,请看看别的岗位。",
-            "This job is closed or no longer taking applications. Please look at other jobs.",
-            410,
-        )
-        return _page(request, "closed.html", {"errors": _errors(error)}, status=410)
+        return _page(request, "closed.html", {"errors": _errors(svc.posting_closed())}, status=410)
     return posting
 
 
@@ -465,7 +480,7 @@ def job(request: HttpRequest, pk: int) -> HttpResponse:
     posting = _job_or_closed(request, pk)
     if isinstance(posting, HttpResponse):
         return posting
-    applied = svc.existing(seeker, posting)
+    applied = q.existing(seeker, posting)
     return _page(
         request,
         "job.html",
@@ -473,7 +488,7 @@ def job(request: HttpRequest, pk: int) -> HttpResponse:
             "p": posting,
             "far": far(_distance(seeker, posting)),
             "applied": applied,
-            "skill_names": [s.label for s in posting.skills.all()],
+            "skill_names": q.skill_labels(posting),
         },
     )
 
@@ -489,7 +504,7 @@ def _cv(request: HttpRequest, seeker: Seeker, posting: Posting) -> dict[str, Any
         years = next((k for k, v in sorted(svc.YEARS.items(), key=lambda kv: -kv[1]) if seeker.experience_years >= v))
         cv = {
             "posting": posting.pk,
-            "skills": list(seeker.skills.values_list("code", flat=True)),
+            "skills": q.skill_codes(seeker),
             "years": years if seeker.experience_years else "",
             "hours": seeker.hours if seeker.hours in svc.HOURS else 0,
         }
@@ -519,7 +534,7 @@ def cv_skills(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             cv["skills"] = [s.code for s in svc.check_skills(chosen)]
         except LinliError as exc:
-            groups = _skill_groups(posting, seeker)
+            groups = q.skill_groups(posting, seeker)
             return _page(
                 request,
                 "skills.html",
@@ -529,52 +544,79 @@ def cv_skills(request: HttpRequest, pk: int) -> HttpResponse:
         _k(request)["cv"] = cv
         return HttpResponseRedirect(reverse("kiosk:cv_years", args=[posting.pk]))
     return _page(
-        request, "skills.html", {"groups": _skill_groups(posting, seeker), "chosen": set(cv["skills"]), "p": posting}
+        request, "skills.html", {"groups": q.skill_groups(posting, seeker), "chosen": set(cv["skills"]), "p": posting}
     )
 
 
-def _skill_groups(posting: Posting, seeker: Seeker) -> list[tuple[JobCategory, list[Skill]]]:
-    """The skills worth offering for this job: the posting's category first, then the seeker's own."""
-    wanted = {posting.category_id, *seeker.skills.values_list("category_id", flat=True)}
-    groups = [(c, skills) for c, skills in svc.skills_by_category() if c.pk in wanted]
-    groups.sort(key=lambda g: g[0].pk != posting.category_id)
-    return groups
+@dataclass(frozen=True)
+class Tap:
+    """A screen of the CV answered with one tap on a tile: the form field (the CV's key too), how a
+    tapped value is read, the tiles (value, label), the screen's step and question, the screens
+    before and after, and what to say when nothing valid came (Chinese, English)."""
+
+    field: str
+    read: Callable[[str | None], Any]
+    tiles: tuple[tuple[Any, Promise], ...]
+    step: Promise
+    question: Promise
+    back: str
+    then: str
+    refusal: tuple[str, str]
+
+
+_YEARS = {
+    "0": gettext_lazy("Not yet"),
+    "1-3": gettext_lazy("1 to 3 years"),
+    "3-10": gettext_lazy("3 to 10 years"),
+    "10+": gettext_lazy("More than 10 years"),
+}
+_HOURS = {
+    40: gettext_lazy("Full time, about 40 hours a week"),
+    20: gettext_lazy("Part time, about 20 hours a week"),
+    10: gettext_lazy("A few hours, about 10 a week"),
+}
+TAPS = {
+    "years": Tap(
+        "years",
+        lambda raw: raw or "",
+        tuple((key, _YEARS[key]) for key in svc.YEARS),
+        gettext_lazy("Your CV, 2 of 3"),
+        gettext_lazy("How many years have you done this kind of work?"),
+        "kiosk:cv_skills",
+        "kiosk:cv_hours",
+        ("请点选您做这类工作的年数。", "Tap how many years you have done this kind of work."),
+    ),
+    "hours": Tap(
+        "hours",
+        as_id,
+        tuple((hours, _HOURS[hours]) for hours in svc.HOURS),
+        gettext_lazy("Your CV, 3 of 3"),
+        gettext_lazy("How long do you want to work?"),
+        "kiosk:cv_years",
+        "kiosk:cv_send",
+        ("请点选您想每周工作多久。", "Tap how long you want to work each week."),
+    ),
+}
 
 
 @screen(need="seeker")
 @require_http_methods(["GET", "POST"])
-def cv_years(request: HttpRequest, pk: int) -> HttpResponse:
+def cv_tap(request: HttpRequest, pk: int, field: str) -> HttpResponse:
+    """The CV's one-tap screens (``TAPS``: years of experience, then hours a week)."""
+    tap = TAPS[field]
     step = _cv_step(request, pk)
     if isinstance(step, HttpResponse):
         return step
     _seeker_row, posting, cv = step
+    ctx: dict[str, Any] = {"p": posting, "tap": tap, "chosen": cv.get(tap.field)}
     if request.method == "POST":
-        years = request.POST.get("years", "")
-        if years in svc.YEARS:
-            cv["years"] = years
+        value = tap.read(request.POST.get(tap.field))
+        if value in {v for v, _label in tap.tiles}:
+            cv[tap.field] = value
             _k(request)["cv"] = cv
-            return HttpResponseRedirect(reverse("kiosk:cv_hours", args=[posting.pk]))
-        error = lang.pick("请点选您做这类工作的年数。", "Tap how many years you have done this kind of work.")
-        return _page(request, "years.html", {"p": posting, "cv": cv, "errors": [error]}, status=400)
-    return _page(request, "years.html", {"p": posting, "cv": cv})
-
-
-@screen(need="seeker")
-@require_http_methods(["GET", "POST"])
-def cv_hours(request: HttpRequest, pk: int) -> HttpResponse:
-    step = _cv_step(request, pk)
-    if isinstance(step, HttpResponse):
-        return step
-    _seeker_row, posting, cv = step
-    if request.method == "POST":
-        hours = as_id(request.POST.get("hours"))
-        if hours in svc.HOURS:
-            cv["hours"] = hours
-            _k(request)["cv"] = cv
-            return HttpResponseRedirect(reverse("kiosk:cv_send", args=[posting.pk]))
-        error = lang.pick("请点选您想每周工作多久。", "Tap how long you want to work each week.")
-        return _page(request, "hours.html", {"p": posting, "cv": cv, "errors": [error]}, status=400)
-    return _page(request, "hours.html", {"p": posting, "cv": cv})
+            return HttpResponseRedirect(reverse(tap.then, args=[posting.pk]))
+        return _page(request, "tap.html", {**ctx, "errors": [lang.pick(*tap.refusal)]}, status=400)
+    return _page(request, "tap.html", ctx)
 
 
 @screen(need="seeker")
@@ -613,7 +655,7 @@ def cv_send(request: HttpRequest, pk: int) -> HttpResponse:
 def slip(request: HttpRequest, pk: int) -> HttpResponse:
     """The application slip: its number, the job, what happens next; print or show."""
     seeker = _seeker(request)
-    application = svc.slip(seeker.pk, pk) if seeker is not None else None
+    application = q.slip(seeker.pk, pk) if seeker is not None else None
     if application is None:
         return HttpResponseRedirect(reverse("kiosk:categories"))
     return _page(request, "slip.html", {"a": application, "p": application.posting, "seeker": seeker})

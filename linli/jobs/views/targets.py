@@ -30,7 +30,7 @@ from linli.core.ids import as_int
 from linli.core.lang import pick
 from linli.core.middleware import error_response
 from linli.core.paging import paginate
-from linli.jobs import tasks
+from linli.jobs import permissions, tasks
 from linli.jobs.models import Metric, TargetEntry
 from linli.jobs.permissions import SERVE
 from linli.jobs.queries import targets as q
@@ -104,7 +104,7 @@ def _context(request: HttpRequest, place: q.Place, year: int, places: list[q.Pla
         label=pgettext("employment targets", "Entries"),
     )
     names = q.place_names({e.path for e in entries})
-    may = q.withdrawable(user, place, entries, today)
+    may = permissions.withdrawable(user, place, entries, today)
     rows = [{"e": e, "place": names.get(e.path, ""), "may_withdraw": e.pk in may} for e in entries]
     return {
         "place": place,
