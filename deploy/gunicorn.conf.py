@@ -10,6 +10,9 @@ the variable, exactly as it stops ``manage.py``.
                             not hold a whole process
 - ``LINLI_WEB_WORKER_CLASS`` ``gthread`` (default: threads, keep-alive) or ``sync`` (one request at a
                             time per process; nginx in front buffers slow clients)
+- ``LINLI_WEB_WORKER_CONNECTIONS`` connections one gthread worker holds at once (default: its threads,
+                            each closed after its answer, so connections spread over the workers;
+                            more keeps idle ones alive for 5 s, and a worker may then hoard them)
 - ``LINLI_WEB_TIMEOUT``     seconds a request may take before its worker is restarted (default 60;
                             long work runs in the task workers, not in a request)
 - ``LINLI_WEB_MAX_REQUESTS`` requests after which a worker is replaced (default 100000, + up to 10 %
@@ -46,9 +49,17 @@ _cores = os.cpu_count() or 1
 workers = env_int("LINLI_WEB_WORKERS", min(2 * _cores + 1, 16), minimum=1, maximum=256)
 worker_class = env_choice("LINLI_WEB_WORKER_CLASS", "gthread", ("gthread", "sync"))
 threads = env_int("LINLI_WEB_THREADS", 4, minimum=1, maximum=64)
+# A gthread worker accepts every connection it can and keeps it for as long as the client (nginx's
+# upstream pool, a load generator) keeps it alive: eight connections opened at once went 8/0 to one
+# of two workers in two runs of three (bench/bench_open311.py), and that one worker's GIL was the
+# ceiling while the other idled. At most ``threads`` connections per worker, each closed after its
+# answer (as sync workers do), keeps every worker busy; nginx buffers the request and reconnects
+# over loopback. More (LINLI_WEB_WORKER_CONNECTIONS) lets a worker keep idle connections alive.
+worker_connections = env_int("LINLI_WEB_WORKER_CONNECTIONS", threads, minimum=1, maximum=10_000)
 timeout = env_int("LINLI_WEB_TIMEOUT", 60, minimum=5)
 graceful_timeout = 30
-keepalive = 5  # seconds; nginx keeps its upstream connections open (deploy/nginx/linli.conf)
+# seconds an idle connection is kept; 0 (closed after each answer) when no slot is left for one
+keepalive = 5 if worker_connections > threads else 0
 max_requests = env_int("LINLI_WEB_MAX_REQUESTS", 100_000, minimum=0)
 max_requests_jitter = max_requests // 10
 backlog = 2048
