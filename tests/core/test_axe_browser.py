@@ -1,13 +1,16 @@
 """axe-core on every page: 0 serious and 0 critical accessibility findings, at 390 px and on a desktop.
 
 The crawl of ``tests/crawl.py`` (every demo role and a visitor, every kind of page of the demo
-district) opens each page in Debian's chromium; axe-core (``make browser`` fetches a pinned version
-from the npm registry, checked against its sha256, into ``build/axe-core/``) is injected with
-``page.evaluate`` — through the debugging protocol, outside the page's Content-Security-Policy
-(``tests/browser.py``) — and run on the whole document with every ``<details>`` opened. Each finding
-is named with its rule, its impact, the page and the first elements it concerns. axe runs once per
-kind of page and width: a kind another role already passed is opened (its links are followed) but
-not checked again — the templates are the same, and the whole check stays within a few minutes.
+district) opens each page in Debian's chromium; axe-core (``tests/axe.py``: a pinned version that
+``make browser`` fetches, injected outside the page's Content-Security-Policy) runs on the whole
+document with every ``<details>`` opened. Each finding is named with its rule, its impact, the page
+and the first elements it concerns. axe runs once per kind of page and width: a kind another role
+already passed is opened (its links are followed) but not checked again — the templates are the
+same, and the whole check stays within a few minutes.
+
+At 390 px, axe runs in the walk of ``tests/core/test_phone_width_browser.py``: one visit of each
+page measures its width and runs axe (``phone_walk`` there), so the phone pages are not crawled
+twice. This module walks the same roles on a desktop (``axe_walk``).
 ``LINLI_AXE_ROLES=demo-street,visitor`` walks only those roles (while fixing a page).
 """
 
@@ -17,13 +20,12 @@ import os
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop in this thread
 
-import re
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
+from tests.axe import AXE, NO_AXE, findings  # (other apps' page tests import AXE and findings from here)
 from tests.conftest import CHROMIUM, cjk_fonts
 from tests.crawl import LINKS, PASSWORD, ROLES, crawl, kind, load_demo_site, public_pages
 from tests.phone import OPEN_DETAILS, PHONE, SETTLED
@@ -31,22 +33,7 @@ from tests.places.test_browser import ARGS
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[2]
-MAKEFILE_VERSION = re.search(r"^AXE_VERSION := (\S+)$", (ROOT / "Makefile").read_text(), re.M)
-AXE = ROOT / "build" / "axe-core" / f"axe-{MAKEFILE_VERSION.group(1) if MAKEFILE_VERSION else '?'}.min.js"
 DESKTOP = {"width": 1280, "height": 800}
-SERIOUS = ("serious", "critical")
-
-RUN = """() => axe.run(document, {resultTypes: ['violations']}).then(r => r.violations
-  .filter(v => ['serious', 'critical'].includes(v.impact))
-  .map(v => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | ')))"""
-
-
-def findings(page: Any) -> list[str]:
-    """axe-core's serious and critical findings on the page as it is now."""
-    if not page.evaluate("() => typeof axe !== 'undefined'"):
-        page.evaluate(AXE.read_text(encoding="utf-8"))
-    return page.evaluate(RUN)
 
 
 def axe_walk(page: Any, base: str, seeds: list[str], who: str, checked: set[str]) -> tuple[list[str], list[str]]:
@@ -89,11 +76,9 @@ def sign_in(browser: Any, base: str, who: str, viewport: dict[str, int]) -> Any:
     return page
 
 
-NO_AXE = f"{AXE} is missing: run `make browser` (it fetches axe-core into build/axe-core/)"
-
-
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Debian's chromium is not installed at {CHROMIUM}")
-def test_every_page_has_no_serious_or_critical_axe_finding(live_server, demo_site):
+def test_every_page_has_no_serious_or_critical_axe_finding_on_a_desktop(live_server, demo_site):
+    """On a desktop; the same check at 390 px runs in the phone walk of test_phone_width_browser.py."""
     from django.db import connection
     from playwright.sync_api import sync_playwright
 
@@ -106,23 +91,22 @@ def test_every_page_has_no_serious_or_critical_axe_finding(live_server, demo_sit
     only = [w for w in os.environ.get("LINLI_AXE_ROLES", "").split(",") if w]
     problems: list[str] = []
     visited: dict[str, list[str]] = {}
-    checked: dict[str, set[str]] = {"390 px": set(), "desktop": set()}
+    checked: set[str] = set()
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
             for who, seeds in walks:
                 if only and who not in only:
                     continue
-                for name, viewport in (("390 px", PHONE), ("desktop", DESKTOP)):
-                    page = sign_in(browser, base, who, viewport)
-                    found, visited[f"{who} {name}"] = axe_walk(page, base, seeds, f"{who} {name}", checked[name])
-                    problems += found
-                    page.context.close()
+                page = sign_in(browser, base, who, DESKTOP)
+                found, visited[who] = axe_walk(page, base, seeds, f"{who} desktop", checked)
+                problems += found
+                page.context.close()
         finally:
             browser.close()
     assert not problems, "\n".join(problems)
     if not only:
-        assert len(visited["demo-community 390 px"]) >= 30, visited["demo-community 390 px"]
+        assert len(visited["demo-community"]) >= 30, visited["demo-community"]
 
 
 CASES = [

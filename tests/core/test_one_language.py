@@ -167,7 +167,7 @@ def _code_part(word: str, text: str) -> bool:
 
 
 @pytest.fixture
-def demo_site(db, settings, monkeypatch):
+def demo_site(transactional_db, settings, monkeypatch):
     return load_demo_site(settings, monkeypatch)
 
 

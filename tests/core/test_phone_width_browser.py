@@ -15,10 +15,14 @@ and then opened:
   container it can be scrolled to (a wide table in its ``.table-wrap``), and inside every ancestor
   that hides overflow.
 
+The same visit runs axe-core (``tests/axe.py``) on each kind of page not checked yet at 390 px — the
+phone half of ``tests/core/test_axe_browser.py`` (which walks the desktop), so the phone pages are
+crawled once for both checks: 0 serious and 0 critical findings, with every ``<details>`` opened.
+
 Pages added later are picked up when a page links to them. The Chinese font must be installed
 (``tests/conftest.py`` fails a browser test without one; ``make browser`` installs fonts-noto-cjk).
 ``LINLI_SCREENSHOTS=<dir>`` saves a full-page screenshot of each page that does not fit;
-``LINLI_WIDTH_ROLES=demo-street,visitor`` walks only those roles (while fixing a page).
+``LINLI_WIDTH_ROLES=demo-street,visitor`` (or ``LINLI_AXE_ROLES``) walks only those roles (while fixing a page).
 """
 
 from __future__ import annotations
@@ -34,8 +38,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.axe import AXE, NO_AXE, findings
 from tests.conftest import CHROMIUM, cjk_fonts
-from tests.crawl import LINKS, PASSWORD, ROLES, crawl, load_demo_site, public_pages
+from tests.crawl import LINKS, PASSWORD, ROLES, crawl, kind, load_demo_site, public_pages
 from tests.phone import CLIPPED, OPEN_DETAILS, PHONE, SETTLED, WIDE
 from tests.places.test_browser import ARGS
 
@@ -45,8 +50,13 @@ pytestmark = pytest.mark.browser
 HEADER_SHARE = 0.12
 
 
-def walk(page: Any, base: str, seeds: Iterable[str], who: str, shots: str | None) -> tuple[list[str], list[str]]:
-    """Open the seeds and every kind of page linked from them (``tests.crawl``); returns (problems, kinds visited)."""
+def walk(
+    page: Any, base: str, seeds: Iterable[str], who: str, shots: str | None, axe_checked: set[str]
+) -> tuple[list[str], list[str]]:
+    """Open the seeds and every kind of page linked from them (``tests.crawl``); returns (problems, kinds visited).
+
+    Each page is measured, and axe-core runs on it (details open) when its kind is not in
+    ``axe_checked`` yet (which it fills): its findings are among the problems, marked "axe"."""
     problems: list[str] = []
     response: list[Any] = []
 
@@ -74,7 +84,13 @@ def walk(page: Any, base: str, seeds: Iterable[str], who: str, shots: str | None
                     name = re.sub(r"\W+", "_", f"{who}{path}{'-open' if opened else ''}")
                     page.screenshot(path=os.path.join(shots, f"{name}.png"), full_page=True)
                 break
-        return page.evaluate(LINKS) if status < 400 else []
+        links = page.evaluate(LINKS) if status < 400 else []
+        if kind(path) not in axe_checked:
+            axe_checked.add(kind(path))
+            if page.evaluate(OPEN_DETAILS):  # still closed when the width check stopped at a problem
+                page.evaluate(SETTLED)
+            problems.extend(f"{who} {path}: axe: {f}" for f in findings(page))
+        return links
 
     found, kinds = crawl(seeds, who, open_page, inspect, host=urlsplit(base).netloc)
     return found + problems, kinds
@@ -118,22 +134,24 @@ def visit_as(browser: Any, base: str, who: str, seeds: list[str], locale: str, e
 
 
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Debian's chromium is not installed at {CHROMIUM}")
-def test_every_page_fits_a_390px_phone_for_every_role(live_server, demo_site):
+def test_every_page_fits_a_390px_phone_for_every_role_with_no_serious_axe_finding(live_server, demo_site):
     from django.db import connection
     from playwright.sync_api import sync_playwright
 
     if connection.vendor != "sqlite":
         pytest.skip("the layout does not depend on the database: measured in the SQLite run")
     assert cjk_fonts(), "fc-list :lang=zh is empty: install fonts-noto-cjk (make browser)"
+    assert AXE.exists(), NO_AXE
     base = live_server.url
     shots = os.environ.get("LINLI_SCREENSHOTS")
     public = public_pages(demo_site)
     walks = [("visitor", public, "zh-CN"), *((who, demo_site, "zh-CN") for who in ROLES)]
     walks.append(("demo-street", demo_site, "en-GB"))  # English words do not break like Chinese
-    only = [w for w in os.environ.get("LINLI_WIDTH_ROLES", "").split(",") if w]
+    only = [w for r in ("LINLI_WIDTH_ROLES", "LINLI_AXE_ROLES") for w in os.environ.get(r, "").split(",") if w]
     problems: list[str] = []
     errors: list[str] = []
     visited: dict[str, list[str]] = {}
+    axe_checked: set[str] = set()  # kinds of page axe passed at 390 px (by any role)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
@@ -145,7 +163,7 @@ def test_every_page_fits_a_390px_phone_for_every_role(live_server, demo_site):
                     page.click("[data-testid=lang-switch]")
                     page.wait_for_selector("html[lang=en]")
                 name = who if locale.startswith("zh") else f"{who} (English)"
-                found, visited[name] = walk(page, base, seeds, name, shots)
+                found, visited[name] = walk(page, base, seeds, name, shots, axe_checked)
                 problems += found
                 page.context.close()
         finally:
