@@ -134,9 +134,14 @@ def checked_text(min_length: int, max_length: int, **kwargs: Any) -> serializers
 
     @extend_schema_field({"type": "string", "minLength": min_length, "maxLength": max_length, "pattern": pattern})
     class CheckedText(serializers.CharField):
-        pass
+        def run_validation(self, data: Any = serializers.empty) -> Any:
+            # A blank text goes on to the service, which refuses it with its own code. Not with
+            # ``allow_blank``: drf-spectacular then adds a blank alternative ({"maxLength": 0}) to
+            # the schema, which would call "" valid.
+            if isinstance(data, str) and not data.strip():
+                return ""
+            return super().run_validation(data)
 
-    kwargs.setdefault("allow_blank", True)
     return CheckedText(max_length=max_length, **kwargs)
 
 
