@@ -185,27 +185,29 @@ def _buildings_in_box(
     b, c = Building._meta.db_table, Community._meta.db_table
     # The box's buildings are picked (and cut to the nearest) first, and only those few are joined
     # to their community: joining the whole box cost a third of the statement.
+    params: list[Any] = []
+    flat = "NULL"
+    if near is not None:
+        la, lo = near
+        k = math.cos(math.radians(la))
+        flat = "(lat - %s) * (lat - %s) + (lon - %s) * (lon - %s) * %s"
+        params += [la, la, lo, lo, k * k]
     inner = (
-        f"SELECT id, lat, lon, grid_id, community_id, path, name FROM {b} "  # noqa: S608
+        f"SELECT {flat} AS flat, id, lat, lon, grid_id, community_id, path, name FROM {b} "  # noqa: S608
         "WHERE lat BETWEEN %s AND %s AND lon BETWEEN %s AND %s"
     )
-    params: list[Any] = [s, n, w, e]
+    params += [s, n, w, e]
     if within:
         inner += " AND path LIKE %s"
         params.append(within.replace("%", "").replace("_", "") + "%")
-    order = ""
     if near is None:
         inner += " LIMIT 500"
     else:
-        la, lo = near
-        k = math.cos(math.radians(la))
-        inner += " ORDER BY (lat - %s) * (lat - %s) + (lon - %s) * (lon - %s) * %s, id LIMIT %s"
-        params += [la, la, lo, lo, k * k, _NEAREST]
-        order = " ORDER BY (b.lat - %s) * (b.lat - %s) + (b.lon - %s) * (b.lon - %s) * %s, b.id"
-        params += [la, la, lo, lo, k * k]
+        inner += " ORDER BY flat, id LIMIT %s"
+        params.append(_NEAREST)
     sql = (
         f"SELECT b.id, b.lat, b.lon, b.grid_id, b.community_id, c.street_id, b.path, b.name, c.name "  # noqa: S608
-        f"FROM ({inner}) b JOIN {c} c ON c.id = b.community_id{order}"
+        f"FROM ({inner}) b JOIN {c} c ON c.id = b.community_id ORDER BY b.flat, b.id"
     )
     return prepared.execute(sql, params)
 
