@@ -89,6 +89,9 @@ CSRF_TRUSTED_ORIGINS = env_list("LINLI_CSRF_TRUSTED_ORIGINS", "")
 LINLI_TRUSTED_PROXIES = env_list("LINLI_TRUSTED_PROXIES", "")
 
 INSTALLED_APPS = [
+    # First, so that its ``runserver`` (linli/core/servers.py: no 40 ms stall per answer) is the one
+    # manage.py runs rather than django.contrib.staticfiles'; it overrides no template or static file.
+    "linli.core",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -107,7 +110,6 @@ INSTALLED_APPS = [
     # Background work: Django's task API (the django.tasks backport) and its database backend
     "django_tasks",
     "django_tasks_db",
-    "linli.core",
     "linli.accounts",
     "linli.runs",
     "linli.notify",

@@ -18,12 +18,18 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.test.testcases import LiveServerThread
 
 from linli.accounts.models import User
 from linli.accounts.roles import Role
 from linli.accounts.services import grant_role
+from linli.core.servers import NoDelayThreadedWSGIServer
 from linli.places import models as m
 from tests import factories as f
+
+# The live server (browser and schema tests) answers kept-alive connections without a 40 ms stall
+# each, as runserver does (linli/core/servers.py).
+LiveServerThread.server_class = NoDelayThreadedWSGIServer
 
 
 @dataclass
