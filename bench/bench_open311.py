@@ -530,13 +530,14 @@ def _on_stack(quick: bool) -> tuple[list[dict[str, object]], int, int, int, str]
     global DB_NAME, PG_BASE
     from tests.stack import production_stack
 
-    threads = os.environ.get("LINLI_BENCH_THREADS", "4")
+    worker_class = os.environ.get("LINLI_BENCH_WORKER_CLASS", "gthread")
+    threads = os.environ.get("LINLI_BENCH_THREADS") or ("1" if worker_class == "sync" else "4")
     with production_stack(
         workers=2,
         task_workers=1,
         db_prefix="linli_bench_open311",
         LINLI_WEB_THREADS=threads,
-        LINLI_WEB_WORKER_CLASS=os.environ.get("LINLI_BENCH_WORKER_CLASS", "gthread"),
+        LINLI_WEB_WORKER_CLASS=worker_class,
         **_STACK_ENV,
     ) as stack:
         DB_NAME, PG_BASE = stack.database, stack.env["DATABASE_URL"].rsplit("/", 1)[0] + "/"

@@ -7,7 +7,8 @@ the variable, exactly as it stops ``manage.py``.
 - ``LINLI_BIND``            where to listen (default ``127.0.0.1:8000``; nginx proxies to it)
 - ``LINLI_WEB_WORKERS``     worker processes (default 2 × cores + 1, at most 16)
 - ``LINLI_WEB_THREADS``     threads per worker (gthread; default 4): slow clients and long pages do
-                            not hold a whole process
+                            not hold a whole process. With ``sync`` it is 1 (gunicorn runs a "sync"
+                            worker with more threads as gthread without a word, so more is refused)
 - ``LINLI_WEB_WORKER_CLASS`` ``gthread`` (default: threads, keep-alive) or ``sync`` (one request at a
                             time per process; nginx in front buffers slow clients)
 - ``LINLI_WEB_WORKER_CONNECTIONS`` connections one gthread worker holds at once (default: its threads,
@@ -37,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from linli.core.env import env_choice, env_int, env_list, env_str  # noqa: E402  (pure module: no Django)
+from linli.core.env import SettingError, env_choice, env_int, env_list, env_str  # noqa: E402  (pure module: no Django)
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "linli.settings")
 
@@ -48,7 +49,10 @@ bind = env_list("LINLI_BIND", "127.0.0.1:8000")
 _cores = os.cpu_count() or 1
 workers = env_int("LINLI_WEB_WORKERS", min(2 * _cores + 1, 16), minimum=1, maximum=256)
 worker_class = env_choice("LINLI_WEB_WORKER_CLASS", "gthread", ("gthread", "sync"))
-threads = env_int("LINLI_WEB_THREADS", 4, minimum=1, maximum=64)
+threads = env_int("LINLI_WEB_THREADS", 1 if worker_class == "sync" else 4, minimum=1, maximum=64)
+if worker_class == "sync" and threads > 1:
+    # gunicorn would quietly run gthread workers instead (issue 11: "sync" was measured as gthread)
+    raise SettingError("LINLI_WEB_THREADS", str(threads), "1 (or unset) with LINLI_WEB_WORKER_CLASS=sync")
 # A gthread worker accepts every connection it can and keeps it for as long as the client (nginx's
 # upstream pool, a load generator) keeps it alive: eight connections opened at once went 8/0 to one
 # of two workers in two runs of three (bench/bench_open311.py), and that one worker's GIL was the

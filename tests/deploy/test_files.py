@@ -190,6 +190,26 @@ def test_gunicorn_config_loads_and_follows_the_environment(tmp_path: Path) -> No
         text=True,
     )
     assert broken.returncode != 0 and "LINLI_WEB_WORKERS" in broken.stdout + broken.stderr
+    # "sync" is one thread a worker: gunicorn would run gthread for sync with threads > 1 (issue 11)
+    sync = subprocess.run(
+        [*gunicorn, "--print-config"],
+        cwd=tmp_path,
+        env={**env, "LINLI_WEB_WORKER_CLASS": "sync"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    config = dict(re.findall(r"^(\w+)\s+= (.*)$", sync.stdout, re.M))
+    assert sync.returncode == 0 and config["worker_class"] == "sync" and config["threads"] == "1", sync.stderr
+    refused = subprocess.run(
+        [*gunicorn, "--check-config"],
+        cwd=tmp_path,
+        env={**env, "LINLI_WEB_WORKER_CLASS": "sync", "LINLI_WEB_THREADS": "4"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert refused.returncode != 0 and "LINLI_WEB_THREADS" in refused.stdout + refused.stderr
 
 
 def test_backup_script_is_valid_shell() -> None:
