@@ -351,14 +351,21 @@ def _wrk_run(port: int, api_key: str, spots: list[list[float]], run: int, second
 _TICK = os.sysconf("SC_CLK_TCK")
 
 
-def _proc_cpu(pid: int) -> float | None:
-    """CPU seconds (user + system, all threads) of a live process, from /proc/<pid>/stat."""
+def _proc_cpu(pid: int, *, system_only: bool = False) -> float | None:
+    """CPU seconds (user + system, or system only; all threads) of a live process, from /proc/<pid>/stat."""
     try:
         with open(f"/proc/{pid}/stat") as f:
             fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / _TICK
+        return (int(fields[12]) + (0 if system_only else int(fields[11]))) / _TICK
     except (OSError, IndexError, ValueError):
         return None
+
+
+def _machine_ticks() -> tuple[int, int]:
+    """(busy, total) clock ticks of the whole machine so far, from /proc/stat (idle and iowait are idle)."""
+    with open("/proc/stat") as f:
+        ticks = [int(x) for x in f.readline().split()[1:]]
+    return sum(ticks) - ticks[3] - ticks[4], sum(ticks)
 
 
 def _children(pid: int) -> list[int]:
@@ -404,9 +411,13 @@ def _redis_pid(cache_url: str) -> int | None:
     return None
 
 
+WEB_SYS = "web_sys"  # a part of "web", shown apart: not added to any sum
+
+
 class Probe:
     """CPU of the processes serving the load, by group: gunicorn workers ("web"), the PostgreSQL
-    backends of the bench database ("db"), Redis, task workers ("tasks"). ``snap()`` before and after
+    backends of the bench database ("db"), Redis, task workers ("tasks"), and apart the workers'
+    system (kernel) CPU alone ("web_sys", a part of "web"). ``snap()`` before and after
     a run; a process born during the run counts from 0, one that died during it is missed (with
     persistent connections and no worker restarts — LINLI_WEB_MAX_REQUESTS — neither happens)."""
 
@@ -438,7 +449,9 @@ class Probe:
             "tasks": self.task_pids,
             "tasks_db": [pid for pid, port in db if port not in web_ports],
         }
-        return {g: {p: c for p in pids if (c := _proc_cpu(p)) is not None} for g, pids in groups.items()}
+        out = {g: {p: c for p in pids if (c := _proc_cpu(p)) is not None} for g, pids in groups.items()}
+        out[WEB_SYS] = {p: c for p in web if (c := _proc_cpu(p, system_only=True)) is not None}
+        return out
 
     @staticmethod
     def delta(before: dict[str, dict[int, float]], after: dict[str, dict[int, float]]) -> dict[str, float]:
@@ -496,7 +509,10 @@ def _measure(
         before = probe.snap() if probe else None
         t0 = time.perf_counter()
         load0 = os.getloadavg()[0]
+        ticks0 = _machine_ticks()
         out = one(r)
+        ticks1 = _machine_ticks()
+        out["busy"] = (ticks1[0] - ticks0[0]) / max(1, ticks1[1] - ticks0[1])
         if probe and before is not None:
             cpu = Probe.delta(before, probe.snap())
             took = time.perf_counter() - t0
@@ -672,9 +688,14 @@ def _cpu_results(runs: list[dict[str, object]]) -> list[Result]:
     per = {g: med(lambda r, g=g: r["cpu_ms"][g]) for g in groups}
     intake = ("web", "db", "redis")
     server = med(lambda r: sum(r["cpu_ms"][g] for g in intake))
-    background = med(lambda r: sum(v for g, v in r["cpu_ms"].items() if g not in intake))
+    background = med(lambda r: sum(v for g, v in r["cpu_ms"].items() if g not in (*intake, WEB_SYS)))
     client = med(lambda r: r["client_ms"])
-    parts = ", ".join(f"{g} {v:.2f}" for g, v in per.items())
+    parts = ", ".join(
+        f"{g} {v:.2f}" + (f" (of which system {per[WEB_SYS]:.2f})" if g == "web" and WEB_SYS in per else "")
+        for g, v in per.items()
+        if g != WEB_SYS
+    )
+    busy = ", ".join(f"{float(r['busy']) * 100:.0f}" for r in runs if "busy" in r)  # type: ignore[arg-type]
     return [
         Result(
             "open311: CPU per request, intake (gunicorn workers + their PG backends + Redis)",
@@ -691,7 +712,8 @@ def _cpu_results(runs: list[dict[str, object]]) -> list[Result]:
             TARGET,
             better="higher",
             note=f"with the task worker's share too: {2000 / (server + client + background):.0f} req/s; "
-            f"the intake alone {2000 / server:.0f} req/s",
+            f"the intake alone {2000 / server:.0f} req/s; the machine was busy {busy} % of each run "
+            "(below ~90 % the runs were not CPU-bound)",
         ),
     ]
 

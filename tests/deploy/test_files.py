@@ -172,44 +172,32 @@ def test_every_program_and_command_the_units_start_exists() -> None:
 
 def test_gunicorn_config_loads_and_follows_the_environment(tmp_path: Path) -> None:
     env = {**production_env(tmp_path), "LINLI_WEB_WORKERS": "3", "LINLI_TRUSTED_PROXIES": "10.0.0.0/8,127.0.0.1"}
-    gunicorn = [sys.executable, "-m", "gunicorn", "-c", str(DEPLOY / "gunicorn.conf.py")]
-    shown = subprocess.run(
-        [*gunicorn, "--print-config"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
-    )
-    assert shown.returncode == 0, shown.stderr
-    config = dict(re.findall(r"^(\w+)\s+= (.*)$", shown.stdout, re.M))
+
+    def gunicorn(flag: str, **changes: str) -> tuple[int, str, dict[str, str]]:
+        """gunicorn --print-config or --check-config with the environment changed: (code, output, config)."""
+        done = subprocess.run(
+            [sys.executable, "-m", "gunicorn", "-c", str(DEPLOY / "gunicorn.conf.py"), flag],
+            cwd=tmp_path,
+            env={**env, **changes},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        return done.returncode, done.stdout + done.stderr, dict(re.findall(r"^(\w+)\s+= (.*)$", done.stdout, re.M))
+
+    code, output, config = gunicorn("--print-config")
+    assert code == 0, output
     assert config["workers"] == "3" and config["worker_class"] == "gthread"
     assert config["forwarded_allow_ips"] == "['10.0.0.0/8', '127.0.0.1']", config["forwarded_allow_ips"]
     assert int(config["max_requests"]) > 0 and int(config["max_requests_jitter"]) > 0
     assert config["control_socket_disable"] == "True"
-    broken = subprocess.run(
-        [*gunicorn, "--check-config"],
-        cwd=tmp_path,
-        env={**env, "LINLI_WEB_WORKERS": "four"},
-        capture_output=True,
-        text=True,
-    )
-    assert broken.returncode != 0 and "LINLI_WEB_WORKERS" in broken.stdout + broken.stderr
+    code, output, _ = gunicorn("--check-config", LINLI_WEB_WORKERS="four")
+    assert code != 0 and "LINLI_WEB_WORKERS" in output
     # "sync" is one thread a worker: gunicorn would run gthread for sync with threads > 1 (issue 11)
-    sync = subprocess.run(
-        [*gunicorn, "--print-config"],
-        cwd=tmp_path,
-        env={**env, "LINLI_WEB_WORKER_CLASS": "sync"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    config = dict(re.findall(r"^(\w+)\s+= (.*)$", sync.stdout, re.M))
-    assert sync.returncode == 0 and config["worker_class"] == "sync" and config["threads"] == "1", sync.stderr
-    refused = subprocess.run(
-        [*gunicorn, "--check-config"],
-        cwd=tmp_path,
-        env={**env, "LINLI_WEB_WORKER_CLASS": "sync", "LINLI_WEB_THREADS": "4"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert refused.returncode != 0 and "LINLI_WEB_THREADS" in refused.stdout + refused.stderr
+    code, output, config = gunicorn("--print-config", LINLI_WEB_WORKER_CLASS="sync")
+    assert code == 0 and config["worker_class"] == "sync" and config["threads"] == "1", output
+    code, output, _ = gunicorn("--check-config", LINLI_WEB_WORKER_CLASS="sync", LINLI_WEB_THREADS="4")
+    assert code != 0 and "LINLI_WEB_THREADS" in output
 
 
 def test_backup_script_is_valid_shell() -> None:
