@@ -178,6 +178,40 @@ def get_or_404(user: User, action: str | Action, queryset: QuerySet[M] | type[M]
     return obj
 
 
+# --- the inverse question: who holds an action over a place (whom to tell) ------------------------
+
+
+def grants_over(path: str, action: str | Action) -> list[tuple[int, str, str]]:
+    """Each active grant of a role allowing ``action``, of an active account, held at the place at
+    ``path`` or at a place above it (not at a department): (user id, role, the path it is held at).
+    One query."""
+    from linli.accounts.models import RoleGrant
+
+    name = action.value if isinstance(action, Action) else action
+    parts = [p for p in path.split("/") if p]
+    prefixes = ["".join(f"{code}/" for code in parts[:n]) for n in range(1, len(parts) + 1)]
+    rows = RoleGrant.objects.filter(revoked_at__isnull=True, path__in=prefixes, user__is_active=True).values_list(
+        "user_id", "role", "place_kind", "path"
+    )
+    return [
+        (user_id, role, held_at)
+        for user_id, role, kind, held_at in rows
+        if kind != "department" and allows(role, name, kind)
+    ]
+
+
+def nearest_holders(path: str, action: str | Action) -> list[int]:
+    """The users holding ``action`` at the nearest place above ``path`` that has any (the street's,
+    and the district's only where the street has none), so a message reaches those who act on it,
+    not everyone above."""
+    by_path: dict[str, set[int]] = {}
+    for user_id, _role, held_at in grants_over(path, action):
+        by_path.setdefault(held_at, set()).add(user_id)
+    if not by_path:
+        return []
+    return sorted(by_path[max(by_path, key=len)])
+
+
 def actions_at(user: User, obj: Model) -> set[str]:
     """Every action the user may take on ``obj`` (for showing or hiding buttons)."""
     return {a.value for a in Action if can(user, a, obj)}

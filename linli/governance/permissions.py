@@ -23,8 +23,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Model
 from django.http import Http404
 
-from linli.accounts.models import RoleGrant
-from linli.accounts.permissions import authorize, can, grants_of, scope_q
+from linli.accounts.permissions import authorize, can, grants_of, nearest_holders, scope_q
 from linli.accounts.roles import Action, allows
 from linli.core.types import User
 from linli.governance import loop
@@ -48,18 +47,7 @@ def command_centre_of(event: Event) -> list[int]:
     """The users on duty for ``event``'s place in a command centre: those holding a role with COMMAND
     at the nearest place above it that has any (the street's centre; the district's only where the
     street has none), so an urgent case reaches the centre that acts on it, not everyone above."""
-    parts = [p for p in event.path.split("/") if p]
-    prefixes = ["".join(f"{code}/" for code in parts[:n]) for n in range(1, len(parts) + 1)]
-    rows = RoleGrant.objects.filter(revoked_at__isnull=True, path__in=prefixes, user__is_active=True).values_list(
-        "user_id", "role", "place_kind", "path"
-    )
-    by_path: dict[str, set[int]] = {}
-    for user_id, role, kind, path in rows:
-        if kind != "department" and allows(role, Action.COMMAND.value, kind):
-            by_path.setdefault(path, set()).add(user_id)
-    if not by_path:
-        return []
-    return sorted(by_path[max(by_path, key=len)])
+    return nearest_holders(event.path, Action.COMMAND)
 
 
 def commands_at(user: User, place: Model) -> bool:

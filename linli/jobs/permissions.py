@@ -24,9 +24,8 @@ from typing import TYPE_CHECKING, TypeGuard
 
 from django.utils import timezone
 
-from linli.accounts.models import RoleGrant
-from linli.accounts.permissions import can
-from linli.accounts.roles import Action, allows
+from linli.accounts.permissions import can, grants_over, nearest_holders
+from linli.accounts.roles import Action
 from linli.core import clock
 from linli.core.types import User
 from linli.jobs.models import Application, Employer, EmployerMember, Posting, Seeker, ServiceRequest, TargetEntry
@@ -48,27 +47,13 @@ def serving_grants(path: str) -> list[tuple[int, str, str]]:
     """Who serves a place at ``path``: each active grant of a role with ``jobs`` held at that place or
     a place above it (not at a department), of an active account, as (user id, role, the path it is
     held at). One query."""
-    parts = [p for p in path.split("/") if p]
-    prefixes = ["".join(f"{code}/" for code in parts[:n]) for n in range(1, len(parts) + 1)]
-    rows = RoleGrant.objects.filter(revoked_at__isnull=True, path__in=prefixes, user__is_active=True).values_list(
-        "user_id", "role", "place_kind", "path"
-    )
-    return [
-        (user_id, role, held_at)
-        for user_id, role, kind, held_at in rows
-        if kind != "department" and allows(role, SERVE.value, kind)
-    ]
+    return grants_over(path, SERVE)
 
 
 def serving_staff(path: str) -> list[int]:
     """Whom to tell about a place at ``path``: the serving staff of the nearest place above it that has
     any (the street's employment service; the district's only where the street has none)."""
-    by_path: dict[str, set[int]] = {}
-    for user_id, _role, held_at in serving_grants(path):
-        by_path.setdefault(held_at, set()).add(user_id)
-    if not by_path:
-        return []
-    return sorted(by_path[max(by_path, key=len)])
+    return nearest_holders(path, SERVE)
 
 
 def serves(user: User | None, obj: Employer | ServiceRequest) -> TypeGuard[AbstractUser]:
