@@ -29,19 +29,18 @@ def no_delay(sock: socket.socket) -> None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
-class NoDelayWSGIServer(WSGIServer):
+class _NoDelay:
+    """Sets ``TCP_NODELAY`` on each connection the server accepts (before a socketserver class)."""
+
+    def get_request(self) -> tuple[Any, Any]:
+        sock, address = super().get_request()  # type: ignore[misc]
+        no_delay(sock)
+        return sock, address
+
+
+class NoDelayWSGIServer(_NoDelay, WSGIServer):
     """``runserver``'s server (``linli/core/management/commands/runserver.py``)."""
 
-    def get_request(self) -> tuple[Any, Any]:
-        sock, address = super().get_request()
-        no_delay(sock)
-        return sock, address
 
-
-class NoDelayThreadedWSGIServer(ThreadedWSGIServer):
+class NoDelayThreadedWSGIServer(_NoDelay, ThreadedWSGIServer):
     """The live server of the browser and schema tests (``tests/conftest.py``)."""
-
-    def get_request(self) -> tuple[Any, Any]:
-        sock, address = super().get_request()
-        no_delay(sock)
-        return sock, address
