@@ -20,10 +20,13 @@ binding and ``prepare=True``: the connection parses and plans each once and then
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from django.db import connection
+from django.db.models import Model
+
+M = TypeVar("M", bound=Model)
 
 
 def execute(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
@@ -38,3 +41,36 @@ def execute(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
     with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cur:
         cur.execute(sql, params, prepare=True)
         return cur.fetchall() if cur.description else []
+
+
+#: Per (model, condition): the SELECT of every concrete column, and per column the converters Django's
+#: compiler would apply to its value (JSON text to Python, …).
+_FIRST: dict[tuple[str, type[Model], str], tuple[str, list[str], list[list[tuple[Callable[..., Any], Any]]]]] = {}
+
+
+def first(model: type[M], where: str, params: Sequence[Any]) -> M | None:
+    """The first row of ``model``'s table matching ``where`` (raw SQL over its columns, ``%s``
+    placeholders; no order), as an instance loaded as the ORM loads one (``Model.from_db``, every
+    field's converters): ``Model.objects.filter(…).first()`` for a hot path, without compiling
+    the query on every call. On PostgreSQL the statement is prepared."""
+    key = (connection.vendor, model, where)
+    if key not in _FIRST:
+        qn = connection.ops.quote_name
+        fields = list(model._meta.concrete_fields)
+        table = qn(model._meta.db_table)
+        sql = f"SELECT {', '.join(f'{table}.{qn(f.column)}' for f in fields)} FROM {table} WHERE {where} LIMIT 1"  # noqa: S608
+        converters = []
+        for f in fields:
+            col = f.get_col(model._meta.db_table)
+            convs = [*connection.ops.get_db_converters(col), *col.get_db_converters(connection)]
+            converters.append([(conv, col) for conv in convs])
+        _FIRST[key] = (sql, [f.attname for f in fields], converters)
+    sql, names, converters = _FIRST[key]
+    rows = execute(sql, params)
+    if not rows:
+        return None
+    values = list(rows[0])
+    for i, convs in enumerate(converters):
+        for conv, col in convs:
+            values[i] = conv(values[i], col, connection)
+    return model.from_db(connection.alias, names, values)

@@ -43,3 +43,20 @@ def test_django_queries_are_not_prepared() -> None:
     for _ in range(20):  # well past psycopg's default threshold of 5
         list(District.objects.filter(name="linli-probe"))
     assert len(_prepared_here()) == before
+
+
+def test_first_loads_a_row_as_the_orm_does() -> None:
+    """``prepared.first``: the instance ``Model.objects.filter(…).first()`` would give, every field
+    (datetimes, the JSON of an event's attributes), or None."""
+    ring = [[106.5, 29.5], [106.6, 29.5], [106.6, 29.6], [106.5, 29.5]]
+    d = District.objects.create(
+        name="linli-first-probe", code="linli-first", boundary={"type": "Polygon", "coordinates": [ring]}
+    )
+    got = prepared.first(District, "name = %s", ["linli-first-probe"])
+    assert got is not None and not got._state.adding and got._state.db == "default"
+    orm = District.objects.get(pk=d.pk)
+    assert {f.attname: getattr(got, f.attname) for f in District._meta.concrete_fields} == {
+        f.attname: getattr(orm, f.attname) for f in District._meta.concrete_fields
+    }
+    assert got.boundary == {"type": "Polygon", "coordinates": [ring]} and got.created_at == orm.created_at
+    assert prepared.first(District, "name = %s", ["linli-first-nobody"]) is None

@@ -14,9 +14,10 @@ from django.db import connection
 
 from linli.core.errors import LinliError
 from linli.governance.loop import Step
-from linli.governance.models import Event, EventLog
+from linli.governance.models import Event, EventLog, EventPhoto
 from linli.governance.services import events as svc
 from tests.governance.conftest import POS
+from tests.renewal.conftest import png
 
 pytestmark = [
     pytest.mark.skipif(
@@ -85,3 +86,21 @@ def test_twenty_retries_of_one_report_make_one_event(world: Any, gov: Any) -> No
     assert {e.pk for e, _created in results} == {event.pk}
     assert sum(created for _e, created in results) == 1
     assert EventLog.objects.filter(event=event).count() == 1
+
+
+def test_retries_with_photos_at_once_make_one_event_with_its_photos(world: Any, gov: Any) -> None:
+    """With photos the event is written inside a transaction: a retry that finds its key taken
+    there rolls back, writes no photo, and answers the first event."""
+    user = world.users["resident"]
+
+    def send() -> tuple[Event, bool]:
+        report = svc.Report("E0201", *POS["a"], client_key="phone-43", photos=[png(), png(name="q.png")])
+        return svc.report(user, report, channel="resident")
+
+    results, errors = run_at_once([send for _ in range(8)])
+    assert not errors, errors
+    event = Event.objects.get(source=f"u:{user.pk}", client_key="phone-43")
+    assert {e.pk for e, _created in results} == {event.pk}
+    assert sum(created for _e, created in results) == 1
+    assert EventPhoto.objects.filter(event=event).count() == 2
+    assert EventPhoto.objects.count() == 2 and EventLog.objects.filter(event=event).count() == 1

@@ -337,6 +337,10 @@ def test_idempotent_per_source_and_client_key(world: Any, gov: Any) -> None:
     )
     assert (again.pk, created) == (first.pk, False)
     assert counts() == before  # nothing more written: no event, log row or photo
+    stored = Event.objects.get(pk=first.pk)  # the answer is the stored event, every field of it
+    assert {f.attname: getattr(again, f.attname) for f in Event._meta.concrete_fields} == {
+        f.attname: getattr(stored, f.attname) for f in Event._meta.concrete_fields
+    }
     # a retry with photos is recognised before its photos are read again: even a photo that would
     # now be refused answers the first event (the phone resends what it sent)
     broken = SimpleUploadedFile("x.jpg", b"not an image", content_type="image/jpeg")
