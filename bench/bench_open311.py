@@ -893,6 +893,25 @@ for _ in range(9):
         out.append((time.thread_time() - t) / 40 * 1e6)
 print(f"a retry, A/B: before {statistics.median(a):.0f} us, after {statistics.median(b):.0f} us CPU"
       " (median of 9 interleaved batches of 40)")
+# snapping from the buildings in this process's memory (places.queries.spots) against asking the
+# database, in whole requests (the index is used outside transactions, as on the production stack)
+from linli.places.queries import spots
+real_index = spots.index
+def snap_by_database():
+    spots.index = lambda: None
+    try:
+        whole()
+    finally:
+        spots.index = real_index
+a, b = [], []
+for _ in range(9):
+    for fn, out in ((snap_by_database, a), (whole, b)):
+        t = time.thread_time()
+        for _ in range(40):
+            fn()
+        out.append((time.thread_time() - t) / 40 * 1e6)
+print(f"whole request, snapping A/B: by the database {statistics.median(a):.0f} us, in memory"
+      f" {statistics.median(b):.0f} us CPU (median of 9 interleaved batches of 40)")
 if os.environ.get("LINLI_BENCH_PROFILE"):  # the functions that take the time of whole requests
     import cProfile, pstats
     prof = cProfile.Profile(time.thread_time)  # CPU of this thread, not the waits

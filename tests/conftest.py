@@ -271,22 +271,25 @@ def _no_csp_violations(request: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
 @pytest.fixture(autouse=True)
 def _fresh_process_caches() -> Any:
     """In-process caches (event categories, Open311 keys and services, sensor devices, the
-    job-matching indexes) hold rows of one test's
+    job-matching indexes, the buildings snapping holds) hold rows of one test's
     database; every test starts without them."""
     from linli.governance.services.events import forget_categories
     from linli.jobs.queries import matching as jobs_matching
     from linli.open311.services import clear_caches
+    from linli.places.queries import spots
     from linli.sensing.queries import intake as sensing_intake
 
     forget_categories()
     clear_caches()
     sensing_intake.forget()
     jobs_matching.forget()
+    spots.forget()
     yield
     forget_categories()
     clear_caches()
     sensing_intake.forget()
     jobs_matching.forget()
+    spots.forget()
 
 
 # --- `make test-postgres` runs only the tests that touch the database (`--database-only`) ----------

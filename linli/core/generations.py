@@ -18,7 +18,10 @@ api key or category therefore stops working on every server with the next reques
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.cache import caches
@@ -49,6 +52,30 @@ def tokens(*names: str) -> tuple[str, ...]:
     except Exception:  # the cache is down: trust nothing held in memory
         log.warning("generations: the cache does not answer; reading from the database", exc_info=True)
         return tuple(uuid.uuid4().hex for _ in keys)
+
+
+_held = threading.local()
+
+
+@contextmanager
+def held(*names: str) -> Iterator[tuple[str, ...]]:
+    """Read the tokens of ``names`` once (one round trip) and, inside, let ``token()`` answer from
+    them on this thread: a request checks every in-memory copy it uses against one ``MGET``."""
+    got = tokens(*names)
+    before: dict[str, str] | None = getattr(_held, "tokens", None)
+    _held.tokens = {**(before or {}), **dict(zip(names, got, strict=True))}
+    try:
+        yield got
+    finally:
+        _held.tokens = before
+
+
+def token(name: str) -> str:
+    """The current token of ``name``: the one ``held()`` read for this request, else from the cache."""
+    mine: dict[str, str] | None = getattr(_held, "tokens", None)
+    if mine is not None and name in mine:
+        return mine[name]
+    return tokens(name)[0]
 
 
 def _set(name: str) -> None:

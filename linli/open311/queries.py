@@ -43,6 +43,7 @@ from linli.open311.errors import Open311Error
 from linli.open311.models import ApiKey
 from linli.open311.params import Query
 from linli.places.models import Building, Compound, District
+from linli.places.queries import spots
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 # Moves whose note is written for the public (what was done, why it was voided); other notes
@@ -75,12 +76,14 @@ def _tokens() -> tuple[str, ...]:
 @contextmanager
 def fresh() -> Iterator[None]:
     """Inside: every cached lookup is checked against the generations read once, on entry (the
-    views wrap each request in it)."""
-    _request.tokens = generations.tokens(*GENERATIONS)
-    try:
-        yield
-    finally:
-        _request.tokens = None
+    views wrap each request in it) — this module's and the buildings' that snapping holds in memory
+    (``places.queries.spots``), in the same round trip."""
+    with generations.held(*GENERATIONS, spots.GENERATION) as held:
+        _request.tokens = held[: len(GENERATIONS)]
+        try:
+            yield
+        finally:
+            _request.tokens = None
 
 
 def _held(key: Any, tokens: tuple[str, ...]) -> Any:

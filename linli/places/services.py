@@ -50,7 +50,7 @@ from linli.accounts.models import AccessLog
 from linli.accounts.permissions import authorize
 from linli.accounts.roles import Action
 from linli.accounts.services import log_access
-from linli.core import clock, crypto
+from linli.core import clock, crypto, generations
 from linli.core.errors import LinliError, Problem
 from linli.core.masking import mask_id_number, mask_phone, normalise_id_number
 from linli.core.types import User
@@ -70,6 +70,7 @@ from linli.places.models import (
     Resident,
     Unit,
 )
+from linli.places.queries.spots import GENERATION as SPOTS
 from linli.runs import services as runs_services
 from linli.runs.models import Run
 
@@ -1178,6 +1179,8 @@ class _Plan(_Base):
                 ["name", "storeys", "building_kind", "has_lift", "build_year", "lat", "lon", "updated_at"],
                 batch_size=BATCH,
             )
+        if self.new_buildings or self.changed_buildings or self.new_compounds or self.changed_compounds:
+            generations.bump(SPOTS)  # bulk writes send no signals (apps.py): snapping reloads
         step(len(self.new_buildings))
         for u in self.new_units.values():
             u.building_id = u.building.pk
@@ -1899,6 +1902,8 @@ class _BoundaryPlan(_Base):
         for touched_model, objs in touched.items():
             fields = ["boundary"] + (["lat", "lon", "updated_at"] if touched_model is not Grid else [])
             touched_model._default_manager.bulk_update(objs, fields, batch_size=500)
+        if touched:
+            generations.bump(SPOTS)  # positions may have moved (bulk: no signals)
         if self.found:
             first = self.found[0][1]
             path = first.community.path if isinstance(first, Grid) else first.path
@@ -2064,6 +2069,7 @@ def write_grids(user: User, community: Community, plans: Sequence[GridPlan]) -> 
         for b in buildings:
             b.grid = target[seq_of[b.pk]]
         Building.objects.bulk_update(buildings, ["grid"], batch_size=500)
+        generations.bump(SPOTS)  # the buildings' grids, for snapping (bulk: no signals)
         deleted = 0
         kept: list[str] = []
         for seq, grid in existing.items():

@@ -14,7 +14,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from linli.governance.models import Category
+from linli.governance.models import Category, Event
 from linli.governance.services import events as governance_events
 from linli.open311 import services as svc
 from linli.open311.models import ApiKey
@@ -139,5 +139,30 @@ def test_a_switch_on_one_server_is_refused_by_the_other_at_once(on_redis: str, o
         cat.active = True
         cat.save()
         assert other.post(_form(o311, raw)) == 200
+    finally:
+        other.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_or_moved_building_is_snapped_to_by_the_other_server_at_once(on_redis: str, o311: Any) -> None:
+    """The other server snaps from the buildings it holds in memory (places.queries.spots, used
+    with a shared cache): a building saved here is the nearest there with the next request."""
+    from linli.places.models import Building
+    from tests import factories as f
+
+    lat, lon = o311.pos["a"]
+    spot = {**_form(o311), "lat": f"{lat + 0.0009:.7f}", "long": f"{lon:.7f}"}  # ~100 m north of "a"
+    other = Server(on_redis)
+    try:
+        assert other.post(spot) == 200
+        first = Event.objects.latest("pk").building_id
+        a = Building.objects.get(pk=first)
+        new = f.BuildingFactory(compound=a.compound, code="77", lat=lat + 0.0009, lon=lon)
+        assert other.post(spot) == 200
+        assert Event.objects.latest("pk").building_id == new.pk
+        new.lat = lat + 0.5  # moved far away
+        new.save()
+        assert other.post(spot) == 200
+        assert Event.objects.latest("pk").building_id == first
     finally:
         other.close()

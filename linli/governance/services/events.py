@@ -57,6 +57,7 @@ from linli.governance.models import Category, Channel, Event, EventLog, EventPho
 from linli.governance.services import public
 from linli.notify import services as notify_services
 from linli.places.models import Building, Community, District, Street
+from linli.places.queries import spots
 
 # --- catalogue and departments ----------------------------------------------------------------------
 
@@ -165,7 +166,7 @@ _SPOT_FIELDS = (
 )
 
 
-def _spot(row: tuple[Any, ...]) -> Spot:
+def _spot(row: Sequence[Any]) -> Spot:
     pk, lat, lon, grid_id, community_id, street_id, path, name, community_name = row
     return Spot(pk, lat, lon, grid_id, community_id, street_id, path, f"{community_name} {name}")
 
@@ -217,12 +218,16 @@ def locate_spot(lat: Any, lon: Any, *, within: str = "") -> Spot:
     place path), or a 400 saying the place is outside the jurisdiction."""
     la, lo = inputs.position(lat, lon)
     radius = float(settings.LINLI_EVENT_SNAP_METRES)
-    s, n, w, e = box(la, lo, radius)
-    best: tuple[float, tuple[Any, ...]] | None = None
-    for row in _buildings_in_box(s, n, w, e, within, near=(la, lo)):
-        d = metres(la, lo, row[1], row[2])
-        if d <= radius and (best is None or d < best[0]):
-            best = (d, row)
+    best: tuple[float, Sequence[Any]] | None = None
+    grid = spots.index()  # the buildings in this process's memory (None: ask the database)
+    if grid is not None:
+        best = spots.nearest(grid, la, lo, radius, within)
+    else:
+        s, n, w, e = box(la, lo, radius)
+        for row in _buildings_in_box(s, n, w, e, within, near=(la, lo)):
+            d = metres(la, lo, row[1], row[2])
+            if d <= radius and (best is None or d < best[0]):
+                best = (d, row)
     if best is None:
         raise LinliError.one(
             "outside_jurisdiction",
