@@ -859,16 +859,19 @@ def before():
         report()
     finally:
         events._insert_with_log, events._buildings_in_box = fast_insert, fast_box
+def ab(first, second):  # median CPU (us) of each, 9 interleaved batches of 40: the load drifts alike
+    a, b = [], []
+    for _ in range(9):
+        for fn, out in ((first, a), (second, b)):
+            t = time.thread_time()
+            for _ in range(40):
+                fn()
+            out.append((time.thread_time() - t) / 40 * 1e6)
+    return statistics.median(a), statistics.median(b)
 for _ in range(20):
     before(); report()
-a, b = [], []
-for _ in range(9):
-    for fn, out in ((before, a), (report, b)):
-        t = time.thread_time()
-        for _ in range(40):
-            fn()
-        out.append((time.thread_time() - t) / 40 * 1e6)
-print(f"events.report A/B: before {statistics.median(a):.0f} us, after {statistics.median(b):.0f} us CPU"
+a, b = ab(before, report)
+print(f"events.report A/B: before {a:.0f} us, after {b:.0f} us CPU"
       " (median of 9 interleaved batches of 40)")
 # the same for a retry: before, the INSERT failed on the unique key (an error on the server, an
 # exception here) and the first event was read by the ORM; now ON CONFLICT DO NOTHING and one
@@ -884,14 +887,8 @@ def retry_before():
         retry()
     finally:
         events._INSERT_SQL[0], events._replay = new_sql, fast_replay
-a, b = [], []
-for _ in range(9):
-    for fn, out in ((retry_before, a), (retry, b)):
-        t = time.thread_time()
-        for _ in range(40):
-            fn()
-        out.append((time.thread_time() - t) / 40 * 1e6)
-print(f"a retry, A/B: before {statistics.median(a):.0f} us, after {statistics.median(b):.0f} us CPU"
+a, b = ab(retry_before, retry)
+print(f"a retry, A/B: before {a:.0f} us, after {b:.0f} us CPU"
       " (median of 9 interleaved batches of 40)")
 # snapping from the buildings in this process's memory (places.queries.spots) against asking the
 # database, in whole requests (the index is used outside transactions, as on the production stack)
@@ -903,15 +900,9 @@ def snap_by_database():
         whole()
     finally:
         spots.index = real_index
-a, b = [], []
-for _ in range(9):
-    for fn, out in ((snap_by_database, a), (whole, b)):
-        t = time.thread_time()
-        for _ in range(40):
-            fn()
-        out.append((time.thread_time() - t) / 40 * 1e6)
-print(f"whole request, snapping A/B: by the database {statistics.median(a):.0f} us, in memory"
-      f" {statistics.median(b):.0f} us CPU (median of 9 interleaved batches of 40)")
+a, b = ab(snap_by_database, whole)
+print(f"whole request, snapping A/B: by the database {a:.0f} us, in memory"
+      f" {b:.0f} us CPU (median of 9 interleaved batches of 40)")
 if os.environ.get("LINLI_BENCH_PROFILE"):  # the functions that take the time of whole requests
     import cProfile, pstats
     prof = cProfile.Profile(time.thread_time)  # CPU of this thread, not the waits
