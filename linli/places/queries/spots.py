@@ -61,13 +61,14 @@ class _Index:
         self.grid, self.token, self.built = grid, token, built
 
 
-_current: list[_Index] = []  # at most one; replaced whole, never changed
+_current: _Index | None = None  # replaced whole (one assignment), never changed
 _building = threading.Lock()
 
 
 def forget() -> None:
     """Drop this process's index (tests; the next use rebuilds it)."""
-    _current.clear()
+    global _current
+    _current = None
 
 
 def _load() -> Grid:
@@ -92,16 +93,17 @@ def index() -> Grid | None:
     transaction, or another thread is building it now): ask the database."""
     if connection.in_atomic_block or not shared():
         return None
+    global _current
     token = generations.token(GENERATION)
     now = time.monotonic()
-    held = _current[0] if _current else None
+    held = _current
     if held is not None and held.token == token and now - held.built < MAX_AGE_SECONDS:
         return held.grid
     if not _building.acquire(blocking=False):
         return None
     try:
         grid = _load()
-        _current[:] = [_Index(grid, token, now)]
+        _current = _Index(grid, token, now)
         return grid
     finally:
         _building.release()
