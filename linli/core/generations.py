@@ -70,12 +70,18 @@ def held(*names: str) -> Iterator[tuple[str, ...]]:
         _held.tokens = before
 
 
-def token(name: str) -> str:
-    """The current token of ``name``: the one ``held()`` read for this request, else from the cache."""
+def current(*names: str) -> tuple[str, ...]:
+    """The current token of each of ``names``: those ``held()`` read for this request, else from the
+    cache (one round trip for all of them)."""
     mine: dict[str, str] | None = getattr(_held, "tokens", None)
-    if mine is not None and name in mine:
-        return mine[name]
-    return tokens(name)[0]
+    if mine is not None and all(n in mine for n in names):
+        return tuple(mine[n] for n in names)
+    return tokens(*names)
+
+
+def token(name: str) -> str:
+    """``current()`` of one name."""
+    return current(name)[0]
 
 
 def _set(name: str) -> None:

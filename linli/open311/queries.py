@@ -61,7 +61,6 @@ GENERATIONS = ("open311", "categories")
 T = TypeVar("T")
 _cache: dict[Any, tuple[float, tuple[str, ...], Any]] = {}
 _lock = threading.Lock()
-_request = threading.local()
 
 
 def _ttl() -> float:
@@ -69,8 +68,7 @@ def _ttl() -> float:
 
 
 def _tokens() -> tuple[str, ...]:
-    held: tuple[str, ...] | None = getattr(_request, "tokens", None)
-    return held if held is not None else generations.tokens(*GENERATIONS)
+    return generations.current(*GENERATIONS)
 
 
 @contextmanager
@@ -78,12 +76,8 @@ def fresh() -> Iterator[None]:
     """Inside: every cached lookup is checked against the generations read once, on entry (the
     views wrap each request in it) — this module's and the buildings' that snapping holds in memory
     (``places.queries.spots``), in the same round trip."""
-    with generations.held(*GENERATIONS, spots.GENERATION) as held:
-        _request.tokens = held[: len(GENERATIONS)]
-        try:
-            yield
-        finally:
-            _request.tokens = None
+    with generations.held(*GENERATIONS, spots.GENERATION):
+        yield
 
 
 def _held(key: Any, tokens: tuple[str, ...]) -> Any:
