@@ -82,3 +82,73 @@ def test_tokens_are_shared_through_redis(on_redis: str) -> None:
     # the token is a key of the Redis server itself, which every app server reads
     keys = redis.Redis.from_url(on_redis).keys("*gen:open311*")
     assert keys
+
+
+# --- reads over each thread's own connection (linli/core/cache.py) ----------------------------------
+
+
+def _read_conn() -> Any:
+    from django.core.cache import cache
+
+    return getattr(cache._cache._mine, "conn", None)  # type: ignore[attr-defined]
+
+
+def test_reads_answer_as_django_and_keep_one_connection_per_thread(on_redis: str) -> None:
+    import threading
+
+    from django.core.cache import cache
+
+    cache.set_many({"a": "甲", "b": 2, "c": {"x": [1, 2.5]}, "d": None})
+    assert cache.get("a") == "甲" and cache.get("b") == 2 and cache.get("c") == {"x": [1, 2.5]}
+    assert cache.get("missing") is None and cache.get("missing", "dflt") == "dflt"
+    assert cache.get("d", "dflt") is None  # a stored None is a value, not a miss
+    assert cache.get_many(["a", "missing", "c"]) == {"a": "甲", "c": {"x": [1, 2.5]}}
+    assert cache.get_many([]) == {}
+    mine = _read_conn()
+    assert mine is not None
+    cache.get("a")
+    assert _read_conn() is mine  # kept, not made per call
+    seen: list[Any] = []
+
+    def other() -> None:
+        seen.append((cache.get("a"), _read_conn()))
+
+    t = threading.Thread(target=other)
+    t.start()
+    t.join()
+    assert seen[0][0] == "甲" and seen[0][1] is not None and seen[0][1] is not mine
+
+
+def test_a_read_after_the_server_dropped_the_connection_reconnects(on_redis: str) -> None:
+    import redis
+    from django.core.cache import cache
+
+    cache.set("k", "v")
+    assert cache.get("k") == "v"
+    conn = _read_conn()
+    admin = redis.Redis.from_url(on_redis)
+    conn.send_command("CLIENT", "ID")
+    assert admin.client_kill_filter(_id=conn.read_response()) == 1  # as a restart or an idle timeout would
+    assert cache.get("k") == "v"  # the send failed, and it was sent again on a new connection
+    assert _read_conn() is not conn
+    assert cache.get_many(["k"]) == {"k": "v"}
+    conn = _read_conn()
+    conn.pid = -1  # as after a fork: the child makes its own connection and never uses the parent's
+    assert cache.get("k") == "v" and _read_conn() is not conn
+
+
+def test_reads_from_a_cache_that_does_not_answer_raise_redis_errors(settings: Any) -> None:
+    import pytest
+    import redis
+    from django.core.cache import cache
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "linli.core.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+    with pytest.raises(redis.exceptions.ConnectionError):
+        cache.get("k")
+    assert generations.tokens("x") != generations.tokens("x")  # the generations trust nothing then
