@@ -74,3 +74,29 @@ def first(model: type[M], where: str, params: Sequence[Any]) -> M | None:
         for conv, col in convs:
             values[i] = conv(values[i], col, connection)
     return model.from_db(connection.alias, names, values)
+
+
+#: Per model: its concrete fields in the order ``Model.__init__`` takes positional values.
+_FIELDS: dict[type[Model], list[Any]] = {}
+
+
+def build(model: type[M], values: dict[str, Any], related: dict[str, Model] | None = None) -> M:
+    """A new, unsaved ``model`` instance: ``model(**values)`` for a hot path, where ``values`` are
+    keyed by attribute name (``category_id``, not ``category``) and ``related`` gives the objects of
+    foreign keys already in hand (cached on the instance, as passing them by name would).
+
+    Django's keyword path looks up every field and sets foreign keys through their descriptors
+    (~35 µs for Event's 46 fields); positional values take its fast path (~20 µs). Every field not
+    in ``values`` gets its default exactly as ``Model.__init__`` gives it (``get_default()``, so a
+    callable default is called for each instance). An unknown name raises ``TypeError``."""
+    fields = _FIELDS.get(model)
+    if fields is None:
+        fields = _FIELDS[model] = list(model._meta.concrete_fields)
+    args = [values[f.attname] if f.attname in values else f.get_default() for f in fields]
+    if len(values) != sum(1 for f in fields if f.attname in values):
+        unknown = sorted(set(values) - {f.attname for f in fields})
+        raise TypeError(f"{model.__name__} has no field(s) {', '.join(unknown)}")
+    instance = model(*args)
+    for name, obj in (related or {}).items():
+        model._meta.get_field(name).set_cached_value(instance, obj)  # type: ignore[union-attr]
+    return instance

@@ -60,3 +60,52 @@ def test_first_loads_a_row_as_the_orm_does() -> None:
     }
     assert got.boundary == {"type": "Polygon", "coordinates": [ring]} and got.created_at == orm.created_at
     assert prepared.first(District, "name = %s", ["linli-first-nobody"]) is None
+
+
+# --- build: an unsaved instance from attribute values, positionally -------------------------------
+
+
+def test_build_gives_what_the_model_constructor_gives() -> None:
+    import uuid
+    from datetime import UTC, datetime
+
+    from django.test.utils import CaptureQueriesContext
+
+    from linli.governance.models import Category, Event, EventLog
+
+    category = Category(pk=7, code="C9", name="井盖", kind="thing", sector="city")
+    at = datetime(2026, 3, 4, 5, 6, 7, 891011, tzinfo=UTC)
+    given = {
+        "kind": "thing",
+        "channel": "open311",
+        "description": "井盖破损",
+        "attributes": {"cover": "broken"},
+        "lat": 29.5,
+        "lon": 106.5,
+        "building_id": None,
+        "community_id": 3,
+        "street_id": 2,
+        "path": "500107/001/003",
+        "source": "k:1",
+        "client_key": "abc",
+        "created_at": at,
+        "urgent": True,
+    }
+    fast = prepared.build(Event, {"category_id": 7, **given}, related={"category": category})
+    slow = Event(category=category, **given)
+    for f in Event._meta.concrete_fields:
+        if f.attname == "token":  # a random default, drawn for each instance as Django draws it
+            assert isinstance(fast.token, uuid.UUID) and fast.token != slow.token
+            continue
+        assert getattr(fast, f.attname) == getattr(slow, f.attname), f.attname
+    assert fast._state.adding and fast.pk is None
+    assert fast.attributes is given["attributes"]
+    with CaptureQueriesContext(connection) as queries:
+        assert fast.category is category  # cached as the constructor caches an object passed by name
+    assert not queries.captured_queries
+    other = prepared.build(Event, {"category_id": 7})
+    assert other.attributes == {} and other.attributes is not fast.attributes  # a new default each time
+    log = prepared.build(EventLog, {"at": at, "move": "create", "step_to": "collected", "data": {"c": 1}})
+    assert log.at == at and log.event_id is None and log.data == {"c": 1}
+    with pytest.raises(TypeError, match="category"):
+        prepared.build(Event, {"category": category})  # attribute names only: category_id

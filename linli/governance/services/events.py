@@ -421,59 +421,69 @@ def report(
     step = Step.REGISTERED if command else Step.COLLECTED
     urgent = data.danger or loop.is_danger(attributes)
     case = loop.opened(step, now, category.limits, urgent=urgent)
-    event = Event(
-        category=category,
-        kind=category.kind,
-        sector=category.sector,
-        channel=channel,
-        description=description,
-        attributes=attributes,
-        address=(data.address or "").strip()[:300] or spot.label,
-        lat=lat,
-        lon=lon,
-        building_id=spot.building_id,
-        grid_id=spot.grid_id,
-        community_id=spot.community_id,
-        street_id=spot.street_id,
-        path=spot.path,
-        reporter_id=user.pk if user else None,
-        reporter_name=(data.reporter_name or (user.get_full_name() if user else "") or "").strip()[:100],
-        reporter_phone_enc=crypto.encrypt(phone),
-        reporter_phone_masked=masking.mask_phone(phone) if phone else "",
-        reporter_phone_hash=crypto.lookup_hash(phone),
-        reporter_email_enc=crypto.encrypt((data.reporter_email or "").strip()),
-        account_id=(data.account_id or "")[:64],
-        device_id=(data.device_id or "")[:64],
-        media_url=(data.media_url or "")[:500],
-        source=source,
-        client_key=client_key,
-        step=case.step,
-        created_at=now,
-        updated_at=case.updated_at,
-        step_started_at=case.step_started_at,
-        step_due_at=case.step_due_at,
-        urgent=case.urgent,
+    event = prepared.build(
+        Event,
+        dict(
+            category_id=category.pk,
+            kind=category.kind,
+            sector=category.sector,
+            channel=channel,
+            description=description,
+            attributes=attributes,
+            address=(data.address or "").strip()[:300] or spot.label,
+            lat=lat,
+            lon=lon,
+            building_id=spot.building_id,
+            grid_id=spot.grid_id,
+            community_id=spot.community_id,
+            street_id=spot.street_id,
+            path=spot.path,
+            reporter_id=user.pk if user else None,
+            reporter_name=(data.reporter_name or (user.get_full_name() if user else "") or "").strip()[:100],
+            reporter_phone_enc=crypto.encrypt(phone),
+            reporter_phone_masked=masking.mask_phone(phone) if phone else "",
+            reporter_phone_hash=crypto.lookup_hash(phone),
+            reporter_email_enc=crypto.encrypt((data.reporter_email or "").strip()),
+            account_id=(data.account_id or "")[:64],
+            device_id=(data.device_id or "")[:64],
+            media_url=(data.media_url or "")[:500],
+            source=source,
+            client_key=client_key,
+            step=case.step,
+            created_at=now,
+            updated_at=case.updated_at,
+            step_started_at=case.step_started_at,
+            step_due_at=case.step_due_at,
+            urgent=case.urgent,
+        ),
+        related={"category": category},
     )
     label = actor_label or (str(user) if user else source)
     logs = [
-        EventLog(
-            at=now,
-            actor_id=user.pk if user else None,
-            actor_label=label,
-            move="create",
-            step_to=Step.COLLECTED,
-            data={"channel": channel},
+        prepared.build(
+            EventLog,
+            dict(
+                at=now,
+                actor_id=user.pk if user else None,
+                actor_label=label,
+                move="create",
+                step_to=Step.COLLECTED,
+                data={"channel": channel},
+            ),
         )
     ]
     if step == Step.REGISTERED:
         logs.append(
-            EventLog(
-                at=now,
-                actor_id=user.pk if user else None,
-                actor_label=label,
-                move=Move.REGISTER,
-                step_from=Step.COLLECTED,
-                step_to=Step.REGISTERED,
+            prepared.build(
+                EventLog,
+                dict(
+                    at=now,
+                    actor_id=user.pk if user else None,
+                    actor_label=label,
+                    move=Move.REGISTER,
+                    step_from=Step.COLLECTED,
+                    step_to=Step.REGISTERED,
+                ),
             )
         )
     try:
