@@ -84,6 +84,8 @@ errorlog = "-"
 loglevel = env_str("LINLI_LOG_LEVEL", "INFO").lower()
 # client (as the proxy saw it) · peer · user · time · request · status · bytes · referer · agent · ms
 access_log_format = '%({x-forwarded-for}i)s %(h)s %(u)s %(t)s "%(r)s" %(s)s %(B)s "%(f)s" "%(a)s" %(M)sms'
+# gunicorn's logger, making only the atoms the format uses (the same lines; linli/core/accesslog.py)
+logger_class = "linli.core.accesslog.Logger"
 
 _control = env_str("LINLI_WEB_CONTROL_SOCKET", "")
 if _control:
