@@ -344,6 +344,10 @@ def _replay(source: str, client_key: str) -> Event | None:
     return prepared.first(Event, "source = %s AND client_key = %s", [source, client_key])
 
 
+#: ``Channel.values`` builds its list anew on every read (2 % of an Open311 worker's time, py-spy)
+_CHANNELS = frozenset(Channel.values)
+
+
 class _Taken(Exception):
     """The insert found the (source, client key) already taken: roll back, answer with the first."""
 
@@ -363,7 +367,7 @@ def report(
     ``actor`` is the signed-in user (None for Open311 clients and sensors, which pass ``source``).
     Reported by the command centre itself (hotline desk, task from above) the case is registered at
     once; from anyone else it waits for the centre to register it."""
-    if channel not in Channel.values:
+    if channel not in _CHANNELS:
         raise LinliError.one("bad_channel", "未知的上报渠道。", "Unknown reporting channel.")
     user = actor if actor is not None and actor.is_authenticated else None
     source = source or (f"u:{user.pk}" if user else "")
