@@ -462,32 +462,19 @@ def report(
         ),
         related={"category": category},
     )
-    label = actor_label or (str(user) if user else source)
+    # the history entries: who and when are the same for each
+    who = {
+        "at": now,
+        "actor_id": user.pk if user else None,
+        "actor_label": actor_label or (str(user) if user else source),
+    }
     logs = [
-        prepared.build(
-            EventLog,
-            dict(
-                at=now,
-                actor_id=user.pk if user else None,
-                actor_label=label,
-                move="create",
-                step_to=Step.COLLECTED,
-                data={"channel": channel},
-            ),
-        )
+        prepared.build(EventLog, {**who, "move": "create", "step_to": Step.COLLECTED, "data": {"channel": channel}})
     ]
     if step == Step.REGISTERED:
         logs.append(
             prepared.build(
-                EventLog,
-                dict(
-                    at=now,
-                    actor_id=user.pk if user else None,
-                    actor_label=label,
-                    move=Move.REGISTER,
-                    step_from=Step.COLLECTED,
-                    step_to=Step.REGISTERED,
-                ),
+                EventLog, {**who, "move": Move.REGISTER, "step_from": Step.COLLECTED, "step_to": Step.REGISTERED}
             )
         )
     try:
