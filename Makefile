@@ -27,7 +27,7 @@ export LINLI_DEBUG ?= 1
 # Shanghai, when UTC still says 2026.
 AS_OF_DATES ?= 2026-11-30 2026-12-31 2027-01-01 2027-01-04 2028-02-29 2026-06-30 2027-03-01 2027-01-01T00:30:00+08:00
 
-.PHONY: run test test-sqlite test-dates test-postgres bench lint venv assets browser mosquitto migrate demo clean messages help fuzz
+.PHONY: run test test-sqlite test-dates test-postgres bench lint venv assets browser mosquitto wrk migrate demo clean messages help fuzz
 
 help:
 	@echo "make run    — install, migrate SQLite, load the demo district, serve http://$(HOST):$(PORT)"
@@ -89,6 +89,15 @@ mosquitto:
 	  echo "== installing Debian's mosquitto (the MQTT broker of the sensing tests and bench) =="; \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto >/dev/null; \
 	  else echo "the MQTT tests need: sudo apt-get install mosquitto"; fi; }
+
+# wrk, the HTTP load generator of the Open311 bench (bench/bench_open311.py): Debian's package,
+# installed only when missing. Without it the bench falls back to Python client processes, which
+# take more of the two cores the server runs on.
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  echo "== installing Debian's wrk (the Open311 bench's load generator) =="; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	  else echo "the Open311 bench uses wrk when installed: sudo apt-get install wrk"; fi; }
 
 migrate: venv assets
 	@$(PY) manage.py migrate --noinput -v 0
@@ -187,7 +196,7 @@ fuzz: venv assets
 	@echo "== schemathesis over /api/v1/ with $(FUZZ_EXAMPLES) examples per operation =="
 	@LINLI_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -p no:cacheprovider -q tests/core/test_api_schema.py $(PYTEST_ARGS)
 
-bench: venv assets mosquitto
+bench: venv assets mosquitto wrk
 	@$(PY) -m bench
 
 lint: venv

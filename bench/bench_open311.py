@@ -7,12 +7,14 @@
    ``LINLI_BENCH_THREADS`` (4) threads, PostgreSQL, Redis as ``LINLI_CACHE_URL``, a task worker;
    persistent database connections), DEBUG off. ``LINLI_BENCH_STACK=0`` (or no tests/stack.py):
    ``gunicorn -w 2 -k gthread`` started here, with a Redis from tests/redisd.py.
-3. Client processes, each with its own keep-alive ``http.client`` connection, POST
-   ``requests.json`` form bodies (lat/long near a building, the required attributes, a
-   description, an ``idempotency_key``). One request in ten is a retry after a "lost response":
-   sent, its answer thrown away, sent again with the same key; one in fifty keys is also sent by
-   another client process at about the same moment. Every answer must be 200 and every retry
-   must get the first id.
+3. The load: ``wrk`` (C, 2 threads, 8 connections, a Lua script) when installed — ``make bench``
+   installs Debian's package — else eight Python client processes, one connection each, HTTP/1.1
+   written by hand (``http.client`` cost four times wrk's CPU a request, taken from the server on
+   the same two cores). For ``LINLI_BENCH_SECONDS`` (10) a run, they POST ``requests.json`` form
+   bodies (lat/long near a building, the required attributes, a description, an
+   ``idempotency_key``). One request in ten is a retry after a "lost response": sent, its answer
+   thrown away, sent again with the same key; one key in fifty is sent by every client at about
+   the same moment. Every answer must be 200 and every retry must get the first id.
 4. Afterwards, in the database: every acknowledged id exists with its key (0 lost) and each key
    has exactly one event (0 duplicated).
 
@@ -40,7 +42,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 from cryptography.fernet import Fernet
 
@@ -115,60 +117,122 @@ def _wait_up(port: int, timeout: float = 30.0) -> None:
 # --- client ----------------------------------------------------------------------------------------
 
 
-def _client(args: tuple[int, str, list[tuple[str, bool]], list[list[float]], object]) -> dict[str, object]:
-    port, api_key, jobs, spots, start = args
-    rng = random.Random(hash(jobs[0][0]) if jobs else 0)
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    headers = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8", "Connection": "keep-alive"}
-    acked: dict[str, str] = {}
-    mismatched = errors = 0
-    latencies: list[float] = []
-    first_error = ""
+_FIXED = urlencode(
+    {
+        "service_code": "C0101",
+        "attribute[danger_now]": "no",
+        "attribute[cover]": "broken",
+        "description": "井盖破损,请尽快处理。 Manhole cover broken.",
+        "device_id": "bench",
+    }
+)
+_HEAD = (
+    "POST /open311/v2/requests.json HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+    "Content-Type: application/x-www-form-urlencoded; charset=utf-8\r\nContent-Length: {length}\r\n\r\n"
+)
 
-    def post(body: str) -> tuple[int, bytes]:
-        nonlocal conn
+
+class _Connection:
+    """One client connection, HTTP/1.1 by hand: the load generator shares the server's two cores,
+    and ``http.client`` (its header objects, its buffered reader) cost ~0.35 ms of CPU a request,
+    four times what wrk costs — CPU the server then does not get. The answer is read as far as its
+    ``Content-Length``; a ``Connection: close`` (the production config closes after each answer)
+    means a new connection for the next request."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.sock: socket.socket | None = None
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+
+    def post(self, body: bytes) -> tuple[int, bytes]:
+        """Send once; a connection the server closed before answering gets one new attempt (the
+        idempotency key makes the repeat safe); a second failure raises."""
+        request = _HEAD.format(port=self.port, length=len(body)).encode() + body
         for attempt in range(2):
             try:
-                t0 = time.perf_counter()
-                conn.request("POST", "/open311/v2/requests.json", body=body, headers=headers)
-                resp = conn.getresponse()
-                data = resp.read()
-                latencies.append((time.perf_counter() - t0) * 1000)
-                if resp.getheader("Connection", "").lower() == "close":
-                    conn.close()
-                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-                return resp.status, data
-            except (http.client.HTTPException, OSError):
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                return self._exchange(request)
+            except OSError:
+                self.close()
                 if attempt:
                     raise
         raise RuntimeError("unreachable")
 
+    def _exchange(self, request: bytes) -> tuple[int, bytes]:
+        if self.sock is None:
+            self.sock = socket.create_connection(("127.0.0.1", self.port), timeout=30)
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock = self.sock
+        sock.sendall(request)
+        buf = b""
+        while (end := buf.find(b"\r\n\r\n")) < 0:
+            chunk = sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("the server closed the connection before answering")
+            buf += chunk
+        lines = buf[:end].decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ", 2)[1])
+        length, close = -1, False
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            name = name.strip().lower()
+            if name == "content-length":
+                length = int(value)
+            elif name == "connection":
+                close = "close" in value.lower()
+        body = buf[end + 4 :]
+        while length < 0 or len(body) < length:  # no length: the body ends when the server closes
+            chunk = sock.recv(65536)
+            if not chunk:
+                if length < 0:
+                    close = True
+                    break
+                raise ConnectionError("the server closed the connection in the middle of an answer")
+            body += chunk
+        if close or length < 0:
+            self.close()
+        return status, body if length < 0 else body[:length]
+
+
+def _client(args: tuple[int, str, int, int, list[list[float]], float, object]) -> dict[str, object]:
+    """One client process: POST until ``seconds`` after the start signal, one request at a time."""
+    port, api_key, run, me, spots, seconds, start = args
+    rng = random.Random(run * 1000 + me)
+    conn = _Connection(port)
+    fixed = f"api_key={quote_plus(api_key)}&{_FIXED}"
+    acked: dict[str, str] = {}
+    mismatched = errors = sent = 0
+    latencies: list[float] = []
+    first_error = ""
+
+    def post(body: bytes) -> tuple[int, bytes]:
+        nonlocal sent
+        t0 = time.perf_counter()
+        out = conn.post(body)
+        latencies.append((time.perf_counter() - t0) * 1000)
+        sent += 1
+        return out
+
     start.wait()  # type: ignore[attr-defined]
     t_start = time.perf_counter()
+    deadline = t_start + seconds
     cpu_start = time.process_time()
-    sent = 0
-    for client_key, retry in jobs:
+    i = 0
+    while time.perf_counter() < deadline:
+        i += 1
+        # one key in fifty is sent by every client at about the same moment
+        client_key = f"r{run}-s-{i}" if i % 50 == 7 else f"r{run}-c{me}-{i}"
         lat, lon = rng.choice(spots)
-        body = urlencode(
-            {
-                "api_key": api_key,
-                "service_code": "C0101",
-                "lat": f"{lat + rng.uniform(-0.0001, 0.0001):.6f}",
-                "long": f"{lon + rng.uniform(-0.0001, 0.0001):.6f}",
-                "attribute[danger_now]": "no",
-                "attribute[cover]": "broken",
-                "description": "井盖破损,请尽快处理。 Manhole cover broken.",
-                "idempotency_key": client_key,
-                "device_id": "bench",
-            }
-        )
-        if retry:  # the first answer is "lost": the client sends the same request again
+        body = (
+            f"{fixed}&lat={lat + rng.uniform(-0.0001, 0.0001):.6f}&long={lon + rng.uniform(-0.0001, 0.0001):.6f}"
+            f"&idempotency_key={client_key}"
+        ).encode()
+        if i % 10 == 3:  # the first answer is "lost": the client sends the same request again
             post(body)
-            sent += 1
         status, data = post(body)
-        sent += 1
         if status != 200:
             errors += 1
             first_error = first_error or f"{status} {data[:200]!r}"
@@ -177,7 +241,7 @@ def _client(args: tuple[int, str, list[tuple[str, bool]], list[list[float]], obj
         if client_key in acked and acked[client_key] != rid:
             mismatched += 1
         acked[client_key] = rid
-    seconds = time.perf_counter() - t_start
+    took = time.perf_counter() - t_start
     cpu = time.process_time() - cpu_start
     conn.close()
     return {
@@ -187,33 +251,21 @@ def _client(args: tuple[int, str, list[tuple[str, bool]], list[list[float]], obj
         "errors": errors,
         "mismatched": mismatched,
         "latencies": latencies,
-        "seconds": seconds,
+        "seconds": took,
         "first_error": first_error,
     }
 
 
-def _jobs(run: int, per_client: int) -> list[list[tuple[str, bool]]]:
-    out: list[list[tuple[str, bool]]] = [[] for _ in range(CLIENTS)]
-    for c in range(CLIENTS):
-        for i in range(per_client):
-            key = f"r{run}-c{c}-{i}"
-            out[c].append((key, i % 10 == 3))
-            if i % 50 == 7:  # the same key from another client process, at about the same moment
-                out[(c + 1) % CLIENTS].append((key, False))
-    return out
-
-
-def _one_run(port: int, api_key: str, spots: list[list[float]], run: int, per_client: int) -> dict[str, object]:
+def _one_run(port: int, api_key: str, spots: list[list[float]], run: int, seconds: float) -> dict[str, object]:
+    """CLIENTS processes for ``seconds`` each; requests/s over the time until the last one stopped."""
     ctx = mp.get_context("fork")
     start = ctx.Manager().Event()
-    parts = [(port, api_key, jobs, spots, start) for jobs in _jobs(run, per_client)]
+    parts = [(port, api_key, run, me, spots, seconds, start) for me in range(CLIENTS)]
     with ctx.Pool(CLIENTS) as pool:
         pending = pool.map_async(_client, parts)
         time.sleep(1.0)
-        t0 = time.perf_counter()
         start.set()
         outs = pending.get(timeout=900)
-        wall = time.perf_counter() - t0
     acked: dict[str, str] = {}
     mismatched = sum(int(o["mismatched"]) for o in outs)  # type: ignore[call-overload]
     for o in outs:
@@ -224,7 +276,8 @@ def _one_run(port: int, api_key: str, spots: list[list[float]], run: int, per_cl
     latencies = [x for o in outs for x in o["latencies"]]  # type: ignore[attr-defined]
     sent = sum(int(o["sent"]) for o in outs)  # type: ignore[call-overload]
     return {
-        "rps": sent / wall,
+        # each process counts from the start signal to its last answer: the slowest sets the time
+        "rps": sent / max(float(o["seconds"]) for o in outs),  # type: ignore[arg-type]
         "p95": percentile(latencies, 95),
         "sent": sent,
         "errors": sum(int(o["errors"]) for o in outs),  # type: ignore[call-overload]
@@ -492,13 +545,13 @@ def _measure(
 
         client = f"wrk (2 threads, {CLIENTS} connections, {seconds} s a run)"
     else:
-        per_client = 60 if quick else 400
-        _one_run(port, key, spots, 0, 30)  # type: ignore[arg-type]  # warm-up: caches, connections
+        seconds = 4 if quick else int(os.environ.get("LINLI_BENCH_SECONDS", "10"))
+        _one_run(port, key, spots, 0, 2)  # type: ignore[arg-type]  # warm-up: caches, connections
 
         def one(r: int) -> dict[str, object]:
-            return _one_run(port, key, spots, r, per_client)  # type: ignore[arg-type]
+            return _one_run(port, key, spots, r, seconds)  # type: ignore[arg-type]
 
-        client = f"Python clients ({CLIENTS} processes, keep-alive, {per_client} reports each)"
+        client = f"Python clients ({CLIENTS} processes, one connection each, {seconds} s a run)"
     idle: dict[str, float] = {}
     if probe:  # what the processes spend without load (pollers, heartbeats), per second: subtracted
         quiet, t0 = probe.snap(), time.perf_counter()
