@@ -71,7 +71,7 @@ def serve() -> Iterator[Callable[[Handler], _Server]]:
         s.close()
 
 
-def _answer(body: bytes, *, close: bool, status: str = "200 OK", pieces: int = 1) -> bytes:
+def _answer(body: bytes, *, close: bool, status: str = "200 OK") -> bytes:
     head = f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
     return (head + ("Connection: close\r\n" if close else "") + "\r\n").encode() + body
 
