@@ -532,7 +532,7 @@ def _verify(ids: set[str]) -> tuple[int, int, int]:
 def _measure(
     port: int, info: dict[str, object], quick: bool, probe: Probe | None
 ) -> tuple[list[dict[str, object]], int, int, int, str]:
-    """Warm up, then 3 runs (wrk when installed and LINLI_BENCH_WRK_OFF unset, else the Python
+    """Warm up, then 3 runs (wrk when installed and LINLI_BENCH_CLIENT is not "python", else the Python
     clients), each with the CPU of every group per request."""
     key, spots = info["key"], info["spots"]
     use_wrk = bool(_wrk()) and os.environ.get("LINLI_BENCH_CLIENT", "") != "python"
